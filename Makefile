@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything lives in .venv.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+
+.PHONY: setup run test app bench browser clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[app,batch,plot,test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/quota-sim run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+app: setup
+	$(BIN)/quota-sim app
+
+bench: setup
+	$(BIN)/python bench/bench_core.py
+
+# Debian's Chromium for the real-browser test of the app (needs root).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) results build *.egg-info

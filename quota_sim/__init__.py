@@ -1,0 +1,3 @@
+"""quota-sim: allocate scarce land, energy-use and emission quotas across queued projects."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from quota_sim.cli import main
+
+raise SystemExit(main())
