@@ -1,0 +1,181 @@
+"""Write a run's tables (SPEC §4): CSV, XLSX and JSON, each file whole or not at all.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return) are prefixed with an apostrophe in every export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from openpyxl import Workbook
+
+from quota_sim.results import Result
+
+OUTPUT_FILES = (
+    "allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx", "diagnosis.json",
+)
+ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
+QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
+MARGINAL_COLUMNS = ("quota", "delta", "objective_gain", "value_per_unit", "method")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Table = tuple[list[str], list[list[Any]]]
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell that a spreadsheet would evaluate gets a leading apostrophe; others pass unchanged."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _number(value: float | None) -> float | None:
+    """Round away float noise (1e-9 of a 万元) for readable tables; keep None and integers."""
+    if value is None:
+        return None
+    return round(float(value), 6) + 0.0
+
+
+def allocation_table(result: Result) -> Table:
+    """One row per project in input order, SPEC columns then ``<quota>_charged`` then analysis columns."""
+    quota_ids = [q.id for q in result.scenario.quotas]
+    extra = result.extras.get("allocation_columns", {})
+    header = [*ALLOCATION_COLUMNS, *(f"{q}_charged" for q in quota_ids), *extra]
+    rows = []
+    for i, row in enumerate(result.allocation):
+        rows.append([
+            row.id, row.name, row.status, row.zone, row.start_year, _number(row.value), row.reason,
+            *(_number(row.charged[q]) for q in quota_ids),
+            *(values[i] for values in extra.values()),
+        ])
+    return header, rows
+
+
+def quota_use_table(result: Result) -> Table:
+    rows = [
+        [r.quota, r.source, r.zone, r.year, _number(r.available), _number(r.used), _number(r.cost)]
+        for r in result.quota_use
+    ]
+    return list(QUOTA_USE_COLUMNS), rows
+
+
+def marginal_table(result: Result) -> Table:
+    rows = [[m[c] for c in MARGINAL_COLUMNS] for m in result.extras.get("marginal_values", [])]
+    return list(MARGINAL_COLUMNS), rows
+
+
+def _translated(header: Sequence[str], lang: str) -> list[str]:
+    if lang == "en":
+        return list(header)
+    from quota_sim.i18n import column_label
+
+    return [column_label(column, lang) for column in header]
+
+
+def _csv_bytes(table: Table, lang: str = "en", *, bom: bool = False) -> bytes:
+    """CSV in UTF-8; ``bom`` adds the byte-order mark Excel needs to show Chinese text."""
+    header, rows = table
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([neutralise(h) for h in _translated(header, lang)])
+    for row in rows:
+        writer.writerow(["" if cell is None else neutralise(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), inner)
+    elif isinstance(value, list):
+        yield prefix, json.dumps(value, ensure_ascii=False)
+    else:
+        yield prefix, value
+
+
+def _xlsx_bytes(result: Result, lang: str = "en") -> bytes:
+    workbook = Workbook(write_only=True)
+    tables = [("allocation", allocation_table(result)), ("quota_use", quota_use_table(result))]
+    if result.extras.get("marginal_values"):
+        tables.append(("marginal_values", marginal_table(result)))
+    for title, (header, rows) in tables:
+        sheet = workbook.create_sheet(title)
+        sheet.append([neutralise(h) for h in _translated(header, lang)])
+        for row in rows:
+            sheet.append([neutralise(cell) for cell in row])
+    sheet = workbook.create_sheet("summary")
+    sheet.append(["key", "value"])
+    for key, value in _flatten("", _json_safe(result.summary())):
+        sheet.append([key, neutralise(value)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def allocation_csv_bytes(result: Result, lang: str = "zh") -> bytes:
+    """The allocation table as CSV for Excel (UTF-8 with BOM), headers in ``lang`` ("zh" or "en")."""
+    return _csv_bytes(allocation_table(result), lang, bom=True)
+
+
+def allocation_xlsx_bytes(result: Result, lang: str = "zh") -> bytes:
+    """Allocation, quota use, marginal values (if any) and summary sheets, headers in ``lang``."""
+    return _xlsx_bytes(result, lang)
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON has no inf or NaN: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def json_bytes(data: Any) -> bytes:
+    return (json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(result: Result, out_dir: str | Path) -> list[Path]:
+    """Write every output of the run into ``out_dir``; outputs a previous run left and this one does
+    not produce (e.g. an allocation after an infeasible re-run) are removed. Returns the paths written."""
+    out = Path(out_dir)
+    files: dict[str, bytes] = {"summary.json": json_bytes(result.summary())}
+    if result.solved:
+        files["allocation.csv"] = _csv_bytes(allocation_table(result))
+        files["quota_use.csv"] = _csv_bytes(quota_use_table(result))
+        if result.extras.get("marginal_values"):
+            files["marginal_values.csv"] = _csv_bytes(marginal_table(result))
+        files["allocation.xlsx"] = _xlsx_bytes(result)
+    if "diagnosis" in result.extras:
+        files["diagnosis.json"] = json_bytes(result.extras["diagnosis"])
+    written = []
+    for name, data in files.items():
+        write_atomic(out / name, data)
+        written.append(out / name)
+    for name in OUTPUT_FILES:
+        if name not in files:
+            (out / name).unlink(missing_ok=True)
+    return written

@@ -1,0 +1,42 @@
+"""What `quota-sim run` does, as one call: solve, analyse, write every output."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from quota_sim.analysis import enrich
+from quota_sim.export import write_outputs
+from quota_sim.projects import Projects
+from quota_sim.results import Result
+from quota_sim.scenario import Scenario
+from quota_sim.solve import solve_scenario
+
+EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 3}
+
+
+def run_and_write(
+    scenario: Scenario,
+    out_dir: str | Path,
+    *,
+    projects: Projects | None = None,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+    analyses: bool = True,
+) -> Result:
+    """Solve ``scenario``, add the analyses (marginal values, baselines, … or the diagnosis when
+    infeasible) and write the SPEC §4 files into ``out_dir``."""
+    result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
+    if analyses:
+        started = time.perf_counter()
+        enrich(result)
+        result.seconds["analysis"] = time.perf_counter() - started
+        result.seconds["total"] += result.seconds["analysis"]
+    write_outputs(result, out_dir)
+    return result
+
+
+def exit_code(result: Result) -> int:
+    """0 solved (optimal or feasible), 1 infeasible, 3 no solution within the limits."""
+    return EXIT_CODES[result.status]

@@ -1,0 +1,256 @@
+"""Solve a QuotaModel with HiGHS (default) or CBC, and report status, bound and gap honestly.
+
+HiGHS is driven through highspy directly: the PuLP problem is handed over as one row-wise sparse
+matrix (fast, and the HiGHS banner is silenced). A run stopped by the time limit is ``feasible`` with
+its true gap, never ``optimal``. CBC runs through PuLP's COIN_CMD; its bound is the LP relaxation's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import Iterator
+
+import highspy
+import numpy as np
+import pulp
+
+from quota_sim.model import QuotaModel, SupplyKey, UseKey, build_model
+from quota_sim.projects import Projects, projects_for
+from quota_sim.results import Result, assign_results
+from quota_sim.scenario import Scenario, SolverSettings
+
+_ON = 0.5  # a binary above this is taken as 1
+
+
+@dataclass
+class Solution:
+    """What a solver run found. ``objective`` is recomputed from the chosen placements (万元)."""
+
+    status: str  # "optimal" | "feasible" | "infeasible" | "no_solution"
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    solver: str
+    seconds: float
+    chosen: dict[int, tuple[str, int]] = field(default_factory=dict)  # project -> (zone, year index)
+    use: dict[UseKey, float] = field(default_factory=dict)
+    extra: dict[SupplyKey, float] = field(default_factory=dict)  # elastic models only
+    extra_budget: float = 0.0
+    message: str = ""
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level writes to stdout (the HiGHS banner), restoring the descriptor after."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def solve_model(model: QuotaModel, settings: SolverSettings, *, relax: bool = False) -> Solution:
+    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only)."""
+    if model.unplaceable_locks and not model.elastic:
+        return Solution("infeasible", None, None, None, settings.name, 0.0, message="a locked-in project cannot be placed")
+    if settings.name == "cbc" and not relax:
+        return _solve_cbc(model, settings)
+    return _solve_highs(model, settings, relax=relax)
+
+
+def _columns(model: QuotaModel) -> list[pulp.LpVariable]:
+    columns = [*model.x.values(), *model.use.values(), *model.extra.values()]
+    return columns + ([model.extra_budget] if model.extra_budget is not None else [])
+
+
+def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool) -> highspy.HighsLp:
+    """The PuLP problem as a HiGHS model: costs, bounds, integrality and a row-wise matrix."""
+    index = {var.name: i for i, var in enumerate(columns)}
+    n = len(columns)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    cost = np.zeros(n)
+    for var, coef in model.problem.objective.items():
+        cost[index[var.name]] = coef
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.array([highspy.kHighsInf if v.upBound is None else v.upBound for v in columns], dtype=float)
+    if not relax:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
+            for v in columns
+        ]
+    rows = model.problem.constraints()
+    starts, indices, values, lower, upper = [0], [], [], [], []
+    for row in rows:
+        for var, coef in row.items():
+            indices.append(index[var.name])
+            values.append(coef)
+        starts.append(len(indices))
+        lb, ub = row.getLb(), row.getUb()
+        lower.append(-highspy.kHighsInf if lb is None else lb)
+        upper.append(highspy.kHighsInf if ub is None else ub)
+    lp.num_row_ = len(rows)
+    lp.row_lower_ = np.array(lower, dtype=float)
+    lp.row_upper_ = np.array(upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(values, dtype=float)
+    lp.sense_ = highspy.ObjSense.kMinimize if model.elastic else highspy.ObjSense.kMaximize
+    return lp
+
+
+def _solve_highs(model: QuotaModel, settings: SolverSettings, *, relax: bool) -> Solution:
+    start = time.perf_counter()
+    columns = _columns(model)
+    solver_name = f"highs {metadata.version('highspy')}"
+    if not columns:
+        return _finish(model, {}, start, "optimal", solver_name, bound=None, gap=0.0)
+    lp = _to_highs_lp(model, columns, relax)
+    with _quiet_stdout():
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("time_limit", float(settings.time_limit))
+        highs.setOptionValue("mip_rel_gap", float(settings.gap))
+        highs.setOptionValue("random_seed", int(settings.seed))
+        highs.passModel(lp)
+        highs.run()
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - start)
+    if not has_solution:
+        return Solution(
+            "no_solution", None, None, None, solver_name, time.perf_counter() - start,
+            message=f"HiGHS stopped with {highs.modelStatusToString(status)} and no solution",
+        )
+    values = np.asarray(highs.getSolution().col_value)
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    integer = not relax and bool(model.x)
+    bound = info.mip_dual_bound if integer else None
+    gap = info.mip_gap if integer else 0.0
+    solution = _finish(
+        model, dict(zip((v.name for v in columns), values)), start,
+        "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
+    )
+    if not optimal:
+        solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
+    return solution
+
+
+def _finish(
+    model: QuotaModel, values: dict[str, float], start: float, status: str, solver: str,
+    *, bound: float | None, gap: float | None,
+) -> Solution:
+    """Read placements and use from column values and recompute the objective ourselves."""
+    chosen = {p: (z, t) for (p, z, t), var in model.x.items() if values.get(var.name, 0.0) > _ON}
+    use = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.use.items()}
+    extra = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.extra.items()}
+    extra_budget = max(0.0, values.get(model.extra_budget.name, 0.0)) if model.extra_budget is not None else 0.0
+    if model.elastic:
+        objective = float(np.sum(list(extra.values()))) + extra_budget
+    else:
+        prices = {(q.id, s.id): s.price for q in model.scenario.quotas for s in q.sources}
+        objective = float(
+            np.sum([model.value[(p, z, t)] for p, (z, t) in chosen.items()])
+            - np.sum([prices[q, s] * u for (q, s, _z, _t), u in use.items()])
+        )
+    if bound is None or not np.isfinite(bound):
+        bound = objective if status == "optimal" else None
+    return Solution(
+        status, objective, float(bound) if bound is not None else None, gap, solver,
+        time.perf_counter() - start, chosen, use, extra, extra_budget,
+    )
+
+
+def _cbc_path() -> str:
+    from pulp.apis.coin_api import pulp_cbc_path
+
+    return shutil.which("cbc") or pulp_cbc_path
+
+
+def _solve_cbc(model: QuotaModel, settings: SolverSettings) -> Solution:
+    """CBC through PuLP; the reported bound is the LP relaxation's (CBC's own is not exposed)."""
+    start = time.perf_counter()
+    if not model.x and not model.use:
+        return _finish(model, {}, start, "optimal", "cbc", bound=None, gap=0.0)
+    relaxation = _solve_highs(model, settings, relax=True)
+    with tempfile.TemporaryDirectory(prefix="quota-sim-cbc-") as tmp:
+        solver = pulp.COIN_CMD(
+            path=_cbc_path(), msg=False, timeLimit=settings.time_limit, gapRel=settings.gap,
+            options=[f"randomCbcSeed {settings.seed + 1}"], keepFiles=False,
+        )
+        solver.tmpDir = tmp
+        model.problem.solve(solver)
+    sol_status = model.problem.sol_status
+    elapsed = time.perf_counter() - start
+    if model.problem.status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return Solution("infeasible", None, None, None, "cbc", elapsed)
+    if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return Solution("no_solution", None, None, None, "cbc", elapsed, message="CBC found no solution")
+    values = {v.name: (v.varValue or 0.0) for v in _columns(model)}
+    optimal = sol_status == pulp.LpSolutionOptimal
+    solution = _finish(model, values, start, "optimal" if optimal else "feasible", "cbc", bound=None, gap=None)
+    lp_bound = relaxation.objective if relaxation.objective is not None else solution.objective
+    if optimal:  # CBC proved the gap within settings.gap
+        lp_bound = min(lp_bound, solution.objective + settings.gap * abs(solution.objective))
+    solution.best_bound = max(lp_bound, solution.objective)
+    solution.gap = relative_gap(solution.objective, solution.best_bound)
+    return solution
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """(bound - objective) / |objective|, as HiGHS defines the MIP gap (0 when both are 0)."""
+    diff = max(0.0, bound - objective)
+    if diff == 0.0:
+        return 0.0
+    return diff / abs(objective) if objective != 0 else float("inf")
+
+
+def solve_scenario(
+    scenario: Scenario,
+    projects: Projects | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+) -> Result:
+    """Load the projects (unless given), build, solve and assign: the whole pipeline but the analyses."""
+    started = time.perf_counter()
+    if projects is None:
+        projects = projects_for(scenario)
+    loaded = time.perf_counter()
+    settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
+    model = build_model(scenario, projects)
+    built = time.perf_counter()
+    solution = solve_model(model, settings)
+    solved = time.perf_counter()
+    seconds = {"load": loaded - started, "build": built - loaded, "solve": solved - built}
+    return assign_results(model, solution, settings, seconds)
+
+
+def solver_settings(
+    base: SolverSettings, *, time_limit: float | None = None, gap: float | None = None, solver: str | None = None
+) -> SolverSettings:
+    """The scenario's solver settings with the command line's overrides applied."""
+    changes: dict[str, object] = {}
+    if time_limit is not None:
+        changes["time_limit"] = float(time_limit)
+    if gap is not None:
+        changes["gap"] = float(gap)
+    if solver is not None:
+        changes["name"] = solver
+    return replace(base, **changes)
