@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime
+import difflib
+import io
+import math
+import re
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import openpyxl
+
+from quota_sim.errors import InputError
+
+if TYPE_CHECKING:
+    from quota_sim.scenario import Scenario
 
 LOCK_VALUES = ("in", "out", "")
 
@@ -41,3 +57,469 @@ class Projects:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+# ---------------------------------------------------------------------------
+# Reading the table
+# ---------------------------------------------------------------------------
+
+REQUIRED_COLUMNS = ("id", "zone", "land_mu", "investment", "output")
+OPTIONAL_COLUMNS = (
+    "name",
+    "industry",
+    "industry_code",
+    "tax",
+    "jobs",
+    "strategic",
+    "earliest_year",
+    "ramp_years",
+    "lock",
+    "queued_since",
+)
+TEXT_COLUMNS = ("id", "name", "zone", "industry", "industry_code", "strategic", "lock", "queued_since")
+NUMBER_COLUMNS = ("land_mu", "investment", "output", "tax", "jobs")
+
+# Chinese headers as planners write them, after normalisation (see _normalise_header).
+HEADER_ALIASES = {
+    "项目编号": "id",
+    "编号": "id",
+    "项目名称": "name",
+    "名称": "name",
+    "园区": "zone",
+    "所在园区": "zone",
+    "用地面积": "land_mu",
+    "用地": "land_mu",
+    "总投资": "investment",
+    "投资": "investment",
+    "年产值": "output",
+    "产值": "output",
+    "年税收": "tax",
+    "税收": "tax",
+    "就业人数": "jobs",
+    "就业": "jobs",
+    "战略性新兴产业": "strategic",
+    "行业": "industry",
+    "行业代码": "industry_code",
+    "最早开工年份": "earliest_year",
+    "达产年限": "ramp_years",
+    "锁定": "lock",
+    "入库日期": "queued_since",
+}
+TRUE_WORDS = ("1", "true", "yes", "是")
+FALSE_WORDS = ("0", "false", "no", "否", "")
+CALENDAR_YEAR_WINDOW = 100  # an earliest_year this far from the horizon start is not a calendar year
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls container
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
+
+
+def load_projects(
+    path: str | Path,
+    zone_ids: Sequence[str],
+    demand_columns: Mapping[str, str] | Sequence[str],
+    start_year: int | None = None,
+) -> Projects:
+    """Read and check a projects table (SPEC §1.2) from a CSV or XLSX file.
+
+    Parameters
+    ----------
+    path
+        The table: ``.csv``/``.txt`` (UTF-8 with or without BOM, or GBK) or ``.xlsx``/``.xlsm``
+        (first sheet). A workbook is recognised by its content whatever its name; ``.xls``
+        (the old binary format) is refused.
+    zone_ids
+        The scenario's declared zones; every zone a project names must be one of them.
+    demand_columns
+        The columns the quotas charge: ``{column: quota id}`` (the id appears in messages)
+        or a plain list of columns.
+    start_year
+        The horizon's first year; when given, an ``earliest_year`` more than
+        100 years away from it is rejected as not a calendar year.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the spreadsheet row and the column of the first bad cell.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"projects file not found: {path}", file=path.name) from None
+    except OSError as error:
+        raise InputError(f"cannot read the projects file: {error.strerror}", file=path.name) from None
+    return _read_table(data, path.name, path, zone_ids, demand_columns, start_year)
+
+
+def read_projects_bytes(
+    data: bytes,
+    filename: str,
+    zone_ids: Sequence[str],
+    demand_columns: Mapping[str, str] | Sequence[str],
+    start_year: int | None = None,
+) -> Projects:
+    """Read and check an uploaded projects table; ``filename`` picks the format and names the file.
+
+    See :func:`load_projects` for the parameters.
+    """
+    return _read_table(data, filename, Path(filename), zone_ids, demand_columns, start_year)
+
+
+def projects_for(scenario: Scenario) -> Projects:
+    """The projects table of a scenario, checked against its zones and its quotas' demand columns."""
+    charged_by: dict[str, list[str]] = {}
+    for quota in scenario.quotas:
+        charged_by.setdefault(quota.demand, []).append(quota.id)
+    return load_projects(
+        scenario.projects_path,
+        scenario.zone_ids(),
+        {column: ", ".join(ids) for column, ids in charged_by.items()},
+        start_year=scenario.start_year,
+    )
+
+
+def _read_table(
+    data: bytes,
+    label: str,
+    path: Path,
+    zone_ids: Sequence[str],
+    demand_columns: Mapping[str, str] | Sequence[str],
+    start_year: int | None,
+) -> Projects:
+    suffix = Path(label).suffix.lower()
+    # The content decides where it is unambiguous: a workbook saved under a .csv name still reads.
+    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
+        raise InputError("old .xls format: save as .xlsx or CSV", file=label)
+    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP_MAGIC):
+        rows = _xlsx_rows(data, label)
+    else:
+        rows = _csv_rows(data, label)
+    if isinstance(demand_columns, str):
+        demand_columns = [demand_columns]
+    if not isinstance(demand_columns, Mapping):
+        demand_columns = {column: "" for column in demand_columns}
+    return _TableReader(label, path, list(zone_ids), start_year).read(rows, demand_columns)
+
+
+def _csv_rows(data: bytes, label: str) -> list[list[Any]]:
+    """The CSV records as lists of text cells (record 1 = the header).
+
+    Decoded as UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"),
+    else as UTF-8 (with or without BOM), else as GB18030 (which covers GBK).
+    """
+    encodings = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ()
+    for encoding in (*encodings, "utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError(
+            "the file is neither UTF-8 nor GBK text (save it as CSV UTF-8, or as .xlsx)", file=label
+        )
+    if "\x00" in text:
+        raise InputError("the file holds binary data (NUL bytes), not a text table", file=label)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [list(record) for record in reader]
+    except csv.Error as error:
+        raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
+
+
+def _xlsx_rows(data: bytes, label: str) -> list[list[Any]]:
+    """The cell values of the workbook's first sheet, row by row (row 1 = the header)."""
+    with warnings.catch_warnings():
+        # openpyxl warns about workbook features it skips (styles, extensions); they do not matter here.
+        warnings.simplefilter("ignore")
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = book.worksheets[0]
+                sheet.reset_dimensions()
+                return [list(values) for values in sheet.iter_rows(values_only=True)]
+            finally:
+                book.close()
+        # A damaged workbook fails in many ways (zip, XML, missing parts); all mean the same to a planner.
+        except Exception as error:  # noqa: BLE001
+            reason = str(error) or type(error).__name__
+            raise InputError(f"not a readable .xlsx workbook ({reason})", file=label) from None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _normalise_header(text: str) -> str:
+    text = text.replace("（", "(").replace("）", ")")
+    return re.sub(r"\s+", "", text).lower()
+
+
+def canonical_column(header: str) -> str:
+    """The name a header stands for: case, spaces, a trailing unit in parentheses and aliases resolved.
+
+    ``"用地面积（亩）"`` -> ``"land_mu"``; ``" Land_MU "`` -> ``"land_mu"``; ``"NOx_t (t)"`` -> ``"nox_t"``.
+    Headers and quota demand columns are matched by this name.
+    """
+    key = _normalise_header(header)
+    stripped = _UNIT_SUFFIX.sub("", key) or key
+    for candidate in (key, stripped):
+        if candidate in REQUIRED_COLUMNS or candidate in OPTIONAL_COLUMNS:
+            return candidate
+        if candidate in HEADER_ALIASES:
+            return HEADER_ALIASES[candidate]
+    return stripped
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: integral numbers without '.0' (XLSX stores ids and codes as numbers)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class _TableReader:
+    """Checks a table's header and cells, raising InputError at the first bad one."""
+
+    def __init__(self, label: str, path: Path, zone_ids: list[str], start_year: int | None) -> None:
+        self.label = label
+        self.path = path
+        self.zone_ids = zone_ids
+        self.start_year = start_year
+        self.columns: dict[str, int] = {}  # canonical name -> cell index
+        self.headers: dict[str, str] = {}  # canonical name -> header text as written
+        self.width = 0  # cells up to the last header
+        self.row = 0
+        self.project = ""  # id of the row being read, once known
+
+    def fail(self, message: str, column: str | None = None) -> InputError:
+        prefix = f"project {self.project}: " if self.project else ""
+        header = self.headers.get(column, column) if column else None
+        return InputError(prefix + message, file=self.label, row=self.row or None, column=header)
+
+    def read(self, rows: list[list[Any]], demand_columns: Mapping[str, str]) -> Projects:
+        if not rows or all(_is_blank(cell) for cell in rows[0]):
+            raise InputError("the table is empty: row 1 must hold the column headers", file=self.label, row=1)
+        self.row = 1
+        self._read_header(rows[0], demand_columns)
+        demand_keys = {column: canonical_column(column) for column in demand_columns}
+        values: dict[str, list[Any]] = {key: [] for key in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
+        extra = {column: [] for column, key in demand_keys.items() if key not in NUMBER_COLUMNS}
+        first_row_of: dict[str, int] = {}
+        project_rows: list[int] = []
+        for number, cells in enumerate(rows[1:], start=2):
+            if all(_is_blank(cell) for cell in cells):
+                continue
+            self.row, self.project = number, ""
+            self._check_width(cells)
+            project = self._read_project(cells)
+            if project["id"] in first_row_of:
+                raise self.fail(
+                    f"id '{project['id']}' is used twice (rows {first_row_of[project['id']]} and {number})",
+                    "id",
+                )
+            first_row_of[project["id"]] = number
+            for key, value in project.items():
+                values[key].append(value)
+            for column, column_values in extra.items():
+                key = demand_keys[column]
+                column_values.append(self._number(self._cell(cells, key), key))
+            project_rows.append(number)
+        if not project_rows:
+            raise InputError("the table has no project (only a header row)", file=self.label)
+        arrays = {key: np.array(values[key], dtype=float) for key in NUMBER_COLUMNS}
+        demand = {"land_mu": arrays["land_mu"]}
+        for column, key in demand_keys.items():
+            demand[column] = arrays[key] if key in NUMBER_COLUMNS else np.array(extra[column], dtype=float)
+        return Projects(
+            path=self.path,
+            ids=values["id"],
+            names=values["name"],
+            industries=values["industry"],
+            industry_codes=values["industry_code"],
+            zones=values["zone"],
+            land_mu=arrays["land_mu"],
+            investment=arrays["investment"],
+            output=arrays["output"],
+            tax=arrays["tax"],
+            jobs=arrays["jobs"],
+            strategic=np.array(values["strategic"], dtype=bool),
+            earliest_year=np.array(values["earliest_year"], dtype=int),
+            ramp_years=np.array(values["ramp_years"], dtype=int),
+            lock=values["lock"],
+            queued_since=values["queued_since"],
+            demand=demand,
+            rows=project_rows,
+        )
+
+    def _read_header(self, cells: list[Any], demand_columns: Mapping[str, str]) -> None:
+        used = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *(canonical_column(c) for c in demand_columns)}
+        for index, cell in enumerate(cells):
+            if _is_blank(cell):
+                continue
+            self.width = index + 1
+            text = _cell_text(cell)
+            key = canonical_column(text)
+            if key in self.columns and key not in used:
+                continue  # a repeated column the model does not read (e.g. two 备注 columns)
+            if key in self.columns:
+                raise InputError(
+                    f"columns '{self.headers[key]}' and '{text}' both mean '{key}'",
+                    file=self.label,
+                    row=1,
+                    column=text,
+                )
+            self.columns[key] = index
+            self.headers[key] = text
+        for key in REQUIRED_COLUMNS:
+            if key not in self.columns:
+                raise InputError(f"required column '{key}' is missing", file=self.label, row=1, column=key)
+        for column, quota in demand_columns.items():
+            key = canonical_column(column)
+            needed_by = f"quota '{quota}' charges it" if quota else "a quota charges it"
+            if key not in self.columns:
+                raise InputError(
+                    f"column '{column}' is missing; {needed_by}", file=self.label, row=1, column=column
+                )
+            if key in TEXT_COLUMNS:
+                raise InputError(
+                    f"column '{column}' holds text, but {needed_by} as a number",
+                    file=self.label,
+                    row=1,
+                    column=column,
+                )
+
+    def _check_width(self, cells: list[Any]) -> None:
+        width = self.width
+        if any(not _is_blank(cell) for cell in cells[width:]):
+            raise self.fail(
+                f"the row has cells beyond the last header column ({len(cells)} cells for {width} columns); "
+                "is there an unquoted comma in a text cell?"
+            )
+
+    def _cell(self, cells: list[Any], key: str) -> Any:
+        index = self.columns.get(key)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    def _read_project(self, cells: list[Any]) -> dict[str, Any]:
+        project_id = self._cell(cells, "id")
+        if _is_blank(project_id):
+            raise self.fail("the project id is blank", "id")
+        self.project = _cell_text(project_id)
+        project: dict[str, Any] = {"id": self.project}
+        for key in ("name", "industry", "industry_code"):
+            value = self._cell(cells, key)
+            project[key] = "" if _is_blank(value) else _cell_text(value)
+        project["zone"] = self._zones(self._cell(cells, "zone"))
+        for key in NUMBER_COLUMNS:
+            value = self._cell(cells, key)
+            if _is_blank(value) and key in REQUIRED_COLUMNS:
+                raise self.fail(f"'{key}' is blank", key)
+            project[key] = self._number(value, key)
+        if project["land_mu"] <= 0:
+            raise self.fail(f"land_mu must be greater than 0, got {project['land_mu']:g}", "land_mu")
+        project["strategic"] = self._strategic(self._cell(cells, "strategic"))
+        project["earliest_year"] = self._earliest_year(self._cell(cells, "earliest_year"))
+        project["ramp_years"] = self._integer(self._cell(cells, "ramp_years"), "ramp_years")
+        project["lock"] = self._lock(self._cell(cells, "lock"))
+        project["queued_since"] = self._date(self._cell(cells, "queued_since"))
+        return project
+
+    def _number(self, value: Any, column: str) -> float:
+        """A number >= 0; blank reads as 0."""
+        if _is_blank(value):
+            return 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.fail(f"{_cell_text(value)!r} is not a number", column)
+        if isinstance(value, str):
+            text = value.strip()
+            if _PLAIN_NUMBER.fullmatch(text):
+                number = float(text)
+            elif _GROUPED_NUMBER.fullmatch(text):
+                number = float(text.replace(",", ""))
+            elif text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+                raise self.fail(f"'{value.strip()}' is not a finite number", column)
+            else:
+                raise self.fail(f"text '{value.strip()}' is not a number", column)
+        else:
+            number = float(value)
+        if not math.isfinite(number):
+            raise self.fail(f"{number} is not a finite number", column)
+        if number < 0:
+            raise self.fail(f"{number:g} is negative; numbers must be >= 0", column)
+        return number
+
+    def _integer(self, value: Any, column: str) -> int:
+        """A whole number >= 0 (2027 and 2027.0 both read as 2027); blank reads as 0."""
+        number = self._number(value, column)
+        if not number.is_integer():
+            raise self.fail(f"{number:g} is not a whole number", column)
+        return int(number)
+
+    def _earliest_year(self, value: Any) -> int:
+        year = self._integer(value, "earliest_year")
+        if year and self.start_year is not None and abs(year - self.start_year) > CALENDAR_YEAR_WINDOW:
+            raise self.fail(
+                f"earliest_year {year} is not a calendar year near the horizon start {self.start_year}",
+                "earliest_year",
+            )
+        return year
+
+    def _zones(self, value: Any) -> tuple[str, ...]:
+        if _is_blank(value):
+            raise self.fail("the zone is blank", "zone")
+        text = _cell_text(value)
+        zones = [part.strip() for part in text.split("|")]
+        for zone in zones:
+            if not zone:
+                raise self.fail(f"'{text}' has an empty zone id; separate zone ids with '|'", "zone")
+            if zone not in self.zone_ids:
+                raise self.fail(
+                    f"zone '{zone}' is not declared in the scenario (declared: {', '.join(self.zone_ids)})"
+                    + _suggest(zone, self.zone_ids),
+                    "zone",
+                )
+            if zones.count(zone) > 1:
+                raise self.fail(f"zone '{zone}' is listed twice in '{text}'", "zone")
+        return tuple(zones)
+
+    def _strategic(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        word = "" if value is None else _cell_text(value).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise self.fail(f"'{_cell_text(value)}' is not one of 1/0, true/false, yes/no, 是/否", "strategic")
+
+    def _lock(self, value: Any) -> str:
+        word = "" if value is None else _cell_text(value).lower()
+        if word not in LOCK_VALUES:
+            raise self.fail(f"lock must be 'in', 'out' or blank, got '{_cell_text(value)}'", "lock")
+        return word
+
+    def _date(self, value: Any) -> str:
+        if _is_blank(value):
+            return ""
+        if isinstance(value, datetime.datetime):
+            return value.date().isoformat()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        text = _cell_text(value)
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise self.fail(f"'{text}' is not an ISO date (YYYY-MM-DD)", "queued_since") from None

@@ -7,9 +7,24 @@ so every variant passes the same checks as a file on disk.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import difflib
+import math
+import numbers
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import numpy as np
+import tomli_w
+
+import quota_sim
+from quota_sim.errors import InputError
 
 OBJECTIVE_INDICATORS = ("output", "tax", "investment", "jobs")
 
@@ -101,3 +116,553 @@ class Scenario:
 
     def zone_ids(self) -> list[str]:
         return [z.id for z in self.zones]
+
+
+# ---------------------------------------------------------------------------
+# Reading, validating and writing scenario files
+# ---------------------------------------------------------------------------
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+
+TOP_KEYS = (
+    "name",
+    "description",
+    "projects",
+    "start_year",
+    "years",
+    "zones",
+    "quotas",
+    "objective",
+    "solver",
+)
+ZONE_KEYS = ("id", "name", "min_investment_intensity", "min_tax_per_mu")
+QUOTA_KEYS = ("name", "unit", "demand", "ratio", "carry_over", "sources")
+SOURCE_KEYS = ("id", "name", "scope", "amounts", "price")
+OBJECTIVE_KEYS = (
+    "weights",
+    "strategic_bonus",
+    "discount_rate",
+    "appraisal_years",
+    "relocation_penalty",
+    "purchase_budget",
+)
+SOLVER_KEYS = ("name", "time_limit", "gap", "seed")
+SOLVER_NAMES = ("highs", "cbc")
+DEFAULT_START_YEAR = 2026
+DEFAULT_WEIGHTS = {"output": 1.0, "tax": 0.0, "investment": 0.0, "jobs": 0.0}
+
+# Optional tables that ``with_values`` creates, holding their defaults, when a key path walks into them.
+_TABLES_CREATED_ON_DEMAND: dict[tuple[str, ...], dict[str, Any]] = {
+    ("objective",): {},
+    ("objective", "weights"): DEFAULT_WEIGHTS,
+    ("solver",): {},
+    ("quotas",): {},
+}
+
+
+def baseline_path() -> Path:
+    """The embedded baseline scenario shipped with the package."""
+    return Path(quota_sim.__file__).parent / "scenarios" / "baseline.toml"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The scenario TOML file.
+
+    Raises
+    ------
+    InputError
+        On a missing file, a TOML syntax error, an ``extends`` problem or any invalid value.
+    """
+    path = Path(path)
+    raw = read_scenario_dict(path)
+    scenario = scenario_from_dict(raw, path.parent, path.name)
+    return dataclasses.replace(scenario, path=Path(os.path.abspath(path)))
+
+
+def read_scenario_dict(path: str | Path) -> dict[str, Any]:
+    """The merged TOML dictionary of a scenario file, with ``extends`` resolved.
+
+    The file's tables are deep-merged over its parent's (tables recursively, arrays of
+    tables with ``id`` entry by entry, everything else replaced). Each ``projects``
+    path is made absolute relative to the file that declares it. The result has no
+    ``extends`` key.
+    """
+    return _read_merged(Path(path), ())
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    data = _read_toml(path)
+    if "projects" in data and isinstance(data["projects"], str):
+        data["projects"] = os.path.abspath(path.parent / data["projects"])
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise InputError(
+            "'extends' must be the path of another scenario file", file=path.name, column="extends"
+        )
+    parent = path.parent / parent_name
+    here = path.resolve()
+    visited = (*chain, here)
+    if parent.resolve() in visited:
+        names = " -> ".join(p.name for p in (*visited, parent.resolve()))
+        raise InputError(f"'extends' forms a cycle: {names}", file=path.name, column="extends")
+    if not parent.is_file():
+        raise InputError(
+            f"'extends' names a file that does not exist: {parent}", file=path.name, column="extends"
+        )
+    return _merge(_read_merged(parent, visited), data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"scenario file not found: {path}", file=path.name) from None
+    except OSError as error:
+        raise InputError(f"cannot read the scenario file: {error.strerror}", file=path.name) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the scenario file is not UTF-8 text", file=path.name) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        line = int(found.group(1)) if found else None
+        raise InputError(f"TOML syntax error: {error}", file=path.name, row=line) from None
+
+
+def _has_ids(value: Any) -> bool:
+    """Whether ``value`` is an array of tables that all carry a text ``id``."""
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and isinstance(item.get("id"), str) for item in value
+    )
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``over`` onto ``base`` (both left untouched)."""
+    merged = copy.deepcopy(base)
+    for key, value in over.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = _merge(old, value)
+        elif _has_ids(old) and _has_ids(value) and value:
+            entries = {entry["id"]: i for i, entry in enumerate(old)}
+            for entry in value:
+                if entry["id"] in entries:
+                    old[entries[entry["id"]]] = _merge(old[entries[entry["id"]]], entry)
+                else:
+                    entries[entry["id"]] = len(old)
+                    old.append(copy.deepcopy(entry))
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy using only TOML-writable Python types (numpy values, tuples and paths converted)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _plain(value.tolist())
+    return value
+
+
+def _nearest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, else the list of choices."""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; expected one of: {', '.join(choices)}" if choices else ""
+
+
+class _Checker:
+    """Validation helpers that raise InputError naming the file and the key path."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def fail(self, message: str, path: str) -> InputError:
+        return InputError(message, file=self.label, column=path)
+
+    def table(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"must be a table, got {_show(value)}", path)
+        return value
+
+    def keys(self, table: dict[str, Any], allowed: Sequence[str], path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else key
+                raise self.fail(f"unknown key '{key}'{_nearest(key, allowed)}", where)
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"must be text, got {_show(value)}", path)
+        return value
+
+    def ident(self, value: Any, path: str) -> str:
+        text = self.string(value, path)
+        if not ID_PATTERN.fullmatch(text):
+            raise self.fail(f"'{text}' may only contain letters, digits, '_' and '-'", path)
+        return text
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"must be true or false, got {_show(value)}", path)
+        return value
+
+    def number(self, value: Any, path: str, *, positive: bool = False, below_one: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise self.fail(f"must be a number, got {_show(value)}", path)
+        number = float(value)
+        if not math.isfinite(number):
+            raise self.fail(f"must be a finite number, got {number}", path)
+        if positive and number <= 0:
+            raise self.fail(f"must be greater than 0, got {value}", path)
+        if number < 0:
+            raise self.fail(f"must not be negative, got {value}", path)
+        if below_one and number >= 1:
+            raise self.fail(f"must be below 1, got {value}", path)
+        return number
+
+    def integer(self, value: Any, path: str, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise self.fail(f"must be an integer, got {_show(value)}", path)
+        if minimum is not None and value < minimum:
+            raise self.fail(f"must be at least {minimum}, got {value}", path)
+        return int(value)
+
+    def amounts(self, value: Any, years: int, path: str) -> tuple[float, ...]:
+        """One number per horizon year from a number or a list of exactly ``years`` numbers."""
+        if isinstance(value, list):
+            if len(value) != years:
+                raise self.fail(
+                    f"has {len(value)} numbers but the horizon has {years} year(s); "
+                    f"give one number per year or a single number for every year",
+                    path,
+                )
+            return tuple(self.number(item, f"{path}[{i}]") for i, item in enumerate(value))
+        return (self.number(value, path),) * years
+
+
+def _show(value: Any) -> str:
+    kinds = {bool: "a boolean", str: "text", list: "a list", dict: "a table"}
+    kind = next((name for kind, name in kinds.items() if isinstance(value, kind)), type(value).__name__)
+    shown = repr(value)
+    return f"{kind} {shown}" if len(shown) <= 40 else kind
+
+
+def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) -> Scenario:
+    """Validate a merged scenario dictionary (SPEC §1.1) and build the Scenario.
+
+    Parameters
+    ----------
+    raw
+        The scenario as a plain dictionary (the merged TOML, no ``extends``).
+    base_dir
+        The directory a relative ``projects`` path is resolved against.
+    label
+        The file name used in error messages.
+    """
+    check = _Checker(label)
+    raw = _plain(check.table(raw, ""))
+    if "extends" in raw:
+        raise check.fail("'extends' is resolved when a file is read; use load_scenario", "extends")
+    check.keys(raw, TOP_KEYS, "")
+
+    if "name" not in raw:
+        raise check.fail("a scenario needs a 'name'", "name")
+    name = check.ident(raw["name"], "name")
+    description = check.string(raw.get("description", ""), "description")
+    if "projects" not in raw:
+        raise check.fail("a scenario needs 'projects', the path of its projects table", "projects")
+    projects_text = check.string(raw["projects"], "projects")
+    if not projects_text.strip():
+        raise check.fail("'projects' is blank", "projects")
+    projects_path = Path(os.path.abspath(Path(base_dir) / projects_text))
+    raw["projects"] = str(projects_path)
+    start_year = check.integer(raw.get("start_year", DEFAULT_START_YEAR), "start_year")
+    years = check.integer(raw.get("years", 1), "years", minimum=1)
+
+    zones = _zones(check, raw.get("zones"))
+    zone_ids = [zone.id for zone in zones]
+    quota_tables = check.table(raw.get("quotas", {}), "quotas")
+    quotas = tuple(
+        _quota(check, quota_id, table, years, zone_ids) for quota_id, table in quota_tables.items()
+    )
+    objective = _objective(check, raw.get("objective", {}))
+    solver = _solver(check, raw.get("solver", {}))
+    return Scenario(
+        name=name,
+        description=description,
+        projects_path=projects_path,
+        start_year=start_year,
+        years=years,
+        zones=zones,
+        quotas=quotas,
+        objective=objective,
+        solver=solver,
+        raw=raw,
+    )
+
+
+def _entry_path(prefix: str, entry: Any, index: int) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
+        return f"{prefix}[{entry['id']}]"
+    return f"{prefix}[#{index + 1}]"
+
+
+def _zones(check: _Checker, value: Any) -> tuple[Zone, ...]:
+    if value is None:
+        raise check.fail("a scenario needs at least one [[zones]] entry", "zones")
+    if not isinstance(value, list) or not value:
+        raise check.fail("must be a non-empty array of [[zones]] tables", "zones")
+    zones: list[Zone] = []
+    for index, entry in enumerate(value):
+        path = _entry_path("zones", entry, index)
+        table = check.table(entry, path)
+        check.keys(table, ZONE_KEYS, path)
+        if "id" not in table:
+            raise check.fail("every zone needs an 'id'", f"{path}.id")
+        zone_id = check.ident(table["id"], f"{path}.id")
+        if any(zone.id == zone_id for zone in zones):
+            raise check.fail(f"zone id '{zone_id}' is declared twice", f"{path}.id")
+        screens = {
+            key: check.number(table[key], f"{path}.{key}")
+            for key in ("min_investment_intensity", "min_tax_per_mu")
+            if key in table
+        }
+        zone_name = check.string(table.get("name", zone_id), f"{path}.name")
+        zones.append(Zone(id=zone_id, name=zone_name, **screens))
+    return tuple(zones)
+
+
+def _quota(check: _Checker, quota_id: str, value: Any, years: int, zone_ids: list[str]) -> Quota:
+    path = f"quotas.{quota_id}"
+    check.ident(quota_id, path)
+    table = check.table(value, path)
+    check.keys(table, QUOTA_KEYS, path)
+    if "demand" not in table:
+        raise check.fail("a quota needs 'demand', the projects-table column it charges", f"{path}.demand")
+    demand = check.string(table["demand"], f"{path}.demand").strip()
+    if not demand:
+        raise check.fail("'demand' is blank", f"{path}.demand")
+    sources_value = table.get("sources", [])
+    if not isinstance(sources_value, list):
+        raise check.fail("must be an array of [[...sources]] tables", f"{path}.sources")
+    sources: list[Source] = []
+    for index, entry in enumerate(sources_value):
+        source = _source(check, _entry_path(f"{path}.sources", entry, index), entry, years, zone_ids)
+        if any(other.id == source.id for other in sources):
+            raise check.fail(
+                f"source id '{source.id}' is declared twice in quota '{quota_id}'",
+                f"{path}.sources[{source.id}].id",
+            )
+        sources.append(source)
+    return Quota(
+        id=quota_id,
+        unit=check.string(table.get("unit", ""), f"{path}.unit"),
+        demand=demand,
+        sources=tuple(sources),
+        ratio=check.number(table.get("ratio", 1.0), f"{path}.ratio"),
+        carry_over=check.boolean(table.get("carry_over", True), f"{path}.carry_over"),
+        name=check.string(table.get("name", ""), f"{path}.name"),
+    )
+
+
+def _source(check: _Checker, path: str, value: Any, years: int, zone_ids: list[str]) -> Source:
+    table = check.table(value, path)
+    check.keys(table, SOURCE_KEYS, path)
+    if "id" not in table:
+        raise check.fail("every source needs an 'id'", f"{path}.id")
+    source_id = check.ident(table["id"], f"{path}.id")
+    if "scope" not in table:
+        raise check.fail('a source needs \'scope\' = "city" or "zone"', f"{path}.scope")
+    scope = check.string(table["scope"], f"{path}.scope")
+    if scope not in ("city", "zone"):
+        raise check.fail(f'scope must be "city" or "zone", got \'{scope}\'', f"{path}.scope")
+    if "amounts" not in table:
+        raise check.fail("a source needs 'amounts' (a number or one number per year)", f"{path}.amounts")
+    amounts_value = table["amounts"]
+    amounts_path = f"{path}.amounts"
+    amounts: dict[str | None, tuple[float, ...]]
+    if scope == "city":
+        if isinstance(amounts_value, dict):
+            raise check.fail(
+                "a city source serves every zone: give a number or a list, not a table of zones", amounts_path
+            )
+        amounts = {None: check.amounts(amounts_value, years, amounts_path)}
+    elif isinstance(amounts_value, dict):
+        for zone_id in amounts_value:
+            if zone_id not in zone_ids:
+                raise check.fail(
+                    f"zone '{zone_id}' is not declared in [[zones]]{_nearest(zone_id, zone_ids)}",
+                    f"{amounts_path}.{zone_id}",
+                )
+        amounts = {
+            zone_id: (
+                check.amounts(amounts_value[zone_id], years, f"{amounts_path}.{zone_id}")
+                if zone_id in amounts_value
+                else (0.0,) * years
+            )
+            for zone_id in zone_ids
+        }
+    else:
+        same = check.amounts(amounts_value, years, amounts_path)
+        amounts = {zone_id: same for zone_id in zone_ids}
+    return Source(
+        id=source_id,
+        scope=scope,  # type: ignore[arg-type]  # checked above
+        amounts=amounts,
+        price=check.number(table.get("price", 0.0), f"{path}.price"),
+        name=check.string(table.get("name", ""), f"{path}.name"),
+    )
+
+
+def _objective(check: _Checker, value: Any) -> Objective:
+    table = check.table(value, "objective")
+    check.keys(table, OBJECTIVE_KEYS, "objective")
+    if "weights" in table:
+        weights_table = check.table(table["weights"], "objective.weights")
+        check.keys(weights_table, OBJECTIVE_INDICATORS, "objective.weights")
+        weights = {
+            key: check.number(weights_table.get(key, 0.0), f"objective.weights.{key}")
+            for key in OBJECTIVE_INDICATORS
+        }
+    else:
+        weights = dict(DEFAULT_WEIGHTS)
+    return Objective(
+        weights=weights,
+        strategic_bonus=check.number(table.get("strategic_bonus", 0.0), "objective.strategic_bonus"),
+        discount_rate=check.number(table.get("discount_rate", 0.06), "objective.discount_rate"),
+        appraisal_years=check.integer(
+            table.get("appraisal_years", 10), "objective.appraisal_years", minimum=1
+        ),
+        relocation_penalty=check.number(
+            table.get("relocation_penalty", 0.0), "objective.relocation_penalty", below_one=True
+        ),
+        purchase_budget=check.number(table.get("purchase_budget", 1e30), "objective.purchase_budget"),
+    )
+
+
+def _solver(check: _Checker, value: Any) -> SolverSettings:
+    table = check.table(value, "solver")
+    check.keys(table, SOLVER_KEYS, "solver")
+    solver_name = check.string(table.get("name", "highs"), "solver.name")
+    if solver_name not in SOLVER_NAMES:
+        raise check.fail(
+            f"unknown solver '{solver_name}'{_nearest(solver_name, SOLVER_NAMES)}", "solver.name"
+        )
+    return SolverSettings(
+        name=solver_name,  # type: ignore[arg-type]  # checked above
+        time_limit=check.number(table.get("time_limit", 60.0), "solver.time_limit", positive=True),
+        gap=check.number(table.get("gap", 1e-4), "solver.gap"),
+        seed=check.integer(table.get("seed", 0), "solver.seed", minimum=0),
+    )
+
+
+def _label(scenario: Scenario) -> str:
+    return scenario.path.name if scenario.path else f"scenario '{scenario.name}'"
+
+
+def with_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A validated variant of ``scenario`` with some values of its TOML changed.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to start from (left untouched).
+    changes
+        ``{dotted_key: value}``. Keys walk ``Scenario.raw``; arrays of tables are
+        addressed by id, e.g. ``zones.tianying.min_tax_per_mu``,
+        ``quotas.land.sources.plan.amounts``, ``objective.weights.tax``. A value of
+        None removes the key, so its default applies.
+
+    Raises
+    ------
+    InputError
+        On a key path that does not exist or a value that fails validation.
+    """
+    label = _label(scenario)
+    raw = copy.deepcopy(scenario.raw)
+    for dotted, value in changes.items():
+        _set_value(raw, dotted, _plain(value), label)
+    base_dir = scenario.path.parent if scenario.path else scenario.projects_path.parent
+    variant = scenario_from_dict(raw, base_dir, label)
+    return dataclasses.replace(variant, path=scenario.path)
+
+
+def _set_value(raw: dict[str, Any], dotted: str, value: Any, label: str) -> None:
+    parts = dotted.split(".")
+    if not all(parts):
+        raise InputError(f"'{dotted}' is not a dotted key path", file=label, column=dotted)
+    node: Any = raw
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        walked = ".".join(parts[:depth]) or "the scenario"
+        if isinstance(node, dict):
+            if last:
+                if value is None:
+                    node.pop(part, None)
+                else:
+                    node[part] = value
+                return
+            if part not in node and tuple(parts[: depth + 1]) in _TABLES_CREATED_ON_DEMAND:
+                node[part] = dict(_TABLES_CREATED_ON_DEMAND[tuple(parts[: depth + 1])])
+            if part not in node:
+                raise InputError(
+                    f"there is no '{part}' in {walked}{_nearest(part, node)}", file=label, column=dotted
+                )
+            node = node[part]
+        elif _has_ids(node):
+            ids = [entry["id"] for entry in node]
+            if part not in ids:
+                raise InputError(
+                    f"no entry with id '{part}' in {walked}{_nearest(part, ids)}", file=label, column=dotted
+                )
+            index = ids.index(part)
+            if last:
+                if value is None:
+                    del node[index]
+                else:
+                    node[index] = value
+                return
+            node = node[index]
+        else:
+            raise InputError(
+                f"{walked} is a value, not a table: cannot set '{part}'", file=label, column=dotted
+            )
+
+
+def scenario_to_toml(scenario: Scenario, relative_to: Path | None = None) -> str:
+    """The scenario as one standalone TOML text (no ``extends``).
+
+    Parameters
+    ----------
+    scenario
+        The scenario to write.
+    relative_to
+        The directory the TOML will be saved in (or the TOML file itself); when given,
+        ``projects`` is written relative to it, otherwise as an absolute path.
+    """
+    raw = _plain(scenario.raw)
+    if relative_to is not None:
+        folder = Path(relative_to)
+        if folder.suffix.lower() == ".toml" or folder.is_file():
+            folder = folder.parent
+        raw["projects"] = Path(os.path.relpath(scenario.projects_path, os.path.abspath(folder))).as_posix()
+    else:
+        raw["projects"] = str(scenario.projects_path)
+    return tomli_w.dumps(raw)

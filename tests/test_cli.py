@@ -1,0 +1,105 @@
+"""The command line as SPEC §3/§4 states it: outputs, exit codes, bad input writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from quota_sim.cli import main
+from tests.instances import project_row, scenario_dict, write_instance
+
+OUTPUTS = ("allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx")
+
+
+def _small(tmp_path: Path, **changes) -> Path:
+    scenario = scenario_dict(years=2, **changes)
+    rows = [
+        project_row("P1", land_mu=60, output=300),
+        project_row("P2", land_mu=50, output=200),
+        project_row("P3", land_mu=70, output=250, name="=HYPERLINK(\"http://x\")"),
+        project_row("P4", land_mu=30, output=90, lock="out"),
+    ]
+    return write_instance(tmp_path / "in", scenario, rows)
+
+
+def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(_small(tmp_path)), "--out", str(out)]) == 0
+    for name in OUTPUTS:
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal"
+    assert set(summary["seconds"]) >= {"load", "build", "solve", "total"}
+    # 100 mu a year, carried over: P1+P2 in one year and P3 in the other give 750.
+    assert summary["objective"] == 750
+    assert summary["kpi"]["approved"] == 3
+    with (out / "allocation.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == ["P1", "P2", "P3", "P4"]
+    assert list(rows[0])[:7] == ["id", "name", "status", "zone", "start_year", "value", "reason"]
+    assert rows[3]["status"] == "locked_out" and rows[3]["zone"] == "" and rows[3]["start_year"] == ""
+    assert rows[2]["name"].startswith("'=")  # a formula in a name is neutralised
+    sheet = openpyxl.load_workbook(out / "allocation.xlsx", read_only=True)["allocation"]
+    assert list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0][1].startswith("'=")
+    printed = capsys.readouterr().out
+    assert "optimal" in printed and "approved 3 of 4" in printed
+
+
+def test_bad_input_exits_2_names_the_place_and_writes_nothing(tmp_path, capsys):
+    path = _small(tmp_path)
+    projects = path.parent / "projects.csv"
+    projects.write_text(projects.read_text(encoding="utf-8").replace(",60,", ",sixty,"), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("previous run", encoding="utf-8")
+    assert main(["run", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "projects.csv" in err and "row 2" in err and "land_mu" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert (out / "summary.json").read_text(encoding="utf-8") == "previous run"
+
+
+def test_scenario_typo_exits_2(tmp_path, capsys):
+    path = _small(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("discount_rate", "discount_rat"), encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "discount_rat" in err and "discount_rate" in err
+
+
+def test_infeasible_locks_exit_1_with_diagnosis(tmp_path):
+    scenario = scenario_dict(years=1)
+    rows = [project_row("A", land_mu=80, lock="in"), project_row("B", land_mu=70, lock="in")]
+    path = write_instance(tmp_path / "in", scenario, rows)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out)]) == 1
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "infeasible"
+    diagnosis = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert "50" in json.dumps(diagnosis)  # 150 mu locked in against 100 mu of supply
+    assert not (out / "allocation.csv").exists()
+
+
+def test_cbc_and_options_are_accepted(tmp_path):
+    out = tmp_path / "out"
+    code = main(["run", str(_small(tmp_path)), "--out", str(out), "--solver", "cbc", "--time-limit", "30", "--gap", "0"])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["solver"] == "cbc" and summary["objective"] == 750
+
+
+def test_module_entry_point_runs_the_embedded_baseline_from_anywhere(tmp_path):
+    out = tmp_path / "baseline"
+    done = subprocess.run(
+        [sys.executable, "-m", "quota_sim", "run", "--out", str(out), "--no-analysis"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["scenario"] == "baseline"
+    assert "HiGHS" not in done.stdout

@@ -1,0 +1,87 @@
+"""Solver behaviour: honest status under a time limit, silence, reproducibility, both solvers agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quota_sim.model import build_model
+from quota_sim.solve import solve_scenario
+from tests.instances import load_instance, project_row, scenario_dict
+
+
+def _hard_knapsack(tmp_path, n: int = 120, m: int = 5, seed: int = 3):
+    """A correlated multidimensional knapsack: hard enough that 0.2 s cannot prove optimality."""
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(1, 1000, size=(m, n))
+    profits = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
+    quotas = {
+        f"c{i}": {"demand": f"c{i}", "sources": [{"id": "cap", "scope": "city", "amounts": float(weights[i].sum() / 2)}]}
+        for i in range(m)
+    }
+    rows = [
+        project_row(f"P{j:03d}", land_mu=1, output=float(profits[j]), **{f"c{i}": int(weights[i, j]) for i in range(m)})
+        for j in range(n)
+    ]
+    scenario = scenario_dict(quotas=quotas)
+    scenario, projects, _ = load_instance(tmp_path, scenario, rows)
+    return scenario, projects
+
+
+def test_time_limited_incumbent_is_feasible_with_its_gap(tmp_path):
+    scenario, projects = _hard_knapsack(tmp_path)
+    result = solve_scenario(scenario, projects, time_limit=0.2)
+    assert result.status in ("feasible", "no_solution")
+    if result.status == "feasible":
+        assert result.gap is not None and result.gap > scenario.solver.gap
+        assert result.best_bound > result.objective
+        assert result.gap == pytest.approx((result.best_bound - result.objective) / result.objective, rel=1e-3)
+
+
+def test_highs_banner_is_silenced(tmp_path, capfd):
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), [project_row("P1")])
+    solve_scenario(scenario, projects)
+    assert "HiGHS" not in capfd.readouterr().out
+
+
+def test_same_inputs_same_result(tmp_path):
+    scenario, projects = _hard_knapsack(tmp_path, n=60)
+    first = solve_scenario(scenario, projects)
+    second = solve_scenario(scenario, projects)
+    assert [(r.status, r.zone, r.start_year) for r in first.allocation] == [
+        (r.status, r.zone, r.start_year) for r in second.allocation
+    ]
+    assert first.objective == second.objective
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_both_solvers_reach_the_same_optimum(tmp_path, solver):
+    scenario, projects = _hard_knapsack(tmp_path, n=30)
+    result = solve_scenario(scenario, projects, solver=solver)
+    reference = solve_scenario(scenario, projects, solver="highs")
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(reference.objective, rel=1e-9)
+    assert result.best_bound >= result.objective - 1e-6
+
+
+def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
+    scenario = scenario_dict(
+        years=3,
+        zones=[{"id": "a", "name": "A", "min_investment_intensity": 50}, {"id": "b", "name": "B"}],
+        quotas={"land": {"demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": [5, 5, 5]}]}},
+    )
+    rows = [
+        project_row("fits", zone="a|b", land_mu=4),  # 2 zones x 3 years
+        project_row("late", zone="b", land_mu=4, earliest_year=2028),  # 1 zone x 1 year
+        project_row("screened", zone="a|b", land_mu=4, investment=10),  # fails a: 1 zone x 3 years
+        project_row("too_big_early", zone="b", land_mu=12),  # fits cumulative supply only from 2028
+        project_row("out", zone="b", land_mu=1, lock="out"),  # none
+        project_row("never", zone="b", land_mu=16),  # more than all supply: none
+    ]
+    scenario, projects, _ = load_instance(tmp_path, scenario, rows)
+    model = build_model(scenario, projects)
+    per_project = {pid: sum(1 for (p, _z, _t) in model.x if projects.ids[p] == pid) for pid in projects.ids}
+    assert per_project == {"fits": 6, "late": 1, "screened": 3, "too_big_early": 1, "out": 0, "never": 0}
+    result = solve_scenario(scenario, projects)
+    reasons = {row.id: row.reason for row in result.allocation}
+    assert reasons["never"] == "land"
