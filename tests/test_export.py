@@ -1,0 +1,74 @@
+"""Exports: formula neutralisation, atomic writes, XLSX sheets, stale outputs removed."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import openpyxl
+import pytest
+
+from quota_sim import export
+from quota_sim.export import neutralise, write_atomic, write_outputs
+from quota_sim.solve import solve_scenario
+from tests.instances import load_instance, project_row, scenario_dict
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_like_text_is_neutralised(text):
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("cell", ["P-1", "田营科技园", "", 12.5, -3, None])
+def test_other_cells_pass_unchanged(cell):
+    assert neutralise(cell) == cell
+
+
+def test_write_atomic_keeps_the_old_file_when_the_rename_fails(tmp_path, monkeypatch):
+    target = tmp_path / "summary.json"
+    target.write_bytes(b"old")
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def _result(tmp_path, rows=None):
+    rows = rows or [project_row("P1", land_mu=60), project_row("P2", land_mu=60, name="@evil")]
+    scenario, projects, _ = load_instance(tmp_path / "in", scenario_dict(), rows)
+    return solve_scenario(scenario, projects)
+
+
+def test_xlsx_has_the_tables_and_a_summary_sheet(tmp_path):
+    result = _result(tmp_path)
+    book = openpyxl.load_workbook(io.BytesIO(export.allocation_xlsx_bytes(result, lang="en")), read_only=True)
+    assert book.sheetnames == ["allocation", "quota_use", "summary"]
+    rows = list(book["allocation"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "name", "status")
+    assert rows[2][1] == "'@evil"
+    summary = dict(book["summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["status"] == "optimal" and summary["kpi.approved"] == 1
+
+
+def test_chinese_headers_in_the_download(tmp_path):
+    result = _result(tmp_path)
+    text = export.allocation_csv_bytes(result, lang="zh").decode("utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert header[:3] == ["项目编号", "项目名称", "状态"]
+    assert export.allocation_csv_bytes(result, lang="en").decode("utf-8-sig").startswith("id,name,status,")
+
+
+def test_infeasible_rerun_removes_the_stale_allocation(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(_result(tmp_path), out)
+    assert (out / "allocation.csv").exists()
+    locked = [project_row("A", land_mu=80, lock="in"), project_row("B", land_mu=80, lock="in")]
+    infeasible = _result(tmp_path / "second", locked)
+    assert infeasible.status == "infeasible"
+    write_outputs(infeasible, out)
+    assert not (out / "allocation.csv").exists() and (out / "summary.json").exists()
