@@ -1,0 +1,839 @@
+"""Synthetic project queues and scenarios of any size, seeded.
+
+The ``jieshou`` profile builds a queue shaped like the one the zone's work report describes: a
+resource-recycling flagship (recycled lead, plastics, aluminium) next to bio-based degradable
+materials, aluminium-based materials, plastic municipal pipes, power batteries, polymer materials,
+nutrition & health, intelligent machinery and logistics, in up to eight parks. Every figure is
+synthetic; the ranges follow DOMAIN §2–§6 (see ``docs/baseline.md``).
+
+Supplies are set as fixed fractions of the queue's demand, so any size of instance is constrained
+the same way: land hardest, then energy and NOx. Units: land mu, money 万元, energy tce per year,
+emissions t per year.
+
+The same arguments always give the same files: one ``numpy.random.default_rng(seed)`` stream is
+drawn in a fixed order, nothing depends on dict or set ordering or on the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from quota_sim.errors import InputError
+
+# ---------------------------------------------------------------------------
+# The profile: industries, parks, quotas
+# ---------------------------------------------------------------------------
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Industry:
+    """An industry of the queue and the per-mu ranges its projects are drawn from.
+
+    Money in 万元 per mu (investment) or 万元 per mu per year (output, tax); energy in tce per
+    万元 of output; NOx in t per tce; VOCs, COD and lead in t per mu per year.
+    """
+
+    key: str
+    name: str  # Chinese
+    code: str  # GB/T 4754-2017 industry code
+    share: float  # expected share of the queue's projects
+    project_words: tuple[str, ...]  # Chinese project-name stems
+    investment_per_mu: Range
+    output_per_mu: Range
+    tax_per_mu: Range
+    energy_per_output: Range
+    nox_per_tce: Range
+    jobs_per_mu: Range
+    vocs_per_mu: Range = (0.0, 0.0)
+    cod_per_mu: Range = (0.0, 0.0)
+    lead_per_mu: Range = (0.0, 0.0)
+    strategic_share: float = 0.0  # probability a project is a strategic emerging industry project
+
+
+@dataclass(frozen=True)
+class Park:
+    """A park (zone) the profile knows: its screens (DOMAIN §2) and the industries it hosts."""
+
+    id: str
+    name: str
+    min_investment_intensity: float  # 万元/mu
+    min_tax_per_mu: float  # 万元/mu/yr
+    hosts: tuple[str, ...]  # industry keys
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """One supply of a quota as a share of the quota's total supply over the horizon."""
+
+    id: str
+    name: str
+    scope: str  # "city" or "zone"
+    share: float
+    price: float = 0.0  # 万元 per unit
+
+
+@dataclass(frozen=True)
+class QuotaPlan:
+    """A quota and how much of the queue's charged demand its sources cover over the horizon."""
+
+    id: str
+    name: str
+    unit: str
+    demand: str  # projects-table column
+    ratio: float
+    coverage: float  # total supply / (ratio * total demand of the projects not locked out)
+    sources: tuple[SourcePlan, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the generator draws from."""
+
+    name: str
+    industries: tuple[Industry, ...]
+    parks: tuple[Park, ...]
+    quotas: tuple[QuotaPlan, ...]
+
+
+JIESHOU_INDUSTRIES = (
+    Industry(
+        "lead", "再生铅", "4210", 0.12,
+        ("再生铅循环利用项目", "废铅蓄电池回收处理项目", "再生铅冶炼技术改造项目"),
+        investment_per_mu=(250, 450), output_per_mu=(300, 400), tax_per_mu=(12, 28),
+        energy_per_output=(0.40, 0.60), nox_per_tce=(0.006, 0.012), jobs_per_mu=(1.0, 2.5),
+        lead_per_mu=(0.002, 0.008),
+    ),
+    Industry(
+        "plastics", "再生塑料", "4220", 0.16,
+        ("废旧塑料再生利用项目", "再生塑料颗粒项目", "再生塑料制品项目"),
+        investment_per_mu=(180, 500), output_per_mu=(150, 300), tax_per_mu=(8, 20),
+        energy_per_output=(0.25, 0.45), nox_per_tce=(0.002, 0.005), jobs_per_mu=(2.0, 4.0),
+        vocs_per_mu=(0.05, 0.25),
+    ),
+    Industry(
+        "aluminium_recycling", "再生铝", "4210", 0.10,
+        ("再生铝循环利用项目", "废铝回收熔铸项目"),
+        investment_per_mu=(200, 400), output_per_mu=(250, 400), tax_per_mu=(10, 25),
+        energy_per_output=(0.40, 0.60), nox_per_tce=(0.005, 0.010), jobs_per_mu=(1.0, 2.5),
+    ),
+    Industry(
+        "bio_based", "生物基可降解材料", "2651", 0.10,
+        ("生物基可降解新材料项目", "聚乳酸可降解材料项目", "全生物降解制品项目"),
+        investment_per_mu=(250, 500), output_per_mu=(150, 350), tax_per_mu=(10, 25),
+        energy_per_output=(0.20, 0.40), nox_per_tce=(0.002, 0.004), jobs_per_mu=(1.5, 3.5),
+        vocs_per_mu=(0.05, 0.20), strategic_share=0.9,
+    ),
+    Industry(
+        "aluminium_materials", "铝基新材料", "3262", 0.08,
+        ("铝基新材料项目", "高端铝型材项目", "铝合金精深加工项目"),
+        investment_per_mu=(200, 450), output_per_mu=(200, 380), tax_per_mu=(8, 22),
+        energy_per_output=(0.30, 0.50), nox_per_tce=(0.003, 0.007), jobs_per_mu=(1.5, 3.0),
+        strategic_share=0.7,
+    ),
+    Industry(
+        "pipes", "高性能塑胶市政管道", "2922", 0.08,
+        ("高性能塑胶市政管道项目", "塑料管材管件项目"),
+        investment_per_mu=(150, 350), output_per_mu=(150, 300), tax_per_mu=(6, 18),
+        energy_per_output=(0.10, 0.25), nox_per_tce=(0.001, 0.003), jobs_per_mu=(2.0, 4.0),
+        vocs_per_mu=(0.03, 0.15), strategic_share=0.3,
+    ),
+    Industry(
+        "batteries", "动力电池", "3841", 0.08,
+        ("动力电池电芯项目", "储能电池模组项目", "动力电池系统集成项目"),
+        investment_per_mu=(300, 500), output_per_mu=(200, 400), tax_per_mu=(10, 30),
+        energy_per_output=(0.10, 0.25), nox_per_tce=(0.001, 0.003), jobs_per_mu=(2.5, 5.0),
+        strategic_share=0.9,
+    ),
+    Industry(
+        "polymer", "高分子新材料", "2659", 0.08,
+        ("高分子新材料项目", "工程塑料改性项目", "功能高分子膜材料项目"),
+        investment_per_mu=(200, 450), output_per_mu=(150, 350), tax_per_mu=(10, 25),
+        energy_per_output=(0.20, 0.40), nox_per_tce=(0.002, 0.004), jobs_per_mu=(1.5, 3.5),
+        vocs_per_mu=(0.05, 0.25), strategic_share=0.9,
+    ),
+    Industry(
+        "nutrition", "营养健康", "1491", 0.07,
+        ("营养健康食品项目", "功能性食品项目", "特殊医学用途食品项目"),
+        investment_per_mu=(150, 350), output_per_mu=(100, 250), tax_per_mu=(5, 20),
+        energy_per_output=(0.05, 0.15), nox_per_tce=(0.001, 0.002), jobs_per_mu=(3.0, 6.0),
+        cod_per_mu=(0.2, 0.8), strategic_share=0.7,
+    ),
+    Industry(
+        "machinery", "智能机械", "3491", 0.07,
+        ("智能装备制造项目", "工业机器人项目", "智能输送设备项目"),
+        investment_per_mu=(200, 400), output_per_mu=(150, 300), tax_per_mu=(8, 20),
+        energy_per_output=(0.05, 0.12), nox_per_tce=(0.0005, 0.0015), jobs_per_mu=(3.0, 6.0),
+        strategic_share=0.9,
+    ),
+    Industry(
+        "logistics", "现代物流", "5920", 0.06,
+        ("现代物流园项目", "有色金属期货交割仓储项目", "智慧仓储配送项目"),
+        investment_per_mu=(150, 250), output_per_mu=(100, 180), tax_per_mu=(5, 12),
+        energy_per_output=(0.05, 0.08), nox_per_tce=(0.0005, 0.001), jobs_per_mu=(0.8, 2.0),
+    ),
+)
+
+# Screens after the Anhui example (DOMAIN §2): national zone 300/30, city-run 200/20, district-run 150/10.
+JIESHOU_PARKS = (
+    Park("tianying", "田营科技园", 300, 30, ("lead", "aluminium_recycling", "plastics", "batteries")),
+    Park("chengdong", "城东新材料产业园", 200, 20, ("bio_based", "polymer", "aluminium_materials", "pipes")),
+    Park("chengnan", "城南循环经济产业园", 150, 10, ("plastics", "aluminium_recycling", "pipes")),
+    Park("chengxi", "城西智能制造产业园", 150, 10, ("machinery", "batteries", "nutrition", "logistics")),
+    Park("chengbei", "城北营养健康产业园", 200, 20, ("nutrition", "logistics")),
+    Park("lvji", "铝基新材料产业园", 200, 20, ("aluminium_materials", "aluminium_recycling")),
+    Park("xinneng", "新能源电池产业园", 200, 20, ("batteries", "polymer")),
+    Park("linggang", "临港物流园", 150, 10, ("logistics",)),
+)
+
+# Prices (DOMAIN §2–§4) in 万元 per unit: linkage land ≈ 20万 yuan/mu; energy-use rights 150 yuan/tce;
+# NOx 4,500 yuan/t·yr over a 5-year term; lead 500 yuan/kg. No VOCs price was found: NOx's is used.
+LINKAGE_PRICE = 20.0
+ENERGY_RIGHT_PRICE = 0.015
+NOX_RIGHT_PRICE = 2.25
+LEAD_RIGHT_PRICE = 50.0
+
+JIESHOU_QUOTAS = (
+    QuotaPlan("land", "建设用地指标", "mu", "land_mu", 1.0, 0.33, (
+        SourcePlan("plan", "年度新增建设用地计划指标", "city", 0.70),
+        SourcePlan("stock", "盘活存量（批而未供、闲置）土地", "zone", 0.20),
+        SourcePlan("linkage", "城乡建设用地增减挂钩节余指标", "city", 0.10, LINKAGE_PRICE),
+    )),
+    QuotaPlan("energy", "能耗增量指标", "tce", "energy_tce", 1.0, 0.45, (
+        SourcePlan("plan", "年度能耗增量", "city", 0.85),
+        SourcePlan("trading", "用能权交易", "city", 0.15, ENERGY_RIGHT_PRICE),
+    )),
+    QuotaPlan("nox", "氮氧化物总量指标", "t", "nox_t", 2.0, 0.45, (
+        SourcePlan("allocation", "总量指标分配", "city", 0.60),
+        SourcePlan("reduction", "区域削减替代来源", "zone", 0.20),
+        SourcePlan("trading", "排污权交易", "city", 0.20, NOX_RIGHT_PRICE),
+    )),
+    QuotaPlan("vocs", "挥发性有机物总量指标", "t", "vocs_t", 2.0, 0.50, (
+        SourcePlan("allocation", "总量指标分配", "city", 0.60),
+        SourcePlan("reduction", "区域削减替代来源", "zone", 0.20),
+        SourcePlan("trading", "排污权交易", "city", 0.20, NOX_RIGHT_PRICE),
+    )),
+    QuotaPlan("cod", "化学需氧量总量指标", "t", "cod_t", 1.0, 0.50, (
+        SourcePlan("allocation", "总量指标分配", "city", 1.00),
+    )),
+    QuotaPlan("lead", "重金属（铅）总量指标", "t", "lead_t", 1.0, 0.50, (
+        SourcePlan("reduction", "淘汰产能腾出的铅排放量", "city", 0.80),
+        SourcePlan("trading", "铅排污权交易", "city", 0.20, LEAD_RIGHT_PRICE),
+    )),
+    QuotaPlan("forest", "使用林地定额", "mu", "forest_mu", 1.0, 0.30, (
+        SourcePlan("quota", "林地定额", "city", 1.00),
+    )),
+    QuotaPlan("farmland", "永久基本农田调整", "mu", "farmland_mu", 1.0, 0.0, (
+        SourcePlan("adjustment", "基本农田调整（须国务院批准）", "city", 1.00),
+    )),
+)
+
+PROFILES = {"jieshou": Profile("jieshou", JIESHOU_INDUSTRIES, JIESHOU_PARKS, JIESHOU_QUOTAS)}
+
+# Queue shape (shares of projects).
+LAND_MEDIAN_MU = 55.0  # lognormal land demand: median 55 mu, most projects 20–80 mu
+LAND_SIGMA = 0.7
+LAND_RANGE_MU = (10.0, 300.0)
+READY_NOW_SHARE = 0.60  # projects ready in the first horizon year (the backlog)
+TWO_ZONE_SHARE = 1 / 3  # projects listing a second, fallback zone
+HOSTED_PARK_WEIGHT = 8.0  # a park hosting the industry vs any other park (weight 1)
+LOCK_IN_SHARE = 0.03  # projects already signed
+LOCK_OUT_SHARE = 0.02  # projects withdrawn or refused
+FOREST_SHARE = 0.065  # projects with forest land on the site
+FARMLAND_SHARE = 0.025  # projects with basic farmland on the site
+FAIL_ALL_SHARE = 0.025  # projects below every candidate zone's screens
+FAIL_SOME_SHARE = 0.15  # of the projects whose two zones screen differently: fail the stricter one
+RAMP_PROBABILITIES = (0.15, 0.40, 0.30, 0.15)  # ramp of 0, 1, 2, 3 years
+
+# Relative MIP gap the generated scenarios accept as optimal: 1% of the plan's value. The instances
+# are multi-year multi-dimensional knapsacks; proving 1e-4 takes HiGHS minutes at 200+ projects,
+# while the figures themselves are forecasts good to far worse than 1%.
+PLANNING_GAP = 0.01
+
+CSV_COLUMNS = (
+    "id", "name", "industry", "industry_code", "zone", "land_mu", "investment", "output", "tax", "jobs",
+    "strategic", "earliest_year", "ramp_years", "lock", "queued_since",
+    "energy_tce", "nox_t", "vocs_t", "cod_t", "lead_t", "forest_mu", "farmland_mu",
+)
+# Decimals written per numeric column; the columns after the core ones are left blank when 0.
+DECIMALS = {
+    "land_mu": 1, "investment": 0, "output": 0, "tax": 1, "jobs": 0,
+    "energy_tce": 1, "nox_t": 3, "vocs_t": 3, "cod_t": 3, "lead_t": 4, "forest_mu": 1, "farmland_mu": 1,
+}
+BLANK_WHEN_ZERO = ("vocs_t", "cod_t", "lead_t", "forest_mu", "farmland_mu")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+# ---------------------------------------------------------------------------
+# Drawing the queue
+# ---------------------------------------------------------------------------
+
+
+def _check_sizes(profile: Profile, n_projects: int, n_zones: int, years: int, seed: int) -> None:
+    if n_projects < 1:
+        raise InputError(f"--projects must be at least 1, got {n_projects}", column="--projects")
+    if not 1 <= n_zones <= len(profile.parks):
+        raise InputError(
+            f"--zones must be between 1 and {len(profile.parks)} (the parks profile "
+            f"'{profile.name}' knows), got {n_zones}",
+            column="--zones",
+        )
+    if years < 1:
+        raise InputError(f"--years must be at least 1, got {years}", column="--years")
+    if seed < 0:
+        raise InputError(f"--seed must not be negative, got {seed}", column="--seed")
+
+
+def _scale(bounds: Range, fraction: float) -> float:
+    """The point ``fraction`` (0–1) of the way through ``bounds``."""
+    return bounds[0] + (bounds[1] - bounds[0]) * fraction
+
+
+def _pick_zones(
+    rng: np.random.Generator, parks: tuple[Park, ...], industry: Industry, second: bool
+) -> list[int]:
+    """Candidate park indices for one project, the preferred one first."""
+    weights = np.array([HOSTED_PARK_WEIGHT if industry.key in p.hosts else 1.0 for p in parks])
+    first = int(rng.choice(len(parks), p=weights / weights.sum()))
+    if not second or len(parks) == 1:
+        return [first]
+    weights[first] = 0.0
+    return [first, int(rng.choice(len(parks), p=weights / weights.sum()))]
+
+
+def _screened(
+    invest_per_mu: float, tax_per_mu: float, candidates: list[Park], outcome: str, lift: float
+) -> tuple[float, float]:
+    """Investment (万元/mu) and tax (万元/mu/yr) moved so the project meets ``outcome`` on its zones.
+
+    ``pass``: every candidate zone's screen is met (investment lifted above the strictest
+    threshold when neither figure meets it). ``fail_all``: below every zone's thresholds.
+    ``fail_some``: between the laxest and the strictest investment threshold, tax below the
+    strictest; a project whose zones all screen alike passes instead. ``lift`` (0–1) places the
+    moved figure inside its band; margins keep rounding from changing the outcome.
+    """
+    invest_low = min(park.min_investment_intensity for park in candidates)
+    invest_high = max(park.min_investment_intensity for park in candidates)
+    tax_low = min(park.min_tax_per_mu for park in candidates)
+    tax_high = max(park.min_tax_per_mu for park in candidates)
+    if outcome == "fail_all":
+        return invest_low * (0.6 + 0.35 * lift), min(tax_per_mu, tax_low * (0.5 + 0.45 * lift))
+    if outcome == "fail_some" and invest_high > invest_low:
+        invest = invest_low + (invest_high - invest_low) * (0.05 + 0.85 * lift)
+        return invest, min(tax_per_mu, tax_high * 0.9)
+    if invest_per_mu < invest_high and tax_per_mu < tax_high * 1.01:
+        return invest_high * (1.02 + 0.18 * lift), tax_per_mu
+    return invest_per_mu, tax_per_mu
+
+
+def _round(value: float, decimals: int) -> float:
+    return float(round(float(value), decimals))
+
+
+def _round_sig(value: float, digits: int = 3, whole: bool = False) -> float | int:
+    """``value`` to ``digits`` significant figures (to whole units if ``whole``); an int when whole."""
+    if whole:
+        return int(round(_round_sig(value, digits)))
+    if value <= 0:
+        return 0
+    rounded = round(value, digits - 1 - int(math.floor(math.log10(value))))
+    return int(rounded) if float(rounded).is_integer() else float(rounded)
+
+
+def _draw_projects(
+    rng: np.random.Generator, profile: Profile, n: int, parks: tuple[Park, ...], years: int, start_year: int
+) -> list[dict[str, Any]]:
+    """The project rows, every attribute drawn for all projects at once in a fixed order."""
+    industries = profile.industries
+    shares = np.array([ind.share for ind in industries])
+    industry_index = rng.choice(len(industries), size=n, p=shares / shares.sum())
+    land = np.clip(rng.lognormal(math.log(LAND_MEDIAN_MU), LAND_SIGMA, n), *LAND_RANGE_MU)
+    two_zones = rng.random(n) < TWO_ZONE_SHARE
+    zone_lists = [_pick_zones(rng, parks, industries[i], bool(two)) for i, two in zip(industry_index, two_zones)]
+    lock_draw = rng.random(n)
+    screen_draw = rng.random(n)
+    unit = {  # one uniform(0, 1) per project for each per-mu figure, scaled to the industry's range below
+        key: rng.random(n)
+        for key in ("investment", "output", "tax", "energy", "nox", "jobs", "vocs", "cod", "lead", "lift")
+    }
+    strategic_draw = rng.random(n)
+    ready_later = rng.random(n) >= READY_NOW_SHARE
+    later_year = rng.integers(1, max(years, 2), n)
+    ramp = rng.choice(len(RAMP_PROBABILITIES), size=n, p=RAMP_PROBABILITIES)
+    queued_days = rng.integers(30, 1096, n)
+    recent_days = rng.integers(0, 365, n)
+    site_draw = rng.random(n)
+    site_share = rng.uniform(0.2, 1.0, n)
+    word_draw = rng.random(n)
+
+    width = max(3, len(str(n)))
+    rows: list[dict[str, Any]] = []
+    for p in range(n):
+        ind = industries[int(industry_index[p])]
+
+        u = {key: float(values[p]) for key, values in unit.items()}
+        land_mu = _round(land[p], DECIMALS["land_mu"])
+        lock = "in" if lock_draw[p] < LOCK_IN_SHARE else "out" if lock_draw[p] >= 1 - LOCK_OUT_SHARE else ""
+        invest_per_mu = _scale(ind.investment_per_mu, u["investment"])
+        tax_per_mu = _scale(ind.tax_per_mu, u["tax"])
+        if lock == "in" or screen_draw[p] >= FAIL_ALL_SHARE + FAIL_SOME_SHARE:
+            outcome = "pass"
+        else:
+            outcome = "fail_all" if screen_draw[p] < FAIL_ALL_SHARE else "fail_some"
+        invest_per_mu, tax_per_mu = _screened(
+            invest_per_mu, tax_per_mu, [parks[z] for z in zone_lists[p]], outcome, u["lift"]
+        )
+        output = _round(land_mu * _scale(ind.output_per_mu, u["output"]), DECIMALS["output"])
+        energy = _round(output * _scale(ind.energy_per_output, u["energy"]), DECIMALS["energy_tce"])
+        on_forest = lock != "in" and site_draw[p] < FOREST_SHARE
+        on_farmland = lock != "in" and FOREST_SHARE <= site_draw[p] < FOREST_SHARE + FARMLAND_SHARE
+        number = str(p + 1).zfill(width)
+        stem = ind.project_words[int(word_draw[p] * len(ind.project_words))]
+        earliest = start_year + (int(later_year[p]) if ready_later[p] and lock != "in" and years > 1 else 0)
+        days = int(queued_days[p]) if earliest == start_year else int(recent_days[p])
+        rows.append({
+            "id": f"P{number}",
+            "name": f"{stem} #{number}",
+            "industry": ind.name,
+            "industry_code": ind.code,
+            "zone": "|".join(parks[z].id for z in zone_lists[p]),
+            "land_mu": land_mu,
+            "investment": _round(land_mu * invest_per_mu, DECIMALS["investment"]),
+            "output": output,
+            "tax": _round(land_mu * tax_per_mu, DECIMALS["tax"]),
+            "jobs": int(round(land_mu * _scale(ind.jobs_per_mu, u["jobs"]))),
+            "strategic": int(strategic_draw[p] < ind.strategic_share),
+            "earliest_year": earliest,
+            "ramp_years": int(ramp[p]),
+            "lock": lock,
+            "queued_since": (date(start_year, 1, 1) - timedelta(days=days)).isoformat(),
+            "energy_tce": energy,
+            "nox_t": _round(energy * _scale(ind.nox_per_tce, u["nox"]), DECIMALS["nox_t"]),
+            "vocs_t": _round(land_mu * _scale(ind.vocs_per_mu, u["vocs"]), DECIMALS["vocs_t"]),
+            "cod_t": _round(land_mu * _scale(ind.cod_per_mu, u["cod"]), DECIMALS["cod_t"]),
+            "lead_t": _round(land_mu * _scale(ind.lead_per_mu, u["lead"]), DECIMALS["lead_t"]),
+            "forest_mu": _round(land_mu * site_share[p], DECIMALS["forest_mu"]) if on_forest else 0.0,
+            "farmland_mu": _round(land_mu * 0.6 * site_share[p], DECIMALS["farmland_mu"]) if on_farmland else 0.0,
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Supplies
+# ---------------------------------------------------------------------------
+
+
+def queue_demand(rows: list[dict[str, Any]], column: str) -> float:
+    """Total of ``column`` over the projects that are not locked out (unit of the column)."""
+    return float(math.fsum(row[column] for row in rows if row["lock"] != "out"))
+
+
+def _decline_weights(years: int) -> list[float]:
+    """Year weights of a supply that runs down linearly over the horizon (sum 1)."""
+    raw = [float(years - t) for t in range(years)]
+    return [w / sum(raw) for w in raw]
+
+
+def _source_table(
+    plan: SourcePlan,
+    total: float,
+    years: int,
+    parks: tuple[Park, ...],
+    zone_share: dict[str, float],
+    whole: bool,
+) -> dict[str, Any]:
+    """The TOML table of one source: ``total`` (the quota's unit) spread over years (and zones).
+
+    Amounts keep three significant figures, whole units when ``whole`` (land in mu).
+    """
+    table: dict[str, Any] = {"id": plan.id, "name": plan.name, "scope": plan.scope}
+    amount = total * plan.share
+    if plan.scope == "city":
+        table["amounts"] = _round_sig(amount / years, whole=whole)
+    else:
+        weights = _decline_weights(years)
+        table["amounts"] = {
+            park.id: [_round_sig(amount * zone_share[park.id] * w, whole=whole) for w in weights] for park in parks
+        }
+    if plan.price:
+        table["price"] = plan.price
+    return table
+
+
+def _supply_total(source: dict[str, Any], years: int) -> float:
+    """Units a source table supplies over the horizon, all zones together."""
+    amounts = source["amounts"]
+    if isinstance(amounts, dict):
+        return float(math.fsum(math.fsum(values) for values in amounts.values()))
+    return float(amounts) * years
+
+
+def _city_supply_total(source: dict[str, Any], years: int) -> float:
+    return _supply_total(source, years) if source["scope"] == "city" else 0.0
+
+
+def _release_unfit_locks(rows: list[dict[str, Any]], quotas: dict[str, Any], years: int) -> None:
+    """Turn lock-ins back into ordinary projects until every quota's city supply covers them.
+
+    The largest remaining lock-in on a quota whose city sources (over the horizon) cannot carry
+    ``ratio * demand`` of all lock-ins together is released first.
+    """
+    for table in quotas.values():
+        supply = math.fsum(_city_supply_total(source, years) for source in table["sources"])
+        column, ratio = table["demand"], table["ratio"]
+        locked = [row for row in rows if row["lock"] == "in"]
+        while locked and ratio * math.fsum(row[column] for row in locked) > supply:
+            largest = max(locked, key=lambda row: (row[column], row["id"]))
+            largest["lock"] = ""
+            locked.remove(largest)
+
+
+def _quota_tables(
+    profile: Profile, rows: list[dict[str, Any]], parks: tuple[Park, ...], years: int
+) -> dict[str, Any]:
+    land_by_zone = {park.id: 0.0 for park in parks}
+    for row in rows:
+        if row["lock"] != "out":
+            land_by_zone[row["zone"].split("|")[0]] += row["land_mu"]
+    total_land = math.fsum(land_by_zone.values())
+    zone_share = {
+        zone: (land / total_land if total_land else 1 / len(parks)) for zone, land in land_by_zone.items()
+    }
+    quotas: dict[str, Any] = {}
+    for plan in profile.quotas:
+        total = plan.coverage * plan.ratio * queue_demand(rows, plan.demand)
+        quotas[plan.id] = {
+            "name": plan.name,
+            "unit": plan.unit,
+            "demand": plan.demand,
+            "ratio": plan.ratio,
+            "carry_over": True,
+            "sources": [_source_table(s, total, years, parks, zone_share, plan.unit == "mu") for s in plan.sources],
+        }
+    return quotas
+
+
+def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The yearly land shortfall of a scenario, as the baseline documents it.
+
+    Demand is the land (mu) of every queued project that is not locked out; year 1 carries the
+    backlog (projects ready at once), later years the projects becoming ready then. Averaged over
+    the horizon it is compared with the yearly land supply of every source (city and zone).
+
+    Returns
+    -------
+    dict
+        ``demand`` and ``supply`` (mu per year, horizon averages), ``shortfall`` (their difference),
+        ``backlog`` (mu ready in the first year), ``by_source`` (mu per year of each source).
+    """
+    years = scenario["years"]
+    sources = scenario["quotas"]["land"]["sources"]
+    by_source = {s["id"]: _supply_total(s, years) / years for s in sources}
+    demand = queue_demand(rows, "land_mu") / years
+    supply = math.fsum(by_source.values())
+    backlog = math.fsum(
+        row["land_mu"] for row in rows if row["lock"] != "out" and row["earliest_year"] <= scenario["start_year"]
+    )
+    return {"demand": demand, "supply": supply, "shortfall": demand - supply, "backlog": backlog, "by_source": by_source}
+
+
+# ---------------------------------------------------------------------------
+# The scenario dictionary
+# ---------------------------------------------------------------------------
+
+
+def _description(scenario: dict[str, Any], rows: list[dict[str, Any]], parks: tuple[Park, ...]) -> str:
+    balance = land_balance(scenario, rows)
+    src = balance["by_source"]
+    first, last = scenario["start_year"], scenario["start_year"] + scenario["years"] - 1
+    n, t = len(rows), scenario["years"]
+    total = balance["demand"] * t
+    park_names = "、".join(f"{park.name}（{park.id}）" for park in parks)
+    locked_in = sum(row["lock"] == "in" for row in rows)
+    locked_out = sum(row["lock"] == "out" for row in rows)
+    energy = scenario["quotas"]["energy"]
+    energy_plan = next(s for s in energy["sources"] if s["id"] == "plan")["amounts"]
+    energy_demand = queue_demand(rows, "energy_tce")
+    energy_cover = math.fsum(_supply_total(s, t) for s in energy["sources"]) / energy_demand if energy_demand else 0.0
+    return (
+        f"合成数据，不是真实项目。情景仿照一个皖北县级市国家级高新区的工作汇报构造：{len(parks)}个园区（{park_names}），"
+        f"{n}个排队项目，规划期{first}–{last}年（{t}年）；产业以资源循环利用（再生铅、再生塑料、再生铝）为主，"
+        f"兼有生物基可降解材料、铝基新材料、塑胶市政管道、动力电池、高分子材料、营养健康、智能机械和物流。\n"
+        f"用地缺口的算法：未被排除（lock ≠ out）的项目共需用地{total:,.0f}亩，其中{first}年已具备条件的存量排队"
+        f"{balance['backlog']:,.0f}亩，其余在{first + 1}–{last}年陆续具备条件；按规划期平均，需求{balance['demand']:,.0f}亩/年，"
+        f"供给{balance['supply']:,.0f}亩/年（年度计划指标{src['plan']:,.0f} + 盘活存量{src['stock']:,.0f}"
+        f" + 增减挂钩{src['linkage']:,.0f}，挂钩指标{LINKAGE_PRICE:g}万元/亩），缺口约{balance['shortfall']:,.0f}亩/年。"
+        f"能耗增量指标{energy_plan:,}吨标准煤/年另加用能权交易，约为需求的{energy_cover:.0%}；NOx、VOCs按2倍量替代，"
+        f"铅仅再生铅项目需要；部分项目占用林地（林地定额有限）或基本农田（调整指标为0，不能开工）；"
+        f"{locked_in}个项目已签约锁定（lock = in），{locked_out}个已排除（lock = out）。\n"
+        f"Synthetic data, not real projects. The scenario is modelled on the work report of a national "
+        f"high-tech zone in a county-level city of northern Anhui: {len(parks)} parks, {n} queued projects, "
+        f"horizon {first}-{last} ({t} years); resource recycling (recycled lead, plastics, aluminium) leads, "
+        f"with bio-based degradable materials, aluminium-based materials, plastic municipal pipes, power "
+        f"batteries, polymer materials, nutrition & health, intelligent machinery and logistics.\n"
+        f"How the land shortfall arises: the projects not locked out need {total:,.0f} mu in all, "
+        f"{balance['backlog']:,.0f} mu of it ready in {first} (the backlog) and the rest becoming ready in "
+        f"{first + 1}-{last}; averaged over the horizon that is a demand of {balance['demand']:,.0f} mu/yr "
+        f"against a supply of {balance['supply']:,.0f} mu/yr (plan quota {src['plan']:,.0f} + revitalised "
+        f"stock {src['stock']:,.0f} + linkage quota {src['linkage']:,.0f} at {LINKAGE_PRICE:g} 万元/mu), "
+        f"a shortfall of about {balance['shortfall']:,.0f} mu/yr. The energy-use quota ({energy_plan:,} tce/yr "
+        f"plus energy-right trading) covers about {energy_cover:.0%} of the demand; NOx and VOCs are replaced 2:1; only "
+        f"recycled-lead projects need lead quota; some sites are forest land (small forest quota) or basic "
+        f"farmland (adjustment quota 0: they cannot start); {locked_in} projects are signed (lock = in) "
+        f"and {locked_out} withdrawn (lock = out)."
+    )
+
+
+def generate_queue(
+    n_projects: int,
+    n_zones: int,
+    years: int,
+    seed: int,
+    start_year: int = 2026,
+    profile: str = "jieshou",
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A synthetic scenario and its project queue.
+
+    Parameters
+    ----------
+    n_projects
+        Projects in the queue (>= 1).
+    n_zones
+        Parks, the profile's first ``n_zones`` (1 to the number the profile knows, 8 for ``jieshou``).
+    years
+        Horizon length T (>= 1).
+    seed
+        Seed of ``numpy.random.default_rng``; the same arguments always give the same result.
+    start_year
+        First horizon year.
+    profile
+        The industry and park profile; only ``"jieshou"`` exists.
+
+    Returns
+    -------
+    tuple
+        The scenario dictionary (SPEC §1.1 shape, without ``name`` and ``projects``) and the
+        project rows (dicts keyed by the SPEC §1.2 columns plus the quota demand columns
+        ``energy_tce``, ``nox_t``, ``vocs_t``, ``cod_t``, ``lead_t``, ``forest_mu``,
+        ``farmland_mu``), in input order.
+
+    Raises
+    ------
+    InputError
+        On an unknown profile or a size out of range.
+    """
+    if profile not in PROFILES:
+        raise InputError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}", column="profile")
+    chosen = PROFILES[profile]
+    _check_sizes(chosen, n_projects, n_zones, years, seed)
+    rng = np.random.default_rng(seed)
+    parks = chosen.parks[:n_zones]
+    rows = _draw_projects(rng, chosen, n_projects, parks, years, start_year)
+    quotas = _quota_tables(chosen, rows, parks, years)
+    _release_unfit_locks(rows, quotas, years)
+    scenario: dict[str, Any] = {
+        "start_year": start_year,
+        "years": years,
+        "zones": [
+            {
+                "id": park.id,
+                "name": park.name,
+                "min_investment_intensity": park.min_investment_intensity,
+                "min_tax_per_mu": park.min_tax_per_mu,
+            }
+            for park in parks
+        ],
+        "quotas": quotas,
+        "objective": {
+            "weights": {"output": 1.0, "tax": 0.0, "investment": 0.0, "jobs": 0.0},
+            "strategic_bonus": 0.0,
+            "discount_rate": 0.06,
+            "appraisal_years": 10,
+            "relocation_penalty": 0.05,
+        },
+        "solver": {"name": "highs", "time_limit": 60, "gap": PLANNING_GAP, "seed": 0},
+    }
+    scenario = {"description": _description(scenario, rows, parks), **scenario}
+    return scenario, rows
+
+
+# ---------------------------------------------------------------------------
+# Writing files
+# ---------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_text(value: str) -> str:
+    """A string as TOML text: a multi-line basic string when it has line breaks."""
+    if "\n" not in value:
+        return _toml_value(value)
+    return '"""\n' + value.replace("\\", "\\\\").replace('"', '\\"') + '"""'
+
+
+def scenario_toml(name: str, projects: str, scenario: dict[str, Any], command: str) -> str:
+    """The TOML text of a generated scenario, readable and with the command that made it.
+
+    Parameters
+    ----------
+    name, projects
+        The scenario's ``name`` and its projects-table path (relative to the TOML).
+    scenario
+        The dictionary from :func:`generate_queue`.
+    command
+        The ``quota-sim generate`` command line recorded in the header comment.
+    """
+    lines = [
+        "# Synthetic scenario (all figures are made up; see docs/baseline.md).",
+        f"# Made by: {command}",
+        "",
+        f"name = {_toml_value(name)}",
+        f"description = {_toml_text(scenario['description'])}",
+        f"projects = {_toml_value(projects)}",
+        f"start_year = {scenario['start_year']}",
+        f"years = {scenario['years']}",
+    ]
+    for zone in scenario["zones"]:
+        lines += ["", "[[zones]]"] + [f"{key} = {_toml_value(value)}" for key, value in zone.items()]
+    for quota_id, quota in scenario["quotas"].items():
+        lines += ["", f"[quotas.{quota_id}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in quota.items() if key != "sources"]
+        for source in quota["sources"]:
+            lines += ["", f"[[quotas.{quota_id}.sources]]"]
+            lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
+    for table in ("objective", "solver"):
+        lines += ["", f"[{table}]"] + [f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _csv_cell(column: str, value: Any) -> str:
+    if column in DECIMALS:
+        if column in BLANK_WHEN_ZERO and value == 0:
+            return ""
+        return f"{value:.{DECIMALS[column]}f}"
+    return str(value)
+
+
+def projects_csv(rows: list[dict[str, Any]]) -> str:
+    """The project rows as CSV text: a header line, then one line per project in input order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(column, row[column]) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all: a temporary file, then a rename."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def generate_command(name: str, n_projects: int, n_zones: int, years: int, seed: int, start_year: int) -> str:
+    """The ``quota-sim generate`` command line that writes these files."""
+    return (
+        f"quota-sim generate --projects {n_projects} --zones {n_zones} --years {years} --seed {seed} "
+        f"--start-year {start_year} --name {name}"
+    )
+
+
+def write_generated(
+    out_dir: str | Path,
+    name: str,
+    n_projects: int,
+    n_zones: int,
+    years: int,
+    seed: int,
+    start_year: int = 2026,
+) -> Path:
+    """Generate a scenario and write ``<out_dir>/<name>.toml`` and ``<out_dir>/<name>_projects.csv``.
+
+    Both files are UTF-8 and written atomically; the TOML names the CSV relative to itself.
+    Sizes as in :func:`generate_queue`; ``name`` must match ``[A-Za-z0-9_-]+``.
+
+    Returns
+    -------
+    Path
+        The TOML file.
+
+    Raises
+    ------
+    InputError
+        On a bad name or size (nothing is written).
+    """
+    if not NAME_PATTERN.fullmatch(name):
+        raise InputError(f"'{name}' may only contain letters, digits, '_' and '-'", column="--name")
+    scenario, rows = generate_queue(n_projects, n_zones, years, seed, start_year)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / f"{name}_projects.csv"
+    toml_path = out / f"{name}.toml"
+    command = generate_command(name, n_projects, n_zones, years, seed, start_year)
+    _write_atomic(csv_path, projects_csv(rows))
+    _write_atomic(toml_path, scenario_toml(name, csv_path.name, scenario, command))
+    return toml_path
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    toml_path = write_generated(
+        args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year
+    )
+    csv_path = toml_path.with_name(f"{args.name}_projects.csv")
+    print(f"wrote {toml_path} and {csv_path}")
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add the ``generate`` sub-command to an argparse sub-parsers object."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a synthetic scenario and project queue",
+        description="Write <out>/<name>.toml and <out>/<name>_projects.csv: a seeded synthetic queue "
+        "(same arguments, same files).",
+    )
+    parser.add_argument("--projects", type=int, default=200, help="number of projects (default 200)")
+    parser.add_argument("--zones", type=int, default=4, help="number of parks, 1-8 (default 4)")
+    parser.add_argument("--years", type=int, default=5, help="horizon length in years (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--start-year", type=int, default=2026, help="first horizon year (default 2026)")
+    parser.add_argument("--name", default="generated", help="scenario name and file stem (default generated)")
+    parser.add_argument("--out", default=".", help="output directory (default .)")
+    parser.set_defaults(func=_run_generate)

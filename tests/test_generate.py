@@ -1,0 +1,178 @@
+"""The synthetic queue generator: determinism, sizes, loadability, lock-ins, screens, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quota_sim import cli, generate
+from quota_sim.errors import InputError
+from quota_sim.generate import generate_queue, projects_csv, scenario_toml, write_generated
+from quota_sim.projects import projects_for
+from quota_sim.scenario import Zone, load_scenario
+from quota_sim.screens import passes
+
+
+def _supply_total(source: dict, years: int) -> float:
+    amounts = source["amounts"]
+    if isinstance(amounts, dict):
+        return math.fsum(math.fsum(values) for values in amounts.values())
+    return math.fsum(amounts) if isinstance(amounts, list) else amounts * years
+
+
+def test_same_seed_gives_identical_output(tmp_path: Path) -> None:
+    first = generate_queue(60, 3, 4, seed=11)
+    second = generate_queue(60, 3, 4, seed=11)
+    assert first == second
+    a = write_generated(tmp_path / "a", "g", 60, 3, 4, seed=11)
+    b = write_generated(tmp_path / "b", "g", 60, 3, 4, seed=11)
+    assert a.read_bytes() == b.read_bytes()
+    assert (a.parent / "g_projects.csv").read_bytes() == (b.parent / "g_projects.csv").read_bytes()
+
+
+def test_different_seed_gives_different_queue() -> None:
+    _, rows_a = generate_queue(60, 3, 4, seed=1)
+    _, rows_b = generate_queue(60, 3, 4, seed=2)
+    assert [r["land_mu"] for r in rows_a] != [r["land_mu"] for r in rows_b]
+
+
+@pytest.mark.parametrize(("n", "zones", "years"), [(1, 1, 1), (37, 2, 3), (120, 8, 7)])
+def test_sizes_are_respected(n: int, zones: int, years: int) -> None:
+    scenario, rows = generate_queue(n, zones, years, seed=5, start_year=2030)
+    assert len(rows) == n
+    assert len({row["id"] for row in rows}) == n
+    assert len(scenario["zones"]) == zones
+    assert scenario["years"] == years and scenario["start_year"] == 2030
+    zone_ids = {zone["id"] for zone in scenario["zones"]}
+    for quota in scenario["quotas"].values():
+        for source in quota["sources"]:
+            if isinstance(source["amounts"], dict):
+                assert set(source["amounts"]) == zone_ids
+                assert all(len(values) == years for values in source["amounts"].values())
+    for row in rows:
+        assert set(row["zone"].split("|")) <= zone_ids
+        assert 2030 <= row["earliest_year"] < 2030 + years
+
+
+@pytest.mark.parametrize(("n", "zones", "years", "seed"), [(1, 1, 1, 0), (45, 4, 5, 3), (90, 8, 3, 9)])
+def test_generated_scenario_loads(tmp_path: Path, n: int, zones: int, years: int, seed: int) -> None:
+    path = write_generated(tmp_path, "gen", n, zones, years, seed)
+    scenario = load_scenario(path)
+    projects = projects_for(scenario)
+    _, rows = generate_queue(n, zones, years, seed)
+    assert scenario.name == "gen" and scenario.years == years and len(scenario.zones) == zones
+    assert projects.ids == [row["id"] for row in rows]
+    assert np.allclose(projects.land_mu, [row["land_mu"] for row in rows])
+    assert np.allclose(projects.demand["lead_t"], [row["lead_t"] for row in rows])
+    assert projects.lock == [row["lock"] for row in rows]
+
+
+def test_toml_text_reads_back_as_the_dictionary() -> None:
+    scenario, _ = generate_queue(30, 4, 5, seed=2)
+    text = scenario_toml("x", "x_projects.csv", scenario, "quota-sim generate")
+    assert tomllib.loads(text) == {"name": "x", "projects": "x_projects.csv", **scenario}
+
+
+def test_csv_has_header_and_input_order() -> None:
+    _, rows = generate_queue(12, 2, 3, seed=4)
+    lines = projects_csv(rows).splitlines()
+    assert lines[0].split(",") == list(generate.CSV_COLUMNS)
+    assert [line.split(",")[0] for line in lines[1:]] == [row["id"] for row in rows]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_locked_in_projects_fit_the_supply(seed: int) -> None:
+    scenario, rows = generate_queue(150, 4, 5, seed)
+    locked = [row for row in rows if row["lock"] == "in"]
+    assert locked
+    years = scenario["years"]
+    for quota in scenario["quotas"].values():
+        need = quota["ratio"] * math.fsum(row[quota["demand"]] for row in locked)
+        supply = math.fsum(_supply_total(source, years) for source in quota["sources"])
+        assert need <= supply
+    for row in locked:
+        assert row["earliest_year"] == scenario["start_year"] and row["farmland_mu"] == 0
+
+
+def test_screens_fail_a_few_projects() -> None:
+    scenario, rows = generate_queue(600, 4, 5, seed=8)
+    zones = {zone["id"]: Zone(**zone) for zone in scenario["zones"]}
+    fail_all = fail_some = 0
+    for row in rows:
+        results = [passes(zones[z], row["investment"], row["tax"], row["land_mu"]) for z in row["zone"].split("|")]
+        fail_all += not any(results)
+        fail_some += any(results) and not all(results)
+    assert 0.01 * len(rows) <= fail_all <= 0.05 * len(rows)
+    assert 0.01 * len(rows) <= fail_some <= 0.08 * len(rows)
+
+
+def test_figures_follow_the_domain_ranges() -> None:
+    _, rows = generate_queue(800, 4, 5, seed=3)
+    land = np.array([row["land_mu"] for row in rows])
+    assert land.min() >= 10 and land.max() <= 300
+    assert 0.55 <= np.mean((land >= 20) & (land <= 80))
+    output_per_mu = np.array([row["output"] / row["land_mu"] for row in rows])
+    assert output_per_mu.min() >= 99 and output_per_mu.max() <= 401
+    lead = [row for row in rows if row["lead_t"] > 0]
+    assert lead and all(row["industry"] == "再生铅" for row in lead)
+    emitting = [row["industry_code"] for row in rows if row["cod_t"] or row["vocs_t"]]
+    assert set(emitting) == {"1491", "2651", "2659", "2922", "4220"}
+    forest = np.mean([row["forest_mu"] > 0 for row in rows])
+    farmland = np.mean([row["farmland_mu"] > 0 for row in rows])
+    assert 0.04 <= forest <= 0.09 and 0.01 <= farmland <= 0.04
+    two_zones = np.mean(["|" in row["zone"] for row in rows])
+    assert 0.28 <= two_zones <= 0.39
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "option"),
+    [({"n_projects": 0}, "--projects"), ({"n_zones": 0}, "--zones"), ({"n_zones": 9}, "--zones"),
+     ({"years": 0}, "--years"), ({"seed": -1}, "--seed")],
+)
+def test_bad_sizes_raise_input_error(kwargs: dict, option: str) -> None:
+    args = {"n_projects": 10, "n_zones": 2, "years": 3, "seed": 0} | kwargs
+    with pytest.raises(InputError) as caught:
+        generate_queue(**args)
+    assert caught.value.column == option
+
+
+def test_unknown_profile_is_refused() -> None:
+    with pytest.raises(InputError, match="profile"):
+        generate_queue(10, 2, 3, 0, profile="elsewhere")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quota-sim")
+    generate.register_cli(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def test_cli_handler_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parser().parse_args(["generate", "--projects", "25", "--zones", "3", "--years", "2",
+                                 "--seed", "7", "--name", "small", "--out", str(tmp_path)])
+    assert args.func(args) == 0
+    assert (tmp_path / "small.toml").is_file() and (tmp_path / "small_projects.csv").is_file()
+    assert "small.toml" in capsys.readouterr().out
+    scenario = load_scenario(tmp_path / "small.toml")
+    assert len(projects_for(scenario)) == 25 and scenario.years == 2
+
+
+def test_cli_defaults() -> None:
+    args = _parser().parse_args(["generate"])
+    assert (args.projects, args.zones, args.years, args.seed, args.start_year, args.name, args.out) == (
+        200, 4, 5, 0, 2026, "generated", ".")
+
+
+@pytest.mark.parametrize("bad", [["--projects", "0"], ["--zones", "9"], ["--years", "0"], ["--name", "a b"]])
+def test_cli_rejects_bad_sizes_without_writing(tmp_path: Path, bad: list[str]) -> None:
+    args = _parser().parse_args(["generate", "--out", str(tmp_path), *bad])
+    with pytest.raises(InputError):
+        args.func(args)
+    assert list(tmp_path.iterdir()) == []
+    assert cli.main(["generate", "--out", str(tmp_path), *bad]) == 2
+    assert list(tmp_path.iterdir()) == []
