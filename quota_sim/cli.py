@@ -102,7 +102,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"scenario {scenario.name}: {len(projects)} projects, {len(scenario.zones)} zones, "
           f"{len(scenario.quotas)} quotas, {scenario.years} years from {scenario.start_year}")
     for finding in findings:
-        print(f"  {finding.severity}: {finding.message}")
+        print(f"  {finding}")
     errors = sum(f.severity == "error" for f in findings)
     print(f"{errors} errors, {len(findings) - errors} warnings" if findings else "no problems found")
     return 1 if errors else 0

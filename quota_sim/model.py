@@ -259,7 +259,11 @@ def _define_budget(model: QuotaModel) -> None:
 def _define_objective(model: QuotaModel) -> None:
     if model.elastic:
         scale = {q.id: _quota_scale(q) for q in model.scenario.quotas}
-        terms = [(var, 1.0 / scale[q]) for (q, _s, _k, _t), var in model.extra.items()]
+        years = model.scenario.years
+        # Among equally small extras, prefer the latest year: supply granted later is easier to find.
+        terms = [
+            (var, (1.0 + 1e-3 * (years - 1 - t)) / scale[q]) for (q, _s, _k, t), var in model.extra.items()
+        ]
         if model.extra_budget is not None:
             terms.append((model.extra_budget, 1.0 / max(1.0, model.scenario.objective.purchase_budget)))
         model.problem.setObjective(pulp.LpAffineExpression(terms))

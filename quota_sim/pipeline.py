@@ -24,13 +24,14 @@ def run_and_write(
     gap: float | None = None,
     solver: str | None = None,
     analyses: bool = True,
+    jobs: int = 2,
 ) -> Result:
     """Solve ``scenario``, add the analyses (marginal values, baselines, … or the diagnosis when
-    infeasible) and write the SPEC §4 files into ``out_dir``."""
+    infeasible; their re-solves use ``jobs`` processes) and write the SPEC §4 files into ``out_dir``."""
     result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
     if analyses:
         started = time.perf_counter()
-        enrich(result)
+        enrich(result, jobs=jobs)
         result.seconds["analysis"] = time.perf_counter() - started
         result.seconds["total"] += result.seconds["analysis"]
     write_outputs(result, out_dir)

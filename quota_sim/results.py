@@ -175,7 +175,10 @@ def _allocation_rows(model: QuotaModel, solution: Solution, quota_use: list[Quot
 
 
 class _RemainingRoom:
-    """Supply left over by the solution, to say which quotas block a project that was not selected."""
+    """Supply left over by the solution, to say which quotas block a project that was not selected.
+
+    Free sources (price 0) and priced ones are kept apart: priced room is shared by one budget.
+    """
 
     def __init__(self, model: QuotaModel, quota_use: list[QuotaUseRow]) -> None:
         self.model = model
@@ -186,11 +189,13 @@ class _RemainingRoom:
             used.setdefault((row.quota, row.source, row.zone), np.zeros(years))[row.year - scenario.start_year] = row.used
         budget = scenario.objective.purchase_budget
         spent = float(np.sum([row.cost for row in quota_use]))
-        budget_left = max(0.0, budget - spent) if budget < NO_BUDGET else float("inf")
-        self.room: dict[tuple[str, str], np.ndarray] = {}  # (quota, zone) -> room per year
+        self.budget_left = max(0.0, budget - spent) if budget < NO_BUDGET else float("inf")
+        self.free: dict[tuple[str, str], np.ndarray] = {}  # (quota, zone) -> room per year
+        self.priced: dict[tuple[str, str], list[tuple[float, np.ndarray]]] = {}  # cheapest first
         for q in scenario.quotas:
             for z in scenario.zone_ids():
-                total = np.zeros(years)
+                free = np.zeros(years)
+                priced = []
                 for s in q.sources:
                     for key in source_keys(s, scenario.zone_ids()):
                         if not serves(s, key, z):
@@ -199,24 +204,37 @@ class _RemainingRoom:
                         use = used.get((q.id, s.id, key), np.zeros(years))
                         if q.carry_over:
                             slack = limit - np.cumsum(use)
-                            source_room = np.minimum.accumulate(slack[::-1])[::-1]  # min over later years
+                            room = np.minimum.accumulate(slack[::-1])[::-1]  # least slack now or later
                         else:
-                            source_room = limit - use
-                        source_room = np.maximum(source_room, 0.0)
+                            room = limit - use
+                        room = np.maximum(room, 0.0)
                         if s.price > 0:
-                            source_room = np.minimum(source_room, budget_left / s.price)
-                        total += source_room
-                self.room[q.id, z] = total
+                            priced.append((s.price, room))
+                        else:
+                            free += room
+                self.free[q.id, z] = free
+                self.priced[q.id, z] = sorted(priced, key=lambda item: item[0])
 
     def blockers(self, p: int, zone: str, t: int) -> list[str]:
-        """Quotas without room for project ``p`` in ``zone`` in year index ``t``."""
-        return [
-            q.id for q in self.model.scenario.quotas
-            if self.model.charges[q.id][p] > self.room[q.id, zone][t] + _TOL
-        ]
+        """Quotas without room for project ``p`` in ``zone`` in year index ``t``; ``budget`` when the
+        room is there but buying it would exceed the purchase budget left."""
+        blocked, cost = [], 0.0
+        for q in self.model.scenario.quotas:
+            short = self.model.charges[q.id][p] - self.free[q.id, zone][t]
+            for price, room in self.priced[q.id, zone]:
+                if short <= _TOL:
+                    break
+                take = min(short, room[t])
+                cost += take * price
+                short -= take
+            if short > _TOL:
+                blocked.append(q.id)
+        if not blocked and cost > self.budget_left + _TOL:
+            blocked.append("budget")
+        return blocked
 
     def reason(self, p: int) -> str:
-        """``value`` if some placement fits in what is left, else the quota ids that block it."""
+        """``value`` if some placement fits in what is left, else what blocks it (quota ids or ``budget``)."""
         years = self.model.scenario.years
         first = int(self.model.first_year[p])
         if first >= years:
@@ -226,7 +244,8 @@ class _RemainingRoom:
         if fewest == 0:
             return "value"
         blocking = {q for b in options if len(b) == fewest for q in b}
-        return "|".join(q.id for q in self.model.scenario.quotas if q.id in blocking)
+        order = [q.id for q in self.model.scenario.quotas] + ["budget"]
+        return "|".join(q for q in order if q in blocking)
 
 
 def _kpi(

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import highspy
 import numpy as np
@@ -27,6 +27,7 @@ from quota_sim.results import Result, assign_results
 from quota_sim.scenario import Scenario, SolverSettings
 
 _ON = 0.5  # a binary above this is taken as 1
+Start = Mapping[str, tuple[str, int]]  # project id -> (zone id, calendar start year)
 
 
 @dataclass
@@ -60,13 +61,33 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def solve_model(model: QuotaModel, settings: SolverSettings, *, relax: bool = False) -> Solution:
-    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only)."""
+def solve_model(
+    model: QuotaModel, settings: SolverSettings, *, relax: bool = False, start: Start | None = None
+) -> Solution:
+    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only).
+
+    ``start`` is a known plan, project id -> (zone, calendar start year), handed to HiGHS as a MIP
+    start: a re-solve after adding supply then never returns a worse plan. Placements the model does
+    not have are left out; HiGHS completes the rest with an LP, or ignores a start that cannot work.
+    """
     if model.unplaceable_locks and not model.elastic:
         return Solution("infeasible", None, None, None, settings.name, 0.0, message="a locked-in project cannot be placed")
     if settings.name == "cbc" and not relax:
         return _solve_cbc(model, settings)
-    return _solve_highs(model, settings, relax=relax)
+    return _solve_highs(model, settings, relax=relax, start=start)
+
+
+def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values (1 for a started placement, 0 for every other x) of a MIP start."""
+    ids = {pid: p for p, pid in enumerate(model.projects.ids)}
+    on = {
+        (ids[pid], zone, year - model.scenario.start_year)
+        for pid, (zone, year) in start.items()
+        if pid in ids
+    }
+    keys = list(model.x)
+    values = np.array([1.0 if key in on else 0.0 for key in keys])
+    return np.arange(len(keys), dtype=np.int32), values
 
 
 def _columns(model: QuotaModel) -> list[pulp.LpVariable]:
@@ -112,12 +133,14 @@ def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool)
     return lp
 
 
-def _solve_highs(model: QuotaModel, settings: SolverSettings, *, relax: bool) -> Solution:
-    start = time.perf_counter()
+def _solve_highs(
+    model: QuotaModel, settings: SolverSettings, *, relax: bool, start: Start | None = None
+) -> Solution:
+    clock = time.perf_counter()
     columns = _columns(model)
     solver_name = f"highs {metadata.version('highspy')}"
     if not columns:
-        return _finish(model, {}, start, "optimal", solver_name, bound=None, gap=0.0)
+        return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _to_highs_lp(model, columns, relax)
     with _quiet_stdout():
         highs = highspy.Highs()
@@ -126,15 +149,17 @@ def _solve_highs(model: QuotaModel, settings: SolverSettings, *, relax: bool) ->
         highs.setOptionValue("mip_rel_gap", float(settings.gap))
         highs.setOptionValue("random_seed", int(settings.seed))
         highs.passModel(lp)
+        if start and not relax and model.x:
+            highs.setSolution(len(model.x), *_start_vector(model, start))
         highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - start)
+        return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - clock)
     if not has_solution:
         return Solution(
-            "no_solution", None, None, None, solver_name, time.perf_counter() - start,
+            "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
             message=f"HiGHS stopped with {highs.modelStatusToString(status)} and no solution",
         )
     values = np.asarray(highs.getSolution().col_value)
@@ -143,7 +168,7 @@ def _solve_highs(model: QuotaModel, settings: SolverSettings, *, relax: bool) ->
     bound = info.mip_dual_bound if integer else None
     gap = info.mip_gap if integer else 0.0
     solution = _finish(
-        model, dict(zip((v.name for v in columns), values)), start,
+        model, dict(zip((v.name for v in columns), values)), clock,
         "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
     )
     if not optimal:
@@ -227,8 +252,11 @@ def solve_scenario(
     time_limit: float | None = None,
     gap: float | None = None,
     solver: str | None = None,
+    start: Start | None = None,
 ) -> Result:
-    """Load the projects (unless given), build, solve and assign: the whole pipeline but the analyses."""
+    """Load the projects (unless given), build, solve and assign: the whole pipeline but the analyses.
+
+    ``start``: a known plan to start HiGHS from (see :func:`solve_model`)."""
     started = time.perf_counter()
     if projects is None:
         projects = projects_for(scenario)
@@ -236,7 +264,7 @@ def solve_scenario(
     settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
     model = build_model(scenario, projects)
     built = time.perf_counter()
-    solution = solve_model(model, settings)
+    solution = solve_model(model, settings, start=start)
     solved = time.perf_counter()
     seconds = {"load": loaded - started, "build": built - loaded, "solve": solved - built}
     return assign_results(model, solution, settings, seconds)

@@ -85,3 +85,12 @@ def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
     result = solve_scenario(scenario, projects)
     reasons = {row.id: row.reason for row in result.allocation}
     assert reasons["never"] == "land"
+
+
+def test_a_mip_start_is_never_lost(tmp_path):
+    scenario, projects = _hard_knapsack(tmp_path)
+    good = solve_scenario(scenario, projects, time_limit=5)
+    start = {row.id: (row.zone, row.start_year) for row in good.allocation if row.status == "approved"}
+    rushed = solve_scenario(scenario, projects, time_limit=0.05, start=start)
+    assert rushed.status in ("optimal", "feasible")
+    assert rushed.objective >= good.objective - 1e-6

@@ -1,0 +1,219 @@
+"""Hand-ranking baselines (DOMAIN §5): the plan a planner would make without the optimiser.
+
+Two orders of the queue are allocated greedily under exactly the same rules as the model:
+
+- ``fcfs`` (先到先得): first come, first served, by ``queued_since`` (blank dates last), then input order;
+- ``per_mu`` (亩均排序): by the composite per-mu score of :mod:`quota_sim.analysis.grades`
+  (tax/mu 45 : output/mu 20), best first, ties in input order.
+
+Locked-in projects are placed first (in the same order), locked-out ones never. Each project
+takes the earliest horizon year in which it fits, and within that year its preferred zone
+first, then its other zones in the order the queue lists them, among the zones whose
+screens it passes. "Fits" is decided exactly by :class:`~quota_sim.analysis.supply.SupplyLedger`
+(city and zone sources, carry-over, ratio, purchase budget). The plan's objective uses
+the same value terms as the model (:mod:`quota_sim.valuation`) less the cheapest purchase
+cost, so it never exceeds the optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quota_sim.analysis.grades import per_mu_scores
+from quota_sim.analysis.supply import SupplyLedger, UseKey
+from quota_sim.projects import Projects
+from quota_sim.scenario import Scenario
+from quota_sim.screens import eligible_zones
+from quota_sim.valuation import base_values, placement_value
+
+METHODS = ("fcfs", "per_mu")
+
+
+@dataclass(frozen=True)
+class BaselinePlan:
+    """A plan made by hand ranking.
+
+    ``placements`` maps project index to (zone id, year index). ``status`` is ``feasible``,
+    or ``infeasible`` when some locked-in project found no room (listed in ``unmet_locks``).
+    Money in 万元 (``objective``, ``output``, ``tax``, ``investment``, ``purchase_cost``),
+    land in mu.
+    """
+
+    method: str
+    status: str
+    placements: dict[int, tuple[str, int]]
+    values: dict[int, float]
+    used: dict[UseKey, float]
+    purchase_cost: float
+    objective: float
+    approved: int
+    land_used: float
+    investment: float
+    output: float
+    tax: float
+    unmet_locks: list[str] = field(default_factory=list)
+
+    def kpi(self) -> dict[str, float | int]:
+        """The plan's figures as summary.json reports them."""
+        return {
+            "objective": round(self.objective, 6),
+            "approved": self.approved,
+            "land_used": round(self.land_used, 6),
+            "investment": round(self.investment, 6),
+            "output": round(self.output, 6),
+            "tax": round(self.tax, 6),
+            "purchase_cost": round(self.purchase_cost, 6),
+        }
+
+
+def queue_order(scenario: Scenario, projects: Projects, method: str) -> list[int]:
+    """Project indices in the order the planner considers them, locked-in projects first."""
+    n = len(projects)
+    if method == "fcfs":
+        order = sorted(range(n), key=lambda p: (projects.queued_since[p] == "", projects.queued_since[p], p))
+    elif method == "per_mu":
+        scores = per_mu_scores(projects)
+        order = sorted(range(n), key=lambda p: (-scores[p], p))
+    else:
+        raise ValueError(f"unknown baseline method {method!r}; expected one of {', '.join(METHODS)}")
+    locked = [p for p in order if projects.lock[p] == "in"]
+    return locked + [p for p in order if projects.lock[p] != "in"]
+
+
+def project_charges(scenario: Scenario, projects: Projects, index: int) -> dict[str, float]:
+    """Units of each quota project ``index`` charges when approved (ratio * demand)."""
+    return {q.id: q.ratio * float(projects.demand[q.demand][index]) for q in scenario.quotas}
+
+
+def candidate_years(scenario: Scenario, projects: Projects, index: int) -> range:
+    """Horizon year indices at or after the project's earliest year."""
+    earliest = int(projects.earliest_year[index])
+    first = max(0, earliest - scenario.start_year) if earliest else 0
+    return range(first, scenario.years)
+
+
+def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> BaselinePlan:
+    """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``)."""
+    eligible, _ = eligible_zones(scenario, projects)
+    base = base_values(scenario.objective, projects)
+    ledger = SupplyLedger(scenario)
+    placements: dict[int, tuple[str, int]] = {}
+    values: dict[int, float] = {}
+    unmet: list[str] = []
+    for p in queue_order(scenario, projects, method):
+        if projects.lock[p] == "out":
+            continue
+        charges = project_charges(scenario, projects, p)
+        spot = next(
+            (
+                (zone, t)
+                for t in candidate_years(scenario, projects, p)
+                for zone in eligible[p]
+                if ledger.fits(charges, zone, t)
+            ),
+            None,
+        )
+        if spot is None:
+            if projects.lock[p] == "in":
+                unmet.append(projects.ids[p])
+            continue
+        ledger.add(charges, *spot)
+        placements[p] = spot
+        values[p] = placement_value(scenario.objective, float(base[p]), spot[1], spot[0] == projects.zones[p][0])
+    used, cost = ledger.draw()
+    chosen = sorted(placements)
+    return BaselinePlan(
+        method=method,
+        status="infeasible" if unmet else "feasible",
+        placements=placements,
+        values=values,
+        used=used,
+        purchase_cost=cost,
+        objective=float(np.sum([values[p] for p in chosen])) - cost,
+        approved=len(chosen),
+        land_used=float(np.sum(projects.land_mu[chosen])) if chosen else 0.0,
+        investment=float(np.sum(projects.investment[chosen])) if chosen else 0.0,
+        output=float(np.sum(projects.output[chosen])) if chosen else 0.0,
+        tax=float(np.sum(projects.tax[chosen])) if chosen else 0.0,
+        unmet_locks=unmet,
+    )
+
+
+def plan_tables(scenario: Scenario, projects: Projects, plan: BaselinePlan) -> tuple[list[dict], list[dict]]:
+    """The plan as rows of allocation.csv and quota_use.csv (SPEC §4), for checking and export."""
+    eligible, failures = eligible_zones(scenario, projects)
+    allocation = []
+    for p in range(len(projects)):
+        placement = plan.placements.get(p)
+        if placement is not None:
+            status, reason = "approved", ""
+        elif not eligible[p]:
+            status, reason = "ineligible", failures[p]
+        elif projects.lock[p] == "out":
+            status, reason = "locked_out", ""
+        else:
+            status, reason = "not_selected", "hand ranking"
+        row = {
+            "id": projects.ids[p],
+            "name": projects.names[p],
+            "status": status,
+            "zone": placement[0] if placement else "",
+            "start_year": scenario.start_year + placement[1] if placement else "",
+            "value": plan.values.get(p, 0.0),
+            "reason": reason,
+        }
+        charges = project_charges(scenario, projects, p)
+        for quota in scenario.quotas:
+            row[f"{quota.id}_charged"] = charges[quota.id] if placement else 0.0
+        allocation.append(row)
+    quota_use = []
+    for quota in scenario.quotas:
+        for source in quota.sources:
+            pools = [None] if source.scope == "city" else scenario.zone_ids()
+            for pool in pools:
+                for t in range(scenario.years):
+                    used = plan.used.get((quota.id, source.id, pool, t), 0.0)
+                    quota_use.append(
+                        {
+                            "quota": quota.id,
+                            "source": source.id,
+                            "zone": pool or "",
+                            "year": scenario.start_year + t,
+                            "available": source.amount(pool, t),
+                            "used": used,
+                            "cost": source.price * used,
+                        }
+                    )
+    return allocation, quota_use
+
+
+def uplift_percent(optimised: float, baseline: float) -> float | None:
+    """How much better the optimised objective is, in % of the baseline's (None if the baseline is <= 0)."""
+    if baseline <= 0:
+        return None
+    return round(100.0 * (optimised - baseline) / baseline, 4)
+
+
+def baseline_summary(scenario: Scenario, projects: Projects, optimised_objective: float) -> dict[str, dict]:
+    """summary.json entry ``baselines``: per method its figures and the optimised plan's uplift.
+
+    Returns
+    -------
+    dict
+        ``{"fcfs": {...}, "per_mu": {...}}``, each with ``status``, ``objective``, ``approved``,
+        ``land_used``, ``investment``, ``output``, ``tax``, ``purchase_cost`` (万元, mu) and
+        ``uplift_pct``; an infeasible baseline also lists ``unmet_locks`` and has no uplift.
+    """
+    summary: dict[str, dict] = {}
+    for method in METHODS:
+        plan = allocate_by_hand(scenario, projects, method)
+        entry: dict = {"status": plan.status, **plan.kpi()}
+        if plan.status == "feasible":
+            entry["uplift_pct"] = uplift_percent(optimised_objective, plan.objective)
+        else:
+            entry["uplift_pct"] = None
+            entry["unmet_locks"] = plan.unmet_locks
+        summary[method] = entry
+    return summary

@@ -1,0 +1,214 @@
+"""Exact quota bookkeeping for plans made one project at a time (the hand-ranking baselines).
+
+A :class:`SupplyLedger` holds the charges of the projects placed so far and answers
+whether one more placement still fits every quota (city and zone sources, carry-over,
+the purchase budget), then draws the supply that serves them.
+
+Feasibility of one quota is decided by a greedy draw that is exact: year by year, each
+zone's charge is served first from its own zone sources, the rest from the city
+sources. Zone supply can serve only its zone, city supply can serve any zone later
+(with carry-over), so using zone supply first never loses a feasible plan. When priced
+sources exist, the cheapest draw is a small linear programme (HiGHS via SciPy); it is
+solved to report the purchase cost and, where the budget can bind, to check the budget.
+
+Units: each quota's own unit (mu, tce, t); money in 万元.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from quota_sim.scenario import Quota, Scenario
+
+#: Absolute slack, in quota units, below which an unserved remainder counts as served.
+_TOLERANCE = 1e-9
+
+UseKey = tuple[str, str, str | None, int]  # quota id, source id, zone (None for city), year index
+
+
+class SupplyLedger:
+    """Charges placed so far, per quota, zone and year, and the test whether more fits.
+
+    Parameters
+    ----------
+    scenario
+        The scenario whose quotas, sources and purchase budget bind.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.zone_ids = scenario.zone_ids()
+        self._zone_index = {z: i for i, z in enumerate(self.zone_ids)}
+        self.charges = {q.id: np.zeros((len(self.zone_ids), scenario.years)) for q in scenario.quotas}
+        self._priced = any(s.price > 0 for q in scenario.quotas for s in q.sources)
+        self._budget_can_bind = _max_purchase_cost(scenario) > scenario.objective.purchase_budget
+
+    def fits(self, charges: dict[str, float], zone: str, year_index: int) -> bool:
+        """Whether a project charging ``charges`` (quota id -> units) in ``zone`` and year still fits."""
+        trial = {}
+        for quota in self.scenario.quotas:
+            amount = charges.get(quota.id, 0.0)
+            if amount <= 0:
+                continue
+            matrix = self.charges[quota.id].copy()
+            matrix[self._zone_index[zone], year_index] += amount
+            if greedy_draw(quota, self.zone_ids, matrix) is None:
+                return False
+            trial[quota.id] = matrix
+        if self._budget_can_bind and trial:
+            merged = {**self.charges, **trial}
+            cheapest = cheapest_draw(self.scenario, merged)
+            return cheapest is not None and cheapest[1] <= self.scenario.objective.purchase_budget * (1 + 1e-9)
+        return True
+
+    def add(self, charges: dict[str, float], zone: str, year_index: int) -> None:
+        """Record a placement (call :meth:`fits` first)."""
+        for quota_id, amount in charges.items():
+            self.charges[quota_id][self._zone_index[zone], year_index] += amount
+
+    def draw(self) -> tuple[dict[UseKey, float], float]:
+        """Supply used per (quota, source, zone or None, year index) and the total purchase cost (万元).
+
+        With priced sources the draw is the cheapest one; otherwise the exact greedy draw.
+        """
+        if self._priced:
+            cheapest = cheapest_draw(self.scenario, self.charges)
+            if cheapest is None:
+                raise ValueError("the placed projects do not fit the purchase budget")
+            return cheapest
+        used: dict[UseKey, float] = {}
+        for quota in self.scenario.quotas:
+            drawn = greedy_draw(quota, self.zone_ids, self.charges[quota.id])
+            if drawn is None:
+                raise ValueError(f"the placed projects exceed quota {quota.id}")
+            used.update(drawn)
+        return used, 0.0
+
+
+def _max_purchase_cost(scenario: Scenario) -> float:
+    """Cost in 万元 of buying every unit of every priced source over the horizon."""
+    total = 0.0
+    for quota in scenario.quotas:
+        for source in quota.sources:
+            if source.price > 0:
+                total += source.price * float(np.sum([np.sum(v) for v in source.amounts.values()]))
+    return total
+
+
+def greedy_draw(quota: Quota, zone_ids: list[str], charges: np.ndarray) -> dict[UseKey, float] | None:
+    """Serve ``charges`` (zones x years, quota units) from the quota's sources, or None if impossible.
+
+    Each year, a zone's charge is drawn from that zone's sources first, then from the city
+    sources, each source up to what it still has (its amounts so far less its use, with
+    carry-over; that year's amount without). Exact for feasibility; ignores prices.
+    """
+    years = charges.shape[1]
+    city = [s for s in quota.sources if s.scope == "city"]
+    zonal = [s for s in quota.sources if s.scope == "zone"]
+    left: dict[tuple[str, str | None], float] = {}
+    used: dict[UseKey, float] = {}
+    for t in range(years):
+        for source in city:
+            carried = left.get((source.id, None), 0.0) if quota.carry_over else 0.0
+            left[source.id, None] = carried + source.amount(None, t)
+        for source in zonal:
+            for zone in zone_ids:
+                carried = left.get((source.id, zone), 0.0) if quota.carry_over else 0.0
+                left[source.id, zone] = carried + source.amount(zone, t)
+        for zi, zone in enumerate(zone_ids):
+            need = float(charges[zi, t])
+            pools = [(s.id, zone) for s in zonal] + [(s.id, None) for s in city]
+            for pool in pools:
+                if need <= 0:
+                    break
+                take = min(need, left[pool])
+                if take > 0:
+                    left[pool] -= take
+                    need -= take
+                    key = (quota.id, pool[0], pool[1], t)
+                    used[key] = used.get(key, 0.0) + take
+            if need > _TOLERANCE * max(1.0, float(charges[zi, t])):
+                return None
+    return used
+
+
+def cheapest_draw(
+    scenario: Scenario, charges: dict[str, np.ndarray]
+) -> tuple[dict[UseKey, float], float] | None:
+    """The draw of least purchase cost serving ``charges`` within every source and the budget.
+
+    Parameters
+    ----------
+    charges
+        Quota id -> zones x years array of charges (quota units).
+
+    Returns
+    -------
+    tuple or None
+        Use per (quota, source, zone or None, year index) and the total cost in 万元;
+        None when no draw fits.
+    """
+    zone_ids = scenario.zone_ids()
+    # One column per (quota, source, pool, served zone, year): pool is None for a city source.
+    columns: list[tuple[str, str, str | None, int, int]] = []
+    for quota in scenario.quotas:
+        matrix = charges[quota.id]
+        for zi, zone in enumerate(zone_ids):
+            for t in range(scenario.years):
+                if matrix[zi, t] > 0:
+                    for source in quota.sources:
+                        pool = None if source.scope == "city" else zone
+                        columns.append((quota.id, source.id, pool, zi, t))
+    if not columns:
+        return {}, 0.0
+    prices = {(q.id, s.id): s.price for q in scenario.quotas for s in q.sources}
+    cost = np.array([prices[c[0], c[1]] for c in columns])
+
+    demand: dict[tuple[str, int, int], list[int]] = {}
+    supply: dict[tuple[str, str, str | None], list[tuple[int, int]]] = {}
+    for j, (quota_id, source_id, pool, zi, t) in enumerate(columns):
+        demand.setdefault((quota_id, zi, t), []).append(j)
+        supply.setdefault((quota_id, source_id, pool), []).append((j, t))
+    a_eq = np.zeros((len(demand), len(columns)))
+    b_eq = np.zeros(len(demand))
+    for i, ((quota_id, zi, t), cols) in enumerate(demand.items()):
+        a_eq[i, cols] = 1.0
+        b_eq[i] = charges[quota_id][zi, t]
+
+    quotas = {q.id: q for q in scenario.quotas}
+    upper_rows: list[np.ndarray] = []
+    upper_bounds: list[float] = []
+    for (quota_id, source_id, pool), entries in supply.items():
+        quota = quotas[quota_id]
+        source = next(s for s in quota.sources if s.id == source_id)
+        supplied = 0.0
+        for t in range(scenario.years):
+            supplied = (supplied if quota.carry_over else 0.0) + source.amount(pool, t)
+            row = np.zeros(len(columns))
+            for j, year in entries:
+                if year == t or (quota.carry_over and year < t):
+                    row[j] = 1.0
+            if row.any():
+                upper_rows.append(row)
+                upper_bounds.append(supplied)
+    if cost.any():
+        upper_rows.append(cost.copy())
+        upper_bounds.append(scenario.objective.purchase_budget)
+    result = linprog(
+        cost,
+        A_ub=np.array(upper_rows),
+        b_ub=np.array(upper_bounds),
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=(0, None),
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    used: dict[UseKey, float] = {}
+    for j, (quota_id, source_id, pool, _zi, t) in enumerate(columns):
+        if result.x[j] > 0:
+            key = (quota_id, source_id, pool, t)
+            used[key] = used.get(key, 0.0) + float(result.x[j])
+    return used, float(cost @ result.x)

@@ -1,0 +1,177 @@
+"""Exhaustive search for the optimum of tiny instances, straight from SPEC §2.
+
+Every assignment (each project: not approved, or one eligible zone and one allowed start year) is
+enumerated. Its feasibility and cheapest purchase cost come from one small LP per quota over source
+usage, with city supply split explicitly across zones; the quotas only interact through the purchase
+budget, and the cheapest cost is also the smallest budget use, so an assignment is feasible exactly when
+every quota's LP is feasible and the cheapest costs fit the budget. Values follow the SPEC formula,
+computed here without the model code. Meant for <= 6 projects, <= 2 zones, <= 3 years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from quota_sim.projects import Projects
+from quota_sim.scenario import Quota, Scenario
+
+Placement = tuple[str, int] | None  # (zone id, horizon year index), or None = not approved
+
+
+@dataclass(frozen=True)
+class BruteForceOptimum:
+    """The best assignment found: objective (万元), one placement per project, and its purchase cost."""
+
+    objective: float
+    placements: tuple[Placement, ...]
+    cost: float
+
+
+def _passes(scenario: Scenario, projects: Projects, p: int, zone_id: str) -> bool:
+    zone = {z.id: z for z in scenario.zones}[zone_id]
+    checks = []  # thresholds compared with a 1e-9 relative slack, so 6000 / 30 mu reaches 200
+    if zone.min_investment_intensity is not None:
+        checks.append(
+            projects.investment[p] / projects.land_mu[p] >= zone.min_investment_intensity * (1 - 1e-9)
+        )
+    if zone.min_tax_per_mu is not None:
+        checks.append(projects.tax[p] / projects.land_mu[p] >= zone.min_tax_per_mu * (1 - 1e-9))
+    return not checks or any(checks)
+
+
+def _value(scenario: Scenario, projects: Projects, p: int, zone_id: str, t: int) -> float:
+    obj = scenario.objective
+    w = obj.weights
+    delta = 1.0 / (1.0 + obj.discount_rate)
+    ramp_share = [min(1.0, (k + 1) / (int(projects.ramp_years[p]) + 1)) for k in range(obj.appraisal_years)]
+    annuity = float(np.dot(delta ** np.arange(obj.appraisal_years), ramp_share))
+    flows = w.get("output", 0.0) * projects.output[p] + w.get("tax", 0.0) * projects.tax[p]
+    flows += w.get("jobs", 0.0) * projects.jobs[p]
+    v = w.get("investment", 0.0) * projects.investment[p] + annuity * flows
+    if projects.strategic[p]:
+        v *= 1.0 + obj.strategic_bonus
+    if zone_id != projects.zones[p][0]:
+        v *= 1.0 - obj.relocation_penalty
+    return float(v * delta**t)
+
+
+def placement_options(scenario: Scenario, projects: Projects, p: int) -> list[Placement]:
+    """Every placement of project ``p`` the rules allow, ``None`` (not approved) included unless locked in."""
+    if projects.lock[p] == "out":
+        return [None]
+    earliest = int(projects.earliest_year[p]) or scenario.start_year
+    first_t = max(0, earliest - scenario.start_year)
+    declared = set(scenario.zone_ids())
+    options: list[Placement] = [
+        (z, t)
+        for z in projects.zones[p]
+        if z in declared and _passes(scenario, projects, p, z)
+        for t in range(first_t, scenario.years)
+    ]
+    if projects.lock[p] != "in":
+        options.append(None)
+    return options
+
+
+def _cheapest_supply(scenario: Scenario, quota: Quota, charges: tuple[float, ...]) -> float | None:
+    """Minimal purchase cost of one quota meeting ``charges`` (zone-major, year-minor), None if impossible."""
+    zones, years = scenario.zone_ids(), scenario.years
+    if not any(charges):
+        return 0.0
+    # One variable per (source, supply zone key, served zone, year); city supply may serve any zone.
+    columns: list[tuple[int, str | None, str, int]] = []
+    for s, source in enumerate(quota.sources):
+        for z in zones:
+            for t in range(years):
+                columns.append((s, None if source.scope == "city" else z, z, t))
+    cost = np.array([quota.sources[s].price for s, _, _, _ in columns])
+    a_eq = np.zeros((len(zones) * years, len(columns)))
+    for j, (_, _, z, t) in enumerate(columns):
+        a_eq[zones.index(z) * years + t, j] = 1.0
+    a_ub_rows, b_ub = [], []
+    for s, source in enumerate(quota.sources):
+        for key in [None] if source.scope == "city" else zones:
+            for t in range(years):
+                first = 0 if quota.carry_over else t
+                row = [1.0 if (c[0], c[1]) == (s, key) and first <= c[3] <= t else 0.0 for c in columns]
+                a_ub_rows.append(row)
+                b_ub.append(sum(source.amount(key, k) for k in range(first, t + 1)))
+    result = linprog(
+        cost,
+        A_ub=np.array(a_ub_rows),
+        b_ub=np.array(b_ub),
+        A_eq=a_eq,
+        b_eq=np.array(charges),
+        bounds=(0, None),
+        method="highs",
+    )
+    return float(result.fun) if result.status == 0 else None
+
+
+def brute_force(scenario: Scenario, projects: Projects) -> BruteForceOptimum | None:
+    """The optimum over every assignment, or None when no assignment is feasible.
+
+    Projects are placed one after another; a partial assignment that no supply can serve (or whose
+    cheapest cost already exceeds the budget) is not extended, since adding projects only adds charges.
+    """
+    zones, years = scenario.zone_ids(), scenario.years
+    n = len(projects)
+    options = [placement_options(scenario, projects, p) for p in range(n)]
+    values = {
+        (p, opt): _value(scenario, projects, p, *opt)
+        for p in range(n)
+        for opt in options[p]
+        if opt is not None
+    }
+    budget = scenario.objective.purchase_budget
+    supply_cache: dict[tuple[int, tuple[float, ...]], float | None] = {}
+
+    def cheapest(charges: list[list[float]]) -> float | None:
+        """Total cheapest purchase cost of all quotas, None when some quota cannot be served."""
+        total = 0.0
+        for q, quota in enumerate(scenario.quotas):
+            key = (q, tuple(round(c, 9) for c in charges[q]))
+            if key not in supply_cache:
+                supply_cache[key] = _cheapest_supply(scenario, quota, key[1])
+            cost = supply_cache[key]
+            if cost is None:
+                return None
+            total += cost
+        return total if total <= budget * (1 + 1e-9) + 1e-9 else None
+
+    best: BruteForceOptimum | None = None
+    placements: list[Placement] = []
+
+    def extend(p: int, charges: list[list[float]], cost: float) -> None:
+        nonlocal best
+        if p == n:
+            objective = sum(values[i, opt] for i, opt in enumerate(placements) if opt is not None) - cost
+            if best is None or objective > best.objective:
+                best = BruteForceOptimum(objective, tuple(placements), cost)
+            return
+        for opt in options[p]:
+            new_charges, new_cost = charges, cost
+            if opt is not None:
+                cell = zones.index(opt[0]) * years + opt[1]
+                new_charges = [list(c) for c in charges]
+                for q, quota in enumerate(scenario.quotas):
+                    new_charges[q][cell] += quota.ratio * projects.demand[quota.demand][p]
+                found = cheapest(new_charges)
+                if found is None:
+                    continue
+                new_cost = found
+            placements.append(opt)
+            extend(p + 1, new_charges, new_cost)
+            placements.pop()
+
+    extend(0, [[0.0] * (len(zones) * years) for _ in scenario.quotas], 0.0)
+    return best
+
+
+def brute_force_optimum(scenario: Scenario, projects: Projects) -> float | None:
+    """The optimal objective (万元) by exhaustive enumeration, None when infeasible."""
+    best = brute_force(scenario, projects)
+    return None if best is None else best.objective

@@ -1,0 +1,148 @@
+"""Marginal values: the re-solve row equals an explicit re-solve, duals have the right sign."""
+
+from __future__ import annotations
+
+import pulp
+import pytest
+
+from quota_sim.analysis.marginal import (
+    ADDED_SOURCE_ID,
+    choose_delta,
+    marginal_values,
+    nice_ceiling,
+    normalised_duals,
+    with_extra_city_supply,
+)
+from quota_sim.scenario import with_values
+from quota_sim.solve import solve_scenario
+from tests.instances import load_instance, project_row, scenario_dict
+
+
+def _wyndor(sense: int) -> pulp.LpProblem:
+    """The textbook Wyndor Glass LP: max 3 x1 + 5 x2 s.t. x1 <= 4, 2 x2 <= 12, 3 x1 + 2 x2 <= 18."""
+    problem = pulp.LpProblem("wyndor", sense)
+    x1 = problem.add_variable("x1", lowBound=0)
+    x2 = problem.add_variable("x2", lowBound=0)
+    sign = 1.0 if sense == pulp.LpMaximize else -1.0
+    problem.setObjective(pulp.LpAffineExpression([(x1, 3 * sign), (x2, 5 * sign)]))
+    problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x1, 1)]), pulp.LpConstraintLE, "plant1", 4))
+    problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x2, 2)]), pulp.LpConstraintLE, "plant2", 12))
+    problem.addConstraint(
+        pulp.LpConstraint(pulp.LpAffineExpression([(x1, 3), (x2, 2)]), pulp.LpConstraintLE, "plant3", 18)
+    )
+    return problem
+
+
+def test_highs_duals_of_a_maximisation_come_back_negated_and_are_normalised() -> None:
+    problem = _wyndor(pulp.LpMaximize)
+    solver = pulp.HiGHS(msg=False, mip=False)
+    problem.solve(solver)
+    assert pulp.value(problem.objective) == pytest.approx(36.0)
+    raw = {row.name: row.pi for row in problem.constraints()}
+    assert raw["plant2"] == pytest.approx(-1.5)  # the trap: PuLP does not flip HiGHS's duals back
+    duals = normalised_duals(problem, solver)
+    assert duals == pytest.approx({"plant1": 0.0, "plant2": 1.5, "plant3": 1.0})
+
+
+def test_minimisation_duals_are_left_as_they_are() -> None:
+    problem = _wyndor(pulp.LpMinimize)  # min -3 x1 - 5 x2: one more unit of plant2 lowers it by 1.5
+    solver = pulp.HiGHS(msg=False, mip=False)
+    problem.solve(solver)
+    assert normalised_duals(problem, solver) == pytest.approx({"plant1": 0.0, "plant2": -1.5, "plant3": -1.0})
+
+
+def _binding_land(tmp_path, **quota_fields):
+    """Three 40-mu projects worth 100, 90 and 80; 100 mu of plan quota admits two of them."""
+    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 100}]}
+    land.update(quota_fields)
+    rows = [
+        project_row("p1", land_mu=40, output=100),
+        project_row("p2", land_mu=40, output=90),
+        project_row("p3", land_mu=40, output=80),
+    ]
+    return load_instance(tmp_path, scenario_dict(quotas={"land": land}), rows)
+
+
+def test_resolve_row_matches_an_explicit_resolve_and_the_hand_value(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    base = solve_scenario(scenario, projects)
+    assert base.objective == pytest.approx(190.0)
+    rows = marginal_values(scenario, projects, base.objective, jobs=1)
+    resolve = [r for r in rows if r["method"] == "resolve"]
+    assert len(resolve) == 1 and resolve[0]["quota"] == "land"
+    # delta: max(5 % of 100 mu, median charge 40 mu) = 40 mu, which admits the third project.
+    assert resolve[0]["delta"] == 40.0
+    explicit = solve_scenario(with_values(scenario, {"quotas.land.sources.plan.amounts": [140.0]}), projects)
+    assert resolve[0]["objective_gain"] == pytest.approx(explicit.objective - base.objective)
+    assert resolve[0]["objective_gain"] == pytest.approx(80.0)
+    assert resolve[0]["value_per_unit"] == pytest.approx(2.0)
+
+
+def test_lp_dual_row_is_the_relaxation_shadow_price(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    rows = marginal_values(scenario, projects, 190.0, jobs=1)
+    dual = [r for r in rows if r["method"] == "lp_dual"]
+    # LP relaxation: p1, p2 whole and half of p3; one more mu buys 1/40 of p3, worth 80/40.
+    assert dual == [
+        {"quota": "land", "delta": 40.0, "objective_gain": pytest.approx(80.0), "value_per_unit": pytest.approx(2.0),
+         "method": "lp_dual"}
+    ]
+
+
+def test_lp_dual_sums_the_cumulative_rows_with_carry_over(tmp_path) -> None:
+    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": [30, 30]}]}
+    rows = [project_row("p1", land_mu=40, output=100), project_row("p2", land_mu=40, output=60)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(years=2, quotas={"land": land}), rows)
+    base = solve_scenario(scenario, projects)
+    assert base.objective == pytest.approx(100.0)  # 60 mu by year 2 admits p1 only
+    table = {r["method"]: r for r in marginal_values(scenario, projects, base.objective, jobs=1)}
+    # Relaxation: p1 whole, p2 at 20/40; a first-year mu relaxes both years' cumulative rows: 60/40.
+    assert table["lp_dual"]["value_per_unit"] == pytest.approx(1.5)
+    # Re-solve: delta = max(1.5, 40) = 40 mu, 100 mu by year 2 admits both.
+    assert table["resolve"]["delta"] == 40.0
+    assert table["resolve"]["objective_gain"] == pytest.approx(60.0)
+
+
+def test_quota_without_city_source_gets_one_for_the_delta(tmp_path) -> None:
+    land = {
+        "unit": "mu",
+        "demand": "land_mu",
+        "sources": [{"id": "stock", "scope": "zone", "amounts": {"a": 40}}],
+    }
+    rows = [project_row("p1", land_mu=40, output=100), project_row("p2", land_mu=40, output=90)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land}), rows)
+    variant = with_extra_city_supply(scenario, scenario.quotas[0], 40.0)
+    added = [s for s in variant.quotas[0].sources if s.id == ADDED_SOURCE_ID]
+    assert added and added[0].scope == "city" and added[0].amounts[None] == (40.0,)
+    rows_out = marginal_values(scenario, projects, 100.0, jobs=1)
+    assert rows_out[0]["objective_gain"] == pytest.approx(90.0)
+
+
+def test_delta_is_positive_and_rounded(tmp_path) -> None:
+    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 1234}]}
+    nox = {"unit": "t", "demand": "nox_t", "sources": [{"id": "cut", "scope": "city", "amounts": 0}]}
+    rows = [project_row("p1", land_mu=10, nox_t=0), project_row("p2", land_mu=12, nox_t=0)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land, "nox": nox}), rows)
+    land_quota, nox_quota = scenario.quotas
+    assert choose_delta(scenario, projects, land_quota) == 62.0  # 5 % of 1234 = 61.7, above the median 11
+    assert choose_delta(scenario, projects, nox_quota) == 1.0  # no supply, no demand
+    assert nice_ceiling(0.0433) == pytest.approx(0.044)
+    assert nice_ceiling(31.2) == 32.0
+
+
+def test_parallel_and_serial_resolves_agree(tmp_path) -> None:
+    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 100}]}
+    energy = {"unit": "tce", "demand": "energy_tce", "sources": [{"id": "prov", "scope": "city", "amounts": 50}]}
+    rows = [
+        project_row("p1", land_mu=40, output=100, energy_tce=30),
+        project_row("p2", land_mu=40, output=90, energy_tce=30),
+        project_row("p3", land_mu=30, output=70, energy_tce=10),
+    ]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land, "energy": energy}), rows)
+    base = solve_scenario(scenario, projects)
+    serial = marginal_values(scenario, projects, base.objective, jobs=1, with_duals=False)
+    parallel = marginal_values(scenario, projects, base.objective, jobs=2, with_duals=False)
+    assert serial == parallel
+    assert [r["quota"] for r in serial] == ["land", "energy"]
+    assert serial[0]["objective_gain"] == 0.0  # energy binds: p1 and p3 use 40 of 50 tce
+    assert serial[1]["objective_gain"] == pytest.approx(20.0)  # 30 more tce: p1 and p2 (190) beat p1 and p3
