@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         result = run_and_write(
             scenario, out_dir, time_limit=args.time_limit, gap=args.gap, solver=args.solver,
-            analyses=not args.no_analysis,
+            analyses=not args.no_analysis, importance_top=args.importance, jobs=args.jobs,
         )
     except InputError:
         raise
@@ -134,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gap", type=_non_negative, help="relative MIP gap accepted as optimal")
     run.add_argument("--solver", choices=["highs", "cbc"], help="MILP solver (default: highs)")
     run.add_argument("--no-analysis", action="store_true",
-                     help="skip marginal values, baselines and importance (faster)")
+                     help="skip marginal values, hand-ranking baselines and grades (solve only)")
+    run.add_argument("--importance", type=int, default=0, metavar="N",
+                     help="replacement cost of the N most valuable approvals (one re-solve each; default 0)")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="processes for the analyses' re-solves (default 1)")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check", help="validate a scenario and report pre-solve problems; solves nothing")

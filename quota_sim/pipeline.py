@@ -24,14 +24,16 @@ def run_and_write(
     gap: float | None = None,
     solver: str | None = None,
     analyses: bool = True,
-    jobs: int = 2,
+    importance_top: int = 0,
+    jobs: int = 1,
 ) -> Result:
-    """Solve ``scenario``, add the analyses (marginal values, baselines, … or the diagnosis when
-    infeasible; their re-solves use ``jobs`` processes) and write the SPEC §4 files into ``out_dir``."""
+    """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
+    of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves
+    in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``."""
     result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
     if analyses:
         started = time.perf_counter()
-        enrich(result, jobs=jobs)
+        enrich(result, importance_top=importance_top, jobs=jobs)
         result.seconds["analysis"] = time.perf_counter() - started
         result.seconds["total"] += result.seconds["analysis"]
     write_outputs(result, out_dir)

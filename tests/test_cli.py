@@ -103,3 +103,14 @@ def test_module_entry_point_runs_the_embedded_baseline_from_anywhere(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["scenario"] == "baseline"
     assert "HiGHS" not in done.stdout
+
+
+def test_importance_on_request(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", str(_small(tmp_path)), "--out", str(out), "--importance", "2"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert len(summary["importance"]) == 2
+    with (out / "allocation.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert "replacement_cost" in rows[0] and "grade" in rows[0]
+    assert sum(1 for r in rows if r["replacement_cost"]) == 2

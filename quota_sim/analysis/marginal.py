@@ -128,9 +128,10 @@ def marginal_values(
     Notes
     -----
     Each solve stops within the relative MIP gap ``g`` of its optimum, so a gain smaller than
-    about ``g * base_objective`` is not significant (it may even be negative); gains below
-    1e-9 of the objective are float noise and reported as 0. A re-solve that finds no
-    solution gives an empty gain.
+    about ``g * base_objective`` is not significant. Given the base plan as a ``start`` in
+    ``solve_options`` (as :func:`quota_sim.analysis.enrich` does), a re-solve never returns a
+    worse plan, so gains are never negative. Gains below 1e-9 of the objective are float noise
+    and reported as 0. A re-solve that finds no solution gives an empty gain.
     """
     options = dict(solve_options or {})
     noise = 1e-9 * max(1.0, abs(base_objective))
