@@ -27,7 +27,7 @@ bench: setup
 
 # Debian's Chromium for the real-browser test of the app (needs root).
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

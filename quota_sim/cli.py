@@ -113,7 +113,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not app.exists():
         raise InputError("app.py not found: run the app from a checkout of the repository", file=app)
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(command)
+    return subprocess.call(command, cwd=app.parent)  # .streamlit/config.toml lives there
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -72,20 +72,25 @@ def marginal_table(result: Result) -> Table:
     return list(MARGINAL_COLUMNS), rows
 
 
-def _translated(header: Sequence[str], lang: str) -> list[str]:
+def _translated(header: Sequence[str], lang: str, units: dict[str, str]) -> list[str]:
+    """Headers as they are (English, machine-readable) or as labels with units in ``lang``."""
     if lang == "en":
         return list(header)
     from quota_sim.i18n import column_label
 
-    return [column_label(column, lang) for column in header]
+    return [column_label(column, lang, units) for column in header]
 
 
-def _csv_bytes(table: Table, lang: str = "en", *, bom: bool = False) -> bytes:
+def _units(result: Result) -> dict[str, str]:
+    return {q.id: q.unit for q in result.scenario.quotas}
+
+
+def _csv_bytes(table: Table, lang: str = "en", units: dict[str, str] | None = None, *, bom: bool = False) -> bytes:
     """CSV in UTF-8; ``bom`` adds the byte-order mark Excel needs to show Chinese text."""
     header, rows = table
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(h) for h in _translated(header, lang)])
+    writer.writerow([neutralise(h) for h in _translated(header, lang, units or {})])
     for row in rows:
         writer.writerow(["" if cell is None else neutralise(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
@@ -108,7 +113,7 @@ def _xlsx_bytes(result: Result, lang: str = "en") -> bytes:
         tables.append(("marginal_values", marginal_table(result)))
     for title, (header, rows) in tables:
         sheet = workbook.create_sheet(title)
-        sheet.append([neutralise(h) for h in _translated(header, lang)])
+        sheet.append([neutralise(h) for h in _translated(header, lang, _units(result))])
         for row in rows:
             sheet.append([neutralise(cell) for cell in row])
     sheet = workbook.create_sheet("summary")
@@ -122,7 +127,7 @@ def _xlsx_bytes(result: Result, lang: str = "en") -> bytes:
 
 def allocation_csv_bytes(result: Result, lang: str = "zh") -> bytes:
     """The allocation table as CSV for Excel (UTF-8 with BOM), headers in ``lang`` ("zh" or "en")."""
-    return _csv_bytes(allocation_table(result), lang, bom=True)
+    return _csv_bytes(allocation_table(result), lang, _units(result), bom=True)
 
 
 def allocation_xlsx_bytes(result: Result, lang: str = "zh") -> bytes:

@@ -1,0 +1,686 @@
+"""What the planners' app computes around the library, kept free of Streamlit so it can be tested.
+
+- :class:`Levers` — the values a planner moves (yearly plan land quota, stock land, linkage
+  quota and price, purchase budget, energy increment, each pollutant's allocation and
+  replacement ratio, objective weights, bonus, discount rate, horizon, time limit), read from
+  a scenario with :func:`levers_from_scenario` and applied with :func:`apply_levers`, which
+  goes through :func:`quota_sim.scenario.with_values` so a variant passes the same checks as
+  a file.
+- :func:`land_balance` — the queue's yearly land demand and shortfall (as docs/baseline.md defines them).
+- :func:`read_upload` / :func:`store_upload` — an uploaded projects table, checked.
+- Tables for the page: :func:`allocation_frame`, :func:`quota_use_by_industry`,
+  :func:`start_years_by_zone`, :func:`demand_vs_supply`, :func:`supply_per_year`,
+  :func:`headline_figures`.
+- Saved scenarios: :func:`snapshot`, :func:`compare_figures`, :func:`status_changes`.
+
+Units: land in mu, money in 万元, energy in tce, emissions in t (each quota's own unit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quota_sim.errors import InputError
+from quota_sim.projects import Projects, read_projects_bytes
+from quota_sim.results import Result
+from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
+
+MAX_UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+NO_BUDGET = 1e29  # a purchase budget at or above this is no limit (as in the model)
+_SAME = 1e-9  # relative tolerance under which a lever counts as unchanged
+
+LAND_QUOTA = "land"
+ENERGY_QUOTA = "energy"
+PLAN_SOURCE = "plan"
+STOCK_SOURCE = "stock"
+LINKAGE_SOURCE = "linkage"
+LAND_UNITS = ("mu", "亩")  # quotas in these units (forest, farmland) are land, not pollutants
+
+
+# --------------------------------------------------------------------------- where the levers sit
+
+
+@dataclass(frozen=True)
+class LeverSources:
+    """Which quota and source of a scenario each supply lever moves (None where the scenario has none).
+
+    Each entry is ``(quota id, source id)``. The land levers look for the sources named
+    ``plan``, ``stock`` and ``linkage`` of the quota charged by ``land_mu``; without
+    those names, the first unpriced city source is the plan, the first zone source the
+    stock and the first priced source the linkage quota. The energy increment is the
+    first unpriced source of the quota charged by ``energy_tce`` (or named ``energy``).
+    Every other quota not measured in mu is a pollutant; its allocation is its first
+    unpriced source.
+    """
+
+    plan: tuple[str, str] | None
+    stock: tuple[str, str] | None
+    linkage: tuple[str, str] | None
+    energy: tuple[str, str] | None
+    pollutants: tuple[tuple[str, str | None], ...]
+
+
+def _land_quota(scenario: Scenario) -> Quota | None:
+    for quota in scenario.quotas:
+        if quota.id == LAND_QUOTA or quota.demand == "land_mu":
+            return quota
+    return None
+
+
+def _energy_quota(scenario: Scenario) -> Quota | None:
+    for quota in scenario.quotas:
+        if quota.id == ENERGY_QUOTA or quota.demand == "energy_tce":
+            return quota
+    return None
+
+
+def _pick_source(quota: Quota, name: str, scope: str | None, priced: bool | None) -> Source | None:
+    for source in quota.sources:
+        if source.id == name:
+            return source
+    for source in quota.sources:
+        if (scope is None or source.scope == scope) and (priced is None or (source.price > 0) == priced):
+            return source
+    return None
+
+
+def find_lever_sources(scenario: Scenario) -> LeverSources:
+    """Locate the quota sources the supply levers move (see :class:`LeverSources`)."""
+    land = _land_quota(scenario)
+    energy = _energy_quota(scenario)
+    plan = stock = linkage = energy_source = None
+    if land is not None:
+        plan_source = _pick_source(land, PLAN_SOURCE, "city", False)
+        stock_source = _pick_source(land, STOCK_SOURCE, "zone", None)
+        linkage_source = _pick_source(land, LINKAGE_SOURCE, None, True)
+        plan = (land.id, plan_source.id) if plan_source else None
+        stock = (land.id, stock_source.id) if stock_source and stock_source is not plan_source else None
+        taken = [s.id for s in (plan_source, stock_source) if s is not None]
+        linkage = (land.id, linkage_source.id) if linkage_source and linkage_source.id not in taken else None
+    if energy is not None:
+        chosen = _pick_source(energy, "", None, False) or (energy.sources[0] if energy.sources else None)
+        energy_source = (energy.id, chosen.id) if chosen else None
+    pollutants = []
+    for quota in scenario.quotas:
+        if quota is land or quota is energy or quota.unit in LAND_UNITS:
+            continue
+        chosen = _pick_source(quota, "", None, False) or (quota.sources[0] if quota.sources else None)
+        pollutants.append((quota.id, chosen.id if chosen else None))
+    return LeverSources(plan, stock, linkage, energy_source, tuple(pollutants))
+
+
+def _quota(scenario: Scenario, quota_id: str) -> Quota:
+    return next(q for q in scenario.quotas if q.id == quota_id)
+
+
+def _source(scenario: Scenario, where: tuple[str, str]) -> Source:
+    return next(s for s in _quota(scenario, where[0]).sources if s.id == where[1])
+
+
+# --------------------------------------------------------------------------- the levers
+
+
+@dataclass(frozen=True)
+class PollutantLever:
+    """One pollutant quota: its yearly allocation (its unit per year) and replacement ratio."""
+
+    quota: str
+    unit: str
+    amount: float | None  # yearly allocation, summed over zones; None when the quota has no source
+    ratio: float
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The values a planner moves. None marks a lever the scenario has no place for.
+
+    Attributes
+    ----------
+    plan_land : yearly plan land quota, mu/yr (the horizon average of the ``plan`` source)
+    stock_land : stock land to revitalise, mu over the whole horizon, all parks
+    linkage_amount : linkage (增减挂钩) quota on offer, mu/yr
+    linkage_price : its price, 万元/mu
+    purchase_budget : 万元 over the horizon; None is no limit
+    energy_increment : yearly energy-use increment, tce/yr
+    pollutants : one :class:`PollutantLever` per emission quota
+    weights : objective weight per indicator (output, tax, investment, jobs)
+    strategic_bonus, discount_rate : fractions
+    years : horizon length
+    time_limit : solver time limit, s
+    """
+
+    plan_land: float | None
+    stock_land: float | None
+    linkage_amount: float | None
+    linkage_price: float | None
+    purchase_budget: float | None
+    energy_increment: float | None
+    pollutants: tuple[PollutantLever, ...]
+    weights: dict[str, float] = field(default_factory=dict)
+    strategic_bonus: float = 0.0
+    discount_rate: float = 0.06
+    years: int = 1
+    time_limit: float = 60.0
+
+
+def _matrix(source: Source, zone_ids: Sequence[str], years: int) -> dict[str | None, list[float]]:
+    """A source's supply as {None or zone id: amounts per year}, every zone listed for a zone source."""
+    keys: list[str | None] = [None] if source.scope == "city" else list(zone_ids)
+    return {key: [source.amount(key, t) for t in range(years)] for key in keys}
+
+
+def _total(matrix: Mapping[str | None, Sequence[float]]) -> float:
+    return float(np.sum([np.sum(values) for values in matrix.values()]))
+
+
+def levers_from_scenario(scenario: Scenario) -> Levers:
+    """The lever values a scenario holds."""
+    where = find_lever_sources(scenario)
+    zone_ids, years = scenario.zone_ids(), scenario.years
+
+    def yearly(at: tuple[str, str] | None) -> float | None:
+        return None if at is None else _total(_matrix(_source(scenario, at), zone_ids, years)) / years
+
+    pollutants = []
+    for quota_id, source_id in where.pollutants:
+        quota = _quota(scenario, quota_id)
+        amount = yearly((quota_id, source_id)) if source_id else None
+        pollutants.append(PollutantLever(quota_id, quota.unit, amount, quota.ratio))
+    objective = scenario.objective
+    budget = objective.purchase_budget
+    return Levers(
+        plan_land=yearly(where.plan),
+        stock_land=None
+        if where.stock is None
+        else _total(_matrix(_source(scenario, where.stock), zone_ids, years)),
+        linkage_amount=yearly(where.linkage),
+        linkage_price=None if where.linkage is None else _source(scenario, where.linkage).price,
+        purchase_budget=None if budget >= NO_BUDGET else budget,
+        energy_increment=yearly(where.energy),
+        pollutants=tuple(pollutants),
+        weights={k: float(objective.weights.get(k, 0.0)) for k in OBJECTIVE_INDICATORS},
+        strategic_bonus=objective.strategic_bonus,
+        discount_rate=objective.discount_rate,
+        years=scenario.years,
+        time_limit=scenario.solver.time_limit,
+    )
+
+
+def _changed(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    return abs(new - old) > _SAME * max(1.0, abs(old))
+
+
+def _resized(matrix: Mapping[str | None, Sequence[float]], years: int) -> dict[str | None, list[float]]:
+    """Amounts cut to ``years`` or extended by repeating each row's last year."""
+    out = {}
+    for key, values in matrix.items():
+        values = list(values)
+        out[key] = values[:years] + [values[-1] if values else 0.0] * max(0, years - len(values))
+    return out
+
+
+def _scaled(matrix: Mapping[str | None, Sequence[float]], total: float) -> dict[str | None, list[float]]:
+    """Amounts scaled to a new ``total`` keeping their shape; spread evenly when all are zero."""
+    current = _total(matrix)
+    if current > 0:
+        factor = total / current
+        return {key: [v * factor for v in values] for key, values in matrix.items()}
+    cells = sum(len(values) for values in matrix.values())
+    return {key: [total / cells] * len(values) for key, values in matrix.items()}
+
+
+def _as_toml(matrix: Mapping[str | None, Sequence[float]]) -> Any:
+    """A supply matrix as the TOML value of ``amounts``: a list for a city source, a table per zone."""
+    if None in matrix:
+        return [float(v) for v in matrix[None]]
+    return {str(key): [float(v) for v in values] for key, values in matrix.items()}
+
+
+def lever_changes(scenario: Scenario, levers: Levers) -> dict[str, Any]:
+    """The ``with_values`` changes that turn ``scenario`` into one holding ``levers``.
+
+    Only levers that differ from the scenario's own values appear, so applying a
+    scenario's own levers changes nothing (and its TOML stays the same text).
+    Supply levers keep the shape of the scenario's amounts over parks and years and
+    scale them to the new level; a new horizon cuts every amounts list or extends it by
+    repeating its last year.
+    """
+    where = find_lever_sources(scenario)
+    now = levers_from_scenario(scenario)
+    zone_ids, years = scenario.zone_ids(), levers.years
+    changes: dict[str, Any] = {}
+    matrices: dict[tuple[str, str], dict[str | None, list[float]]] = {}
+    if levers.years != now.years:
+        changes["years"] = int(levers.years)
+        for quota in scenario.quotas:
+            for source in quota.sources:
+                matrices[quota.id, source.id] = _resized(_matrix(source, zone_ids, scenario.years), years)
+
+    def matrix(at: tuple[str, str]) -> dict[str | None, list[float]]:
+        return matrices.get(at) or _matrix(_source(scenario, at), zone_ids, scenario.years)
+
+    supply = [
+        (where.plan, now.plan_land, levers.plan_land, years),
+        (where.stock, now.stock_land, levers.stock_land, 1),
+        (where.linkage, now.linkage_amount, levers.linkage_amount, years),
+        (where.energy, now.energy_increment, levers.energy_increment, years),
+    ]
+    old_pollutants = {p.quota: p for p in now.pollutants}
+    for new in levers.pollutants:
+        old = old_pollutants[new.quota]
+        source_id = dict(where.pollutants)[new.quota]
+        if source_id is not None:
+            supply.append(((new.quota, source_id), old.amount, new.amount, years))
+        if _changed(old.ratio, new.ratio):
+            changes[f"quotas.{new.quota}.ratio"] = float(new.ratio)
+    for at, old_value, new_value, per in supply:
+        if at is not None and new_value is not None and _changed(old_value, new_value):
+            matrices[at] = _scaled(matrix(at), float(new_value) * per)
+    for (quota_id, source_id), values in matrices.items():
+        changes[f"quotas.{quota_id}.sources.{source_id}.amounts"] = _as_toml(values)
+    if (
+        where.linkage is not None
+        and levers.linkage_price is not None
+        and _changed(now.linkage_price, levers.linkage_price)
+    ):
+        changes[f"quotas.{where.linkage[0]}.sources.{where.linkage[1]}.price"] = float(levers.linkage_price)
+    if _changed(now.purchase_budget, levers.purchase_budget):
+        changes["objective.purchase_budget"] = (
+            None if levers.purchase_budget is None else float(levers.purchase_budget)
+        )
+    for key in OBJECTIVE_INDICATORS:
+        if _changed(now.weights.get(key, 0.0), levers.weights.get(key, 0.0)):
+            changes[f"objective.weights.{key}"] = float(levers.weights.get(key, 0.0))
+    for name in ("strategic_bonus", "discount_rate"):
+        if _changed(getattr(now, name), getattr(levers, name)):
+            changes[f"objective.{name}"] = float(getattr(levers, name))
+    if _changed(now.time_limit, levers.time_limit):
+        changes["solver.time_limit"] = float(levers.time_limit)
+    return changes
+
+
+def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
+    """A validated variant of ``scenario`` holding ``levers`` (the scenario itself if nothing moved).
+
+    Raises
+    ------
+    InputError
+        If a lever value fails the scenario checks.
+    """
+    changes = lever_changes(scenario, levers)
+    return with_values(scenario, changes) if changes else scenario
+
+
+# --------------------------------------------------------------------------- the queue's land demand
+
+
+@dataclass(frozen=True)
+class LandBalance:
+    """The yearly land shortfall as docs/baseline.md defines it (mu per year, horizon averages).
+
+    ``demand`` is the land of every queued project that is not locked out, spread over the
+    horizon; ``supply`` the yearly land supply of every source (city and zone) together;
+    ``shortfall`` their difference (negative when supply exceeds demand); ``by_source`` the
+    yearly supply of each land source.
+    """
+
+    demand: float
+    supply: float
+    shortfall: float
+    by_source: dict[str, float]
+
+
+def land_balance(scenario: Scenario, projects: Projects) -> LandBalance | None:
+    """The queue's yearly land demand against the yearly land supply (None without a land quota)."""
+    land = _land_quota(scenario)
+    if land is None:
+        return None
+    zone_ids, years = scenario.zone_ids(), scenario.years
+    by_source = {s.id: _total(_matrix(s, zone_ids, years)) / years for s in land.sources}
+    open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
+    demand = float(np.sum(projects.land_mu[open_projects])) / years
+    supply = float(np.sum(list(by_source.values())))
+    return LandBalance(demand, supply, demand - supply, by_source)
+
+
+def demand_vs_supply(scenario: Scenario, projects: Projects) -> pd.DataFrame:
+    """The queue's land demand by the year projects become ready, and the land supply per year (mu).
+
+    Columns year, ready (land of projects not locked out whose earliest start is that year;
+    the first year carries the backlog of projects ready at once), supply (every land source)
+    and cumulative_ready / cumulative_supply (running totals). Projects that cannot start
+    within the horizon are in no year.
+    """
+    land = _land_quota(scenario)
+    horizon = scenario.horizon
+    first = np.maximum(projects.earliest_year, scenario.start_year)
+    open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
+    ready = np.array([float(np.sum(projects.land_mu[open_projects & (first == year)])) for year in horizon])
+    supply = supply_per_year(scenario, land.id)["supply"].to_numpy() if land else np.zeros(scenario.years)
+    return pd.DataFrame(
+        {
+            "year": horizon,
+            "ready": ready,
+            "supply": supply,
+            "cumulative_ready": np.cumsum(ready),
+            "cumulative_supply": np.cumsum(supply),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def read_upload(data: bytes, filename: str, scenario: Scenario) -> Projects:
+    """Check an uploaded projects table against a scenario's zones and quota columns.
+
+    Raises
+    ------
+    InputError
+        If the file exceeds :data:`MAX_UPLOAD_MB`, is not a readable CSV/XLSX table, or
+        has a bad cell (the message names the row and column).
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"file too large ({len(data) / 1024 / 1024:.1f} MB); the limit is {MAX_UPLOAD_MB} MB",
+            file=filename,
+        )
+    charged_by: dict[str, list[str]] = {}
+    for quota in scenario.quotas:
+        charged_by.setdefault(quota.demand, []).append(quota.id)
+    return read_projects_bytes(
+        data,
+        filename,
+        scenario.zone_ids(),
+        {column: ", ".join(ids) for column, ids in charged_by.items()},
+        start_year=scenario.start_year,
+    )
+
+
+def store_upload(data: bytes, filename: str, folder: Path) -> Path:
+    """Save an accepted upload under a name made of its content hash (keeps its extension)."""
+    suffix = Path(filename).suffix.lower() or ".csv"
+    path = Path(folder) / f"projects-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(path.suffix + ".part")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return path
+
+
+def with_projects(scenario: Scenario, path: Path) -> Scenario:
+    """The scenario reading its projects from ``path`` (absolute)."""
+    return with_values(scenario, {"projects": str(Path(path).resolve())})
+
+
+# --------------------------------------------------------------------------- tables for the page
+
+
+def allocation_frame(result: Result) -> pd.DataFrame:
+    """One row per project: id, name, industry, status, zone, start_year, value (万元), reason,
+    then ``<quota>_charged`` for every quota (its unit)."""
+    industries = list(result.projects.industries)
+    quota_ids = [q.id for q in result.scenario.quotas]
+    rows = []
+    for i, row in enumerate(result.allocation):
+        record = {
+            "id": row.id,
+            "name": row.name,
+            "industry": industries[i] if i < len(industries) else "",
+            "status": row.status,
+            "zone": row.zone,
+            "start_year": row.start_year,
+            "value": row.value,
+            "reason": row.reason,
+        }
+        for quota_id in quota_ids:
+            record[f"{quota_id}_charged"] = row.charged.get(quota_id, 0.0)
+        rows.append(record)
+    frame = pd.DataFrame(
+        rows,
+        columns=["id", "name", "industry", "status", "zone", "start_year", "value", "reason"]
+        + [f"{q}_charged" for q in quota_ids],
+    )
+    frame["start_year"] = frame["start_year"].astype("Int64")
+    return frame
+
+
+def filter_allocation(
+    frame: pd.DataFrame,
+    statuses: Sequence[str] = (),
+    zones: Sequence[str] = (),
+    industries: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Rows whose status, zone and industry are among those chosen (an empty choice keeps all)."""
+    keep = np.ones(len(frame), dtype=bool)
+    if statuses:
+        keep &= frame["status"].isin(list(statuses)).to_numpy()
+    if zones:
+        keep &= frame["zone"].isin(list(zones)).to_numpy()
+    if industries:
+        keep &= frame["industry"].isin(list(industries)).to_numpy()
+    return frame[keep]
+
+
+def supply_per_year(scenario: Scenario, quota_id: str) -> pd.DataFrame:
+    """Supply of one quota per calendar year, over all its sources and parks: columns year, supply."""
+    quota = _quota(scenario, quota_id)
+    zone_ids = scenario.zone_ids()
+    totals = np.zeros(scenario.years)
+    for source in quota.sources:
+        for values in _matrix(source, zone_ids, scenario.years).values():
+            totals += np.asarray(values, dtype=float)
+    return pd.DataFrame({"year": scenario.horizon, "supply": totals})
+
+
+def quota_use_by_industry(result: Result, quota_id: str, no_industry: str = "") -> pd.DataFrame:
+    """Charged amount of one quota per start year and industry (approved projects): year, industry, used."""
+    frame = allocation_frame(result)
+    approved = frame[frame["status"] == "approved"].copy()
+    approved["industry"] = approved["industry"].replace("", no_industry)
+    column = f"{quota_id}_charged"
+    if approved.empty:
+        return pd.DataFrame(
+            {
+                "year": pd.Series(dtype="int64"),
+                "industry": pd.Series(dtype="str"),
+                "used": pd.Series(dtype="float64"),
+            }
+        )
+    grouped = approved.groupby(["start_year", "industry"], as_index=False)[column].sum()
+    grouped = grouped.rename(columns={"start_year": "year", column: "used"})
+    grouped["year"] = grouped["year"].astype("int64")
+    return grouped[grouped["used"] > 0].reset_index(drop=True)
+
+
+def start_years_by_zone(result: Result) -> pd.DataFrame:
+    """Number of approved projects per park and start year: zone, year, projects."""
+    frame = allocation_frame(result)
+    approved = frame[frame["status"] == "approved"]
+    if approved.empty:
+        return pd.DataFrame(
+            {
+                "zone": pd.Series(dtype="str"),
+                "year": pd.Series(dtype="int64"),
+                "projects": pd.Series(dtype="int64"),
+            }
+        )
+    counted = approved.groupby(["zone", "start_year"], as_index=False).size()
+    counted = counted.rename(columns={"start_year": "year", "size": "projects"})
+    counted["year"] = counted["year"].astype("int64")
+    return counted
+
+
+@dataclass(frozen=True)
+class QuotaFigure:
+    """Use of one quota over the horizon: used and available in its unit."""
+
+    quota: str
+    unit: str
+    used: float
+    available: float
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline figures of a result (money in 万元, land in mu)."""
+
+    status: str
+    objective: float | None
+    gap: float | None
+    seconds: float
+    approved: int
+    queued: int
+    output: float  # 万元/yr at full production
+    tax: float  # 万元/yr at full production
+    investment: float  # 万元
+    jobs: float
+    purchase_cost: float  # 万元
+    quotas: tuple[QuotaFigure, ...]
+
+
+def headline_figures(result: Result) -> Headline:
+    """The headline figures, read from the result's KPIs and its scenario's supply."""
+    kpi = result.kpi
+    quotas = []
+    for quota in result.scenario.quotas:
+        supply = float(supply_per_year(result.scenario, quota.id)["supply"].sum())
+        quotas.append(QuotaFigure(quota.id, quota.unit, float(kpi.get(f"{quota.id}_used", 0.0)), supply))
+    return Headline(
+        status=result.status,
+        objective=result.objective,
+        gap=result.gap,
+        seconds=float(result.seconds.get("total", 0.0)),
+        approved=int(kpi.get("approved", 0)),
+        queued=int(kpi.get("queued", len(result.allocation))),
+        output=float(kpi.get("output", 0.0)),
+        tax=float(kpi.get("tax", 0.0)),
+        investment=float(kpi.get("investment", 0.0)),
+        jobs=float(kpi.get("jobs", 0.0)),
+        purchase_cost=float(kpi.get("purchase_cost", 0.0)),
+        quotas=tuple(quotas),
+    )
+
+
+# --------------------------------------------------------------------------- saved scenarios
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    """A solved scenario kept for comparison: its figures, each project's status and its TOML."""
+
+    name: str
+    figures: dict[str, Any]
+    statuses: dict[str, str]
+    names: dict[str, str]
+    toml: str
+
+
+def snapshot(name: str, result: Result, toml_text: str) -> SavedScenario:
+    """Keep what a comparison needs of ``result`` under ``name``."""
+    head = headline_figures(result)
+    figures: dict[str, Any] = {
+        "status": head.status,
+        "objective": head.objective,
+        "gap": head.gap,
+        "approved": head.approved,
+        "queued": head.queued,
+        "output": head.output,
+        "tax": head.tax,
+        "investment": head.investment,
+        "jobs": head.jobs,
+        "purchase_cost": head.purchase_cost,
+    }
+    for quota in head.quotas:
+        figures[f"{quota.quota}_used"] = quota.used
+        figures[f"{quota.quota}_available"] = quota.available
+    return SavedScenario(
+        name=name,
+        figures=figures,
+        statuses={row.id: row.status for row in result.allocation},
+        names={row.id: row.name for row in result.allocation},
+        toml=toml_text,
+    )
+
+
+def compare_figures(saved: Sequence[SavedScenario]) -> pd.DataFrame:
+    """Figures side by side: one row per figure, one column per saved scenario."""
+    keys: list[str] = []
+    for item in saved:
+        keys.extend(k for k in item.figures if k not in keys)
+    return pd.DataFrame(
+        {item.name: [item.figures.get(k) for k in keys] for item in saved},
+        index=pd.Index(keys, name="figure"),
+    )
+
+
+def status_changes(saved: Sequence[SavedScenario]) -> pd.DataFrame:
+    """Projects whose status differs between the saved scenarios: id, name, then a status per scenario.
+
+    A project missing from a scenario (a different projects table) shows a blank status there.
+    """
+    ids: list[str] = []
+    names: dict[str, str] = {}
+    for item in saved:
+        for project_id in item.statuses:
+            if project_id not in names:
+                ids.append(project_id)
+                names[project_id] = item.names.get(project_id, "")
+    rows = []
+    for project_id in ids:
+        statuses = [item.statuses.get(project_id, "") for item in saved]
+        if len(set(statuses)) > 1:
+            rows.append(
+                {
+                    "id": project_id,
+                    "name": names[project_id],
+                    **{item.name: s for item, s in zip(saved, statuses, strict=True)},
+                }
+            )
+    return pd.DataFrame(rows, columns=["id", "name", *[item.name for item in saved]])
+
+
+def unique_name(name: str, taken: Sequence[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... if it is already taken."""
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def slider_top(*values: float | None, floor: float = 1.0) -> float:
+    """A slider's upper end: three times the largest value given, rounded up to a round number."""
+    largest = max([v for v in values if v is not None and math.isfinite(v)] + [floor])
+    top = 3.0 * largest
+    magnitude = 10.0 ** (math.floor(math.log10(top)) - 1)
+    return float(math.ceil(top / magnitude) * magnitude)
+
+
+def scenario_from_toml(text: str, label: str = "scenario") -> Scenario:
+    """A scenario from standalone TOML text (as :func:`quota_sim.scenario.scenario_to_toml` writes it).
+
+    Raises
+    ------
+    InputError
+        On a TOML syntax error or any invalid value.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML: {error}", file=label) from None
+    return scenario_from_dict(raw, Path.cwd(), label)

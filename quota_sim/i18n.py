@@ -1,0 +1,489 @@
+"""Chinese and English labels for the app and the exported tables.
+
+Chinese (``"zh"``) is the default language; English (``"en"``) is the alternative.
+Every label of a quantity carries its unit: land in 亩 (mu), money in 万元
+(10,000 yuan), energy in tce, emissions in t (or the quota's own unit).
+
+Public helpers:
+
+- :func:`t` — a UI string by key;
+- :func:`column_label` — a table header (allocation, quota use, marginal values,
+  projects), ``<quota>_charged`` included; unknown columns come back unchanged;
+- :func:`status_label` — a project status or a solve status;
+- :func:`quota_label` / :func:`unit_label` — a quota's display name and unit;
+- :func:`method_label` — an analysis method's name;
+- :func:`reason_label` — the reason a project was not selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+# Display names of the quotas the scenarios use; other quota ids are shown as they are.
+QUOTA_NAMES: dict[str, tuple[str, str]] = {
+    "land": ("用地", "Land"),
+    "energy": ("用能", "Energy use"),
+    "nox": ("氮氧化物", "NOx"),
+    "vocs": ("挥发性有机物", "VOCs"),
+    "so2": ("二氧化硫", "SO2"),
+    "cod": ("化学需氧量", "COD"),
+    "nh3n": ("氨氮", "NH3-N"),
+    "ammonia": ("氨氮", "NH3-N"),
+    "lead": ("铅", "Lead"),
+    "pb": ("铅", "Lead"),
+    "heavy_metals": ("重金属", "Heavy metals"),
+    "forest": ("林地", "Forest land"),
+    "farmland": ("基本农田", "Basic farmland"),
+    "water": ("用水", "Water"),
+    "dust": ("颗粒物", "Particulates"),
+    "pm": ("颗粒物", "Particulates"),
+}
+
+# Default unit of each known quota when the scenario does not say (SPEC: land mu, energy tce, emissions t).
+QUOTA_UNITS: dict[str, str] = {
+    "land": "mu",
+    "forest": "mu",
+    "farmland": "mu",
+    "energy": "tce",
+    "nox": "t",
+    "vocs": "t",
+    "so2": "t",
+    "cod": "t",
+    "nh3n": "t",
+    "ammonia": "t",
+    "dust": "t",
+    "pm": "t",
+    "lead": "t",
+    "pb": "t",
+    "heavy_metals": "t",
+    "water": "t",
+}
+
+# Unit spellings as shown in each language.
+UNITS: dict[str, tuple[str, str]] = {
+    "mu": ("亩", "mu"),
+    "亩": ("亩", "mu"),
+    "tce": ("tce", "tce"),
+    "t": ("t", "t"),
+    "kg": ("kg", "kg"),
+    "万元": ("万元", "10k yuan"),
+}
+
+# Fixed table columns: (Chinese, English) labels, units included.
+COLUMNS: dict[str, tuple[str, str]] = {
+    # allocation.csv (SPEC §4)
+    "id": ("项目编号", "Project ID"),
+    "name": ("项目名称", "Project name"),
+    "status": ("状态", "Status"),
+    "zone": ("园区", "Park"),
+    "start_year": ("开工年份", "Start year"),
+    "value": ("目标贡献(万元)", "Objective value (10k yuan)"),
+    "reason": ("未入选原因", "Reason not selected"),
+    # quota_use.csv (SPEC §4); available/used are in each row's quota unit
+    "quota": ("指标", "Quota"),
+    "source": ("来源", "Source"),
+    "year": ("年份", "Year"),
+    "available": ("可用量(指标单位)", "Available (quota unit)"),
+    "used": ("使用量(指标单位)", "Used (quota unit)"),
+    "cost": ("费用(万元)", "Cost (10k yuan)"),
+    "unit": ("单位", "Unit"),
+    # marginal_values.csv (SPEC §4)
+    "delta": ("增量(指标单位)", "Added supply (quota unit)"),
+    "objective_gain": ("目标增益(万元)", "Objective gain (10k yuan)"),
+    "value_per_unit": ("单位边际价值(万元/指标单位)", "Value per unit (10k yuan per quota unit)"),
+    "method": ("方法", "Method"),
+    # projects table (SPEC §1.2)
+    "industry": ("行业", "Industry"),
+    "industry_code": ("行业代码", "Industry code"),
+    "land_mu": ("用地(亩)", "Land (mu)"),
+    "investment": ("投资(万元)", "Investment (10k yuan)"),
+    "output": ("年产值(万元/年)", "Output (10k yuan/yr)"),
+    "tax": ("年税收(万元/年)", "Tax (10k yuan/yr)"),
+    "jobs": ("就业(人)", "Jobs"),
+    "strategic": ("战略性新兴产业", "Strategic industry"),
+    "earliest_year": ("最早开工年份", "Earliest start year"),
+    "ramp_years": ("达产年数(年)", "Ramp-up (years)"),
+    "lock": ("锁定", "Lock"),
+    "queued_since": ("排队起始日期", "Queued since"),
+    "energy_tce": ("用能(tce/年)", "Energy use (tce/yr)"),
+    "nox_t": ("氮氧化物(t/年)", "NOx (t/yr)"),
+    "vocs_t": ("挥发性有机物(t/年)", "VOCs (t/yr)"),
+    "so2_t": ("二氧化硫(t/年)", "SO2 (t/yr)"),
+    "cod_t": ("化学需氧量(t/年)", "COD (t/yr)"),
+    "nh3n_t": ("氨氮(t/年)", "NH3-N (t/yr)"),
+    "lead_kg": ("铅(kg/年)", "Lead (kg/yr)"),
+    "lead_t": ("铅(t/年)", "Lead (t/yr)"),
+    "forest_mu": ("林地(亩)", "Forest land (mu)"),
+    # summary and comparison tables
+    "scenario": ("情景", "Scenario"),
+    "objective": ("目标值(万元)", "Objective (10k yuan)"),
+    "best_bound": ("最优界(万元)", "Best bound (10k yuan)"),
+    "gap": ("相对间隙", "Relative gap"),
+    "solver": ("求解器", "Solver"),
+    "approved": ("批准项目数(个)", "Approved projects"),
+    "queued": ("排队项目数(个)", "Queued projects"),
+    "land_used": ("已用土地(亩)", "Land used (mu)"),
+    "purchase_cost": ("购买费用(万元)", "Purchase cost (10k yuan)"),
+    "grade": ("亩均等级", "Per-mu grade"),
+    "baseline": ("对照方法", "Baseline"),
+    # analysis columns (allocation_columns, importance, baselines)
+    "per_mu_score": ("亩均综合得分", "Per-mu score"),
+    "replacement_cost": ("替代损失(万元)", "Replacement cost (10k yuan)"),
+    "objective_without": ("去掉该项目后的目标值(万元)", "Objective without it (10k yuan)"),
+    "uplift_pct": ("优化提升(%)", "Uplift of the optimised plan (%)"),
+    "unmet_locks": ("未满足的锁定项目", "Unmet locked-in projects"),
+}
+
+# Names of the analysis methods (marginal values, hand-ranking baselines).
+METHODS: dict[str, tuple[str, str]] = {
+    "resolve": ("增加指标后重新求解", "re-solve with more quota"),
+    "lp_dual": ("线性松弛对偶值(近似)", "LP-relaxation dual (approximate)"),
+    "fcfs": ("先到先得(按排队时间)", "first come, first served"),
+    "per_mu": ("按亩均效益排序", "ranked by per-mu efficiency"),
+    "optimised": ("优化方案", "optimised plan"),
+}
+
+# Suffixes of generated columns: "<quota>_charged" and friends.
+QUOTA_SUFFIXES: dict[str, tuple[str, str]] = {
+    "charged": ("核定占用", "charged"),
+    "used": ("已用", "used"),
+    "available": ("可用", "available"),
+    "demand": ("需求", "demand"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    # project statuses (SPEC §4)
+    "approved": ("批准", "Approved"),
+    "not_selected": ("未入选", "Not selected"),
+    "ineligible": ("不符合准入", "Ineligible"),
+    "locked_out": ("锁定排除", "Locked out"),
+    # solve statuses (SPEC §4 summary.json)
+    "optimal": ("最优", "Optimal"),
+    "feasible": ("可行(未证明最优)", "Feasible (not proven optimal)"),
+    "infeasible": ("不可行", "Infeasible"),
+    "no_solution": ("限时内无解", "No solution within the limits"),
+}
+
+# Short solve-status words for a headline figure (the full wording is in STATUSES).
+SHORT_STATUSES: dict[str, tuple[str, str]] = {
+    "optimal": ("最优", "Optimal"),
+    "feasible": ("可行", "Feasible"),
+    "infeasible": ("不可行", "Infeasible"),
+    "no_solution": ("无解", "No solution"),
+}
+
+REASONS: dict[str, tuple[str, str]] = {
+    "value": ("价值不及其他项目(被挤出)", "displaced by higher-value projects"),
+    "min_investment_intensity": ("投资强度不达标", "investment intensity below the screen"),
+    "min_tax_per_mu": ("亩均税收不达标", "tax per mu below the screen"),
+    "budget": ("购买预算不足", "purchase budget"),
+    "lock = out": ("锁定排除", "locked out"),
+    "earliest_year after horizon": ("最早开工年份晚于规划期", "earliest start after the horizon"),
+    "infeasible": ("方案不可行", "no feasible plan"),
+    "no_solution": ("限时内无解", "no solution within the limits"),
+}
+
+# Words of the screen-failure text (e.g. "tianying: investment 120.0<200 万元/mu") shown in Chinese.
+_SCREEN_WORDS_ZH = (
+    ("万元/mu/yr", "万元/亩/年"),
+    ("万元/mu", "万元/亩"),
+    ("investment ", "投资强度 "),
+    ("tax ", "亩均税收 "),
+    (" and ", " 且 "),
+)
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # page
+    "page_title": ("指标配置模拟器", "Quota planning simulator"),
+    "page_caption": (
+        "土地与能耗、排放指标在排队项目间的配置 — 移动参数，点击“求解”，查看谁获得指标",
+        "Allocate land, energy-use and emission quotas across queued projects — "
+        "move the levers, press Solve, see who gets land",
+    ),
+    # data
+    "data_header": ("数据", "Data"),
+    "scenario_picker": ("情景文件", "Scenario file"),
+    "upload_projects": ("上传项目表(CSV 或 XLSX)", "Upload a projects table (CSV or XLSX)"),
+    "upload_help": (
+        "列格式见说明文档；上传失败时继续使用上一份有效数据",
+        "Columns as in the documentation; a failed upload keeps the last good data",
+    ),
+    "upload_ok": ("已载入上传的项目表：{n} 个项目", "Uploaded projects table loaded: {n} projects"),
+    "upload_failed": (
+        "上传的项目表无法使用：{message}",
+        "The uploaded projects table cannot be used: {message}",
+    ),
+    "upload_kept": ("继续使用上一份有效数据：{source}", "Still using the last good data: {source}"),
+    "upload_clear": ("改回情景自带的项目表", "Back to the scenario's own projects table"),
+    "projects_source": ("项目表：{source}({n} 个项目)", "Projects table: {source} ({n} projects)"),
+    "scenario_error": ("情景无法载入：{message}", "The scenario cannot be loaded: {message}"),
+    # levers
+    "levers_header": ("调整参数", "Levers"),
+    "levers_land": ("土地", "Land"),
+    "levers_energy_env": ("能耗与排放", "Energy and emissions"),
+    "levers_objective": ("目标与求解", "Objective and solver"),
+    "plan_land": ("年度新增建设用地计划指标(亩/年)", "Yearly plan land quota (mu/yr)"),
+    "plan_land_help": (
+        "全市年度计划指标；缺口 = 排队项目(未排除)用地按规划期年均 − 各来源用地供给年均",
+        "The city's yearly plan quota; shortfall = the queue's land (projects not locked out) per horizon "
+        "year − the yearly land supply of all sources",
+    ),
+    "shortfall_line": (
+        "排队用地需求 {demand:,.0f} 亩/年，用地供给(各来源合计) {supply:,.0f} 亩/年，缺口 {gap:,.0f} 亩/年",
+        "Queue land demand {demand:,.0f} mu/yr, land supply (all sources) {supply:,.0f} mu/yr, "
+        "shortfall {gap:,.0f} mu/yr",
+    ),
+    "surplus_line": (
+        "排队用地需求 {demand:,.0f} 亩/年，用地供给(各来源合计) {supply:,.0f} 亩/年，无缺口",
+        "Queue land demand {demand:,.0f} mu/yr, land supply (all sources) {supply:,.0f} mu/yr, no shortfall",
+    ),
+    "stock_land": ("盘活存量用地(亩，规划期合计)", "Stock land to revitalise (mu, horizon total)"),
+    "stock_land_help": (
+        "批而未供、闲置土地的盘活量，按原情景的园区和年份比例分摊",
+        "Approved-but-unsupplied and idle land brought back, spread over parks and years "
+        "in the scenario's proportions",
+    ),
+    "linkage_amount": ("增减挂钩节余指标购买量(亩/年)", "Linkage quota to buy (mu/yr)"),
+    "linkage_price": ("增减挂钩指标价格(万元/亩)", "Linkage quota price (10k yuan/mu)"),
+    "budget": ("指标购买预算(万元)", "Purchase budget (10k yuan)"),
+    "budget_unlimited": ("购买预算不设上限", "No limit on the purchase budget"),
+    "budget_help": (
+        "规划期内购买所有有价指标的费用上限",
+        "Cap on the cost of all priced quota over the horizon",
+    ),
+    "energy_increment": ("年度能耗增量指标(tce/年)", "Yearly energy-use increment (tce/yr)"),
+    "pollutant_amount": ("{name} 年度排放总量指标({unit}/年)", "{name} yearly allocation ({unit}/yr)"),
+    "pollutant_ratio": ("{name} 替代比例(倍)", "{name} replacement ratio (×)"),
+    "weight_output": ("权重：产值", "Weight: output"),
+    "weight_tax": ("权重：税收", "Weight: tax"),
+    "weight_investment": ("权重：投资", "Weight: investment"),
+    "weight_jobs": ("权重：就业(万元/人)", "Weight: jobs (10k yuan per job)"),
+    "strategic_bonus": ("战略性新兴产业加成(倍数，0 = 无)", "Strategic-industry bonus (fraction, 0 = none)"),
+    "discount_rate": ("折现率", "Discount rate"),
+    "years": ("规划期(年)", "Horizon (years)"),
+    "time_limit": ("求解时限(秒)", "Solver time limit (s)"),
+    "solve_button": ("求解", "Solve"),
+    "solving": ("正在求解…", "Solving…"),
+    # headline
+    "headline_header": ("结果概览", "Headline"),
+    "metric_approved": ("批准项目(个)", "Approved projects"),
+    "metric_approved_of": ("共 {n} 个排队", "of {n} queued"),
+    "metric_queued": ("排队项目(个)", "Queued projects"),
+    "metric_quota": ("{name}({unit})", "{name} ({unit})"),
+    "metric_used_of": ("已用 / 可用 {available}", "used of {available} available"),
+    "metric_output": ("年产值(万元/年)", "Output (10k yuan/yr)"),
+    "metric_tax": ("年税收(万元/年)", "Tax (10k yuan/yr)"),
+    "metric_investment": ("投资(万元)", "Investment (10k yuan)"),
+    "metric_objective": ("目标值(万元)", "Objective (10k yuan)"),
+    "metric_status": ("求解状态", "Solve status"),
+    "metric_gap_label": ("与最优界的相对间隙", "Gap to the best bound"),
+    "metric_purchase": ("指标购买费用(万元)", "Quota purchase cost (10k yuan)"),
+    "metric_seconds": ("用时 {seconds:.2f} 秒", "{seconds:.2f} s"),
+    "feasible_note": (
+        "求解在时限内停止：结果可行但未证明最优，与最优界的相对间隙为 {gap}。",
+        "The solver stopped at its limit: the plan is feasible but not proven optimal; "
+        "its gap to the best bound is {gap}.",
+    ),
+    "no_solution_note": (
+        "在求解时限内未找到可行方案，请延长求解时限或放宽约束。",
+        "No plan was found within the solver limits; allow more time or loosen the settings.",
+    ),
+    "infeasible_note": (
+        "当前设置不可行：锁定必须批准的项目所需指标超过了供给。",
+        "These settings are infeasible: the projects locked in need more quota than is supplied.",
+    ),
+    "diagnosis_header": ("需要突破的最小指标量", "Smallest overrun that would make it feasible"),
+    "city": ("全市", "city"),
+    "overrun_label": ("最小超额量", "Smallest overrun"),
+    # allocation
+    "allocation_header": ("项目配置表", "Allocation"),
+    "filter_status": ("状态", "Status"),
+    "filter_zone": ("园区", "Park"),
+    "filter_industry": ("行业", "Industry"),
+    "rows_shown": ("显示 {shown} / {total} 个项目", "Showing {shown} of {total} projects"),
+    "download_csv": ("下载配置表 CSV", "Download allocation CSV"),
+    "download_xlsx": ("下载配置表 XLSX", "Download allocation XLSX"),
+    "download_toml": ("下载当前情景 TOML", "Download current scenario TOML"),
+    "download_help_toml": (
+        "用 quota-sim run 运行此文件可复现当前结果",
+        "quota-sim run on this file reproduces the current result",
+    ),
+    # charts
+    "charts_header": ("图表", "Charts"),
+    "chart_quota_use": (
+        "指标使用与供给(按年份，按行业堆叠)",
+        "Quota use vs supply per year (stacked by industry)",
+    ),
+    "chart_quota_pick": ("指标", "Quota"),
+    "chart_quota_note": (
+        "柱：当年开工项目占用的指标，按行业堆叠；虚线：当年供给(所有来源)。"
+        "可结转的指标，往年未用完的部分可在以后年份使用。",
+        "Bars: quota charged by the projects starting that year, stacked by industry; dashed line: "
+        "that year's supply (all sources). Where a quota carries over, supply left unused rolls on "
+        "to later years.",
+    ),
+    "chart_amount_mu": ("用地(亩)", "Land (mu)"),
+    "chart_start_years": ("各园区项目开工年份(个)", "Projects' start years by park (count)"),
+    "chart_queue": ("排队用地需求与供给(亩/年)", "Queue land demand vs supply (mu/yr)"),
+    "chart_queue_note": (
+        "需求按项目最早可开工年份计入；首年含已具备条件的全部积压。",
+        "Demand is counted in the year a project may first start; the first year carries the whole backlog.",
+    ),
+    "chart_supply": ("供给", "Supply"),
+    "chart_demand": ("排队需求(当年具备条件)", "Queue demand (ready that year)"),
+    "chart_count": ("项目数(个)", "Projects"),
+    "chart_series": ("系列", "Series"),
+    "no_industry": ("(未填行业)", "(no industry)"),
+    # analysis
+    "analysis_header": ("分析", "Analysis"),
+    "analysis_toggle": (
+        "计算边际价值、对照方法和项目重要性",
+        "Compute marginal values, baselines and importance",
+    ),
+    "analysis_toggle_help": (
+        "需要多次重新求解，耗时较长；结果按情景缓存",
+        "Needs several re-solves and takes a while; results are kept per scenario",
+    ),
+    "analysing": ("正在分析…", "Analysing…"),
+    "marginal_header": (
+        "指标边际价值(再增加一单位指标带来的目标增益)",
+        "Marginal value of one more unit of quota",
+    ),
+    "baselines_header": ("与常用排序方法对比", "Compared with rule-of-thumb rankings"),
+    "importance_header": ("项目重要性", "Project importance"),
+    "grades_header": ("亩均效益评价等级", "Per-mu efficiency grades"),
+    # comparison
+    "compare_header": ("情景对比", "Scenario comparison"),
+    "save_name": ("保存当前情景为", "Save the current scenario as"),
+    "save_button": ("保存", "Save"),
+    "save_placeholder": ("例如：计划指标 900 亩", "e.g. plan quota 900 mu"),
+    "saved_ok": ("已保存“{name}”", "Saved “{name}”"),
+    "save_name_invalid": ("名称不能为空", "The name may not be empty"),
+    "compare_pick": ("选择要对比的情景", "Scenarios to compare"),
+    "compare_none": (
+        "尚未保存情景。调整参数求解后，在此保存以便对比。",
+        "No saved scenario yet. Solve, then save it here to compare.",
+    ),
+    "compare_figures": ("指标对比", "Figures side by side"),
+    "compare_changes": ("状态发生变化的项目", "Projects whose status changes"),
+    "compare_no_changes": (
+        "所选情景之间没有项目状态变化",
+        "No project changes status between these scenarios",
+    ),
+    "compare_clear": ("清空已保存情景", "Clear saved scenarios"),
+    "current": ("当前", "current"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **fields: object) -> str:
+    """A UI string in ``lang`` ("zh" or "en"), with ``{fields}`` filled in.
+
+    Raises KeyError for an unknown key, so a misspelt key fails loudly in tests.
+    """
+    text = _pick(STRINGS[key], lang)
+    return text.format(**fields) if fields else text
+
+
+def unit_label(unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A unit as shown in ``lang`` ("mu" → "亩" in Chinese); unknown units unchanged."""
+    pair = UNITS.get(unit)
+    return _pick(pair, lang) if pair else unit
+
+
+def quota_label(quota: str, lang: str = DEFAULT_LANGUAGE, name: str = "") -> str:
+    """A quota's short display name ("land" → "用地" / "Land").
+
+    ``name`` is the scenario's own (Chinese) name of the quota, used in Chinese for an id
+    this module does not know; otherwise an unknown id is shown as it is.
+    """
+    pair = QUOTA_NAMES.get(quota)
+    if pair:
+        return _pick(pair, lang)
+    return name if name and lang != "en" else quota
+
+
+def method_label(method: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An analysis method's name (``resolve``, ``lp_dual``, ``fcfs``, ``per_mu``); unknown unchanged."""
+    pair = METHODS.get(method)
+    return _pick(pair, lang) if pair else method
+
+
+def column_label(
+    column: str,
+    lang: str = DEFAULT_LANGUAGE,
+    units: Mapping[str, str] | None = None,
+) -> str:
+    """A table header with its unit, e.g. ``land_charged`` → "用地 核定占用(亩)".
+
+    Parameters
+    ----------
+    column : str
+        The column name of an allocation, quota use, marginal values or projects table.
+    lang : str
+        "zh" (default) or "en".
+    units : mapping, optional
+        Quota id → unit (e.g. from the scenario's ``[quotas.<id>] unit``); overrides
+        the default unit of a known quota and supplies the unit of any other quota.
+
+    Returns
+    -------
+    str
+        The label; a column this module does not know is returned unchanged.
+    """
+    if column in COLUMNS:
+        return _pick(COLUMNS[column], lang)
+    quota, _, suffix = column.rpartition("_")
+    if quota and suffix in QUOTA_SUFFIXES:
+        unit = (units or {}).get(quota) or QUOTA_UNITS.get(quota)
+        name = quota_label(quota, lang)
+        what = _pick(QUOTA_SUFFIXES[suffix], lang)
+        if unit is None:
+            return f"{name} {what}"
+        shown = unit_label(unit, lang)
+        return f"{name} {what}({shown})" if lang != "en" else f"{name} {what} ({shown})"
+    return column
+
+
+def status_label(status: str, lang: str = DEFAULT_LANGUAGE, short: bool = False) -> str:
+    """A project status (approved, not_selected...) or a solve status (optimal, feasible...).
+
+    ``short`` gives one word for a solve status ("可行" rather than "可行(未证明最优)").
+    """
+    pair = (SHORT_STATUSES.get(status) if short else None) or STATUSES.get(status)
+    return _pick(pair, lang) if pair else status
+
+
+def reason_label(
+    reason: str,
+    lang: str = DEFAULT_LANGUAGE,
+    quota_ids: Collection[str] = (),
+) -> str:
+    """The reason a project was not selected, in ``lang``.
+
+    A reason is ``value`` (it fits but better projects displaced it), the ids of the
+    quotas that block it separated by ``|`` (e.g. ``land|nox``), a failed screen
+    (``tianying: investment 120.0<200 万元/mu``, several joined by ``; ``) or a fixed
+    phrase such as ``lock = out``. ``quota_ids`` names the scenario's quotas, so that
+    quotas this module has no name for are still recognised as blocking quotas.
+    """
+    if not reason:
+        return ""
+    if reason in REASONS:
+        return _pick(REASONS[reason], lang)
+    parts = [part.strip() for part in reason.split("|")]
+    if all(part in quota_ids or part in QUOTA_NAMES for part in parts):
+        short = "指标不足" if lang != "en" else " quota short"
+        return ("、" if lang != "en" else ", ").join(quota_label(part, lang) + short for part in parts)
+    if lang == "en":
+        return reason
+    shown = reason
+    for word, chinese in _SCREEN_WORDS_ZH:
+        shown = shown.replace(word, chinese)
+    return shown
