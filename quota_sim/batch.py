@@ -1,0 +1,696 @@
+"""Many scenarios at once: local worker processes or a Dask cluster, resumable.
+
+Each member of a batch is shipped to a worker as data: its merged scenario dictionary
+and the bytes of its projects table. The worker solves it in a private temporary
+directory and sends back every output file, which this process writes into
+``DIR/<scenario name>/``. Workers therefore need quota-sim installed, but no shared
+storage. A member is complete when ``DIR/<name>/inputs.sha256``, written after all its
+outputs, holds the hash of its current inputs; complete members are not solved again
+unless ``force`` is set.
+
+Exit code of a batch: 0 when every member solved (optimal or feasible); otherwise the
+code of the worst member, worst first: 2 bad input, 3 no solution or solver failure,
+1 infeasible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+import quota_sim
+from quota_sim.errors import InputError
+from quota_sim.scenario import load_scenario
+
+HASH_FILE = "inputs.sha256"
+SUMMARY_FILE = "summary.json"
+COMPARISON_CSV = "comparison.csv"
+COMPARISON_XLSX = "comparison.xlsx"
+DEFAULT_OUT = "results/batch"
+
+STATUS_EXIT_CODES = {
+    "optimal": 0,
+    "feasible": 0,
+    "infeasible": 1,
+    "no_solution": 3,
+    "bad_input": 2,
+    "error": 3,
+}
+# Worst first: what a batch's exit code reports when several members fail.
+EXIT_CODE_SEVERITY = (2, 3, 1)
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of every member's run, as on the command line.
+
+    Solver options left at ``None`` keep each scenario's own ``[solver]`` values;
+    ``analyses`` and ``importance`` are those of ``quota-sim run`` (``--no-analysis``,
+    ``--importance N``).
+    """
+
+    time_limit: float | None = None  # seconds
+    gap: float | None = None  # relative MIP gap
+    solver: str | None = None  # "highs" or "cbc"
+    analyses: bool = True
+    importance: int = 0  # replacement cost of the N most valuable approvals
+
+
+@dataclass(frozen=True)
+class MemberJob:
+    """Everything a worker needs to solve one member, with no access to our files."""
+
+    name: str
+    scenario_file: str  # for messages
+    raw: dict[str, Any]  # merged scenario dictionary
+    projects_name: str  # file name of the projects table (its suffix selects CSV or XLSX)
+    projects_file: str  # the original projects path, for messages
+    projects_bytes: bytes
+    options: RunOptions
+
+
+@dataclass
+class MemberOutcome:
+    """How one member ended.
+
+    ``status`` is a solver status from ``summary.json`` or ``bad_input`` / ``error``;
+    ``files`` holds the output files (name -> bytes) of a member solved just now, and
+    ``computed`` is False for a member taken from an earlier run.
+    """
+
+    name: str
+    scenario_file: str
+    status: str
+    exit_code: int
+    summary: dict[str, Any] | None = None
+    error: str = ""
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    computed: bool = True
+    quotas: tuple[str, ...] = ()
+
+
+@dataclass
+class BatchReport:
+    """The outcome of a batch: members in input order, the exit code and the comparison files."""
+
+    outcomes: list[MemberOutcome]
+    exit_code: int
+    comparison_csv: Path
+    comparison_xlsx: Path
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Number of members per status."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+
+@dataclass
+class _Member:
+    """A member as prepared by this process: a job to run, or a failure found while loading."""
+
+    name: str
+    scenario_file: str
+    job: MemberJob | None
+    digest: str
+    quotas: tuple[str, ...]
+    failure: MemberOutcome | None = None
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def collect_scenario_files(arguments: Sequence[str]) -> list[Path]:
+    """Expand files, glob patterns and directories (their ``*.toml``) into scenario files.
+
+    Patterns are expanded here (``**`` included), so quoting them on the shell works.
+    Files appear once, in argument order; each pattern and directory is sorted by name.
+
+    Raises
+    ------
+    InputError
+        If a file does not exist, or a pattern or directory matches no TOML file.
+    """
+    files: list[Path] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.toml") if p.is_file())
+            if not found:
+                raise InputError("no *.toml scenario in this directory", file=argument)
+        elif _GLOB_CHARACTERS & set(argument):
+            found = sorted(Path(p) for p in glob.glob(argument, recursive=True) if Path(p).is_file())
+            if not found:
+                raise InputError("no scenario file matches this pattern", file=argument)
+        elif path.is_file():
+            found = [path]
+        else:
+            raise InputError("scenario file not found", file=argument)
+        files.extend(found)
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def inputs_digest(raw: dict[str, Any], projects_bytes: bytes, options: RunOptions) -> str:
+    """SHA-256 of a member's inputs.
+
+    Covers the merged scenario dictionary (without the ``projects`` path and ``extends``,
+    so moving files does not count as a change), the projects table's bytes, the
+    run options and the quota-sim version.
+    """
+    scenario = {k: v for k, v in raw.items() if k not in ("projects", "extends")}
+    header = json.dumps(
+        {"quota_sim": quota_sim.__version__, "scenario": scenario, "options": asdict(options)},
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
+    digest = hashlib.sha256(header.encode("utf-8"))
+    digest.update(b"\0")
+    digest.update(projects_bytes)
+    return digest.hexdigest()
+
+
+def _prepare(path: Path, options: RunOptions) -> _Member:
+    label = str(path)
+    try:
+        scenario = load_scenario(path)
+        projects_path = Path(scenario.projects_path)
+        try:
+            projects_bytes = projects_path.read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read the projects table ({error.strerror})", file=projects_path)
+    except InputError as error:
+        failure = MemberOutcome(path.stem, label, "bad_input", 2, error=str(error), computed=False)
+        return _Member(path.stem, label, None, "", (), failure)
+    raw = dict(scenario.raw)
+    job = MemberJob(
+        name=scenario.name,
+        scenario_file=label,
+        raw=raw,
+        projects_name=projects_path.name,
+        projects_file=str(projects_path),
+        projects_bytes=projects_bytes,
+        options=options,
+    )
+    quotas = tuple(quota.id for quota in scenario.quotas)
+    return _Member(scenario.name, label, job, inputs_digest(raw, projects_bytes, options), quotas)
+
+
+def prepare_members(files: Sequence[Path], options: RunOptions) -> list[_Member]:
+    """Load every scenario; a file that does not load becomes a ``bad_input`` member.
+
+    Raises
+    ------
+    InputError
+        If two scenarios share a name (their outputs would overwrite each other).
+    """
+    members = [_prepare(path, options) for path in files]
+    first_file: dict[str, str] = {}
+    for member in members:
+        if member.job is None:
+            continue
+        if member.name in first_file:
+            raise InputError(
+                f"scenario name '{member.name}' is also used by {first_file[member.name]}; "
+                "names must be unique in a batch",
+                file=member.scenario_file,
+                column="name",
+            )
+        first_file[member.name] = member.scenario_file
+    return members
+
+
+# ---------------------------------------------------------------------------- worker
+
+
+def solve_member(job: MemberJob) -> MemberOutcome:
+    """Solve one member in a private temporary directory and return its output files.
+
+    Runs in a worker process (local or on a Dask worker), which is one core's worth of work:
+    the analyses' re-solves run one after another in it (``jobs=1``). Bad input becomes a
+    ``bad_input`` outcome; any other exception (a solver crash) an ``error`` outcome,
+    so that one member cannot stop the batch.
+    """
+    from quota_sim.pipeline import exit_code, run_and_write
+    from quota_sim.scenario import scenario_from_dict
+
+    with tempfile.TemporaryDirectory(prefix="quota-sim-batch-") as temporary:
+        work = Path(temporary)
+        inputs = work / "inputs"
+        inputs.mkdir()
+        projects = inputs / job.projects_name
+        projects.write_bytes(job.projects_bytes)
+        raw = {k: v for k, v in job.raw.items() if k != "extends"}
+        raw["projects"] = job.projects_name
+        out = work / "out"
+        try:
+            scenario = scenario_from_dict(raw, inputs, job.scenario_file)
+            result = run_and_write(
+                scenario,
+                out,
+                time_limit=job.options.time_limit,
+                gap=job.options.gap,
+                solver=job.options.solver,
+                analyses=job.options.analyses,
+                importance_top=job.options.importance,
+                jobs=1,
+            )
+        except InputError as error:
+            if error.file is not None and Path(error.file).resolve() == projects.resolve():
+                error.file = job.projects_file
+            return MemberOutcome(job.name, job.scenario_file, "bad_input", 2, error=str(error))
+        except Exception as error:  # noqa: BLE001 - isolates one member's solver failure
+            message = f"solver failure: {type(error).__name__}: {error}"
+            return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
+        summary = result.summary()
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    return MemberOutcome(
+        job.name,
+        job.scenario_file,
+        summary["status"],
+        exit_code(result),
+        summary=summary,
+        files=files,
+    )
+
+
+# ---------------------------------------------------------------------------- member directories
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _completed_outcome(member: _Member, member_dir: Path) -> MemberOutcome | None:
+    """The outcome stored by an earlier run, if it was complete and its inputs are unchanged."""
+    try:
+        stored = (member_dir / HASH_FILE).read_text(encoding="ascii").strip()
+        if stored != member.digest:
+            return None
+        summary = json.loads((member_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
+        status = summary["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return MemberOutcome(
+        member.name,
+        member.scenario_file,
+        status,
+        STATUS_EXIT_CODES.get(status, 3),
+        summary=summary,
+        computed=False,
+        quotas=member.quotas,
+    )
+
+
+def _store(outcome: MemberOutcome, member_dir: Path, digest: str) -> None:
+    """Write a solved member's files, drop files an earlier run left, then write the hash."""
+    if not outcome.files:
+        return
+    member_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in outcome.files.items():
+        _write_atomic(member_dir / name, data)
+    for stale in member_dir.iterdir():
+        if stale.is_file() and stale.name not in outcome.files and stale.name != HASH_FILE:
+            stale.unlink()
+    _write_atomic(member_dir / HASH_FILE, (digest + "\n").encode("ascii"))
+    outcome.files = {}
+
+
+# ---------------------------------------------------------------------------- execution
+
+
+def _run_local(jobs: list[MemberJob], workers: int) -> Iterator[MemberOutcome]:
+    """Solve ``jobs`` in ``workers`` spawned processes, yielding outcomes as they finish."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(solve_member, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield future.result()
+            except Exception as error:  # noqa: BLE001 - a worker process died
+                yield _worker_failure(job, error)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
+    """Solve ``jobs`` on the Dask cluster whose scheduler is at ``address``."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
+    except ImportError as error:
+        raise InputError(
+            "the --scheduler option needs dask.distributed: pip install 'quota-sim[batch]'",
+            column="--scheduler",
+        ) from error
+    with Client(address) as client:
+        futures = {client.submit(solve_member, job, pure=False): job for job in jobs}
+        try:
+            for future in dask_as_completed(futures):
+                job = futures[future]
+                try:
+                    yield future.result()
+                except Exception as error:  # noqa: BLE001 - a worker died or lost the task
+                    yield _worker_failure(job, error)
+        finally:
+            client.cancel(list(futures))
+
+
+def _worker_failure(job: MemberJob, error: BaseException) -> MemberOutcome:
+    message = f"worker failure: {type(error).__name__}: {error}"
+    return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
+
+
+def batch_exit_code(outcomes: Iterable[MemberOutcome]) -> int:
+    """0 when every member solved, else the worst member's code (2, then 3, then 1)."""
+    codes = {outcome.exit_code for outcome in outcomes}
+    for code in EXIT_CODE_SEVERITY:
+        if code in codes:
+            return code
+    return 0
+
+
+def run_batch(
+    scenarios: Sequence[str | Path],
+    out_dir: str | Path = DEFAULT_OUT,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    options: RunOptions | None = None,
+    progress: bool = False,
+    on_outcome: Callable[[MemberOutcome], None] | None = None,
+) -> BatchReport:
+    """Solve many scenarios and write their outputs and the comparison table.
+
+    Parameters
+    ----------
+    scenarios
+        Scenario files, glob patterns or directories (see :func:`collect_scenario_files`).
+    out_dir
+        Each member's outputs go to ``out_dir/<name>/``; ``comparison.csv`` and
+        ``comparison.xlsx`` to ``out_dir``.
+    jobs
+        Local worker processes (default: all cores); ignored with ``scheduler``.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``); members then run on its workers.
+    force
+        Solve every member again, even those complete with unchanged inputs.
+    options
+        Solver options overriding every scenario's own, and which analyses to run.
+    progress
+        Show a progress bar on stderr.
+    on_outcome
+        Called with each outcome as it is known (taken from an earlier run or just solved).
+
+    Raises
+    ------
+    InputError
+        Before anything runs: a missing file, a pattern matching nothing, duplicate names.
+    """
+    started = time.perf_counter()
+    options = options or RunOptions()
+    out = Path(out_dir)
+    members = prepare_members(collect_scenario_files([str(s) for s in scenarios]), options)
+    outcomes: dict[int, MemberOutcome] = {}
+    pending: list[int] = []
+    for index, member in enumerate(members):
+        if member.failure is not None:
+            outcomes[index] = member.failure
+        elif not force and (done := _completed_outcome(member, out / member.name)) is not None:
+            outcomes[index] = done
+        else:
+            pending.append(index)
+    bar = _progress_bar(len(members), progress)
+    try:
+        for outcome in outcomes.values():
+            _announce(outcome, bar, on_outcome)
+        if pending:
+            out.mkdir(parents=True, exist_ok=True)
+            for index in pending:
+                (out / members[index].name / HASH_FILE).unlink(missing_ok=True)
+            index_of = {members[i].name: i for i in pending}
+            job_list = [members[i].job for i in pending if members[i].job is not None]
+            if scheduler:
+                stream = _run_dask(job_list, scheduler)
+            else:
+                stream = _run_local(job_list, max(1, min(jobs or os.cpu_count() or 1, len(job_list))))
+            for outcome in stream:
+                member = members[index_of[outcome.name]]
+                outcome.quotas = member.quotas
+                _store(outcome, out / member.name, member.digest)
+                outcomes[index_of[outcome.name]] = outcome
+                _announce(outcome, bar, on_outcome)
+    finally:
+        if bar is not None:
+            bar.close()
+    ordered = [outcomes[i] for i in range(len(members))]
+    csv_path, xlsx_path = write_comparison(ordered, out)
+    return BatchReport(ordered, batch_exit_code(ordered), csv_path, xlsx_path, time.perf_counter() - started)
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="scenario", file=sys.stderr, dynamic_ncols=True)
+
+
+def _announce(outcome: MemberOutcome, bar: Any, on_outcome: Callable[[MemberOutcome], None] | None) -> None:
+    if bar is not None:
+        bar.set_postfix_str(f"{outcome.name}: {outcome.status}", refresh=False)
+        bar.update(1)
+    if on_outcome is not None:
+        on_outcome(outcome)
+
+
+# ---------------------------------------------------------------------------- comparison
+
+
+def comparison_rows(outcomes: Sequence[MemberOutcome]) -> tuple[list[str], list[list[Any]]]:
+    """The comparison table: header and one row per member.
+
+    Columns: ``name, file, status, gap, objective, approved``, ``<quota>_used`` for every
+    quota of any member (in order of first appearance), ``output, tax, investment``
+    (万元), ``seconds`` (total) and ``error``. Missing figures are ``None``.
+    """
+    quota_ids: list[str] = []
+    for outcome in outcomes:
+        for quota in outcome.quotas:
+            if quota not in quota_ids:
+                quota_ids.append(quota)
+    header = (
+        ["name", "file", "status", "gap", "objective", "approved"]
+        + [f"{quota}_used" for quota in quota_ids]
+        + ["output", "tax", "investment", "seconds", "error"]
+    )
+    rows = []
+    for outcome in outcomes:
+        summary = outcome.summary or {}
+        kpi = summary.get("kpi") or {}
+        seconds = summary.get("seconds") or {}
+        rows.append(
+            [
+                outcome.name,
+                outcome.scenario_file,
+                outcome.status,
+                summary.get("gap"),
+                summary.get("objective"),
+                kpi.get("approved"),
+            ]
+            + [kpi.get(f"{quota}_used") for quota in quota_ids]
+            + [kpi.get("output"), kpi.get("tax"), kpi.get("investment"), seconds.get("total"), outcome.error]
+        )
+    return header, rows
+
+
+def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``comparison.csv`` and ``comparison.xlsx`` (sheet ``comparison``), each atomically."""
+    header, rows = comparison_rows(outcomes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([["" if value is None else value for value in row] for row in rows])
+    csv_path = out_dir / COMPARISON_CSV
+    _write_atomic(csv_path, text.getvalue().encode("utf-8"))
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "comparison"
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "B2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xlsx_path = out_dir / COMPARISON_XLSX
+    _write_atomic(xlsx_path, buffer.getvalue())
+    return csv_path, xlsx_path
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be a number >= 0")
+    return value
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add the ``batch`` and ``grid`` sub-commands; each sets ``func`` to its handler."""
+    batch = subparsers.add_parser(
+        "batch",
+        help="solve many scenarios in parallel (local processes or a Dask cluster)",
+        description="Solve many scenarios; each one's outputs go to DIR/<name>/, the comparison to "
+        "DIR/comparison.csv and .xlsx. Complete members with unchanged inputs are not solved again. "
+        "Exit code: 0 all solved, else the worst member's (2 bad input, 3 no solution, 1 infeasible).",
+    )
+    batch.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO", help="TOML file, glob pattern or directory"
+    )
+    batch.add_argument(
+        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT})"
+    )
+    batch.add_argument(
+        "--jobs", type=_positive_int, metavar="N", help="local worker processes (default: all cores)"
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
+    )
+    batch.add_argument("--force", action="store_true", help="solve every scenario again")
+    batch.add_argument(
+        "--time-limit", type=_non_negative_float, metavar="S", help="solver time limit per scenario"
+    )
+    batch.add_argument(
+        "--gap", type=_non_negative_float, metavar="G", help="relative MIP gap accepted as optimal"
+    )
+    batch.add_argument("--solver", choices=("highs", "cbc"), help="MILP solver")
+    batch.add_argument(
+        "--no-analysis", action="store_true", help="solve only: no marginal values or baselines"
+    )
+    batch.add_argument(
+        "--importance",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="replacement cost of the N most valuable approvals (one re-solve each; default 0)",
+    )
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.set_defaults(func=batch_command)
+
+    grid = subparsers.add_parser(
+        "grid",
+        help="write one scenario file per combination of parameter values",
+        description="Expand SCENARIO over the product of the --set values and write one standalone TOML per "
+        "combination, named <name>__<label>-<value>__...; run them with `quota-sim batch DIR`.",
+    )
+    grid.add_argument("scenario", metavar="SCENARIO", help="the scenario to expand")
+    grid.add_argument(
+        "--set",
+        dest="axes",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted scenario key and its values, e.g. quotas.land.sources.plan.amounts=600,1200",
+    )
+    grid.add_argument("--out", metavar="DIR", help="directory for the files (default results/grid/<name>)")
+    grid.set_defaults(func=grid_command)
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    """Handler of ``quota-sim batch``; returns the exit code."""
+    options = RunOptions(
+        time_limit=args.time_limit,
+        gap=args.gap,
+        solver=args.solver,
+        analyses=not args.no_analysis,
+        importance=args.importance,
+    )
+    try:
+        report = run_batch(
+            args.scenarios,
+            args.out,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            force=args.force,
+            options=options,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot reach the Dask scheduler or write outputs: {error}", file=sys.stderr)
+        return 3
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts().items()))
+    reused = sum(1 for outcome in report.outcomes if not outcome.computed and outcome.summary is not None)
+    print(
+        f"{len(report.outcomes)} scenarios ({counts}; {reused} unchanged, not solved again) "
+        f"in {report.seconds:.1f} s"
+    )
+    print(f"comparison: {report.comparison_csv}")
+    for outcome in report.outcomes:
+        if outcome.error:
+            print(f"{outcome.name}: {outcome.status}: {outcome.error}", file=sys.stderr)
+    return report.exit_code
+
+
+def grid_command(args: argparse.Namespace) -> int:
+    """Handler of ``quota-sim grid``; returns the exit code (0, or 2 on bad input)."""
+    from quota_sim.grid import parse_axis, write_grid
+
+    try:
+        scenario = load_scenario(args.scenario)
+        axes = [parse_axis(text) for text in args.axes]
+        out = Path(args.out) if args.out else Path("results") / "grid" / scenario.name
+        paths = write_grid(scenario, axes, out)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    print(f"{len(paths)} scenarios written; solve them with: quota-sim batch {out}", file=sys.stderr)
+    return 0
