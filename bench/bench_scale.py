@@ -27,13 +27,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import highspy
-
 from quota_sim.generate import write_generated
 from quota_sim.model import build_model
 from quota_sim.projects import projects_for
 from quota_sim.scenario import load_scenario
-from quota_sim.solve import _columns, _quiet_stdout, _to_highs_lp, relative_gap, solve_model
+from quota_sim.solve import relative_gap, solve_model
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
@@ -70,36 +68,11 @@ def measure(
     lp_bound = relaxation.objective
     figures["lp_bound"] = lp_bound
 
-    incumbents: list[tuple[float, float]] = []  # (seconds, objective)
-    bounds: list[tuple[float, float]] = []  # (seconds, HiGHS dual bound)
-
-    def on_incumbent(event: Any) -> None:
-        incumbents.append((event.data_out.running_time, event.data_out.objective_function_value))
-
-    def on_progress(event: Any) -> None:
-        bound = event.data_out.mip_dual_bound
-        if math.isfinite(bound):
-            bounds.append((event.data_out.running_time, bound))
-
-    lp = _to_highs_lp(model, _columns(model), relax=False)
-    with _quiet_stdout():
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("time_limit", float(settings.time_limit))
-        highs.setOptionValue("mip_rel_gap", float(settings.gap))
-        highs.setOptionValue("random_seed", int(settings.seed))
-        highs.passModel(lp)
-        highs.cbMipImprovingSolution.subscribe(on_incumbent)
-        highs.cbMipInterrupt.subscribe(on_progress)
-        started = time.perf_counter()
-        highs.run()
-        figures["mip_s"] = time.perf_counter() - started
-    figures["mip_status"] = highs.modelStatusToString(highs.getModelStatus())
-    final = highs.getInfo()
-    if final.primal_solution_status == 2:
-        incumbents.append((figures["mip_s"], final.objective_function_value))
-    if math.isfinite(final.mip_dual_bound):
-        bounds.append((figures["mip_s"], final.mip_dual_bound))
+    solution = solve_model(model, settings, trace=True)
+    figures["mip_s"] = solution.seconds
+    figures["mip_status"] = solution.status
+    incumbents = [(t, value) for t, value, _ in solution.trace if value is not None]
+    bounds = [(t, bound) for t, _, bound in solution.trace if bound is not None]
 
     figures["first_incumbent_s"] = incumbents[0][0] if incumbents else None
     figures["first_incumbent"] = incumbents[0][1] if incumbents else None

@@ -12,10 +12,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from typing import Iterator, Mapping
 
 import highspy
 import numpy as np
@@ -45,6 +45,8 @@ class Solution:
     extra: dict[SupplyKey, float] = field(default_factory=dict)  # elastic models only
     extra_budget: float = 0.0
     message: str = ""
+    trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
+    """With ``trace``: (seconds, new incumbent or None, HiGHS dual bound or None) as the search went."""
 
 
 @contextmanager
@@ -62,9 +64,11 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def solve_model(
-    model: QuotaModel, settings: SolverSettings, *, relax: bool = False, start: Start | None = None
+    model: QuotaModel, settings: SolverSettings, *, relax: bool = False, start: Start | None = None,
+    trace: bool = False,
 ) -> Solution:
-    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only).
+    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only); ``trace`` records each new
+    incumbent and the dual bound over time in ``Solution.trace`` (HiGHS MIP only, for benchmarks).
 
     ``start`` is a known plan, project id -> (zone, calendar start year), handed to HiGHS as a MIP
     start: a re-solve after adding supply then never returns a worse plan. Placements the model does
@@ -74,7 +78,7 @@ def solve_model(
         return Solution("infeasible", None, None, None, settings.name, 0.0, message="a locked-in project cannot be placed")
     if settings.name == "cbc" and not relax:
         return _solve_cbc(model, settings)
-    return _solve_highs(model, settings, relax=relax, start=start)
+    return _solve_highs(model, settings, relax=relax, start=start, trace=trace)
 
 
 def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +138,7 @@ def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool)
 
 
 def _solve_highs(
-    model: QuotaModel, settings: SolverSettings, *, relax: bool, start: Start | None = None
+    model: QuotaModel, settings: SolverSettings, *, relax: bool, start: Start | None = None, trace: bool = False
 ) -> Solution:
     clock = time.perf_counter()
     columns = _columns(model)
@@ -148,7 +152,16 @@ def _solve_highs(
         highs.setOptionValue("time_limit", float(settings.time_limit))
         highs.setOptionValue("mip_rel_gap", float(settings.gap))
         highs.setOptionValue("random_seed", int(settings.seed))
+        highs.setOptionValue("threads", 1)  # reproducible, and parallel runs each keep to one core
         highs.passModel(lp)
+        events: list[tuple[float, float | None, float | None]] = []
+        if trace and not relax:
+            highs.cbMipImprovingSolution.subscribe(
+                lambda e: events.append((e.data_out.running_time, e.data_out.objective_function_value, None))
+            )
+            highs.cbMipInterrupt.subscribe(
+                lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
+            )
         if start and not relax and model.x:
             highs.setSolution(len(model.x), *_start_vector(model, start))
         highs.run()
@@ -171,6 +184,7 @@ def _solve_highs(
         model, dict(zip((v.name for v in columns), values)), clock,
         "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
     )
+    solution.trace = [(t, incumbent, bound if bound is None or np.isfinite(bound) else None) for t, incumbent, bound in events]
     if not optimal:
         solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
     return solution

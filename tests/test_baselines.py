@@ -124,7 +124,7 @@ def test_baselines_never_break_a_quota_nor_beat_the_optimum(tmp_path, seed) -> N
 def test_run_reports_baselines_grades_and_marginal_values(tmp_path) -> None:
     _, _, path = load_instance(tmp_path / "in", scenario_dict(), _queue_rows())
     out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out)]) == 0
+    assert main(["run", str(path), "--out", str(out), "--importance", "3"]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["baselines"]["fcfs"]["objective"] == pytest.approx(1100.0)
     assert summary["importance"][0]["id"] == "q3"
