@@ -7,6 +7,7 @@ on stderr, nothing written); 3 no solution within the limits, or a solver failur
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -71,7 +72,9 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from quota_sim.pipeline import exit_code, run_and_write
 
+    started = time.perf_counter()
     scenario = _load(args.scenario)
+    load_seconds = time.perf_counter() - started
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("the output path exists and is not a directory", file=out_dir)
@@ -79,13 +82,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run_and_write(
             scenario, out_dir, time_limit=args.time_limit, gap=args.gap, solver=args.solver,
             analyses=not args.no_analysis, importance_top=args.importance, jobs=args.jobs,
+            load_seconds=load_seconds,
         )
     except InputError:
         raise
     except Exception as error:  # a solver crash must not look like bad input
         print(f"quota-sim: solver failure: {error}", file=sys.stderr)
         return EXIT_SOLVER_FAILURE
-    print_summary(result, out_dir)
+    try:
+        print_summary(result, out_dir)
+    except BrokenPipeError:  # e.g. `quota-sim run | head`: the reader left; the run itself stands
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if result.status == "infeasible":
         diagnosis = result.extras.get("diagnosis", {})
         print(diagnosis.get("message", "infeasible: the locked-in projects cannot all be met"), file=sys.stderr)

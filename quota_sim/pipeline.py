@@ -26,11 +26,15 @@ def run_and_write(
     analyses: bool = True,
     importance_top: int = 0,
     jobs: int = 1,
+    load_seconds: float = 0.0,
 ) -> Result:
     """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
     of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves
-    in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``."""
+    in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``. ``load_seconds``: time the
+    caller spent reading the scenario file, counted in ``seconds.load``."""
     result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
+    result.seconds["load"] += load_seconds
+    result.seconds["total"] += load_seconds
     if analyses:
         started = time.perf_counter()
         enrich(result, importance_top=importance_top, jobs=jobs)
