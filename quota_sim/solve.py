@@ -21,12 +21,17 @@ import highspy
 import numpy as np
 import pulp
 
+from quota_sim.greedy import greedy_start
 from quota_sim.model import QuotaModel, SupplyKey, UseKey, build_model
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result, assign_results
 from quota_sim.scenario import Scenario, SolverSettings
 
 _ON = 0.5  # a binary above this is taken as 1
+# From this many placement variables on, HiGHS starts from an LP-guided greedy plan: on a 20,000-project
+# queue (98k variables) it otherwise finds no plan within a minute. Below, it finds one within seconds
+# and ends better on its own (5,000 projects: 0.61 % from the LP bound after 60 s, 0.95 % with the start).
+GREEDY_START_BINARIES = 50_000
 Start = Mapping[str, tuple[str, int]]  # project id -> (zone id, calendar start year)
 
 
@@ -146,6 +151,9 @@ def _solve_highs(
     if not columns:
         return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _to_highs_lp(model, columns, relax)
+    if start is None and not relax and not model.elastic and len(model.x) >= GREEDY_START_BINARIES:
+        start = _lp_guided_start(model, lp, settings)
+    before_run = time.perf_counter() - clock
     with _quiet_stdout():
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
@@ -184,10 +192,34 @@ def _solve_highs(
         model, dict(zip((v.name for v in columns), values)), clock,
         "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
     )
-    solution.trace = [(t, incumbent, bound if bound is None or np.isfinite(bound) else None) for t, incumbent, bound in events]
+    solution.trace = [
+        (before_run + t, incumbent, bound if bound is None or np.isfinite(bound) else None)
+        for t, incumbent, bound in events
+    ]
     if not optimal:
         solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
     return solution
+
+
+def _lp_guided_start(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> Start | None:
+    """A feasible plan from the LP relaxation and a greedy pass (:mod:`quota_sim.greedy`), so that a
+    large, time-limited run has a plan to report; None if the relaxation finds no solution."""
+    integrality = lp.integrality_
+    lp.integrality_ = []
+    try:
+        with _quiet_stdout():
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", False)
+            highs.setOptionValue("time_limit", float(settings.time_limit))
+            highs.setOptionValue("threads", 1)
+            highs.passModel(lp)
+            highs.run()
+    finally:
+        lp.integrality_ = integrality
+    if highs.getInfo().primal_solution_status != 2:
+        return None
+    values = np.asarray(highs.getSolution().col_value)[: len(model.x)]
+    return greedy_start(model, dict(zip(model.x, values.tolist())))
 
 
 def _finish(
