@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from quota_sim.scenario import Scenario
 
 LOCK_VALUES = ("in", "out", "")
+# No project figure (万元, mu, tce, t, jobs) comes near this; beyond it the solver's arithmetic fails.
+MAX_MAGNITUDE = 1e12
 
 
 @dataclass(frozen=True)
@@ -457,6 +459,8 @@ class _TableReader:
             raise self.fail(f"{number} is not a finite number", column)
         if number < 0:
             raise self.fail(f"{number:g} is negative; numbers must be >= 0", column)
+        if number > MAX_MAGNITUDE:
+            raise self.fail(f"{number:g} is implausibly large (at most {MAX_MAGNITUDE:g})", column)
         return number
 
     def _integer(self, value: Any, column: str) -> int:

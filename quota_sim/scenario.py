@@ -27,6 +27,9 @@ import quota_sim
 from quota_sim.errors import InputError
 
 OBJECTIVE_INDICATORS = ("output", "tax", "investment", "jobs")
+# Ratios, prices, weights and rates multiply project figures in the model; beyond this the solver's
+# arithmetic fails (supply amounts and the budget may be larger: there a huge value means no limit).
+MAX_COEFFICIENT = 1e12
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,10 @@ class _Checker:
             raise self.fail(f"must be true or false, got {_show(value)}", path)
         return value
 
-    def number(self, value: Any, path: str, *, positive: bool = False, below_one: bool = False) -> float:
+    def number(
+        self, value: Any, path: str, *, positive: bool = False, below_one: bool = False, coefficient: bool = False
+    ) -> float:
+        """A finite number >= 0; a ``coefficient`` (ratio, price, weight…) also at most MAX_COEFFICIENT."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise self.fail(f"must be a number, got {_show(value)}", path)
         number = float(value)
@@ -335,6 +341,8 @@ class _Checker:
             raise self.fail(f"must not be negative, got {value}", path)
         if below_one and number >= 1:
             raise self.fail(f"must be below 1, got {value}", path)
+        if coefficient and number > MAX_COEFFICIENT:
+            raise self.fail(f"is implausibly large (at most {MAX_COEFFICIENT:g}), got {value}", path)
         return number
 
     def integer(self, value: Any, path: str, minimum: int | None = None) -> int:
@@ -476,7 +484,7 @@ def _quota(check: _Checker, quota_id: str, value: Any, years: int, zone_ids: lis
         unit=check.string(table.get("unit", ""), f"{path}.unit"),
         demand=demand,
         sources=tuple(sources),
-        ratio=check.number(table.get("ratio", 1.0), f"{path}.ratio"),
+        ratio=check.number(table.get("ratio", 1.0), f"{path}.ratio", coefficient=True),
         carry_over=check.boolean(table.get("carry_over", True), f"{path}.carry_over"),
         name=check.string(table.get("name", ""), f"{path}.name"),
     )
@@ -526,7 +534,7 @@ def _source(check: _Checker, path: str, value: Any, years: int, zone_ids: list[s
         id=source_id,
         scope=scope,  # type: ignore[arg-type]  # checked above
         amounts=amounts,
-        price=check.number(table.get("price", 0.0), f"{path}.price"),
+        price=check.number(table.get("price", 0.0), f"{path}.price", coefficient=True),
         name=check.string(table.get("name", ""), f"{path}.name"),
     )
 
@@ -538,15 +546,19 @@ def _objective(check: _Checker, value: Any) -> Objective:
         weights_table = check.table(table["weights"], "objective.weights")
         check.keys(weights_table, OBJECTIVE_INDICATORS, "objective.weights")
         weights = {
-            key: check.number(weights_table.get(key, 0.0), f"objective.weights.{key}")
+            key: check.number(weights_table.get(key, 0.0), f"objective.weights.{key}", coefficient=True)
             for key in OBJECTIVE_INDICATORS
         }
     else:
         weights = dict(DEFAULT_WEIGHTS)
     return Objective(
         weights=weights,
-        strategic_bonus=check.number(table.get("strategic_bonus", 0.0), "objective.strategic_bonus"),
-        discount_rate=check.number(table.get("discount_rate", 0.06), "objective.discount_rate"),
+        strategic_bonus=check.number(
+            table.get("strategic_bonus", 0.0), "objective.strategic_bonus", coefficient=True
+        ),
+        discount_rate=check.number(
+            table.get("discount_rate", 0.06), "objective.discount_rate", coefficient=True
+        ),
         appraisal_years=check.integer(
             table.get("appraisal_years", 10), "objective.appraisal_years", minimum=1
         ),

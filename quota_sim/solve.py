@@ -80,10 +80,18 @@ def solve_model(
     not have are left out; HiGHS completes the rest with an LP, or ignores a start that cannot work.
     """
     if model.unplaceable_locks and not model.elastic:
-        return Solution("infeasible", None, None, None, settings.name, 0.0, message="a locked-in project cannot be placed")
+        return Solution(
+            "infeasible", None, None, None, _solver_label(settings.name), 0.0,
+            message="a locked-in project cannot be placed",
+        )
     if settings.name == "cbc" and not relax:
         return _solve_cbc(model, settings)
     return _solve_highs(model, settings, relax=relax, start=start, trace=trace)
+
+
+def _solver_label(name: str) -> str:
+    """The solver's name with its version for HiGHS (CBC's binary reports none through PuLP)."""
+    return f"highs {metadata.version('highspy')}" if name == "highs" else name
 
 
 def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +155,7 @@ def _solve_highs(
 ) -> Solution:
     clock = time.perf_counter()
     columns = _columns(model)
-    solver_name = f"highs {metadata.version('highspy')}"
+    solver_name = _solver_label("highs")
     if not columns:
         return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _to_highs_lp(model, columns, relax)
