@@ -74,6 +74,14 @@ def analyse_toml(toml_text: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- helpers for the page
 
 
+def amount_slider(
+    label: str, start: float, now: float, floor: float, step: float, key: str, hint: str | None = None
+) -> float:
+    """A slider for a yearly quota amount, from 0 to well above the scenario's own value."""
+    top = app_state.slider_top(start, floor=floor)
+    return st.slider(label, 0.0, top, float(now), step, format="%.0f", help=hint, key=key)
+
+
 def scenario_files() -> list[Path]:
     """The scenarios shipped in ``scenarios/``, the baseline first."""
     baseline = baseline_path()
@@ -173,37 +181,20 @@ def lever_form(base: Scenario, base_key: str, lang: str) -> tuple[Levers, Any]:
         with st.expander(t("levers_land", lang), expanded=True):
             plan_land = stock_land = linkage_amount = linkage_price = None
             if now.plan_land is not None:
-                plan_land = st.slider(
-                    t("plan_land", lang),
-                    0.0,
-                    app_state.slider_top(start.plan_land, floor=100),
-                    float(now.plan_land),
-                    10.0,
-                    format="%.0f",
-                    help=t("plan_land_help", lang),
-                    key=key("plan_land"),
+                plan_land = amount_slider(
+                    t("plan_land", lang), start.plan_land, now.plan_land, 100, 10.0, key("plan_land"),
+                    hint=t("plan_land_help", lang),
                 )
             shortfall = st.empty()
             if now.stock_land is not None:
-                stock_land = st.slider(
-                    t("stock_land", lang),
-                    0.0,
-                    app_state.slider_top(start.stock_land, floor=100),
-                    float(now.stock_land),
-                    10.0,
-                    format="%.0f",
-                    help=t("stock_land_help", lang),
-                    key=key("stock"),
+                stock_land = amount_slider(
+                    t("stock_land", lang), start.stock_land, now.stock_land, 100, 10.0, key("stock"),
+                    hint=t("stock_land_help", lang),
                 )
             if now.linkage_amount is not None:
-                linkage_amount = st.slider(
-                    t("linkage_amount", lang),
-                    0.0,
-                    app_state.slider_top(start.linkage_amount, floor=100),
-                    float(now.linkage_amount),
-                    5.0,
-                    format="%.0f",
-                    key=key("linkage_amount"),
+                linkage_amount = amount_slider(
+                    t("linkage_amount", lang), start.linkage_amount, now.linkage_amount, 100, 5.0,
+                    key("linkage_amount"),
                 )
                 linkage_price = st.number_input(
                     t("linkage_price", lang),
@@ -228,14 +219,9 @@ def lever_form(base: Scenario, base_key: str, lang: str) -> tuple[Levers, Any]:
         with st.expander(t("levers_energy_env", lang), expanded=False):
             energy = None
             if now.energy_increment is not None:
-                energy = st.slider(
-                    t("energy_increment", lang),
-                    0.0,
-                    app_state.slider_top(start.energy_increment, floor=1000),
-                    float(now.energy_increment),
-                    100.0,
-                    format="%.0f",
-                    key=key("energy"),
+                energy = amount_slider(
+                    t("energy_increment", lang), start.energy_increment, now.energy_increment, 1000, 100.0,
+                    key("energy"),
                 )
             pollutants = []
             start_pollutants = {p.quota: p for p in start.pollutants}
