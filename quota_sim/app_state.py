@@ -33,6 +33,7 @@ from quota_sim.errors import InputError
 from quota_sim.projects import Projects, read_projects_bytes
 from quota_sim.results import Result
 from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
+from quota_sim.shortfall import LandBalance, land_balance  # noqa: F401  (the page uses them from here)
 
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
@@ -324,35 +325,6 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
 
 
 # --------------------------------------------------------------------------- the queue's land demand
-
-
-@dataclass(frozen=True)
-class LandBalance:
-    """The yearly land shortfall as docs/baseline.md defines it (mu per year, horizon averages).
-
-    ``demand`` is the land of every queued project that is not locked out, spread over the
-    horizon; ``supply`` the yearly land supply of every source (city and zone) together;
-    ``shortfall`` their difference (negative when supply exceeds demand); ``by_source`` the
-    yearly supply of each land source.
-    """
-
-    demand: float
-    supply: float
-    shortfall: float
-    by_source: dict[str, float]
-
-
-def land_balance(scenario: Scenario, projects: Projects) -> LandBalance | None:
-    """The queue's yearly land demand against the yearly land supply (None without a land quota)."""
-    land = _land_quota(scenario)
-    if land is None:
-        return None
-    zone_ids, years = scenario.zone_ids(), scenario.years
-    by_source = {s.id: _total(_matrix(s, zone_ids, years)) / years for s in land.sources}
-    open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
-    demand = float(np.sum(projects.land_mu[open_projects])) / years
-    supply = float(np.sum(list(by_source.values())))
-    return LandBalance(demand, supply, demand - supply, by_source)
 
 
 def demand_vs_supply(scenario: Scenario, projects: Projects) -> pd.DataFrame:

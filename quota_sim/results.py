@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from quota_sim.model import CITY, NO_BUDGET, QuotaModel, serves, source_keys, supply_limits
+from quota_sim.model import NO_BUDGET, QuotaModel, serves, source_keys, supply_limits
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario, SolverSettings
 

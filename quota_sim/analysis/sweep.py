@@ -32,11 +32,10 @@ from quota_sim.export import write_atomic
 from quota_sim.grid import parse_value_list
 from quota_sim.projects import Projects, projects_for
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, with_values
-from quota_sim.screens import eligible_zones
+from quota_sim.shortfall import LAND_COLUMN, land_balance
 
 SWEEP_COLUMNS = ("lever", "value", "status", "objective", "approved", "land_used", "output", "tax", "seconds")
 MAX_POINTS = 500
-LAND_DEMAND_COLUMN = "land_mu"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Markers:
 
     ``baseline`` is the scenario's own value of the lever (the mean, when it differs by
     year); ``shortfall_closed`` the value of a city land source at which the whole horizon's
-    supply meets the land the eligible queue asks for, and ``shortfall_per_year`` (mu) how far
+    supply meets the land the queue asks for (:func:`quota_sim.shortfall.land_balance`), and ``shortfall_per_year`` (mu) how far
     the scenario's supply falls short of that per year.
     """
 
@@ -113,13 +112,10 @@ def sweep_markers(scenario: Scenario, projects: Projects, key: str) -> Markers:
         return Markers(baseline, None, None)
     quota = next((q for q in scenario.quotas if q.id == parts[1]), None)
     source = next((s for s in quota.sources if s.id == parts[3]), None) if quota else None
-    if quota is None or source is None or quota.demand != LAND_DEMAND_COLUMN or source.scope != "city":
+    if quota is None or source is None or quota.demand != LAND_COLUMN or source.scope != "city":
         return Markers(baseline, None, None)
-    eligible, _ = eligible_zones(scenario, projects)
-    wanted = [p for p in range(len(projects)) if eligible[p] and projects.lock[p] != "out"]
-    demand = quota.ratio * float(np.sum(projects.land_mu[wanted])) if wanted else 0.0
-    supply = float(np.sum([np.sum(values) for s in quota.sources for values in s.amounts.values()]))
-    per_year = (demand - supply) / scenario.years
+    balance = land_balance(scenario, projects)
+    per_year = balance.shortfall if balance is not None else 0.0
     return Markers(baseline, baseline + max(per_year, 0.0), per_year)
 
 
@@ -274,7 +270,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"  {args.lever} = {row['value']:<10g} {row['status']:<11} objective {objective:>16}  "
               f"approved {row['approved'] if row['approved'] is not None else '—'}")
     if markers.shortfall_per_year is not None:
-        print(f"land demand of the eligible queue exceeds supply by {markers.shortfall_per_year:,.0f} mu a year; "
+        print(f"land demand of the queue exceeds supply by {markers.shortfall_per_year:,.0f} mu a year; "
               f"closed at {args.lever} = {markers.shortfall_closed:,.0f}")
     print(f"{len(rows)} points in {time.perf_counter() - started:.1f} s; wrote {table} and {chart}")
     unsolved = [row for row in rows if row["status"] not in ("optimal", "feasible", "infeasible")]
