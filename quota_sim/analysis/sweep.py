@@ -44,8 +44,8 @@ class Markers:
 
     ``baseline`` is the scenario's own value of the lever (the mean, when it differs by
     year); ``shortfall_closed`` the value of a city land source at which the whole horizon's
-    supply meets the land the queue asks for (:func:`quota_sim.shortfall.land_balance`), and ``shortfall_per_year`` (mu) how far
-    the scenario's supply falls short of that per year.
+    supply meets the land the queue asks for (:func:`quota_sim.shortfall.land_balance`), and
+    ``shortfall_per_year`` (mu) how far the scenario's supply falls short of that per year.
     """
 
     baseline: float | None
