@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from quota_sim.projects import Projects, projects_for
@@ -299,3 +300,21 @@ def knapsack_instance(problem: KnapsackProblem) -> tuple[dict[str, Any], list[di
         rows.append(row)
     scenario = scenario_dict(zones=[{"id": "z", "name": "Knapsack"}], quotas=quotas, name=problem.name)
     return scenario, rows
+
+
+def hard_knapsack(directory: Path, n: int = 120, m: int = 5, seed: int = 3) -> tuple[Scenario, Projects]:
+    """A correlated multidimensional knapsack: hard enough that 0.2 s cannot prove optimality."""
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(1, 1000, size=(m, n))
+    profits = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
+    quotas = {
+        f"c{i}": {"demand": f"c{i}", "sources": [{"id": "cap", "scope": "city", "amounts": float(weights[i].sum() / 2)}]}
+        for i in range(m)
+    }
+    rows = [
+        project_row(f"P{j:03d}", land_mu=1, output=float(profits[j]), **{f"c{i}": int(weights[i, j]) for i in range(m)})
+        for j in range(n)
+    ]
+    scenario = scenario_dict(quotas=quotas)
+    scenario, projects, _ = load_instance(directory, scenario, rows)
+    return scenario, projects

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 
 from quota_sim.cli import main
-from tests.instances import project_row, scenario_dict, write_instance
+from tests.instances import hard_knapsack, project_row, scenario_dict, write_instance
 
 OUTPUTS = ("allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx")
 
@@ -114,3 +114,13 @@ def test_importance_on_request(tmp_path):
         rows = list(csv.DictReader(handle))
     assert "replacement_cost" in rows[0] and "grade" in rows[0]
     assert sum(1 for r in rows if r["replacement_cost"]) == 2
+
+
+def test_no_solution_within_the_time_limit_exits_3(tmp_path, capsys):
+    scenario, _ = hard_knapsack(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario.path), "--out", str(out), "--time-limit", "1e-6"]) == 3
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "no_solution" and summary["objective"] is None
+    assert not (out / "allocation.csv").exists()
+    assert "no_solution" in capsys.readouterr().out

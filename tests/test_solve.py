@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from quota_sim.model import build_model
 from quota_sim.solve import solve_scenario
-from tests.instances import load_instance, project_row, scenario_dict
-
-
-def _hard_knapsack(tmp_path, n: int = 120, m: int = 5, seed: int = 3):
-    """A correlated multidimensional knapsack: hard enough that 0.2 s cannot prove optimality."""
-    rng = np.random.default_rng(seed)
-    weights = rng.integers(1, 1000, size=(m, n))
-    profits = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
-    quotas = {
-        f"c{i}": {"demand": f"c{i}", "sources": [{"id": "cap", "scope": "city", "amounts": float(weights[i].sum() / 2)}]}
-        for i in range(m)
-    }
-    rows = [
-        project_row(f"P{j:03d}", land_mu=1, output=float(profits[j]), **{f"c{i}": int(weights[i, j]) for i in range(m)})
-        for j in range(n)
-    ]
-    scenario = scenario_dict(quotas=quotas)
-    scenario, projects, _ = load_instance(tmp_path, scenario, rows)
-    return scenario, projects
+from tests.instances import hard_knapsack, load_instance, project_row, scenario_dict
 
 
 def test_time_limited_incumbent_is_feasible_with_its_gap(tmp_path):
-    scenario, projects = _hard_knapsack(tmp_path)
+    scenario, projects = hard_knapsack(tmp_path)
     result = solve_scenario(scenario, projects, time_limit=0.2)
     assert result.status in ("feasible", "no_solution")
     if result.status == "feasible":
@@ -45,7 +26,7 @@ def test_highs_banner_is_silenced(tmp_path, capfd):
 
 
 def test_same_inputs_same_result(tmp_path):
-    scenario, projects = _hard_knapsack(tmp_path, n=60)
+    scenario, projects = hard_knapsack(tmp_path, n=60)
     first = solve_scenario(scenario, projects)
     second = solve_scenario(scenario, projects)
     assert [(r.status, r.zone, r.start_year) for r in first.allocation] == [
@@ -56,7 +37,7 @@ def test_same_inputs_same_result(tmp_path):
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_both_solvers_reach_the_same_optimum(tmp_path, solver):
-    scenario, projects = _hard_knapsack(tmp_path, n=30)
+    scenario, projects = hard_knapsack(tmp_path, n=30)
     result = solve_scenario(scenario, projects, solver=solver)
     reference = solve_scenario(scenario, projects, solver="highs")
     assert result.status == "optimal"
@@ -88,7 +69,7 @@ def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
 
 
 def test_a_mip_start_is_never_lost(tmp_path):
-    scenario, projects = _hard_knapsack(tmp_path)
+    scenario, projects = hard_knapsack(tmp_path)
     good = solve_scenario(scenario, projects, time_limit=5)
     start = {row.id: (row.zone, row.start_year) for row in good.allocation if row.status == "approved"}
     rushed = solve_scenario(scenario, projects, time_limit=0.05, start=start)
