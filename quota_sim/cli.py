@@ -65,6 +65,17 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
         print(f"output {_fmt(kpi['output'])} 万元/yr, tax {_fmt(kpi['tax'])} 万元/yr, "
               f"investment {_fmt(kpi['investment'])} 万元, purchase cost {_fmt(kpi['purchase_cost'], 1)} 万元")
         print(f"objective {_fmt(result.objective, 1)} 万元 (best bound {_fmt(result.best_bound, 1)})")
+        baselines = result.extras.get("baselines", {})
+        if baselines:
+            names = {"fcfs": "first come first served", "per_mu": "亩均 ranking"}
+            parts = [f"{names.get(method, method)} {_fmt(b['objective'])} 万元 (plan {b['uplift_pct']:+.1f} %)"
+                     for method, b in baselines.items() if b.get("uplift_pct") is not None]
+            print("allocated by hand: " + ", ".join(parts))
+        units = {q.id: q.unit for q in result.scenario.quotas}
+        worth = [m for m in result.extras.get("marginal_values", []) if m["method"] == "resolve" and m["value_per_unit"]]
+        if worth:
+            print("one more unit is worth: " + ", ".join(
+                f"{m['quota']} {m['value_per_unit']:,.4g} 万元/{units[m['quota']]}" for m in worth))
     if out_dir is not None:
         print(f"tables written to {out_dir}/")
 
