@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -127,11 +126,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    if not app.exists():
-        raise InputError("app.py not found: run the app from a checkout of the repository", file=app)
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(command, cwd=app.parent)  # .streamlit/config.toml lives there
+    import importlib.util
+
+    from quota_sim.app import streamlit_command
+
+    if importlib.util.find_spec("streamlit") is None:
+        print("quota-sim: the app needs Streamlit: pip install 'quota-sim[app]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    command = streamlit_command(args.port, args.address, args.headless)
+    os.execv(command[0], command)  # the server takes this process over: signals reach it directly
+    return 0  # not reached
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     app = sub.add_parser("app", help="serve the planners' app in the browser")
     app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--address", help="address to listen on (default: all)")
+    app.add_argument("--headless", action="store_true", help="do not open a browser")
     app.set_defaults(func=cmd_app)
 
     generate.register_cli(sub)

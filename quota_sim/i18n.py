@@ -200,8 +200,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_title": ("指标配置模拟器", "Quota planning simulator"),
     "page_caption": (
         "土地与能耗、排放指标在排队项目间的配置 — 移动参数，点击“求解”，查看谁获得指标",
-        "Allocate land, energy-use and emission quotas across queued projects — "
-        "move the levers, press Solve, see who gets land",
+        ("Allocate land, energy-use and emission quotas across queued projects — "
+        "move the levers, press Solve, see who gets land"),
     ),
     # data
     "data_header": ("数据", "Data"),
@@ -228,13 +228,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan_land": ("年度新增建设用地计划指标(亩/年)", "Yearly plan land quota (mu/yr)"),
     "plan_land_help": (
         "全市年度计划指标；缺口 = 排队项目(未排除)用地按规划期年均 − 各来源用地供给年均",
-        "The city's yearly plan quota; shortfall = the queue's land (projects not locked out) per horizon "
-        "year − the yearly land supply of all sources",
+        ("The city's yearly plan quota; shortfall = the queue's land (projects not locked out) per horizon "
+        "year − the yearly land supply of all sources"),
     ),
     "shortfall_line": (
         "排队用地需求 {demand:,.0f} 亩/年，用地供给(各来源合计) {supply:,.0f} 亩/年，缺口 {gap:,.0f} 亩/年",
-        "Queue land demand {demand:,.0f} mu/yr, land supply (all sources) {supply:,.0f} mu/yr, "
-        "shortfall {gap:,.0f} mu/yr",
+        ("Queue land demand {demand:,.0f} mu/yr, land supply (all sources) {supply:,.0f} mu/yr, "
+        "shortfall {gap:,.0f} mu/yr"),
     ),
     "surplus_line": (
         "排队用地需求 {demand:,.0f} 亩/年，用地供给(各来源合计) {supply:,.0f} 亩/年，无缺口",
@@ -243,8 +243,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stock_land": ("盘活存量用地(亩，规划期合计)", "Stock land to revitalise (mu, horizon total)"),
     "stock_land_help": (
         "批而未供、闲置土地的盘活量，按原情景的园区和年份比例分摊",
-        "Approved-but-unsupplied and idle land brought back, spread over parks and years "
-        "in the scenario's proportions",
+        ("Approved-but-unsupplied and idle land brought back, spread over parks and years "
+        "in the scenario's proportions"),
     ),
     "linkage_amount": ("增减挂钩节余指标购买量(亩/年)", "Linkage quota to buy (mu/yr)"),
     "linkage_price": ("增减挂钩指标价格(万元/亩)", "Linkage quota price (10k yuan/mu)"),
@@ -284,8 +284,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "metric_seconds": ("用时 {seconds:.2f} 秒", "{seconds:.2f} s"),
     "feasible_note": (
         "求解在时限内停止：结果可行但未证明最优，与最优界的相对间隙为 {gap}。",
-        "The solver stopped at its limit: the plan is feasible but not proven optimal; "
-        "its gap to the best bound is {gap}.",
+        ("The solver stopped at its limit: the plan is feasible but not proven optimal; "
+        "its gap to the best bound is {gap}."),
     ),
     "no_solution_note": (
         "在求解时限内未找到可行方案，请延长求解时限或放宽约束。",
@@ -319,11 +319,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "chart_quota_pick": ("指标", "Quota"),
     "chart_quota_note": (
-        "柱：当年开工项目占用的指标，按行业堆叠；虚线：当年供给(所有来源)。"
-        "可结转的指标，往年未用完的部分可在以后年份使用。",
-        "Bars: quota charged by the projects starting that year, stacked by industry; dashed line: "
+        ("柱：当年开工项目占用的指标，按行业堆叠；虚线：当年供给(所有来源)。"
+        "可结转的指标，往年未用完的部分可在以后年份使用。"),
+        ("Bars: quota charged by the projects starting that year, stacked by industry; dashed line: "
         "that year's supply (all sources). Where a quota carries over, supply left unused rolls on "
-        "to later years.",
+        "to later years."),
     ),
     "chart_amount_mu": ("用地(亩)", "Land (mu)"),
     "chart_start_years": ("各园区项目开工年份(个)", "Projects' start years by park (count)"),

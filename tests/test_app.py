@@ -117,7 +117,7 @@ def test_good_upload_replaces_the_queue(app: AppTest) -> None:
     app.run()
     assert not app.exception, app.exception
     assert any(s.value == t("upload_ok", "zh", n=100) for s in app.success)
-    approved = [m for m in app.metric if m.label == t("metric_approved", "zh")][0]
+    approved = next(m for m in app.metric if m.label == t("metric_approved", "zh"))
     assert approved.proto.delta == t("metric_approved_of", "zh", n=100)
 
 
@@ -128,7 +128,7 @@ def test_language_switch_to_english(app: AppTest) -> None:
     assert app.title[0].value == t("page_title", "en")
     assert figure(metric(app, t("metric_approved", "en"))) > 0
     assert slider(app, t("plan_land", "en")).value == pytest.approx(710)
-    assert [d.label for d in app.get("download_button")][0] == t("download_csv", "en")
+    assert next(d.label for d in app.get("download_button")) == t("download_csv", "en")
 
 
 def test_infeasible_setting_explains_itself(app: AppTest) -> None:

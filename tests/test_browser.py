@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from quota_sim.app import streamlit_command
 from quota_sim.i18n import t
 
 CHROMIUM = Path("/usr/bin/chromium")
-APP = Path(__file__).resolve().parent.parent / "app.py"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -51,27 +50,11 @@ def _free_port() -> int:
 
 @pytest.fixture()
 def server() -> Iterator[str]:
-    """``streamlit run app.py`` on a free port; yields its address."""
+    """The app served as ``quota-sim app --headless`` serves it, on a free port; yields its address."""
     _require_chromium()
     port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
+    process = subprocess.Popen(  # the command `quota-sim app --headless` runs
+        streamlit_command(port, "127.0.0.1", headless=True) + ["--server.fileWatcherType", "none"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
