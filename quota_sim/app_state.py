@@ -34,13 +34,12 @@ from quota_sim.projects import Projects, read_projects_bytes
 from quota_sim.results import Result
 from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
 from quota_sim.shortfall import LandBalance, land_balance  # noqa: F401  (the page uses them from here)
+from quota_sim.supply import NO_BUDGET, land_quota, supply_keys, zone_supply
 
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-NO_BUDGET = 1e29  # a purchase budget at or above this is no limit (as in the model)
 _SAME = 1e-9  # relative tolerance under which a lever counts as unchanged
 
-LAND_QUOTA = "land"
 ENERGY_QUOTA = "energy"
 PLAN_SOURCE = "plan"
 STOCK_SOURCE = "stock"
@@ -71,13 +70,6 @@ class LeverSources:
     pollutants: tuple[tuple[str, str | None], ...]
 
 
-def _land_quota(scenario: Scenario) -> Quota | None:
-    for quota in scenario.quotas:
-        if quota.id == LAND_QUOTA or quota.demand == "land_mu":
-            return quota
-    return None
-
-
 def _energy_quota(scenario: Scenario) -> Quota | None:
     for quota in scenario.quotas:
         if quota.id == ENERGY_QUOTA or quota.demand == "energy_tce":
@@ -97,7 +89,7 @@ def _pick_source(quota: Quota, name: str, scope: str | None, priced: bool | None
 
 def find_lever_sources(scenario: Scenario) -> LeverSources:
     """Locate the quota sources the supply levers move (see :class:`LeverSources`)."""
-    land = _land_quota(scenario)
+    land = land_quota(scenario)
     energy = _energy_quota(scenario)
     plan = stock = linkage = energy_source = None
     if land is not None:
@@ -176,8 +168,7 @@ class Levers:
 
 def _matrix(source: Source, zone_ids: Sequence[str], years: int) -> dict[str | None, list[float]]:
     """A source's supply as {None or zone id: amounts per year}, every zone listed for a zone source."""
-    keys: list[str | None] = [None] if source.scope == "city" else list(zone_ids)
-    return {key: [source.amount(key, t) for t in range(years)] for key in keys}
+    return {key: [source.amount(key, t) for t in range(years)] for key in supply_keys(source, zone_ids)}
 
 
 def _total(matrix: Mapping[str | None, Sequence[float]]) -> float:
@@ -335,7 +326,7 @@ def demand_vs_supply(scenario: Scenario, projects: Projects) -> pd.DataFrame:
     and cumulative_ready / cumulative_supply (running totals). Projects that cannot start
     within the horizon are in no year.
     """
-    land = _land_quota(scenario)
+    land = land_quota(scenario)
     horizon = scenario.horizon
     first = np.maximum(projects.earliest_year, scenario.start_year)
     open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
@@ -449,12 +440,7 @@ def filter_allocation(
 
 def supply_per_year(scenario: Scenario, quota_id: str) -> pd.DataFrame:
     """Supply of one quota per calendar year, over all its sources and parks: columns year, supply."""
-    quota = _quota(scenario, quota_id)
-    zone_ids = scenario.zone_ids()
-    totals = np.zeros(scenario.years)
-    for source in quota.sources:
-        for values in _matrix(source, zone_ids, scenario.years).values():
-            totals += np.asarray(values, dtype=float)
+    totals = zone_supply(_quota(scenario, quota_id), None, scenario.zone_ids(), scenario.years)
     return pd.DataFrame({"year": scenario.horizon, "supply": totals})
 
 

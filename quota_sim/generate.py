@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from quota_sim import shortfall
 from quota_sim.errors import InputError
 
 # ---------------------------------------------------------------------------
@@ -541,14 +542,15 @@ def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> dict[s
         ``backlog`` (mu ready in the first year), ``by_source`` (mu per year of each source).
     """
     years = scenario["years"]
-    sources = scenario["quotas"]["land"]["sources"]
-    by_source = {s["id"]: _supply_total(s, years) / years for s in sources}
-    demand = queue_demand(rows, "land_mu") / years
-    supply = math.fsum(by_source.values())
+    totals = {s["id"]: _supply_total(s, years) for s in scenario["quotas"]["land"]["sources"]}
+    land = shortfall.balance([row["land_mu"] for row in rows], [row["lock"] for row in rows], totals, years)
     backlog = math.fsum(
         row["land_mu"] for row in rows if row["lock"] != "out" and row["earliest_year"] <= scenario["start_year"]
     )
-    return {"demand": demand, "supply": supply, "shortfall": demand - supply, "backlog": backlog, "by_source": by_source}
+    return {
+        "demand": land.demand, "supply": land.supply, "shortfall": land.shortfall, "backlog": backlog,
+        "by_source": land.by_source,
+    }
 
 
 # ---------------------------------------------------------------------------

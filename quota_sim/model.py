@@ -24,17 +24,16 @@ import numpy as np
 import pulp
 
 from quota_sim.projects import Projects
-from quota_sim.scenario import Quota, Scenario, Source
+from quota_sim.scenario import Quota, Scenario
 from quota_sim.screens import eligible_zones
+from quota_sim.supply import CITY, NO_BUDGET, SupplyKey, project_room, serves, supply_keys, supply_limits
 from quota_sim.valuation import base_values, placement_value
 
-CITY = ""  # the zone key of a city source's supply
-NO_BUDGET = 1e29  # a purchase budget at or above this is no limit
 _FIT_TOL = 1e-9
 
 Key = tuple[int, str, int]  # (project index, zone id, horizon year index)
 UseKey = tuple[str, str, str, int]  # (quota id, source id, demand zone id, year index)
-SupplyKey = tuple[str, str, str, int]  # (quota id, source id, CITY or zone id, year index)
+SupplyRowKey = tuple[str, str, SupplyKey, int]  # (quota id, source id, CITY or zone id, year index)
 
 
 @dataclass
@@ -47,35 +46,20 @@ class QuotaModel:
     x: dict[Key, pulp.LpVariable]
     value: dict[Key, float]  # objective coefficient of each x, 万元
     use: dict[UseKey, pulp.LpVariable]
-    supply_rows: dict[SupplyKey, pulp.LpConstraint]
+    supply_rows: dict[SupplyRowKey, pulp.LpConstraint]
     charges: dict[str, np.ndarray]  # per quota, ratio * demand of every project
     eligible: list[list[str]]  # per project, the candidate zones passing the screens
     screen_failures: list[str]  # per project, the failed screens ("" when some zone passes)
     first_year: np.ndarray  # per project, first horizon year index it may start (may be >= years)
     budget_row: pulp.LpConstraint | None = None
     elastic: bool = False
-    extra: dict[SupplyKey, pulp.LpVariable] = field(default_factory=dict)
+    extra: dict[SupplyRowKey, pulp.LpVariable] = field(default_factory=dict)
     extra_budget: pulp.LpVariable | None = None
     unplaceable_locks: list[int] = field(default_factory=list)  # lock-in projects with no placement
 
     @property
     def n_variables(self) -> int:
         return len(self.x) + len(self.use) + len(self.extra) + (self.extra_budget is not None)
-
-
-def source_keys(source: Source, zone_ids: list[str]) -> list[str]:
-    """The supply keys of a source: CITY for a city source, every zone id for a zone source."""
-    return [CITY] if source.scope == "city" else list(zone_ids)
-
-
-def serves(source: Source, supply_key: str, zone: str) -> bool:
-    return source.scope == "city" or supply_key == zone
-
-
-def supply_limits(quota: Quota, source: Source, supply_key: str, years: int) -> np.ndarray:
-    """Right-hand side of the source's rows per year: cumulative supply with carry-over, else yearly."""
-    amounts = np.array([source.amount(supply_key or None, t) for t in range(years)], dtype=float)
-    return np.cumsum(amounts) if quota.carry_over else amounts
 
 
 def first_year_index(scenario: Scenario, projects: Projects) -> np.ndarray:
@@ -96,17 +80,9 @@ def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False
         (q.id, s.id, key): supply_limits(q, s, key, years)
         for q in quotas
         for s in q.sources
-        for key in source_keys(s, zone_ids)
+        for key in supply_keys(s, zone_ids)
     }
-    # Most a single project could draw of each quota in zone z by year t (its row caps are cumulative).
-    room = {
-        (q.id, z): sum(
-            (limits[q.id, s.id, key] for s in q.sources for key in source_keys(s, zone_ids) if serves(s, key, z)),
-            np.zeros(years),
-        )
-        for q in quotas
-        for z in zone_ids
-    }
+    room = {(q.id, z): project_room(q, z, zone_ids, years) for q in quotas for z in zone_ids}
 
     sense = pulp.LpMinimize if elastic else pulp.LpMaximize
     problem = pulp.LpProblem(f"quota_{scenario.name}", sense)
@@ -170,7 +146,7 @@ def _define_selection(model: QuotaModel) -> None:
         model.problem.addConstraint(pulp.LpConstraint(expr, sense, f"once_{p}", 1.0))
 
 
-def _define_quota_balance(model: QuotaModel, limits: dict[tuple[str, str, str], np.ndarray]) -> None:
+def _define_quota_balance(model: QuotaModel, limits: dict[tuple[str, str, SupplyKey], np.ndarray]) -> None:
     """Per quota, zone and year: charges of projects started there == use drawn for them."""
     scenario = model.scenario
     zone_ids = scenario.zone_ids()
@@ -199,14 +175,14 @@ def _define_quota_balance(model: QuotaModel, limits: dict[tuple[str, str, str], 
             )
 
 
-def _define_supply(model: QuotaModel, limits: dict[tuple[str, str, str], np.ndarray]) -> None:
+def _define_supply(model: QuotaModel, limits: dict[tuple[str, str, SupplyKey], np.ndarray]) -> None:
     """Per source (per zone for zone sources) and year: use never exceeds supply."""
     scenario = model.scenario
     zone_ids = scenario.zone_ids()
     years = scenario.years
     for qi, quota in enumerate(scenario.quotas):
         for si, source in enumerate(quota.sources):
-            for key in source_keys(source, zone_ids):
+            for key in supply_keys(source, zone_ids):
                 per_year: list[list[pulp.LpVariable]] = [[] for _ in range(years)]
                 for z in zone_ids:
                     if serves(source, key, z):

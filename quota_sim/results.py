@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from quota_sim.model import NO_BUDGET, QuotaModel, serves, source_keys, supply_limits
+from quota_sim.model import QuotaModel
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario, SolverSettings
+from quota_sim.supply import CITY, SupplyLeft, serves, supply_keys, zone_label
 
 if TYPE_CHECKING:
     from quota_sim.solve import Solution
@@ -136,7 +137,7 @@ def _quota_use_rows(model: QuotaModel, solution: Solution) -> list[QuotaUseRow]:
     rows = []
     for q in scenario.quotas:
         for s in q.sources:
-            for key in source_keys(s, zone_ids):
+            for key in supply_keys(s, zone_ids):
                 for t, year in enumerate(scenario.horizon):
                     used = float(
                         np.sum([
@@ -145,7 +146,7 @@ def _quota_use_rows(model: QuotaModel, solution: Solution) -> list[QuotaUseRow]:
                     )
                     used = 0.0 if used < _TOL else used
                     rows.append(QuotaUseRow(
-                        q.id, s.id, key, year, s.amount(key or None, t), used, s.price * used,
+                        q.id, s.id, zone_label(key), year, s.amount(key, t), used, s.price * used,
                     ))
     return rows
 
@@ -184,36 +185,25 @@ class _RemainingRoom:
         self.model = model
         scenario = model.scenario
         years = scenario.years
-        used: dict[tuple[str, str, str], np.ndarray] = {}
+        left = SupplyLeft(scenario)
         for row in quota_use:
-            used.setdefault((row.quota, row.source, row.zone), np.zeros(years))[row.year - scenario.start_year] = row.used
-        budget = scenario.objective.purchase_budget
-        spent = float(np.sum([row.cost for row in quota_use]))
-        self.budget_left = max(0.0, budget - spent) if budget < NO_BUDGET else float("inf")
+            key = row.zone or CITY
+            left.take(row.quota, row.source, key, row.year - scenario.start_year, row.used)
+        self.budget_left = max(0.0, left.budget_left)
         self.free: dict[tuple[str, str], np.ndarray] = {}  # (quota, zone) -> room per year
         self.priced: dict[tuple[str, str], list[tuple[float, np.ndarray]]] = {}  # cheapest first
         for q in scenario.quotas:
             for z in scenario.zone_ids():
                 free = np.zeros(years)
                 priced = []
-                for s in q.sources:
-                    for key in source_keys(s, scenario.zone_ids()):
-                        if not serves(s, key, z):
-                            continue
-                        limit = supply_limits(q, s, key, years)
-                        use = used.get((q.id, s.id, key), np.zeros(years))
-                        if q.carry_over:
-                            slack = limit - np.cumsum(use)
-                            room = np.minimum.accumulate(slack[::-1])[::-1]  # least slack now or later
-                        else:
-                            room = limit - use
-                        room = np.maximum(room, 0.0)
-                        if s.price > 0:
-                            priced.append((s.price, room))
-                        else:
-                            free += room
+                for source, key, price in left.draw_order(q, z):
+                    room = np.array([max(0.0, left.available(q.id, source, key, t)) for t in range(years)])
+                    if price > 0:
+                        priced.append((price, room))
+                    else:
+                        free += room
                 self.free[q.id, z] = free
-                self.priced[q.id, z] = sorted(priced, key=lambda item: item[0])
+                self.priced[q.id, z] = priced
 
     def blockers(self, p: int, zone: str, t: int) -> list[str]:
         """Quotas without room for project ``p`` in ``zone`` in year index ``t``; ``budget`` when the

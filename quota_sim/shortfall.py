@@ -2,20 +2,20 @@
 
 Demand is the land of every queued project that is not locked out, spread over the horizon;
 supply is every land source (city and zone) over the horizon, per year. The same figure is shown
-under the app's plan-land slider, marked on `quota-sim sweep` charts and stated in the baseline.
+under the app's plan-land slider, marked on `quota-sim sweep` charts, stated in the baseline
+and checked by its tests: :func:`balance` is the one definition, :func:`land_balance` applies it
+to a loaded scenario.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
-from quota_sim.model import source_keys
 from quota_sim.projects import Projects
-from quota_sim.scenario import Quota, Scenario
-
-LAND_COLUMN = "land_mu"
+from quota_sim.scenario import Scenario
+from quota_sim.supply import land_quota, source_total
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,24 @@ class LandBalance:
     by_source: dict[str, float]  # yearly supply of each land source
 
 
-def land_quota(scenario: Scenario) -> Quota | None:
-    """The quota that charges ``land_mu`` (the first one, if several do)."""
-    return next((q for q in scenario.quotas if q.demand == LAND_COLUMN), None)
+def balance(
+    land_mu: Iterable[float], locks: Iterable[str], source_totals: Mapping[str, float], years: int
+) -> LandBalance:
+    """The yearly land balance of a queue.
+
+    Parameters
+    ----------
+    land_mu, locks
+        Per project, its land (mu) and its lock (``in``, ``out`` or blank).
+    source_totals
+        Per land source, the mu it supplies over the horizon (every zone together).
+    years
+        The horizon length.
+    """
+    by_source = {source: float(total) / years for source, total in source_totals.items()}
+    demand = math.fsum(float(land) for land, lock in zip(land_mu, locks) if lock != "out") / years
+    supply = math.fsum(by_source.values())
+    return LandBalance(demand, supply, demand - supply, by_source)
 
 
 def land_balance(scenario: Scenario, projects: Projects) -> LandBalance | None:
@@ -38,13 +53,5 @@ def land_balance(scenario: Scenario, projects: Projects) -> LandBalance | None:
     land = land_quota(scenario)
     if land is None:
         return None
-    years = scenario.years
-    by_source = {
-        s.id: float(np.sum([s.amount(key or None, t) for key in source_keys(s, scenario.zone_ids()) for t in range(years)]))
-        / years
-        for s in land.sources
-    }
-    open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
-    demand = float(np.sum(projects.land_mu[open_projects])) / years
-    supply = float(np.sum(list(by_source.values())))
-    return LandBalance(demand, supply, demand - supply, by_source)
+    totals = {s.id: source_total(s, scenario.years) for s in land.sources}
+    return balance(projects.land_mu, projects.lock, totals, scenario.years)

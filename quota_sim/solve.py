@@ -22,7 +22,7 @@ import numpy as np
 import pulp
 
 from quota_sim.greedy import greedy_start
-from quota_sim.model import QuotaModel, SupplyKey, UseKey, build_model
+from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result, assign_results
 from quota_sim.scenario import Scenario, SolverSettings
@@ -51,7 +51,7 @@ class Solution:
     seconds: float
     chosen: dict[int, tuple[str, int]] = field(default_factory=dict)  # project -> (zone, year index)
     use: dict[UseKey, float] = field(default_factory=dict)
-    extra: dict[SupplyKey, float] = field(default_factory=dict)  # elastic models only
+    extra: dict[SupplyRowKey, float] = field(default_factory=dict)  # elastic models only
     extra_budget: float = 0.0
     message: str = ""
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)

@@ -3,8 +3,6 @@ shortfall, its variants load, and it solves to a proven optimum."""
 
 from __future__ import annotations
 
-import csv
-import math
 import tomllib
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import pytest
 
 from quota_sim.generate import generate_command, write_generated
 from quota_sim.projects import projects_for
-from quota_sim.scenario import baseline_path, load_scenario
+from quota_sim.scenario import Scenario, baseline_path, load_scenario
+from quota_sim.shortfall import land_balance
 from quota_sim.solve import solve_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -25,24 +24,10 @@ def _toml(name: str) -> dict:
     return tomllib.loads((SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
 
 
-def _land_balance(scenario: dict, rows: list[dict]) -> tuple[float, float]:
-    """(demand, supply) in mu per year: land of the projects not locked out, and every land
-    source over the horizon, each divided by the horizon length."""
-    years = scenario["years"]
-    demand = math.fsum(float(row["land_mu"]) for row in rows if row["lock"] != "out") / years
-    supply = 0.0
-    for source in scenario["quotas"]["land"]["sources"]:
-        amounts = source["amounts"]
-        if isinstance(amounts, dict):
-            supply += math.fsum(math.fsum(values) for values in amounts.values())
-        else:
-            supply += math.fsum(amounts) if isinstance(amounts, list) else amounts * years
-    return demand, supply / years
-
-
-def _baseline_rows() -> list[dict]:
-    with open(SCENARIOS / "baseline_projects.csv", encoding="utf-8", newline="") as file:
-        return list(csv.DictReader(file))
+def _land_balance(scenario: Scenario) -> tuple[float, float]:
+    """(demand, supply) in mu per year, as :func:`quota_sim.shortfall.land_balance` defines them."""
+    balance = land_balance(scenario, projects_for(scenario))
+    return balance.demand, balance.supply
 
 
 def test_committed_baseline_equals_a_regeneration(tmp_path: Path) -> None:
@@ -69,7 +54,7 @@ def test_baseline_shape() -> None:
 
 def test_baseline_land_shortfall_is_about_2000_mu_a_year() -> None:
     scenario = _toml("baseline")
-    demand, supply = _land_balance(scenario, _baseline_rows())
+    demand, supply = _land_balance(load_scenario(SCENARIOS / "baseline.toml"))
     assert 1700 <= demand - supply <= 2300
     description = scenario["description"]
     assert description.index("合成数据") < description.index("Synthetic data")
@@ -87,13 +72,12 @@ def test_variants_load(name: str) -> None:
 
 def test_variants_change_what_they_say() -> None:
     base = load_scenario(SCENARIOS / "baseline.toml")
-    rows = _baseline_rows()
 
     def source(scenario, quota: str, source_id: str):
         return next(s for q in scenario.quotas if q.id == quota for s in q.sources if s.id == source_id)
 
     expanded = load_scenario(SCENARIOS / "land_expanded.toml")
-    demand, supply = _land_balance(expanded.raw, rows)
+    demand, supply = _land_balance(expanded)
     assert supply >= demand - 5
     market = load_scenario(SCENARIOS / "linkage_market.toml")
     assert source(market, "land", "linkage").amount(None, 0) > source(base, "land", "linkage").amount(None, 0)

@@ -26,6 +26,7 @@ from quota_sim.analysis.supply import SupplyLedger, UseKey
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario
 from quota_sim.screens import eligible_zones
+from quota_sim.supply import supply_keys, zone_label
 from quota_sim.valuation import base_values, placement_value
 
 METHODS = ("fcfs", "per_mu")
@@ -171,15 +172,14 @@ def plan_tables(scenario: Scenario, projects: Projects, plan: BaselinePlan) -> t
     quota_use = []
     for quota in scenario.quotas:
         for source in quota.sources:
-            pools = [None] if source.scope == "city" else scenario.zone_ids()
-            for pool in pools:
+            for pool in supply_keys(source, scenario.zone_ids()):
                 for t in range(scenario.years):
                     used = plan.used.get((quota.id, source.id, pool, t), 0.0)
                     quota_use.append(
                         {
                             "quota": quota.id,
                             "source": source.id,
-                            "zone": pool or "",
+                            "zone": zone_label(pool),
                             "year": scenario.start_year + t,
                             "available": source.amount(pool, t),
                             "used": used,

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from quota_sim.model import CITY, build_model, first_year_index
+from quota_sim.model import build_model, first_year_index
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings
 from quota_sim.screens import eligible_zones
+from quota_sim.supply import CITY, project_room, zone_label, zone_supply
 
 #: A project larger than this (mu) is probably a typing error (the whole queue's yearly shortfall is ~2,000 mu).
 MAX_PLAUSIBLE_LAND_MU = 5_000.0
@@ -66,26 +67,13 @@ def _label(quota: Quota) -> str:
     return quota.name or quota.id
 
 
-def _supply(quota: Quota, zone: str | None, years: range) -> float:
+def _supply(scenario: Scenario, quota: Quota, zone: str | None, years: range) -> float:
     """Supply of ``quota`` open to ``zone`` (city sources, plus that zone's sources) over ``years``.
 
     ``zone`` None counts every source in every zone.
     """
-    total = 0.0
-    for source in quota.sources:
-        if source.scope == "city":
-            total += float(np.sum([source.amount(None, t) for t in years]))
-        elif zone is None:
-            total += float(np.sum([np.sum(values[years.start : years.stop]) for values in source.amounts.values()]))
-        else:
-            total += float(np.sum([source.amount(zone, t) for t in years]))
-    return total
-
-
-def _room(quota: Quota, zone: str, t: int) -> float:
-    """Most one project can draw of ``quota`` in ``zone`` starting in year index ``t``."""
-    years = range(0, t + 1) if quota.carry_over else range(t, t + 1)
-    return _supply(quota, zone, years)
+    yearly = zone_supply(quota, zone, scenario.zone_ids(), scenario.years)
+    return float(np.sum(yearly[years.start : years.stop]))
 
 
 def check_scenario(scenario: Scenario, projects: Projects) -> list[Finding]:
@@ -158,7 +146,11 @@ def _blocking_quota(
         charge = quota.ratio * float(projects.demand[quota.demand][p])
         if charge <= 0:
             continue
-        room = max(_room(quota, z, t) for z in zones for t in range(first, scenario.years))
+        room = max(
+            float(project_room(quota, z, scenario.zone_ids(), scenario.years)[t])
+            for z in zones
+            for t in range(first, scenario.years)
+        )
         if charge > room + _TOL * max(1.0, charge):
             return quota, charge, room
     return None
@@ -218,14 +210,14 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
         if not needing:
             continue
         key = f"quotas.{quota.id}.sources"
-        need, have = float(np.sum([charge[p] for p in needing])), _supply(quota, None, horizon)
+        need, have = float(np.sum([charge[p] for p in needing])), _supply(scenario, quota, None, horizon)
         if need > have + _TOL * max(1.0, need):
             findings.append(Finding("error", _shortfall_text(quota, needing, projects, need, have, "over the horizon"),
                                     file, None, key))
             continue
         for zone in scenario.zone_ids():
             only_here = [p for p in needing if eligible[p] == [zone]]
-            need, have = float(np.sum([charge[p] for p in only_here])), _supply(quota, zone, horizon)
+            need, have = float(np.sum([charge[p] for p in only_here])), _supply(scenario, quota, zone, horizon)
             if only_here and need > have + _TOL * max(1.0, need):
                 findings.append(Finding("error", _shortfall_text(quota, only_here, projects, need, have,
                                                                  f"in zone {zone} over the horizon"), file, None, key))
@@ -234,7 +226,7 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
         # Without carry-over, projects that may only start in the last year must fit that year's supply.
         last = scenario.years - 1
         only_then = [p for p in needing if first[p] == last]
-        need, have = float(np.sum([charge[p] for p in only_then])), _supply(quota, None, range(last, last + 1))
+        need, have = float(np.sum([charge[p] for p in only_then])), _supply(scenario, quota, None, range(last, last + 1))
         if only_then and need > have + _TOL * max(1.0, need):
             findings.append(Finding("error", _shortfall_text(quota, only_then, projects, need, have,
                                                              f"in {scenario.start_year + last}"), file, None, key))
@@ -277,12 +269,12 @@ def diagnose(scenario: Scenario, projects: Projects, settings: SolverSettings | 
         {
             "quota": quota_id,
             "unit": quotas[quota_id].unit,
-            "zone": key,
+            "zone": zone_label(key),
             "year": scenario.start_year + t,
             "overrun": round(float(np.sum(list(sources.values()))), 6),
             "sources": {s: round(a, 6) for s, a in sources.items()},
         }
-        for (quota_id, key, t), sources in sorted(grouped.items(), key=lambda item: (order[item[0][0]], item[0][2], item[0][1]))
+        for (quota_id, key, t), sources in sorted(grouped.items(), key=lambda item: (order[item[0][0]], item[0][2], zone_label(item[0][1])))
     ]
     eligible, failures = eligible_zones(scenario, projects)
     unplaceable = [
@@ -317,8 +309,9 @@ def diagnosis_messages(scenario: Scenario, projects: Projects, report: dict[str,
     zh_parts, en_parts = [], []
     for entry in report["overruns"]:
         quota = quotas[entry["quota"]]
-        where_zh = "全市" if entry["zone"] == CITY else zone_names[entry["zone"]]
-        where_en = "city-wide" if entry["zone"] == CITY else f"zone {entry['zone']}"
+        city = entry["zone"] == zone_label(CITY)
+        where_zh = "全市" if city else zone_names[entry["zone"]]
+        where_en = "city-wide" if city else f"zone {entry['zone']}"
         zh_parts.append(f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit}（{where_zh}，{entry['year']}年）")
         en_parts.append(f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit} ({where_en}, {entry['year']})")
     if report["budget_overrun"] > 0:

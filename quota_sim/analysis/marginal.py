@@ -18,9 +18,10 @@ import numpy as np
 import pulp
 
 from quota_sim.analysis.parallel import solve_many
-from quota_sim.model import CITY, build_model
+from quota_sim.model import build_model
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, with_values
+from quota_sim.supply import CITY
 
 #: Share of the quota's first-year city supply used as ``delta`` (at least one median project's charge).
 DELTA_SHARE = 0.05

@@ -20,11 +20,12 @@ import numpy as np
 from scipy.optimize import linprog
 
 from quota_sim.scenario import Quota, Scenario
+from quota_sim.supply import CITY, SupplyKey, source_total, supply_keys
 
 #: Absolute slack, in quota units, below which an unserved remainder counts as served.
 _TOLERANCE = 1e-9
 
-UseKey = tuple[str, str, str | None, int]  # quota id, source id, zone (None for city), year index
+UseKey = tuple[str, str, SupplyKey, int]  # quota id, source id, supply key (CITY or zone), year index
 
 
 class SupplyLedger:
@@ -68,7 +69,7 @@ class SupplyLedger:
             self.charges[quota_id][self._zone_index[zone], year_index] += amount
 
     def draw(self) -> tuple[dict[UseKey, float], float]:
-        """Supply used per (quota, source, zone or None, year index) and the total purchase cost (万元).
+        """Supply used per (quota, source, supply key, year index) and the total purchase cost (万元).
 
         With priced sources the draw is the cheapest one; otherwise the exact greedy draw.
         """
@@ -88,12 +89,9 @@ class SupplyLedger:
 
 def _max_purchase_cost(scenario: Scenario) -> float:
     """Cost in 万元 of buying every unit of every priced source over the horizon."""
-    total = 0.0
-    for quota in scenario.quotas:
-        for source in quota.sources:
-            if source.price > 0:
-                total += source.price * float(np.sum([np.sum(v) for v in source.amounts.values()]))
-    return total
+    return float(
+        np.sum([s.price * source_total(s, scenario.years) for q in scenario.quotas for s in q.sources if s.price > 0])
+    )
 
 
 def greedy_draw(quota: Quota, zone_ids: list[str], charges: np.ndarray) -> dict[UseKey, float] | None:
@@ -106,19 +104,16 @@ def greedy_draw(quota: Quota, zone_ids: list[str], charges: np.ndarray) -> dict[
     years = charges.shape[1]
     city = [s for s in quota.sources if s.scope == "city"]
     zonal = [s for s in quota.sources if s.scope == "zone"]
-    left: dict[tuple[str, str | None], float] = {}
+    left: dict[tuple[str, SupplyKey], float] = {}
     used: dict[UseKey, float] = {}
     for t in range(years):
-        for source in city:
-            carried = left.get((source.id, None), 0.0) if quota.carry_over else 0.0
-            left[source.id, None] = carried + source.amount(None, t)
-        for source in zonal:
-            for zone in zone_ids:
-                carried = left.get((source.id, zone), 0.0) if quota.carry_over else 0.0
-                left[source.id, zone] = carried + source.amount(zone, t)
+        for source in quota.sources:
+            for key in supply_keys(source, zone_ids):
+                carried = left.get((source.id, key), 0.0) if quota.carry_over else 0.0
+                left[source.id, key] = carried + source.amount(key, t)
         for zi, zone in enumerate(zone_ids):
             need = float(charges[zi, t])
-            pools = [(s.id, zone) for s in zonal] + [(s.id, None) for s in city]
+            pools = [(s.id, zone) for s in zonal] + [(s.id, CITY) for s in city]
             for pool in pools:
                 if need <= 0:
                     break
@@ -146,19 +141,19 @@ def cheapest_draw(
     Returns
     -------
     tuple or None
-        Use per (quota, source, zone or None, year index) and the total cost in 万元;
+        Use per (quota, source, supply key, year index) and the total cost in 万元;
         None when no draw fits.
     """
     zone_ids = scenario.zone_ids()
-    # One column per (quota, source, pool, served zone, year): pool is None for a city source.
-    columns: list[tuple[str, str, str | None, int, int]] = []
+    # One column per (quota, source, supply key, served zone, year).
+    columns: list[tuple[str, str, SupplyKey, int, int]] = []
     for quota in scenario.quotas:
         matrix = charges[quota.id]
         for zi, zone in enumerate(zone_ids):
             for t in range(scenario.years):
                 if matrix[zi, t] > 0:
                     for source in quota.sources:
-                        pool = None if source.scope == "city" else zone
+                        pool = CITY if source.scope == "city" else zone
                         columns.append((quota.id, source.id, pool, zi, t))
     if not columns:
         return {}, 0.0
@@ -166,7 +161,7 @@ def cheapest_draw(
     cost = np.array([prices[c[0], c[1]] for c in columns])
 
     demand: dict[tuple[str, int, int], list[int]] = {}
-    supply: dict[tuple[str, str, str | None], list[tuple[int, int]]] = {}
+    supply: dict[tuple[str, str, SupplyKey], list[tuple[int, int]]] = {}
     for j, (quota_id, source_id, pool, zi, t) in enumerate(columns):
         demand.setdefault((quota_id, zi, t), []).append(j)
         supply.setdefault((quota_id, source_id, pool), []).append((j, t))

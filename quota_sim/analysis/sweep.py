@@ -32,7 +32,8 @@ from quota_sim.export import write_atomic
 from quota_sim.grid import parse_value_list
 from quota_sim.projects import Projects, projects_for
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, with_values
-from quota_sim.shortfall import LAND_COLUMN, land_balance
+from quota_sim.shortfall import land_balance
+from quota_sim.supply import land_quota
 
 SWEEP_COLUMNS = ("lever", "value", "status", "objective", "approved", "land_used", "output", "tax", "seconds")
 MAX_POINTS = 500
@@ -112,7 +113,7 @@ def sweep_markers(scenario: Scenario, projects: Projects, key: str) -> Markers:
         return Markers(baseline, None, None)
     quota = next((q for q in scenario.quotas if q.id == parts[1]), None)
     source = next((s for s in quota.sources if s.id == parts[3]), None) if quota else None
-    if quota is None or source is None or quota.demand != LAND_COLUMN or source.scope != "city":
+    if quota is None or source is None or quota is not land_quota(scenario) or source.scope != "city":
         return Markers(baseline, None, None)
     balance = land_balance(scenario, projects)
     per_year = balance.shortfall if balance is not None else 0.0
