@@ -36,6 +36,7 @@ from openpyxl import Workbook
 
 import quota_sim
 from quota_sim.errors import InputError
+from quota_sim.output_set import OutputSet, read_manifest, read_trusted
 from quota_sim.scenario import load_scenario
 
 HASH_FILE = "inputs.sha256"
@@ -285,7 +286,7 @@ def solve_member(job: MemberJob) -> MemberOutcome:
             message = f"solver failure: {type(error).__name__}: {error}"
             return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
         summary = result.summary()
-        files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+        files = {name: (out / name).read_bytes() for name in sorted(read_manifest(out, "run") or ())}
     return MemberOutcome(
         job.name,
         job.scenario_file,
@@ -299,21 +300,18 @@ def solve_member(job: MemberJob) -> MemberOutcome:
 # ---------------------------------------------------------------------------- member directories
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def _completed_outcome(member: _Member, member_dir: Path) -> MemberOutcome | None:
-    """The outcome stored by an earlier run, if it was complete and its inputs are unchanged."""
+    """The outcome stored by an earlier run, if it was complete and its inputs are unchanged.
+
+    Only files the member folder's manifest lists with their current contents are trusted."""
+    stored = read_trusted(member_dir, "run", HASH_FILE)
+    summary_bytes = read_trusted(member_dir, "run", SUMMARY_FILE)
+    if stored is None or summary_bytes is None or stored.decode("ascii", "replace").strip() != member.digest:
+        return None
     try:
-        stored = (member_dir / HASH_FILE).read_text(encoding="ascii").strip()
-        if stored != member.digest:
-            return None
-        summary = json.loads((member_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
+        summary = json.loads(summary_bytes)
         status = summary["status"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     return MemberOutcome(
         member.name,
@@ -326,17 +324,39 @@ def _completed_outcome(member: _Member, member_dir: Path) -> MemberOutcome | Non
     )
 
 
+def _member_names() -> tuple[str, ...]:
+    from quota_sim.export import OUTPUT_FILES
+
+    return (*OUTPUT_FILES, HASH_FILE)
+
+
+def _open_member_dir(member: _Member, member_dir: Path) -> MemberOutcome | None:
+    """Check a member's folder before solving; a folder it may not write makes it a bad_input member.
+
+    The folder may hold the user's own files (even the member's inputs): they are left alone, and a
+    member whose outputs would overwrite one of them is not solved."""
+    inputs = [member.job.projects_file] if member.job is not None else []
+    try:
+        OutputSet.open(member_dir, "run", names=_member_names(), inputs=[member.scenario_file, *inputs],
+                       refuse_input_folder=False).discard()
+    except InputError as error:
+        return MemberOutcome(member.name, member.scenario_file, "bad_input", 2, error=str(error),
+                             computed=False, quotas=member.quotas)
+    return None
+
+
 def _store(outcome: MemberOutcome, member_dir: Path, digest: str) -> None:
-    """Write a solved member's files, drop files an earlier run left, then write the hash."""
+    """Put a solved member's files and its inputs' hash into its folder as one set; files an earlier
+    run wrote there and this one does not produce are removed, nothing else is touched."""
     if not outcome.files:
         return
-    member_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in outcome.files.items():
-        _write_atomic(member_dir / name, data)
-    for stale in member_dir.iterdir():
-        if stale.is_file() and stale.name not in outcome.files and stale.name != HASH_FILE:
-            stale.unlink()
-    _write_atomic(member_dir / HASH_FILE, (digest + "\n").encode("ascii"))
+    files = {**outcome.files, HASH_FILE: (digest + "\n").encode("ascii")}
+    try:
+        with OutputSet.open(member_dir, "run", names=files, refuse_input_folder=False) as outputs:
+            outputs.commit(files)
+    except (InputError, OSError) as error:
+        outcome.status, outcome.exit_code = "error", 3
+        outcome.error = f"outputs not written: {error}"
     outcome.files = {}
 
 
@@ -437,6 +457,7 @@ def run_batch(
     options = options or RunOptions()
     out = Path(out_dir)
     members = prepare_members(collect_scenario_files([str(s) for s in scenarios]), options)
+    _open_comparison(out).discard()  # the batch folder is checked before anything is solved
     outcomes: dict[int, MemberOutcome] = {}
     pending: list[int] = []
     for index, member in enumerate(members):
@@ -452,11 +473,17 @@ def run_batch(
             _announce(outcome, bar, on_outcome)
         if pending:
             out.mkdir(parents=True, exist_ok=True)
-            for index in pending:
-                (out / members[index].name / HASH_FILE).unlink(missing_ok=True)
+            for index in list(pending):
+                refused = _open_member_dir(members[index], out / members[index].name)
+                if refused is not None:
+                    outcomes[index] = refused
+                    pending.remove(index)
+                    _announce(refused, bar, on_outcome)
             index_of = {members[i].name: i for i in pending}
             job_list = [members[i].job for i in pending if members[i].job is not None]
-            if scheduler:
+            if not job_list:
+                stream: Iterable[MemberOutcome] = ()
+            elif scheduler:
                 stream = _run_dask(job_list, scheduler)
             else:
                 stream = _run_local(job_list, max(1, min(jobs or os.cpu_count() or 1, len(job_list))))
@@ -531,15 +558,12 @@ def comparison_rows(outcomes: Sequence[MemberOutcome]) -> tuple[list[str], list[
 
 
 def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``comparison.csv`` and ``comparison.xlsx`` (sheet ``comparison``), each atomically."""
+    """Write ``comparison.csv`` and ``comparison.xlsx`` (sheet ``comparison``) as one set."""
     header, rows = comparison_rows(outcomes)
-    out_dir.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([["" if value is None else value for value in row] for row in rows])
-    csv_path = out_dir / COMPARISON_CSV
-    _write_atomic(csv_path, text.getvalue().encode("utf-8"))
 
     workbook = Workbook()
     sheet = workbook.active
@@ -550,9 +574,16 @@ def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[
     sheet.freeze_panes = "B2"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    xlsx_path = out_dir / COMPARISON_XLSX
-    _write_atomic(xlsx_path, buffer.getvalue())
+    with _open_comparison(out_dir) as outputs:
+        csv_path, xlsx_path = outputs.commit(
+            {COMPARISON_CSV: text.getvalue().encode("utf-8"), COMPARISON_XLSX: buffer.getvalue()}
+        )
     return csv_path, xlsx_path
+
+
+def _open_comparison(out_dir: Path) -> OutputSet:
+    """The batch folder's own files (the comparison), checked like every output folder."""
+    return OutputSet.open(out_dir, "batch", names=(COMPARISON_CSV, COMPARISON_XLSX), refuse_input_folder=False)
 
 
 # ---------------------------------------------------------------------------- command line

@@ -86,8 +86,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario)
     load_seconds = time.perf_counter() - started
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("the output path exists and is not a directory", file=out_dir)
     try:
         result = run_and_write(
             scenario, out_dir, time_limit=args.time_limit, gap=args.gap, solver=args.solver,
@@ -96,6 +94,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except InputError:
         raise
+    except OSError as error:  # e.g. the disk filled up while writing: the previous outputs stand
+        print(f"quota-sim: cannot write the outputs ({error.strerror or error}); {out_dir} is unchanged",
+              file=sys.stderr)
+        return EXIT_SOLVER_FAILURE
     except Exception as error:  # a solver crash must not look like bad input
         print(f"quota-sim: solver failure: {error}", file=sys.stderr)
         return EXIT_SOLVER_FAILURE

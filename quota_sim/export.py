@@ -7,16 +7,16 @@ or a carriage return) are prefixed with an apostrophe in every export.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from openpyxl import Workbook
 
+from quota_sim.output_set import OutputSet
 from quota_sim.results import Result
 
 OUTPUT_FILES = (
@@ -150,23 +150,9 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_outputs(result: Result, out_dir: str | Path) -> list[Path]:
-    """Write every output of the run into ``out_dir``; outputs a previous run left and this one does
-    not produce (e.g. an allocation after an infeasible re-run) are removed. Returns the paths written."""
-    out = Path(out_dir)
+def output_files(result: Result) -> dict[str, bytes]:
+    """Every output file of the run (name -> bytes): the tables when solved, the diagnosis when
+    infeasible, the summary always."""
     files: dict[str, bytes] = {"summary.json": json_bytes(result.summary())}
     if result.solved:
         files["allocation.csv"] = _csv_bytes(allocation_table(result))
@@ -176,11 +162,28 @@ def write_outputs(result: Result, out_dir: str | Path) -> list[Path]:
         files["allocation.xlsx"] = _xlsx_bytes(result)
     if "diagnosis" in result.extras:
         files["diagnosis.json"] = json_bytes(result.extras["diagnosis"])
-    written = []
-    for name, data in files.items():
-        write_atomic(out / name, data)
-        written.append(out / name)
-    for name in OUTPUT_FILES:
-        if name not in files:
-            (out / name).unlink(missing_ok=True)
-    return written
+    return files
+
+
+def open_outputs(out_dir: str | Path, inputs: Iterable[str | Path | None] = ()) -> OutputSet:
+    """Check ``out_dir`` before a run (see :class:`OutputSet`) and stage its new set of outputs."""
+    return OutputSet.open(out_dir, "run", names=OUTPUT_FILES, inputs=inputs)
+
+
+def write_outputs(result: Result, out_dir: str | Path | OutputSet) -> list[Path]:
+    """Write every output of the run into ``out_dir`` as one set (an :class:`OutputSet` opened before
+    the run, or a folder); outputs an earlier run wrote there and this one does not produce (e.g. an
+    allocation after an infeasible re-run) are removed. Returns the paths written."""
+    outputs = out_dir if isinstance(out_dir, OutputSet) else open_outputs(out_dir, _inputs(result))
+    with outputs:
+        return outputs.commit(output_files(result))
+
+
+def scenario_inputs(scenario: Any) -> list[Path]:
+    """The files a scenario reads (the scenario file and every table it names)."""
+    fields = [getattr(scenario, f.name) for f in dataclasses.fields(scenario)]
+    return [value for value in fields if isinstance(value, Path)]
+
+
+def _inputs(result: Result) -> list[Path]:
+    return scenario_inputs(result.scenario)

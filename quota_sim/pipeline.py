@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from quota_sim.analysis import enrich
-from quota_sim.export import write_outputs
+from quota_sim.export import open_outputs, scenario_inputs, write_outputs
 from quota_sim.projects import Projects
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario
@@ -31,16 +31,25 @@ def run_and_write(
     """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
     of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves
     in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``. ``load_seconds``: time the
-    caller spent reading the scenario file, counted in ``seconds.load``."""
-    result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
+    caller spent reading the scenario file, counted in ``seconds.load``.
+
+    ``out_dir`` is checked before solving (:func:`quota_sim.export.open_outputs`): a folder that is a
+    file, cannot be written, holds the inputs or holds files quota-sim did not write is bad input."""
+    outputs = open_outputs(out_dir, scenario_inputs(scenario))
+    try:
+        result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
+    except BaseException:
+        outputs.discard()
+        raise
     result.seconds["load"] += load_seconds
     result.seconds["total"] += load_seconds
     if analyses:
         started = time.perf_counter()
-        enrich(result, importance_top=importance_top, jobs=jobs)
+        with outputs:  # staged files are discarded if the analyses fail or are interrupted
+            enrich(result, importance_top=importance_top, jobs=jobs)
         result.seconds["analysis"] = time.perf_counter() - started
         result.seconds["total"] += result.seconds["analysis"]
-    write_outputs(result, out_dir)
+    write_outputs(result, outputs)
     return result
 
 

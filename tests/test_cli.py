@@ -52,17 +52,18 @@ def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
 
 def test_bad_input_exits_2_names_the_place_and_writes_nothing(tmp_path, capsys):
     path = _small(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-analysis"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
     projects = path.parent / "projects.csv"
     projects.write_text(projects.read_text(encoding="utf-8").replace(",60,", ",sixty,"), encoding="utf-8")
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "summary.json").write_text("previous run", encoding="utf-8")
     assert main(["run", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "projects.csv" in err and "row 2" in err and "land_mu" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
-    assert (out / "summary.json").read_text(encoding="utf-8") == "previous run"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no staging left
 
 
 def test_scenario_typo_exits_2(tmp_path, capsys):

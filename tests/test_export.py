@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from quota_sim import export
-from quota_sim.export import neutralise, write_atomic, write_outputs
+from quota_sim.export import neutralise, write_outputs
+from quota_sim.output_set import write_atomic
 from quota_sim.solve import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from quota_sim.analysis.parallel import solve_many
 from quota_sim.errors import InputError
-from quota_sim.export import write_atomic
+from quota_sim.output_set import write_atomic
 from quota_sim.grid import parse_value_list
 from quota_sim.projects import Projects, projects_for
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, with_values
