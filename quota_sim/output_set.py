@@ -25,7 +25,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Self
 
 from quota_sim.errors import InputError
 
@@ -295,9 +295,9 @@ class OutputSet:
         except OSError:
             pass  # not empty: something not ours is in it, leave it
 
-    def __enter__(self) -> OutputSet:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, error_type: Any, *exc_info: Any) -> None:
+    def __exit__(self, error_type: type[BaseException] | None, *exc_info: object) -> None:
         if error_type is not None and not self.committed:
             self.discard()

@@ -178,9 +178,9 @@ def test_a_failure_while_staging_leaves_the_old_set(tmp_path, monkeypatch):
         real(path, data, mode)
 
     monkeypatch.setattr(output_set, "_create_exclusive", disk_full)
+    second = OutputSet.open(out, "run", names=["a.csv", "b.csv"])
     with pytest.raises(OSError, match="space"):
-        with OutputSet.open(out, "run", names=["a.csv", "b.csv"]) as second:
-            second.commit({"a.csv": b"new", "b.csv": b"new"})
+        second.commit({"a.csv": b"new", "b.csv": b"new"})
     assert _snapshot(out) == before
     assert _no_staging_left(tmp_path)
 
