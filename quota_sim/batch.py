@@ -16,7 +16,6 @@ code of the worst member, worst first: 2 bad input, 3 no solution or solver fail
 from __future__ import annotations
 
 import argparse
-import csv
 import glob
 import hashlib
 import io
@@ -35,6 +34,7 @@ from typing import Any
 from openpyxl import Workbook
 
 import quota_sim
+from quota_sim.cells import csv_bytes, neutralise_row
 from quota_sim.errors import InputError
 from quota_sim.output_set import OutputSet, read_manifest, read_trusted
 from quota_sim.scenario import load_scenario
@@ -560,23 +560,18 @@ def comparison_rows(outcomes: Sequence[MemberOutcome]) -> tuple[list[str], list[
 def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[Path, Path]:
     """Write ``comparison.csv`` and ``comparison.xlsx`` (sheet ``comparison``) as one set."""
     header, rows = comparison_rows(outcomes)
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([["" if value is None else value for value in row] for row in rows])
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "comparison"
-    sheet.append(header)
+    sheet.append(neutralise_row(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(neutralise_row(row))
     sheet.freeze_panes = "B2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     with _open_comparison(out_dir) as outputs:
         csv_path, xlsx_path = outputs.commit(
-            {COMPARISON_CSV: text.getvalue().encode("utf-8"), COMPARISON_XLSX: buffer.getvalue()}
+            {COMPARISON_CSV: csv_bytes(header, rows), COMPARISON_XLSX: buffer.getvalue()}
         )
     return csv_path, xlsx_path
 

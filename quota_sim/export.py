@@ -1,13 +1,11 @@
 """Write a run's tables (SPEC §4): CSV, XLSX and JSON, each file whole or not at all.
 
-Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return) are prefixed with an apostrophe in every export.
+Every cell goes through the one neutraliser (:mod:`quota_sim.cells`); every file is written through
+the output set (:mod:`quota_sim.output_set`).
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import io
 import json
 import math
@@ -17,7 +15,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from quota_sim.output_set import OutputSet
+from quota_sim.cells import csv_bytes, neutralise, neutralise_row
+from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.results import Result
 
 OUTPUT_FILES = (
@@ -26,16 +25,8 @@ OUTPUT_FILES = (
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
 MARGINAL_COLUMNS = ("quota", "delta", "objective_gain", "value_per_unit", "method")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Table = tuple[list[str], list[list[Any]]]
-
-
-def neutralise(cell: Any) -> Any:
-    """A text cell that a spreadsheet would evaluate gets a leading apostrophe; others pass unchanged."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
-        return "'" + cell
-    return cell
 
 
 def _number(value: float | None) -> float | None:
@@ -89,12 +80,7 @@ def _units(result: Result) -> dict[str, str]:
 def _csv_bytes(table: Table, lang: str = "en", units: dict[str, str] | None = None, *, bom: bool = False) -> bytes:
     """CSV in UTF-8; ``bom`` adds the byte-order mark Excel needs to show Chinese text."""
     header, rows = table
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(h) for h in _translated(header, lang, units or {})])
-    for row in rows:
-        writer.writerow(["" if cell is None else neutralise(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+    return csv_bytes(_translated(header, lang, units or {}), rows, bom=bom)
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
@@ -114,9 +100,9 @@ def _xlsx_bytes(result: Result, lang: str = "en") -> bytes:
         tables.append(("marginal_values", marginal_table(result)))
     for title, (header, rows) in tables:
         sheet = workbook.create_sheet(title)
-        sheet.append([neutralise(h) for h in _translated(header, lang, _units(result))])
+        sheet.append(neutralise_row(_translated(header, lang, _units(result))))
         for row in rows:
-            sheet.append([neutralise(cell) for cell in row])
+            sheet.append(neutralise_row(row))
     sheet = workbook.create_sheet("summary")
     sheet.append(["key", "value"])
     for key, value in _flatten("", _json_safe(result.summary())):
@@ -178,12 +164,6 @@ def write_outputs(result: Result, out_dir: str | Path | OutputSet) -> list[Path]
     outputs = out_dir if isinstance(out_dir, OutputSet) else open_outputs(out_dir, _inputs(result))
     with outputs:
         return outputs.commit(output_files(result))
-
-
-def scenario_inputs(scenario: Any) -> list[Path]:
-    """The files a scenario reads (the scenario file and every table it names)."""
-    fields = [getattr(scenario, f.name) for f in dataclasses.fields(scenario)]
-    return [value for value in fields if isinstance(value, Path)]
 
 
 def _inputs(result: Result) -> list[Path]:

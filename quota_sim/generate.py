@@ -21,9 +21,7 @@ import csv
 import io
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,6 +31,7 @@ import numpy as np
 
 from quota_sim import shortfall
 from quota_sim.errors import InputError
+from quota_sim.output_set import write_atomic
 
 # ---------------------------------------------------------------------------
 # The profile: industries, parks, quotas
@@ -752,18 +751,6 @@ def projects_csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all: a temporary file, then a rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def generate_command(name: str, n_projects: int, n_zones: int, years: int, seed: int, start_year: int) -> str:
     """The ``quota-sim generate`` command line that writes these files."""
     return (
@@ -804,8 +791,8 @@ def write_generated(
     csv_path = out / f"{name}_projects.csv"
     toml_path = out / f"{name}.toml"
     command = generate_command(name, n_projects, n_zones, years, seed, start_year)
-    _write_atomic(csv_path, projects_csv(rows))
-    _write_atomic(toml_path, scenario_toml(name, csv_path.name, scenario, command))
+    write_atomic(csv_path, projects_csv(rows).encode("utf-8"))
+    write_atomic(toml_path, scenario_toml(name, csv_path.name, scenario, command).encode("utf-8"))
     return toml_path
 
 

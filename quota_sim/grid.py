@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from quota_sim.errors import InputError
+from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.scenario import Scenario, scenario_to_toml, with_values
 
 # Key parts that only say where a value sits in the TOML, not what it is.
@@ -172,7 +172,8 @@ def write_grid(scenario: Scenario, axes: Sequence[GridAxis], out_dir: str | Path
 
     Files are named ``<variant name>.toml`` in ``out_dir``; the projects path in each is
     relative to ``out_dir``. Every combination is validated before any file is written,
-    and each file is written whole or not at all.
+    and the files are written as one set (:class:`~quota_sim.output_set.OutputSet`): never over a file
+    quota-sim did not write, and a file an earlier grid wrote there and this one does not is removed.
 
     Returns
     -------
@@ -181,13 +182,7 @@ def write_grid(scenario: Scenario, axes: Sequence[GridAxis], out_dir: str | Path
     """
     out = Path(out_dir)
     variants = expand_grid(scenario, axes)
-    texts = [scenario_to_toml(variant, relative_to=out) for variant in variants]
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for variant, text in zip(variants, texts):
-        path = out / f"{variant.name}.toml"
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-        paths.append(path)
-    return paths
+    files = {f"{v.name}.toml": scenario_to_toml(v, relative_to=out).encode("utf-8") for v in variants}
+    opened = OutputSet.open(out, "grid", names=files, inputs=scenario_inputs(scenario), refuse_input_folder=False)
+    with opened as outputs:
+        return outputs.commit(files)

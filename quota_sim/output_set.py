@@ -18,6 +18,7 @@ Every command that writes files writes them through this module:
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import errno
 import hashlib
 import json
@@ -25,7 +26,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from quota_sim.errors import InputError
 
@@ -106,6 +107,12 @@ def _exchange(first: Path, second: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(code, os.strerror(code), str(second))
+
+
+def scenario_inputs(scenario: Any) -> list[Path]:
+    """The files a scenario reads: its ``Path`` fields (the scenario file and every table it names)."""
+    fields = [getattr(scenario, f.name) for f in dataclasses.fields(scenario)]
+    return [value for value in fields if isinstance(value, Path)]
 
 
 def _is_within(path: Path, folder: Path) -> bool:

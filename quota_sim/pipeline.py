@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from quota_sim.analysis import enrich
-from quota_sim.export import open_outputs, scenario_inputs, write_outputs
+from quota_sim.export import open_outputs, write_outputs
+from quota_sim.output_set import scenario_inputs
 from quota_sim.projects import Projects
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario

@@ -18,6 +18,7 @@ from quota_sim.grid import (
     parse_value_list,
     write_grid,
 )
+from quota_sim.output_set import manifest_name
 from quota_sim.scenario import load_scenario
 
 PROJECTS = """id,zone,land_mu,investment,output,nox_t
@@ -146,7 +147,7 @@ def test_written_files_reload_standalone(scenario_file: Path, tmp_path: Path) ->
     axes = [GridAxis("quotas.land.sources.plan.amounts", (60, 120)), GridAxis("quotas.nox.ratio", (1.5, 2))]
     paths = write_grid(scenario, axes, out)
     assert [p.name for p in paths] == [f"{v.name}.toml" for v in expand_grid(scenario, axes)]
-    assert sorted(out.iterdir()) == sorted(paths)  # no temporary file left
+    assert sorted(out.iterdir()) == sorted([*paths, out / manifest_name("grid")])  # no temporary file left
     for path, variant in zip(paths, expand_grid(scenario, axes)):
         text = path.read_text(encoding="utf-8")
         assert "extends" not in text

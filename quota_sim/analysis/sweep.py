@@ -16,7 +16,6 @@ variant in worker processes, and writes
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import math
 import time
@@ -27,14 +26,16 @@ from typing import Any
 import numpy as np
 
 from quota_sim.analysis.parallel import solve_many
+from quota_sim.cells import csv_bytes
 from quota_sim.errors import InputError
-from quota_sim.output_set import write_atomic
 from quota_sim.grid import parse_value_list
+from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.projects import Projects, projects_for
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, with_values
 from quota_sim.shortfall import land_balance
 from quota_sim.supply import land_quota
 
+SWEEP_FILES = ("sweep.csv", "sweep.png")
 SWEEP_COLUMNS = ("lever", "value", "status", "objective", "approved", "land_used", "output", "tax", "seconds")
 MAX_POINTS = 500
 
@@ -151,12 +152,7 @@ def run_sweep(
 
 
 def sweep_csv_bytes(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(SWEEP_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: _cell(row.get(c)) for c in SWEEP_COLUMNS})
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes(SWEEP_COLUMNS, [[_cell(row.get(c)) for c in SWEEP_COLUMNS] for row in rows])
 
 
 def _cell(value: Any) -> Any:
@@ -209,12 +205,21 @@ def sweep_png_bytes(rows: list[dict[str, Any]], key: str, markers: Markers) -> b
     return buffer.getvalue()
 
 
-def write_sweep(rows: list[dict[str, Any]], key: str, markers: Markers, out_dir: Path) -> tuple[Path, Path]:
-    """Write sweep.csv and sweep.png into ``out_dir`` (each whole or not at all)."""
-    table, chart = out_dir / "sweep.csv", out_dir / "sweep.png"
-    png = sweep_png_bytes(rows, key, markers)
-    write_atomic(table, sweep_csv_bytes(rows))
-    write_atomic(chart, png)
+def open_sweep_outputs(out_dir: str | Path, scenario: Scenario) -> OutputSet:
+    """Check ``out_dir`` before the sweep runs and stage its outputs (see :class:`OutputSet`)."""
+    return OutputSet.open(out_dir, "sweep", names=SWEEP_FILES, inputs=scenario_inputs(scenario))
+
+
+def write_sweep(
+    rows: list[dict[str, Any]], key: str, markers: Markers, out_dir: str | Path | OutputSet
+) -> tuple[Path, Path]:
+    """Write sweep.csv and sweep.png into ``out_dir`` as one set (an :class:`OutputSet` opened before
+    the sweep, or a folder)."""
+    outputs = out_dir if isinstance(out_dir, OutputSet) else OutputSet.open(out_dir, "sweep", names=SWEEP_FILES)
+    with outputs:
+        table, chart = outputs.commit(
+            {"sweep.csv": sweep_csv_bytes(rows), "sweep.png": sweep_png_bytes(rows, key, markers)}
+        )
     return table, chart
 
 
@@ -259,13 +264,13 @@ def sweep_command(args: argparse.Namespace) -> int:
     values = parse_range(args.range) if args.range else parse_values(args.values)
     projects = projects_for(scenario)
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("the output path exists and is not a directory", file=out_dir)
+    outputs = open_sweep_outputs(out_dir, scenario)
     options = {"time_limit": args.time_limit, "gap": args.gap}
     started = time.perf_counter()
-    rows = run_sweep(scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options)
-    markers = sweep_markers(scenario, projects, args.lever)
-    table, chart = write_sweep(rows, args.lever, markers, out_dir)
+    with outputs:
+        rows = run_sweep(scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options)
+        markers = sweep_markers(scenario, projects, args.lever)
+        table, chart = write_sweep(rows, args.lever, markers, outputs)
     for row in rows:
         objective = "—" if row["objective"] is None else f"{row['objective']:,.1f}"
         print(f"  {args.lever} = {row['value']:<10g} {row['status']:<11} objective {objective:>16}  "
