@@ -15,7 +15,6 @@ code of the worst member, worst first: 2 bad input, 3 no solution or solver fail
 
 from __future__ import annotations
 
-import argparse
 import glob
 import hashlib
 import io
@@ -35,6 +34,7 @@ from openpyxl import Workbook
 
 import quota_sim
 from quota_sim.cells import csv_bytes, neutralise_row
+from quota_sim.codes import exit_code_of, worst_exit_code
 from quota_sim.errors import InputError
 from quota_sim.output_set import OutputSet, read_manifest, read_trusted
 from quota_sim.scenario import load_scenario
@@ -43,18 +43,7 @@ HASH_FILE = "inputs.sha256"
 SUMMARY_FILE = "summary.json"
 COMPARISON_CSV = "comparison.csv"
 COMPARISON_XLSX = "comparison.xlsx"
-DEFAULT_OUT = "results/batch"
 
-STATUS_EXIT_CODES = {
-    "optimal": 0,
-    "feasible": 0,
-    "infeasible": 1,
-    "no_solution": 3,
-    "bad_input": 2,
-    "error": 3,
-}
-# Worst first: what a batch's exit code reports when several members fail.
-EXIT_CODE_SEVERITY = (2, 3, 1)
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
@@ -254,7 +243,7 @@ def solve_member(job: MemberJob) -> MemberOutcome:
     ``bad_input`` outcome; any other exception (a solver crash) an ``error`` outcome,
     so that one member cannot stop the batch.
     """
-    from quota_sim.pipeline import exit_code, run_and_write
+    from quota_sim.pipeline import run_and_write
     from quota_sim.scenario import scenario_from_dict
 
     with tempfile.TemporaryDirectory(prefix="quota-sim-batch-") as temporary:
@@ -291,7 +280,7 @@ def solve_member(job: MemberJob) -> MemberOutcome:
         job.name,
         job.scenario_file,
         summary["status"],
-        exit_code(result),
+        exit_code_of(result.status),
         summary=summary,
         files=files,
     )
@@ -317,7 +306,7 @@ def _completed_outcome(member: _Member, member_dir: Path) -> MemberOutcome | Non
         member.name,
         member.scenario_file,
         status,
-        STATUS_EXIT_CODES.get(status, 3),
+        exit_code_of(status),
         summary=summary,
         computed=False,
         quotas=member.quotas,
@@ -408,16 +397,12 @@ def _worker_failure(job: MemberJob, error: BaseException) -> MemberOutcome:
 
 def batch_exit_code(outcomes: Iterable[MemberOutcome]) -> int:
     """0 when every member solved, else the worst member's code (2, then 3, then 1)."""
-    codes = {outcome.exit_code for outcome in outcomes}
-    for code in EXIT_CODE_SEVERITY:
-        if code in codes:
-            return code
-    return 0
+    return worst_exit_code(outcome.exit_code for outcome in outcomes)
 
 
 def run_batch(
     scenarios: Sequence[str | Path],
-    out_dir: str | Path = DEFAULT_OUT,
+    out_dir: str | Path,
     *,
     jobs: int | None = None,
     scheduler: str | None = None,
@@ -579,144 +564,3 @@ def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[
 def _open_comparison(out_dir: Path) -> OutputSet:
     """The batch folder's own files (the comparison), checked like every output folder."""
     return OutputSet.open(out_dir, "batch", names=(COMPARISON_CSV, COMPARISON_XLSX), refuse_input_folder=False)
-
-
-# ---------------------------------------------------------------------------- command line
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be at least 0")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("must be a number >= 0")
-    return value
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add the ``batch`` and ``grid`` sub-commands; each sets ``func`` to its handler."""
-    batch = subparsers.add_parser(
-        "batch",
-        help="solve many scenarios in parallel (local processes or a Dask cluster)",
-        description="Solve many scenarios; each one's outputs go to DIR/<name>/, the comparison to "
-        "DIR/comparison.csv and .xlsx. Complete members with unchanged inputs are not solved again. "
-        "Exit code: 0 all solved, else the worst member's (2 bad input, 3 no solution, 1 infeasible).",
-    )
-    batch.add_argument(
-        "scenarios", nargs="+", metavar="SCENARIO", help="TOML file, glob pattern or directory"
-    )
-    batch.add_argument(
-        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT})"
-    )
-    batch.add_argument(
-        "--jobs", type=_positive_int, metavar="N", help="local worker processes (default: all cores)"
-    )
-    batch.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
-    )
-    batch.add_argument("--force", action="store_true", help="solve every scenario again")
-    batch.add_argument(
-        "--time-limit", type=_non_negative_float, metavar="S", help="solver time limit per scenario"
-    )
-    batch.add_argument(
-        "--gap", type=_non_negative_float, metavar="G", help="relative MIP gap accepted as optimal"
-    )
-    batch.add_argument("--solver", choices=("highs", "cbc"), help="MILP solver")
-    batch.add_argument(
-        "--no-analysis", action="store_true", help="solve only: no marginal values or baselines"
-    )
-    batch.add_argument(
-        "--importance",
-        type=_non_negative_int,
-        default=0,
-        metavar="N",
-        help="replacement cost of the N most valuable approvals (one re-solve each; default 0)",
-    )
-    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
-    batch.set_defaults(func=batch_command)
-
-    grid = subparsers.add_parser(
-        "grid",
-        help="write one scenario file per combination of parameter values",
-        description="Expand SCENARIO over the product of the --set values and write one standalone TOML per "
-        "combination, named <name>__<label>-<value>__...; run them with `quota-sim batch DIR`.",
-    )
-    grid.add_argument("scenario", metavar="SCENARIO", help="the scenario to expand")
-    grid.add_argument(
-        "--set",
-        dest="axes",
-        action="append",
-        required=True,
-        metavar="KEY=V1,V2,...",
-        help="a dotted scenario key and its values, e.g. quotas.land.sources.plan.amounts=600,1200",
-    )
-    grid.add_argument("--out", metavar="DIR", help="directory for the files (default results/grid/<name>)")
-    grid.set_defaults(func=grid_command)
-
-
-def batch_command(args: argparse.Namespace) -> int:
-    """Handler of ``quota-sim batch``; returns the exit code."""
-    options = RunOptions(
-        time_limit=args.time_limit,
-        gap=args.gap,
-        solver=args.solver,
-        analyses=not args.no_analysis,
-        importance=args.importance,
-    )
-    try:
-        report = run_batch(
-            args.scenarios,
-            args.out,
-            jobs=args.jobs,
-            scheduler=args.scheduler,
-            force=args.force,
-            options=options,
-            progress=not args.no_progress and sys.stderr.isatty(),
-        )
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"error: cannot reach the Dask scheduler or write outputs: {error}", file=sys.stderr)
-        return 3
-    counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts().items()))
-    reused = sum(1 for outcome in report.outcomes if not outcome.computed and outcome.summary is not None)
-    print(
-        f"{len(report.outcomes)} scenarios ({counts}; {reused} unchanged, not solved again) "
-        f"in {report.seconds:.1f} s"
-    )
-    print(f"comparison: {report.comparison_csv}")
-    for outcome in report.outcomes:
-        if outcome.error:
-            print(f"{outcome.name}: {outcome.status}: {outcome.error}", file=sys.stderr)
-    return report.exit_code
-
-
-def grid_command(args: argparse.Namespace) -> int:
-    """Handler of ``quota-sim grid``; returns the exit code (0, or 2 on bad input)."""
-    from quota_sim.grid import parse_axis, write_grid
-
-    try:
-        scenario = load_scenario(args.scenario)
-        axes = [parse_axis(text) for text in args.axes]
-        out = Path(args.out) if args.out else Path("results") / "grid" / scenario.name
-        paths = write_grid(scenario, axes, out)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for path in paths:
-        print(path)
-    print(f"{len(paths)} scenarios written; solve them with: quota-sim batch {out}", file=sys.stderr)
-    return 0

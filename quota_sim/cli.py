@@ -1,43 +1,129 @@
-"""The `quota-sim` command (SPEC §3).
+"""The `quota-sim` command (SPEC §3): every sub-command, its options and its one exit path.
 
-Exit codes: 0 solved (optimal or feasible); 1 infeasible (diagnosis written); 2 bad input (one message
-on stderr, nothing written); 3 no solution within the limits, or a solver failure.
+Exit codes (:mod:`quota_sim.codes`): 0 solved (optimal or feasible); 1 infeasible (diagnosis written);
+2 bad input (one message on stderr, nothing written); 3 no solution within the limits, or a solver
+failure; 130 interrupted.
+
+Building the parser imports nothing heavy: each handler imports the library it needs when it runs,
+so ``quota-sim --help`` stays fast. To add a sub-command, write ``_add_<name>(sub)`` (options, with the
+validators below) and ``cmd_<name>(args)`` (returns the exit code, raises InputError on bad input), and
+register it in :func:`build_parser`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 from quota_sim import __version__
+from quota_sim.codes import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NO_SOLUTION,
+    SOLVER_NAMES,
+    exit_code_of,
+)
 from quota_sim.errors import InputError
-from quota_sim.results import Result
-from quota_sim.scenario import Scenario, baseline_path, load_scenario
 
-EXIT_BAD_INPUT = 2
-EXIT_SOLVER_FAILURE = 3
+if TYPE_CHECKING:
+    from quota_sim.results import Result
+    from quota_sim.scenario import Scenario
 
-
-def _load(path: str | None) -> Scenario:
-    return load_scenario(Path(path) if path else baseline_path())
+DEFAULT_BATCH_OUT = "results/batch"
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
+# ---------------------------------------------------------------------------- validators
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (seconds, amounts)."""
+    value = _number(text)
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return value
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
+def non_negative_float(text: str) -> float:
+    """A finite number >= 0 (a relative MIP gap)."""
+    value = _number(text)
+    if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (processes)."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (a count that may be none)."""
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port, 1-65535."""
+    value = _integer(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, got {text}")
+    return value
+
+
+def _add_scenario(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                        help="scenario TOML (default: the embedded baseline)")
+
+
+def _add_solver_options(parser: argparse.ArgumentParser, per: str = "") -> None:
+    """``--time-limit``, ``--gap`` and ``--solver``: each overrides the scenario's ``[solver]`` value."""
+    parser.add_argument("--time-limit", type=positive_float, metavar="S", help=f"time limit, seconds{per}")
+    parser.add_argument("--gap", type=non_negative_float, metavar="G", help="relative MIP gap accepted as optimal")
+    parser.add_argument("--solver", choices=SOLVER_NAMES, help="MILP solver (default: the scenario's, else highs)")
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-analysis", action="store_true",
+                        help="skip marginal values, hand-ranking baselines and grades (solve only)")
+    parser.add_argument("--importance", type=non_negative_int, default=0, metavar="N",
+                        help="replacement cost of the N most valuable approvals (one re-solve each; default 0)")
+
+
+# ---------------------------------------------------------------------------- run, check, app
+
+
+def _load(path: str | None) -> Scenario:
+    from quota_sim.scenario import baseline_path, load_scenario
+
+    return load_scenario(Path(path) if path else baseline_path())
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -79,8 +165,19 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
         print(f"tables written to {out_dir}/")
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="solve one scenario (default: the embedded baseline)")
+    _add_scenario(run)
+    run.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>)")
+    _add_solver_options(run)
+    _add_analysis_options(run)
+    run.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                     help="processes for the analyses' re-solves (default 1)")
+    run.set_defaults(func=cmd_run)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from quota_sim.pipeline import exit_code, run_and_write
+    from quota_sim.pipeline import run_and_write
 
     started = time.perf_counter()
     scenario = _load(args.scenario)
@@ -92,15 +189,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             analyses=not args.no_analysis, importance_top=args.importance, jobs=args.jobs,
             load_seconds=load_seconds,
         )
-    except InputError:
-        raise
     except OSError as error:  # e.g. the disk filled up while writing: the previous outputs stand
         print(f"quota-sim: cannot write the outputs ({error.strerror or error}); {out_dir} is unchanged",
               file=sys.stderr)
-        return EXIT_SOLVER_FAILURE
-    except Exception as error:  # a solver crash must not look like bad input
-        print(f"quota-sim: solver failure: {error}", file=sys.stderr)
-        return EXIT_SOLVER_FAILURE
+        return EXIT_NO_SOLUTION
     try:
         print_summary(result, out_dir)
     except BrokenPipeError:  # e.g. `quota-sim run | head`: the reader left; the run itself stands
@@ -108,7 +200,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.status == "infeasible":
         diagnosis = result.extras.get("diagnosis", {})
         print(diagnosis.get("message", "infeasible: the locked-in projects cannot all be met"), file=sys.stderr)
-    return exit_code(result)
+    return exit_code_of(result.status)
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser("check", help="validate a scenario and report pre-solve problems; solves nothing")
+    _add_scenario(check)
+    check.set_defaults(func=cmd_check)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -127,6 +225,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _add_app(sub: argparse._SubParsersAction) -> None:
+    app = sub.add_parser("app", help="serve the planners' app in the browser")
+    app.add_argument("--port", type=port, default=8501, help="TCP port (default 8501)")
+    app.add_argument("--address", help="address to listen on (default: all)")
+    app.add_argument("--headless", action="store_true", help="do not open a browser")
+    app.set_defaults(func=cmd_app)
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib.util
 
@@ -140,57 +246,193 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from quota_sim import batch, generate
-    from quota_sim.analysis import sweep
+# ---------------------------------------------------------------------------- generate, batch, grid
 
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "generate",
+        help="write a synthetic scenario and project queue",
+        description="Write <out>/<name>.toml and <out>/<name>_projects.csv: a seeded synthetic queue "
+        "(same arguments, same files).",
+    )
+    parser.add_argument("--projects", type=_integer, default=200, help="number of projects (default 200)")
+    parser.add_argument("--zones", type=_integer, default=4, help="number of parks, 1-8 (default 4)")
+    parser.add_argument("--years", type=_integer, default=5, help="horizon length in years (default 5)")
+    parser.add_argument("--seed", type=_integer, default=0, help="random seed (default 0)")
+    parser.add_argument("--start-year", type=_integer, default=2026, help="first horizon year (default 2026)")
+    parser.add_argument("--name", default="generated", help="scenario name and file stem (default generated)")
+    parser.add_argument("--out", default=".", metavar="DIR", help="output directory (default .)")
+    parser.set_defaults(func=cmd_generate)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from quota_sim.generate import write_generated
+
+    toml_path = write_generated(args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year)
+    print(f"wrote {toml_path} and {toml_path.with_name(f'{args.name}_projects.csv')}")
+    return 0
+
+
+def _add_batch(sub: argparse._SubParsersAction) -> None:
+    batch = sub.add_parser(
+        "batch",
+        help="solve many scenarios in parallel (local processes or a Dask cluster)",
+        description="Solve many scenarios; each one's outputs go to DIR/<name>/, the comparison to "
+        "DIR/comparison.csv and .xlsx. Complete members with unchanged inputs are not solved again. "
+        "Exit code: 0 all solved, else the worst member's (2 bad input, 3 no solution, 1 infeasible).",
+    )
+    batch.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="TOML file, glob pattern or directory")
+    batch.add_argument("--out", default=DEFAULT_BATCH_OUT, metavar="DIR",
+                       help=f"output directory (default {DEFAULT_BATCH_OUT})")
+    batch.add_argument("--jobs", type=positive_int, metavar="N", help="local worker processes (default: all cores)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true", help="solve every scenario again")
+    _add_solver_options(batch, per=" per scenario")
+    _add_analysis_options(batch)
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from quota_sim.batch import RunOptions, run_batch
+
+    options = RunOptions(
+        time_limit=args.time_limit, gap=args.gap, solver=args.solver,
+        analyses=not args.no_analysis, importance=args.importance,
+    )
+    try:
+        report = run_batch(
+            args.scenarios, args.out, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
+            options=options, progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except OSError as error:
+        print(f"quota-sim: cannot reach the Dask scheduler or write outputs: {error}", file=sys.stderr)
+        return EXIT_NO_SOLUTION
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts().items()))
+    reused = sum(1 for outcome in report.outcomes if not outcome.computed and outcome.summary is not None)
+    print(f"{len(report.outcomes)} scenarios ({counts}; {reused} unchanged, not solved again) "
+          f"in {report.seconds:.1f} s")
+    print(f"comparison: {report.comparison_csv}")
+    for outcome in report.outcomes:
+        if outcome.error:
+            print(f"{outcome.name}: {outcome.status}: {outcome.error}", file=sys.stderr)
+    return report.exit_code
+
+
+def _add_grid(sub: argparse._SubParsersAction) -> None:
+    grid = sub.add_parser(
+        "grid",
+        help="write one scenario file per combination of parameter values",
+        description="Expand SCENARIO over the product of the --set values and write one standalone TOML per "
+        "combination, named <name>__<label>-<value>__...; run them with `quota-sim batch DIR`.",
+    )
+    grid.add_argument("scenario", metavar="SCENARIO", help="the scenario to expand")
+    grid.add_argument("--set", dest="axes", action="append", required=True, metavar="KEY=V1,V2,...",
+                      help="a dotted scenario key and its values, e.g. quotas.land.sources.plan.amounts=600,1200")
+    grid.add_argument("--out", metavar="DIR", help="directory for the files (default results/grid/<name>)")
+    grid.set_defaults(func=cmd_grid)
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    from quota_sim.grid import parse_axis, write_grid
+
+    scenario = _load(args.scenario)
+    axes = [parse_axis(text) for text in args.axes]
+    out = Path(args.out) if args.out else Path("results") / "grid" / scenario.name
+    paths = write_grid(scenario, axes, out)
+    for path in paths:
+        print(path)
+    print(f"{len(paths)} scenarios written; solve them with: quota-sim batch {out}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------- sweep
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "sweep",
+        help="solve a scenario over a range of one lever; table and chart",
+        description="Vary one scenario key over several values, solve each variant (in parallel) and write "
+        "sweep.csv and sweep.png. Example: quota-sim sweep --lever quotas.land.sources.plan.amounts "
+        "--range 300:3600:300",
+    )
+    _add_scenario(parser)
+    parser.add_argument("--lever", required=True, metavar="KEY", help="dotted scenario key, e.g. quotas.nox.ratio")
+    values = parser.add_mutually_exclusive_group(required=True)
+    values.add_argument("--values", metavar="A,B,C", help="comma-separated values")
+    values.add_argument("--range", metavar="START:STOP:STEP", help="values from START to STOP (inclusive)")
+    parser.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>/sweep)")
+    parser.add_argument("--jobs", type=positive_int, default=2, metavar="N", help="worker processes (default 2)")
+    _add_solver_options(parser, per=" per point")
+    parser.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """0 when every point solved (or was proven infeasible), 3 when some found no solution."""
+    from quota_sim.analysis.sweep import (
+        open_sweep_outputs,
+        parse_range,
+        parse_values,
+        run_sweep,
+        sweep_markers,
+        write_sweep,
+    )
+    from quota_sim.projects import projects_for
+
+    scenario = _load(args.scenario)
+    values = parse_range(args.range) if args.range else parse_values(args.values)
+    projects = projects_for(scenario)
+    outputs = open_sweep_outputs(args.out or Path("results") / scenario.name / "sweep", scenario)
+    options = {"time_limit": args.time_limit, "gap": args.gap, "solver": args.solver}
+    started = time.perf_counter()
+    with outputs:
+        rows = run_sweep(scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options)
+        markers = sweep_markers(scenario, projects, args.lever)
+        table, chart = write_sweep(rows, args.lever, markers, outputs)
+    for row in rows:
+        objective = "—" if row["objective"] is None else f"{row['objective']:,.1f}"
+        print(f"  {args.lever} = {row['value']:<10g} {row['status']:<11} objective {objective:>16}  "
+              f"approved {row['approved'] if row['approved'] is not None else '—'}")
+    if markers.shortfall_per_year is not None:
+        print(f"land demand of the queue exceeds supply by {markers.shortfall_per_year:,.0f} mu a year; "
+              f"closed at {args.lever} = {markers.shortfall_closed:,.0f}")
+    print(f"{len(rows)} points in {time.perf_counter() - started:.1f} s; wrote {table} and {chart}")
+    unsolved = [row for row in rows if row["status"] not in ("optimal", "feasible", "infeasible")]
+    return EXIT_NO_SOLUTION if unsolved else 0
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quota-sim",
         description="Allocate construction land, energy-use and emission quotas across queued projects.",
     )
     parser.add_argument("--version", action="version", version=f"quota-sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = sub.add_parser("run", help="solve one scenario (default: the embedded baseline)")
-    run.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded baseline)")
-    run.add_argument("--out", help="output directory (default: results/<scenario name>)")
-    run.add_argument("--time-limit", type=_positive, help="solver time limit, seconds")
-    run.add_argument("--gap", type=_non_negative, help="relative MIP gap accepted as optimal")
-    run.add_argument("--solver", choices=["highs", "cbc"], help="MILP solver (default: highs)")
-    run.add_argument("--no-analysis", action="store_true",
-                     help="skip marginal values, hand-ranking baselines and grades (solve only)")
-    run.add_argument("--importance", type=int, default=0, metavar="N",
-                     help="replacement cost of the N most valuable approvals (one re-solve each; default 0)")
-    run.add_argument("--jobs", type=int, default=1, metavar="N",
-                     help="processes for the analyses' re-solves (default 1)")
-    run.set_defaults(func=cmd_run)
-
-    check = sub.add_parser("check", help="validate a scenario and report pre-solve problems; solves nothing")
-    check.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded baseline)")
-    check.set_defaults(func=cmd_check)
-
-    app = sub.add_parser("app", help="serve the planners' app in the browser")
-    app.add_argument("--port", type=int, default=8501)
-    app.add_argument("--address", help="address to listen on (default: all)")
-    app.add_argument("--headless", action="store_true", help="do not open a browser")
-    app.set_defaults(func=cmd_app)
-
-    generate.register_cli(sub)
-    batch.register_cli(sub)
-    sweep.register_cli(sub)
+    for add in (_add_run, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep):
+        add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Parse ``argv`` and run the sub-command; every outcome leaves through here as an exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version (0) or an option argparse refused (2, message printed)
+        return int(done.code or 0)
     started = time.perf_counter()
     try:
-        code = args.func(args)
+        return args.func(args)
     except InputError as error:
         print(f"quota-sim: bad input: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"quota-sim: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        return 130
-    return code
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a solver or system failure: no traceback, and not bad input
+        print(f"quota-sim: {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_NO_SOLUTION

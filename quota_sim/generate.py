@@ -16,7 +16,6 @@ drawn in a fixed order, nothing depends on dict or set ordering or on the clock.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -794,35 +793,3 @@ def write_generated(
     write_atomic(csv_path, projects_csv(rows).encode("utf-8"))
     write_atomic(toml_path, scenario_toml(name, csv_path.name, scenario, command).encode("utf-8"))
     return toml_path
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-
-
-def _run_generate(args: argparse.Namespace) -> int:
-    toml_path = write_generated(
-        args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year
-    )
-    csv_path = toml_path.with_name(f"{args.name}_projects.csv")
-    print(f"wrote {toml_path} and {csv_path}")
-    return 0
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add the ``generate`` sub-command to an argparse sub-parsers object."""
-    parser = subparsers.add_parser(
-        "generate",
-        help="write a synthetic scenario and project queue",
-        description="Write <out>/<name>.toml and <out>/<name>_projects.csv: a seeded synthetic queue "
-        "(same arguments, same files).",
-    )
-    parser.add_argument("--projects", type=int, default=200, help="number of projects (default 200)")
-    parser.add_argument("--zones", type=int, default=4, help="number of parks, 1-8 (default 4)")
-    parser.add_argument("--years", type=int, default=5, help="horizon length in years (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--start-year", type=int, default=2026, help="first horizon year (default 2026)")
-    parser.add_argument("--name", default="generated", help="scenario name and file stem (default generated)")
-    parser.add_argument("--out", default=".", help="output directory (default .)")
-    parser.set_defaults(func=_run_generate)

@@ -13,8 +13,6 @@ from quota_sim.results import Result
 from quota_sim.scenario import Scenario
 from quota_sim.solve import solve_scenario
 
-EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 1, "no_solution": 3}
-
 
 def run_and_write(
     scenario: Scenario,
@@ -53,7 +51,3 @@ def run_and_write(
     write_outputs(result, outputs)
     return result
 
-
-def exit_code(result: Result) -> int:
-    """0 solved (optimal or feasible), 1 infeasible, 3 no solution within the limits."""
-    return EXIT_CODES[result.status]

@@ -24,6 +24,7 @@ import numpy as np
 import tomli_w
 
 import quota_sim
+from quota_sim.codes import SOLVER_NAMES
 from quota_sim.errors import InputError
 
 OBJECTIVE_INDICATORS = ("output", "tax", "investment", "jobs")
@@ -150,7 +151,6 @@ OBJECTIVE_KEYS = (
     "purchase_budget",
 )
 SOLVER_KEYS = ("name", "time_limit", "gap", "seed")
-SOLVER_NAMES = ("highs", "cbc")
 DEFAULT_START_YEAR = 2026
 DEFAULT_WEIGHTS = {"output": 1.0, "tax": 0.0, "investment": 0.0, "jobs": 0.0}
 

@@ -163,11 +163,16 @@ def _solve_highs(
     if not columns:
         return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _to_highs_lp(model, columns, relax)
-    if start is None and not relax and not model.elastic and model.x:
+    if start is None and not relax and not model.elastic and model.x and _left(settings, clock) > 0:
         start = _start_plan(model, lp, settings)
     before_run = time.perf_counter() - clock
+    if _left(settings, clock) <= 0:
+        return Solution(
+            "no_solution", None, None, None, solver_name, before_run,
+            message=f"the time limit of {settings.time_limit:g} s was reached before HiGHS started",
+        )
     with _quiet_stdout():
-        highs = _configured_highs(settings, time_limit=max(settings.time_limit - before_run, 1e-3))
+        highs = _configured_highs(settings, time_limit=_left(settings, clock))
         highs.passModel(lp)
         events: list[tuple[float, float | None, float | None]] = []
         if trace and not relax:
@@ -206,6 +211,11 @@ def _solve_highs(
     if not optimal:
         solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
     return solution
+
+
+def _left(settings: SolverSettings, clock: float) -> float:
+    """Seconds of the time limit left since ``clock``."""
+    return settings.time_limit - (time.perf_counter() - clock)
 
 
 def _configured_highs(settings: SolverSettings, *, time_limit: float, gap: float | None = None) -> highspy.Highs:

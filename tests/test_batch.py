@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import subprocess
@@ -21,9 +20,9 @@ from quota_sim.batch import (
     batch_exit_code,
     collect_scenario_files,
     inputs_digest,
-    register_cli,
     run_batch,
 )
+from quota_sim.cli import main
 from quota_sim.errors import InputError
 
 PROJECTS = """id,zone,land_mu,investment,output,energy_tce,lock
@@ -107,12 +106,6 @@ def read_comparison(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def parse_cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="quota-sim")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
-
-
 # ---------------------------------------------------------------------------- inputs
 
 
@@ -159,8 +152,7 @@ def test_duplicate_names_stop_before_anything_runs(
     write_scenario(tmp_path / "in", "same", file_name="one.toml")
     write_scenario(tmp_path / "in", "same", file_name="two.toml")
     out = tmp_path / "out"
-    args = parse_cli(["batch", str(tmp_path / "in"), "--out", str(out), "--no-progress"])
-    assert args.func(args) == 2
+    assert main(["batch", str(tmp_path / "in"), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "two.toml" in err and "one.toml" in err and "unique" in err
     assert not out.exists()
@@ -434,8 +426,7 @@ def test_batch_on_a_dask_cluster(dask_cluster: str, tmp_path: Path) -> None:
     (folder / "locked.csv").write_text(PROJECTS_LOCKED, encoding="utf-8")
     write_scenario(folder, "d3", projects="locked.csv")
     out, local = tmp_path / "out", tmp_path / "local"
-    args = parse_cli(["batch", str(folder), "--out", str(out), "--scheduler", dask_cluster, "--no-progress"])
-    assert args.func(args) == 1
+    assert main(["batch", str(folder), "--out", str(out), "--scheduler", dask_cluster, "--no-progress"]) == 1
     rows = read_comparison(out)
     assert [row["status"] for row in rows][2] == "infeasible"
     assert (out / "d3" / "diagnosis.json").is_file()

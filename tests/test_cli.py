@@ -125,3 +125,33 @@ def test_no_solution_within_the_time_limit_exits_3(tmp_path, capsys):
     assert summary["status"] == "no_solution" and summary["objective"] is None
     assert not (out / "allocation.csv").exists()
     assert "no_solution" in capsys.readouterr().out
+
+
+def test_every_command_refuses_bad_option_values_with_exit_2(tmp_path, capsys):
+    for argv in (
+        ["sweep", "--lever", "quotas.land.ratio", "--values", "1", "--gap", "-1"],
+        ["batch", str(tmp_path), "--time-limit", "0"],
+        ["run", "--time-limit", "-5"],
+        ["run", "--gap", "nan"],
+        ["run", "--jobs", "0"],
+        ["batch", str(tmp_path), "--importance", "-1"],
+        ["sweep", "--lever", "quotas.land.ratio", "--values", "1", "--time-limit", "inf"],
+        ["app", "--port", "0"],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "usage: quota-sim" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_imports_no_solver_or_table_library():
+    code = (
+        "import sys\n"
+        "from quota_sim.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = {'numpy', 'scipy', 'pulp', 'highspy', 'openpyxl', 'quota_sim.scenario'}\n"
+        "print(sorted(m for m in sys.modules if m in heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

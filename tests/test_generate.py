@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import tomllib
 from pathlib import Path
@@ -146,14 +145,8 @@ def test_unknown_profile_is_refused() -> None:
         generate_queue(10, 2, 3, 0, profile="elsewhere")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quota-sim")
-    generate.register_cli(parser.add_subparsers(dest="command"))
-    return parser
-
-
 def test_cli_handler_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = _parser().parse_args(["generate", "--projects", "25", "--zones", "3", "--years", "2",
+    args = cli.build_parser().parse_args(["generate", "--projects", "25", "--zones", "3", "--years", "2",
                                  "--seed", "7", "--name", "small", "--out", str(tmp_path)])
     assert args.func(args) == 0
     assert (tmp_path / "small.toml").is_file() and (tmp_path / "small_projects.csv").is_file()
@@ -163,16 +156,12 @@ def test_cli_handler_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_cli_defaults() -> None:
-    args = _parser().parse_args(["generate"])
+    args = cli.build_parser().parse_args(["generate"])
     assert (args.projects, args.zones, args.years, args.seed, args.start_year, args.name, args.out) == (
         200, 4, 5, 0, 2026, "generated", ".")
 
 
 @pytest.mark.parametrize("bad", [["--projects", "0"], ["--zones", "9"], ["--years", "0"], ["--name", "a b"]])
 def test_cli_rejects_bad_sizes_without_writing(tmp_path: Path, bad: list[str]) -> None:
-    args = _parser().parse_args(["generate", "--out", str(tmp_path), *bad])
-    with pytest.raises(InputError):
-        args.func(args)
-    assert list(tmp_path.iterdir()) == []
     assert cli.main(["generate", "--out", str(tmp_path), *bad]) == 2
     assert list(tmp_path.iterdir()) == []

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
-from quota_sim.batch import register_cli
+from quota_sim.cli import main
 from quota_sim.errors import InputError
 from quota_sim.grid import (
     GridAxis,
@@ -171,15 +170,9 @@ def test_bad_combination_writes_nothing(scenario_file: Path, tmp_path: Path) -> 
     assert not out.exists()
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="quota-sim")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
-
-
 def test_grid_command(scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "grid"
-    args = _parse(
+    code = main(
         [
             "grid",
             str(scenario_file),
@@ -191,7 +184,7 @@ def test_grid_command(scenario_file: Path, tmp_path: Path, capsys: pytest.Captur
             str(out),
         ]
     )
-    assert args.func(args) == 0
+    assert code == 0
     names = sorted(p.name for p in out.glob("*.toml"))
     assert names == [
         "tiny__plan-120__weights-tax-0.toml",
@@ -201,7 +194,6 @@ def test_grid_command(scenario_file: Path, tmp_path: Path, capsys: pytest.Captur
     ]
     assert "quota-sim batch" in capsys.readouterr().err
 
-    bad = _parse(["grid", str(scenario_file), "--set", "quotas.land.ratio=x", "--out", str(tmp_path / "bad")])
-    assert bad.func(bad) == 2
+    assert main(["grid", str(scenario_file), "--set", "quotas.land.ratio=x", "--out", str(tmp_path / "bad")]) == 2
     assert "quotas.land.ratio" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()

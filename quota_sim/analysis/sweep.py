@@ -15,10 +15,8 @@ variant in worker processes, and writes
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from quota_sim.errors import InputError
 from quota_sim.grid import parse_value_list
 from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.projects import Projects, projects_for
-from quota_sim.scenario import Scenario, baseline_path, load_scenario, with_values
+from quota_sim.scenario import Scenario, with_values
 from quota_sim.shortfall import land_balance
 from quota_sim.supply import land_quota
 
@@ -221,63 +219,3 @@ def write_sweep(
             {"sweep.csv": sweep_csv_bytes(rows), "sweep.png": sweep_png_bytes(rows, key, markers)}
         )
     return table, chart
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add the ``sweep`` sub-command; it sets ``func`` to :func:`sweep_command`."""
-    parser = subparsers.add_parser(
-        "sweep",
-        help="solve a scenario over a range of one lever; table and chart",
-        description="Vary one scenario key over several values, solve each variant (in parallel) and write "
-        "sweep.csv and sweep.png. Example: quota-sim sweep --lever quotas.land.sources.plan.amounts "
-        "--range 300:3600:300",
-    )
-    parser.add_argument("scenario", nargs="?", help="scenario TOML (default: the embedded baseline)")
-    parser.add_argument("--lever", required=True, metavar="KEY", help="dotted scenario key, e.g. quotas.nox.ratio")
-    values = parser.add_mutually_exclusive_group(required=True)
-    values.add_argument("--values", metavar="A,B,C", help="comma-separated values")
-    values.add_argument("--range", metavar="START:STOP:STEP", help="values from START to STOP (inclusive)")
-    parser.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>/sweep)")
-    parser.add_argument("--jobs", type=_positive_int, default=2, metavar="N", help="worker processes (default 2)")
-    parser.add_argument("--time-limit", type=_positive_float, metavar="S", help="solver time limit per point")
-    parser.add_argument("--gap", type=float, metavar="G", help="relative MIP gap accepted as optimal")
-    parser.set_defaults(func=sweep_command)
-
-
-def sweep_command(args: argparse.Namespace) -> int:
-    """Run a sweep from the command line; 0 when every point solved, 3 when some found no solution."""
-    scenario = load_scenario(Path(args.scenario) if args.scenario else baseline_path())
-    values = parse_range(args.range) if args.range else parse_values(args.values)
-    projects = projects_for(scenario)
-    out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
-    outputs = open_sweep_outputs(out_dir, scenario)
-    options = {"time_limit": args.time_limit, "gap": args.gap}
-    started = time.perf_counter()
-    with outputs:
-        rows = run_sweep(scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options)
-        markers = sweep_markers(scenario, projects, args.lever)
-        table, chart = write_sweep(rows, args.lever, markers, outputs)
-    for row in rows:
-        objective = "—" if row["objective"] is None else f"{row['objective']:,.1f}"
-        print(f"  {args.lever} = {row['value']:<10g} {row['status']:<11} objective {objective:>16}  "
-              f"approved {row['approved'] if row['approved'] is not None else '—'}")
-    if markers.shortfall_per_year is not None:
-        print(f"land demand of the queue exceeds supply by {markers.shortfall_per_year:,.0f} mu a year; "
-              f"closed at {args.lever} = {markers.shortfall_closed:,.0f}")
-    print(f"{len(rows)} points in {time.perf_counter() - started:.1f} s; wrote {table} and {chart}")
-    unsolved = [row for row in rows if row["status"] not in ("optimal", "feasible", "infeasible")]
-    return 3 if unsolved else 0
