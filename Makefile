@@ -17,6 +17,7 @@ run: setup
 	$(BIN)/quota-sim run
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 app: setup

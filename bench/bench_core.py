@@ -59,7 +59,9 @@ def run_case(case: str, time_limit: float, zones: int, workdir: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="200,1000,5000", help="generated queue sizes, comma separated")
     parser.add_argument("--zones", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=60.0, help="solver time limit per case, s")
@@ -70,7 +72,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(run_case(args.case, args.time_limit, args.zones, Path(tmp))))
         return
-    cases = ([] if args.no_baseline else ["baseline"]) + [s.strip() for s in args.sizes.split(",") if s.strip()]
+    cases = ([] if args.no_baseline else ["baseline"]) + [
+        s.strip() for s in args.sizes.split(",") if s.strip()
+    ]
     header = f"{'case':>9} {'proj':>6} {'vars':>7} {'rows':>6} {'load s':>7} {'build s':>7} {'solve s':>8} " \
              f"{'total s':>8} {'status':>9} {'gap':>8} {'peak MB':>8}"
     print(f"quota-sim core benchmark — time limit {args.time_limit:g} s, {args.zones} zones, 5 years")

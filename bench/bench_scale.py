@@ -122,7 +122,8 @@ def report(figures: dict[str, Any], checkpoints: list[float]) -> None:
         )
     print(
         f"  branch and bound {_show(figures['mip_s'])} s "
-        f"({figures['mip_status']} at gap {figures['gap']:g}); peak memory {_show(figures['peak_rss_mb'], 0)} MB"
+        f"({figures['mip_status']} at gap {figures['gap']:g}); "
+        f"peak memory {_show(figures['peak_rss_mb'], 0)} MB"
     )
 
 

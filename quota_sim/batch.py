@@ -190,7 +190,9 @@ def _prepare(path: Path, options: RunOptions) -> _Member:
         try:
             projects_bytes = projects_path.read_bytes()
         except OSError as error:
-            raise InputError(f"cannot read the projects table ({error.strerror})", file=projects_path)
+            raise InputError(
+                f"cannot read the projects table ({error.strerror})", file=projects_path
+            ) from None
     except InputError as error:
         failure = MemberOutcome(path.stem, label, "bad_input", 2, error=str(error), computed=False)
         return _Member(path.stem, label, None, "", (), failure)
@@ -271,7 +273,7 @@ def solve_member(job: MemberJob) -> MemberOutcome:
             if error.file is not None and Path(error.file).resolve() == projects.resolve():
                 error.file = job.projects_file
             return MemberOutcome(job.name, job.scenario_file, "bad_input", 2, error=str(error))
-        except Exception as error:  # noqa: BLE001 - isolates one member's solver failure
+        except Exception as error:
             message = f"solver failure: {type(error).__name__}: {error}"
             return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
         summary = result.summary()
@@ -361,7 +363,7 @@ def _run_local(jobs: list[MemberJob], workers: int) -> Iterator[MemberOutcome]:
             job = futures[future]
             try:
                 yield future.result()
-            except Exception as error:  # noqa: BLE001 - a worker process died
+            except Exception as error:
                 yield _worker_failure(job, error)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -384,7 +386,7 @@ def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
                 job = futures[future]
                 try:
                     yield future.result()
-                except Exception as error:  # noqa: BLE001 - a worker died or lost the task
+                except Exception as error:
                     yield _worker_failure(job, error)
         finally:
             client.cancel(list(futures))
@@ -563,4 +565,6 @@ def write_comparison(outcomes: Sequence[MemberOutcome], out_dir: Path) -> tuple[
 
 def _open_comparison(out_dir: Path) -> OutputSet:
     """The batch folder's own files (the comparison), checked like every output folder."""
-    return OutputSet.open(out_dir, "batch", names=(COMPARISON_CSV, COMPARISON_XLSX), refuse_input_folder=False)
+    return OutputSet.open(
+        out_dir, "batch", names=(COMPARISON_CSV, COMPARISON_XLSX), refuse_input_folder=False
+    )

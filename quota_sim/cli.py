@@ -106,15 +106,24 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
 def _add_solver_options(parser: argparse.ArgumentParser, per: str = "") -> None:
     """``--time-limit``, ``--gap`` and ``--solver``: each overrides the scenario's ``[solver]`` value."""
     parser.add_argument("--time-limit", type=positive_float, metavar="S", help=f"time limit, seconds{per}")
-    parser.add_argument("--gap", type=non_negative_float, metavar="G", help="relative MIP gap accepted as optimal")
-    parser.add_argument("--solver", choices=SOLVER_NAMES, help="MILP solver (default: the scenario's, else highs)")
+    parser.add_argument(
+        "--gap", type=non_negative_float, metavar="G", help="relative MIP gap accepted as optimal"
+    )
+    parser.add_argument(
+        "--solver", choices=SOLVER_NAMES, help="MILP solver (default: the scenario's, else highs)"
+    )
 
 
 def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-analysis", action="store_true",
                         help="skip marginal values, hand-ranking baselines and grades (solve only)")
-    parser.add_argument("--importance", type=non_negative_int, default=0, metavar="N",
-                        help="replacement cost of the N most valuable approvals (one re-solve each; default 0)")
+    parser.add_argument(
+        "--importance",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="replacement cost of the N most valuable approvals (one re-solve each; default 0)",
+    )
 
 
 # ---------------------------------------------------------------------------- run, check, app
@@ -140,24 +149,36 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
         print("  (time-limited: a feasible plan, not proven optimal)")
     if result.message:
         print(f"  {result.message}")
-    print(f"approved {kpi['approved']} of {kpi['queued']} projects "
-          f"({kpi['not_selected']} not selected, {kpi['ineligible']} ineligible, {kpi['locked_out']} locked out)")
+    print(
+        f"approved {kpi['approved']} of {kpi['queued']} projects "
+        f"({kpi['not_selected']} not selected, {kpi['ineligible']} ineligible, "
+        f"{kpi['locked_out']} locked out)"
+    )
     if result.solved:
         width = max([len(q.id) for q in result.scenario.quotas] + [5])
         for q in result.scenario.quotas:
             used, available = kpi[f"{q.id}_used"], kpi[f"{q.id}_available"]
             print(f"  {q.id:<{width}}  used {_fmt(used, 1):>12} of {_fmt(available, 1):>12} {q.unit}")
-        print(f"output {_fmt(kpi['output'])} 万元/yr, tax {_fmt(kpi['tax'])} 万元/yr, "
-              f"investment {_fmt(kpi['investment'])} 万元, purchase cost {_fmt(kpi['purchase_cost'], 1)} 万元")
+        print(
+            f"output {_fmt(kpi['output'])} 万元/yr, tax {_fmt(kpi['tax'])} 万元/yr, "
+            f"investment {_fmt(kpi['investment'])} 万元, purchase cost {_fmt(kpi['purchase_cost'], 1)} 万元"
+        )
         print(f"objective {_fmt(result.objective, 1)} 万元 (best bound {_fmt(result.best_bound, 1)})")
         baselines = result.extras.get("baselines", {})
         if baselines:
             names = {"fcfs": "first come first served", "per_mu": "亩均 ranking"}
-            parts = [f"{names.get(method, method)} {_fmt(b['objective'])} 万元 (plan {b['uplift_pct']:+.1f} %)"
-                     for method, b in baselines.items() if b.get("uplift_pct") is not None]
+            parts = [
+                f"{names.get(method, method)} {_fmt(b['objective'])} 万元 (plan {b['uplift_pct']:+.1f} %)"
+                for method, b in baselines.items()
+                if b.get("uplift_pct") is not None
+            ]
             print("allocated by hand: " + ", ".join(parts))
         units = {q.id: q.unit for q in result.scenario.quotas}
-        worth = [m for m in result.extras.get("marginal_values", []) if m["method"] == "resolve" and m["value_per_unit"]]
+        worth = [
+            m
+            for m in result.extras.get("marginal_values", [])
+            if m["method"] == "resolve" and m["value_per_unit"]
+        ]
         if worth:
             print("one more unit is worth: " + ", ".join(
                 f"{m['quota']} {m['value_per_unit']:,.4g} 万元/{units[m['quota']]}" for m in worth))
@@ -199,7 +220,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if result.status == "infeasible":
         diagnosis = result.extras.get("diagnosis", {})
-        print(diagnosis.get("message", "infeasible: the locked-in projects cannot all be met"), file=sys.stderr)
+        print(
+            diagnosis.get("message", "infeasible: the locked-in projects cannot all be met"), file=sys.stderr
+        )
     return exit_code_of(result.status)
 
 
@@ -269,7 +292,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     from quota_sim.generate import write_generated
 
-    toml_path = write_generated(args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year)
+    toml_path = write_generated(
+        args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year
+    )
     print(f"wrote {toml_path} and {toml_path.with_name(f'{args.name}_projects.csv')}")
     return 0
 
@@ -282,10 +307,14 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
         "DIR/comparison.csv and .xlsx. Complete members with unchanged inputs are not solved again. "
         "Exit code: 0 all solved, else the worst member's (2 bad input, 3 no solution, 1 infeasible).",
     )
-    batch.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="TOML file, glob pattern or directory")
+    batch.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO", help="TOML file, glob pattern or directory"
+    )
     batch.add_argument("--out", default=DEFAULT_BATCH_OUT, metavar="DIR",
                        help=f"output directory (default {DEFAULT_BATCH_OUT})")
-    batch.add_argument("--jobs", type=positive_int, metavar="N", help="local worker processes (default: all cores)")
+    batch.add_argument(
+        "--jobs", type=positive_int, metavar="N", help="local worker processes (default: all cores)"
+    )
     batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true", help="solve every scenario again")
     _add_solver_options(batch, per=" per scenario")
@@ -328,8 +357,14 @@ def _add_grid(sub: argparse._SubParsersAction) -> None:
         "combination, named <name>__<label>-<value>__...; run them with `quota-sim batch DIR`.",
     )
     grid.add_argument("scenario", metavar="SCENARIO", help="the scenario to expand")
-    grid.add_argument("--set", dest="axes", action="append", required=True, metavar="KEY=V1,V2,...",
-                      help="a dotted scenario key and its values, e.g. quotas.land.sources.plan.amounts=600,1200")
+    grid.add_argument(
+        "--set",
+        dest="axes",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted scenario key and its values, e.g. quotas.land.sources.plan.amounts=600,1200",
+    )
     grid.add_argument("--out", metavar="DIR", help="directory for the files (default results/grid/<name>)")
     grid.set_defaults(func=cmd_grid)
 
@@ -359,12 +394,18 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         "--range 300:3600:300",
     )
     _add_scenario(parser)
-    parser.add_argument("--lever", required=True, metavar="KEY", help="dotted scenario key, e.g. quotas.nox.ratio")
+    parser.add_argument(
+        "--lever", required=True, metavar="KEY", help="dotted scenario key, e.g. quotas.nox.ratio"
+    )
     values = parser.add_mutually_exclusive_group(required=True)
     values.add_argument("--values", metavar="A,B,C", help="comma-separated values")
     values.add_argument("--range", metavar="START:STOP:STEP", help="values from START to STOP (inclusive)")
-    parser.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>/sweep)")
-    parser.add_argument("--jobs", type=positive_int, default=2, metavar="N", help="worker processes (default 2)")
+    parser.add_argument(
+        "--out", metavar="DIR", help="output directory (default: results/<scenario name>/sweep)"
+    )
+    parser.add_argument(
+        "--jobs", type=positive_int, default=2, metavar="N", help="worker processes (default 2)"
+    )
     _add_solver_options(parser, per=" per point")
     parser.set_defaults(func=cmd_sweep)
 
@@ -388,7 +429,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     options = {"time_limit": args.time_limit, "gap": args.gap, "solver": args.solver}
     started = time.perf_counter()
     with outputs:
-        rows = run_sweep(scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options)
+        rows = run_sweep(
+            scenario, args.lever, values, projects=projects, jobs=args.jobs, solve_options=options
+        )
         markers = sweep_markers(scenario, projects, args.lever)
         table, chart = write_sweep(rows, args.lever, markers, outputs)
     for row in rows:

@@ -20,7 +20,12 @@ from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.results import Result
 
 OUTPUT_FILES = (
-    "allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx", "diagnosis.json",
+    "allocation.csv",
+    "quota_use.csv",
+    "marginal_values.csv",
+    "summary.json",
+    "allocation.xlsx",
+    "diagnosis.json",
 )
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
@@ -77,7 +82,9 @@ def _units(result: Result) -> dict[str, str]:
     return {q.id: q.unit for q in result.scenario.quotas}
 
 
-def _csv_bytes(table: Table, lang: str = "en", units: dict[str, str] | None = None, *, bom: bool = False) -> bytes:
+def _csv_bytes(
+    table: Table, lang: str = "en", units: dict[str, str] | None = None, *, bom: bool = False
+) -> bytes:
     """CSV in UTF-8; ``bom`` adds the byte-order mark Excel needs to show Chinese text."""
     header, rows = table
     return csv_bytes(_translated(header, lang, units or {}), rows, bom=bom)

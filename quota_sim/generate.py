@@ -346,10 +346,10 @@ def _round(value: float, decimals: int) -> float:
 def _round_sig(value: float, digits: int = 3, whole: bool = False) -> float | int:
     """``value`` to ``digits`` significant figures (to whole units if ``whole``); an int when whole."""
     if whole:
-        return int(round(_round_sig(value, digits)))
+        return round(_round_sig(value, digits))
     if value <= 0:
         return 0
-    rounded = round(value, digits - 1 - int(math.floor(math.log10(value))))
+    rounded = round(value, digits - 1 - math.floor(math.log10(value)))
     return int(rounded) if float(rounded).is_integer() else float(rounded)
 
 
@@ -362,7 +362,10 @@ def _draw_projects(
     industry_index = rng.choice(len(industries), size=n, p=shares / shares.sum())
     land = np.clip(rng.lognormal(math.log(LAND_MEDIAN_MU), LAND_SIGMA, n), *LAND_RANGE_MU)
     two_zones = rng.random(n) < TWO_ZONE_SHARE
-    zone_lists = [_pick_zones(rng, parks, industries[i], bool(two)) for i, two in zip(industry_index, two_zones)]
+    zone_lists = [
+        _pick_zones(rng, parks, industries[i], bool(two))
+        for i, two in zip(industry_index, two_zones, strict=True)
+    ]
     lock_draw = rng.random(n)
     screen_draw = rng.random(n)
     unit = {  # one uniform(0, 1) per project for each per-mu figure, scaled to the industry's range below
@@ -404,30 +407,34 @@ def _draw_projects(
         stem = ind.project_words[int(word_draw[p] * len(ind.project_words))]
         earliest = start_year + (int(later_year[p]) if ready_later[p] and lock != "in" and years > 1 else 0)
         days = int(queued_days[p]) if earliest == start_year else int(recent_days[p])
-        rows.append({
-            "id": f"P{number}",
-            "name": f"{stem} #{number}",
-            "industry": ind.name,
-            "industry_code": ind.code,
-            "zone": "|".join(parks[z].id for z in zone_lists[p]),
-            "land_mu": land_mu,
-            "investment": _round(land_mu * invest_per_mu, DECIMALS["investment"]),
-            "output": output,
-            "tax": _round(land_mu * tax_per_mu, DECIMALS["tax"]),
-            "jobs": int(round(land_mu * _scale(ind.jobs_per_mu, u["jobs"]))),
-            "strategic": int(strategic_draw[p] < ind.strategic_share),
-            "earliest_year": earliest,
-            "ramp_years": int(ramp[p]),
-            "lock": lock,
-            "queued_since": (date(start_year, 1, 1) - timedelta(days=days)).isoformat(),
-            "energy_tce": energy,
-            "nox_t": _round(energy * _scale(ind.nox_per_tce, u["nox"]), DECIMALS["nox_t"]),
-            "vocs_t": _round(land_mu * _scale(ind.vocs_per_mu, u["vocs"]), DECIMALS["vocs_t"]),
-            "cod_t": _round(land_mu * _scale(ind.cod_per_mu, u["cod"]), DECIMALS["cod_t"]),
-            "lead_t": _round(land_mu * _scale(ind.lead_per_mu, u["lead"]), DECIMALS["lead_t"]),
-            "forest_mu": _round(land_mu * site_share[p], DECIMALS["forest_mu"]) if on_forest else 0.0,
-            "farmland_mu": _round(land_mu * 0.6 * site_share[p], DECIMALS["farmland_mu"]) if on_farmland else 0.0,
-        })
+        rows.append(
+            {
+                "id": f"P{number}",
+                "name": f"{stem} #{number}",
+                "industry": ind.name,
+                "industry_code": ind.code,
+                "zone": "|".join(parks[z].id for z in zone_lists[p]),
+                "land_mu": land_mu,
+                "investment": _round(land_mu * invest_per_mu, DECIMALS["investment"]),
+                "output": output,
+                "tax": _round(land_mu * tax_per_mu, DECIMALS["tax"]),
+                "jobs": round(land_mu * _scale(ind.jobs_per_mu, u["jobs"])),
+                "strategic": int(strategic_draw[p] < ind.strategic_share),
+                "earliest_year": earliest,
+                "ramp_years": int(ramp[p]),
+                "lock": lock,
+                "queued_since": (date(start_year, 1, 1) - timedelta(days=days)).isoformat(),
+                "energy_tce": energy,
+                "nox_t": _round(energy * _scale(ind.nox_per_tce, u["nox"]), DECIMALS["nox_t"]),
+                "vocs_t": _round(land_mu * _scale(ind.vocs_per_mu, u["vocs"]), DECIMALS["vocs_t"]),
+                "cod_t": _round(land_mu * _scale(ind.cod_per_mu, u["cod"]), DECIMALS["cod_t"]),
+                "lead_t": _round(land_mu * _scale(ind.lead_per_mu, u["lead"]), DECIMALS["lead_t"]),
+                "forest_mu": _round(land_mu * site_share[p], DECIMALS["forest_mu"]) if on_forest else 0.0,
+                "farmland_mu": _round(land_mu * 0.6 * site_share[p], DECIMALS["farmland_mu"])
+                if on_farmland
+                else 0.0,
+            }
+        )
     return rows
 
 
@@ -466,7 +473,8 @@ def _source_table(
     else:
         weights = _decline_weights(years)
         table["amounts"] = {
-            park.id: [_round_sig(amount * zone_share[park.id] * w, whole=whole) for w in weights] for park in parks
+            park.id: [_round_sig(amount * zone_share[park.id] * w, whole=whole) for w in weights]
+            for park in parks
         }
     if plan.price:
         table["price"] = plan.price
@@ -521,7 +529,9 @@ def _quota_tables(
             "demand": plan.demand,
             "ratio": plan.ratio,
             "carry_over": True,
-            "sources": [_source_table(s, total, years, parks, zone_share, plan.unit == "mu") for s in plan.sources],
+            "sources": [
+                _source_table(s, total, years, parks, zone_share, plan.unit == "mu") for s in plan.sources
+            ],
         }
     return quotas
 
@@ -543,7 +553,9 @@ def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> dict[s
     totals = {s["id"]: _supply_total(s, years) for s in scenario["quotas"]["land"]["sources"]}
     land = shortfall.balance([row["land_mu"] for row in rows], [row["lock"] for row in rows], totals, years)
     backlog = math.fsum(
-        row["land_mu"] for row in rows if row["lock"] != "out" and row["earliest_year"] <= scenario["start_year"]
+        row["land_mu"]
+        for row in rows
+        if row["lock"] != "out" and row["earliest_year"] <= scenario["start_year"]
     )
     return {
         "demand": land.demand, "supply": land.supply, "shortfall": land.shortfall, "backlog": backlog,
@@ -568,15 +580,19 @@ def _description(scenario: dict[str, Any], rows: list[dict[str, Any]], parks: tu
     energy = scenario["quotas"]["energy"]
     energy_plan = next(s for s in energy["sources"] if s["id"] == "plan")["amounts"]
     energy_demand = queue_demand(rows, "energy_tce")
-    energy_cover = math.fsum(_supply_total(s, t) for s in energy["sources"]) / energy_demand if energy_demand else 0.0
+    energy_cover = (
+        math.fsum(_supply_total(s, t) for s in energy["sources"]) / energy_demand if energy_demand else 0.0
+    )
     return (
         f"合成数据，不是真实项目。情景仿照一个皖北县级市国家级高新区的工作汇报构造：{len(parks)}个园区（{park_names}），"
         f"{n}个排队项目，规划期{first}–{last}年（{t}年）；产业以资源循环利用（再生铅、再生塑料、再生铝）为主，"
         f"兼有生物基可降解材料、铝基新材料、塑胶市政管道、动力电池、高分子材料、营养健康、智能机械和物流。\n"
-        f"用地缺口的算法：未被排除（lock ≠ out）的项目共需用地{total:,.0f}亩，其中{first}年已具备条件的存量排队"
-        f"{balance['backlog']:,.0f}亩，其余在{first + 1}–{last}年陆续具备条件；按规划期平均，需求{balance['demand']:,.0f}亩/年，"
+        f"用地缺口的算法：未被排除（lock ≠ out）的项目共需用地{total:,.0f}亩，"
+        f"其中{first}年已具备条件的存量排队{balance['backlog']:,.0f}亩，"
+        f"其余在{first + 1}–{last}年陆续具备条件；按规划期平均，需求{balance['demand']:,.0f}亩/年，"
         f"供给{balance['supply']:,.0f}亩/年（年度计划指标{src['plan']:,.0f} + 盘活存量{src['stock']:,.0f}"
-        f" + 增减挂钩{src['linkage']:,.0f}，挂钩指标{LINKAGE_PRICE:g}万元/亩），缺口约{balance['shortfall']:,.0f}亩/年。"
+        f" + 增减挂钩{src['linkage']:,.0f}，挂钩指标{LINKAGE_PRICE:g}万元/亩），"
+        f"缺口约{balance['shortfall']:,.0f}亩/年。"
         f"能耗增量指标{energy_plan:,}吨标准煤/年另加用能权交易，约为需求的{energy_cover:.0%}；NOx、VOCs按2倍量替代，"
         f"铅仅再生铅项目需要；部分项目占用林地（林地定额有限）或基本农田（调整指标为0，不能开工）；"
         f"{locked_in}个项目已签约锁定（lock = in），{locked_out}个已排除（lock = out）。\n"
@@ -590,8 +606,9 @@ def _description(scenario: dict[str, Any], rows: list[dict[str, Any]], parks: tu
         f"{first + 1}-{last}; averaged over the horizon that is a demand of {balance['demand']:,.0f} mu/yr "
         f"against a supply of {balance['supply']:,.0f} mu/yr (plan quota {src['plan']:,.0f} + revitalised "
         f"stock {src['stock']:,.0f} + linkage quota {src['linkage']:,.0f} at {LINKAGE_PRICE:g} 万元/mu), "
-        f"a shortfall of about {balance['shortfall']:,.0f} mu/yr. The energy-use quota ({energy_plan:,} tce/yr "
-        f"plus energy-right trading) covers about {energy_cover:.0%} of the demand; NOx and VOCs are replaced 2:1; only "
+        f"a shortfall of about {balance['shortfall']:,.0f} mu/yr. "
+        f"The energy-use quota ({energy_plan:,} tce/yr plus energy-right trading) "
+        f"covers about {energy_cover:.0%} of the demand; NOx and VOCs are replaced 2:1; only "
         f"recycled-lead projects need lead quota; some sites are forest land (small forest quota) or basic "
         f"farmland (adjustment quota 0: they cannot start); {locked_in} projects are signed (lock = in) "
         f"and {locked_out} withdrawn (lock = out)."
@@ -728,7 +745,9 @@ def scenario_toml(name: str, projects: str, scenario: dict[str, Any], command: s
             lines += ["", f"[[quotas.{quota_id}.sources]]"]
             lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
     for table in ("objective", "solver"):
-        lines += ["", f"[{table}]"] + [f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()]
+        lines += ["", f"[{table}]"] + [
+            f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -49,12 +49,16 @@ def greedy_start(model: QuotaModel, weights: dict[Key, float]) -> dict[str, tupl
         placements.setdefault(key[0], []).append(key)
     mass = {p: float(np.sum([weights.get(k, 0.0) for k in keys])) for p, keys in placements.items()}
     best_value = {p: max(model.value[k] for k in keys) for p, keys in placements.items()}
-    order = sorted(placements, key=lambda p: (projects.lock[p] != "in", -round(mass[p], 6), -best_value[p], p))
+    order = sorted(
+        placements, key=lambda p: (projects.lock[p] != "in", -round(mass[p], 6), -best_value[p], p)
+    )
     supply = SupplyLeft(scenario)
     plan: dict[str, tuple[str, int]] = {}
     for p in order:
         charges = {q.id: float(model.charges[q.id][p]) for q in scenario.quotas if model.charges[q.id][p] > 0}
-        for _, zone, t in sorted(placements[p], key=lambda k: (-round(weights.get(k, 0.0), 6), -model.value[k])):
+        for _, zone, t in sorted(
+            placements[p], key=lambda k: (-round(weights.get(k, 0.0), 6), -model.value[k])
+        ):
             draws = _draw(supply, charges, zone, t)
             if draws is not None:
                 for quota, source, key, amount in draws:

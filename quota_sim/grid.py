@@ -156,12 +156,13 @@ def expand_grid(scenario: Scenario, axes: Sequence[GridAxis]) -> list[Scenario]:
     seen: set[str] = set()
     for combination in itertools.product(*(axis.values for axis in axes)):
         name = "__".join(
-            [scenario.name] + [f"{label}-{format_value(v)}" for label, v in zip(labels, combination)]
+            [scenario.name]
+            + [f"{label}-{format_value(v)}" for label, v in zip(labels, combination, strict=True)]
         )
         if name in seen:
             raise InputError(f"two combinations would both be named '{name}'", column="--set")
         seen.add(name)
-        changes: dict[str, Any] = dict(zip(keys, combination))
+        changes: dict[str, Any] = dict(zip(keys, combination, strict=True))
         changes["name"] = name
         variants.append(with_values(scenario, changes))
     return variants
@@ -183,6 +184,8 @@ def write_grid(scenario: Scenario, axes: Sequence[GridAxis], out_dir: str | Path
     out = Path(out_dir)
     variants = expand_grid(scenario, axes)
     files = {f"{v.name}.toml": scenario_to_toml(v, relative_to=out).encode("utf-8") for v in variants}
-    opened = OutputSet.open(out, "grid", names=files, inputs=scenario_inputs(scenario), refuse_input_folder=False)
+    opened = OutputSet.open(
+        out, "grid", names=files, inputs=scenario_inputs(scenario), refuse_input_folder=False
+    )
     with opened as outputs:
         return outputs.commit(files)

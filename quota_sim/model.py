@@ -193,7 +193,8 @@ def _define_supply(model: QuotaModel, limits: dict[tuple[str, str, SupplyKey], n
                 extra = []
                 if model.elastic:
                     extra = [
-                        model.problem.add_variable(f"extra_{qi}_{si}_{key or 'city'}_{t}", 0) for t in range(years)
+                        model.problem.add_variable(f"extra_{qi}_{si}_{key or 'city'}_{t}", 0)
+                        for t in range(years)
                     ]
                     for t, var in enumerate(extra):
                         model.extra[quota.id, source.id, key, t] = var
@@ -227,8 +228,10 @@ def _define_budget(model: QuotaModel) -> None:
         return
     if model.elastic:
         model.extra_budget = model.problem.add_variable("extra_budget", 0)
-        terms = terms + [(model.extra_budget, -1.0)]
-    model.budget_row = pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, "budget", budget)
+        terms = [*terms, (model.extra_budget, -1.0)]
+    model.budget_row = pulp.LpConstraint(
+        pulp.LpAffineExpression(terms), pulp.LpConstraintLE, "budget", budget
+    )
     model.problem.addConstraint(model.budget_row)
 
 

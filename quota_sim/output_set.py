@@ -72,7 +72,11 @@ def read_manifest(folder: str | Path, kind: str) -> dict[str, str] | None:
         data = json.loads((Path(folder) / manifest_name(kind)).read_bytes())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != MANIFEST_FORMAT
+        or not isinstance(data.get("files"), dict)
+    ):
         return None
     return {str(name): str(digest) for name, digest in data["files"].items()}
 
@@ -202,7 +206,8 @@ class OutputSet:
             target = self.folder / name
             if name not in (owned or {}) and (target.exists() or target.is_symlink()):
                 raise InputError(
-                    f"{name} is there and quota-sim did not write it; move it or choose another output folder",
+                    f"{name} is there and quota-sim did not write it; "
+                    "move it or choose another output folder",
                     file=self.label,
                 )
 
@@ -219,7 +224,9 @@ class OutputSet:
                 return
             except OSError as error:
                 if foreign is None:  # no folder, and none can be made beside it
-                    raise InputError(f"cannot write the output folder ({error.strerror})", file=self.label) from None
+                    raise InputError(
+                        f"cannot write the output folder ({error.strerror})", file=self.label
+                    ) from None
         try:
             self.staging = self.folder / f".quota-sim-{token}"
             self.staging.mkdir()

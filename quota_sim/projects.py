@@ -248,7 +248,7 @@ def _xlsx_rows(data: bytes, label: str) -> list[list[Any]]:
             finally:
                 book.close()
         # A damaged workbook fails in many ways (zip, XML, missing parts); all mean the same to a planner.
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             reason = str(error) or type(error).__name__
             raise InputError(f"not a readable .xlsx workbook ({reason})", file=label) from None
 

@@ -151,7 +151,9 @@ def _quota_use_rows(model: QuotaModel, solution: Solution) -> list[QuotaUseRow]:
     return rows
 
 
-def _allocation_rows(model: QuotaModel, solution: Solution, quota_use: list[QuotaUseRow]) -> list[AllocationRow]:
+def _allocation_rows(
+    model: QuotaModel, solution: Solution, quota_use: list[QuotaUseRow]
+) -> list[AllocationRow]:
     scenario, projects = model.scenario, model.projects
     solved = solution.status in ("optimal", "feasible")
     room = _RemainingRoom(model, quota_use) if solved else None
@@ -171,7 +173,9 @@ def _allocation_rows(model: QuotaModel, solution: Solution, quota_use: list[Quot
         else:
             status = "not_selected"
             reason = room.reason(p) if room else solution.status
-        rows.append(AllocationRow(projects.ids[p], projects.names[p], status, zone, start, value, reason, charged))
+        rows.append(
+            AllocationRow(projects.ids[p], projects.names[p], status, zone, start, value, reason, charged)
+        )
     return rows
 
 

@@ -327,7 +327,13 @@ class _Checker:
         return value
 
     def number(
-        self, value: Any, path: str, *, positive: bool = False, below_one: bool = False, coefficient: bool = False
+        self,
+        value: Any,
+        path: str,
+        *,
+        positive: bool = False,
+        below_one: bool = False,
+        coefficient: bool = False,
     ) -> float:
         """A finite number >= 0; a ``coefficient`` (ratio, price, weight…) also at most MAX_COEFFICIENT."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):

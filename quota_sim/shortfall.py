@@ -43,7 +43,9 @@ def balance(
         The horizon length.
     """
     by_source = {source: float(total) / years for source, total in source_totals.items()}
-    demand = math.fsum(float(land) for land, lock in zip(land_mu, locks) if lock != "out") / years
+    demand = (
+        math.fsum(float(land) for land, lock in zip(land_mu, locks, strict=True) if lock != "out") / years
+    )
     supply = math.fsum(by_source.values())
     return LandBalance(demand, supply, demand - supply, by_source)
 

@@ -127,7 +127,9 @@ def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool)
         cost[index[var.name]] = coef
     lp.col_cost_ = cost
     lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.array([highspy.kHighsInf if v.upBound is None else v.upBound for v in columns], dtype=float)
+    lp.col_upper_ = np.array(
+        [highspy.kHighsInf if v.upBound is None else v.upBound for v in columns], dtype=float
+    )
     if not relax:
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
@@ -155,7 +157,12 @@ def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool)
 
 
 def _solve_highs(
-    model: QuotaModel, settings: SolverSettings, *, relax: bool, start: Start | None = None, trace: bool = False
+    model: QuotaModel,
+    settings: SolverSettings,
+    *,
+    relax: bool,
+    start: Start | None = None,
+    trace: bool = False,
 ) -> Solution:
     clock = time.perf_counter()
     columns = _columns(model)
@@ -201,7 +208,7 @@ def _solve_highs(
     bound = info.mip_dual_bound if integer else None
     gap = info.mip_gap if integer else 0.0
     solution = _finish(
-        model, dict(zip((v.name for v in columns), values)), clock,
+        model, dict(zip((v.name for v in columns), values, strict=True)), clock,
         "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
     )
     solution.trace = [
@@ -218,7 +225,9 @@ def _left(settings: SolverSettings, clock: float) -> float:
     return settings.time_limit - (time.perf_counter() - clock)
 
 
-def _configured_highs(settings: SolverSettings, *, time_limit: float, gap: float | None = None) -> highspy.Highs:
+def _configured_highs(
+    settings: SolverSettings, *, time_limit: float, gap: float | None = None
+) -> highspy.Highs:
     """A silent HiGHS on one thread (reproducible; parallel runs each keep to one core)."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
@@ -235,8 +244,8 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
     heuristic) is solved to half the requested gap within a quarter of the time limit; it is
-    small, and its plan usually lets the full MIP prove the requested gap at its root. On larger models the relaxation guides a greedy pass
-    (:mod:`quota_sim.greedy`) instead.
+    small, and its plan usually lets the full MIP prove the requested gap at its root. On larger models
+    the relaxation guides a greedy pass (:mod:`quota_sim.greedy`) instead.
     """
     n = len(model.x)
     integrality = lp.integrality_
@@ -252,7 +261,7 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
         return None
     weights = np.asarray(relaxation.getSolution().col_value)[:n]
     if n >= GREEDY_START_BINARIES:
-        return greedy_start(model, dict(zip(model.x, weights.tolist())))
+        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True)))
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()
     restricted[:n][weights <= _SUPPORT] = 0.0
@@ -272,7 +281,11 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
         return None
     values = np.asarray(highs.getSolution().col_value)[:n]
     start_year = model.scenario.start_year
-    return {model.projects.ids[p]: (z, start_year + t) for (p, z, t), v in zip(model.x, values) if v > _ON}
+    return {
+        model.projects.ids[p]: (z, start_year + t)
+        for (p, z, t), v in zip(model.x, values, strict=True)
+        if v > _ON
+    }
 
 
 def _finish(
@@ -283,7 +296,9 @@ def _finish(
     chosen = {p: (z, t) for (p, z, t), var in model.x.items() if values.get(var.name, 0.0) > _ON}
     use = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.use.items()}
     extra = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.extra.items()}
-    extra_budget = max(0.0, values.get(model.extra_budget.name, 0.0)) if model.extra_budget is not None else 0.0
+    extra_budget = (
+        max(0.0, values.get(model.extra_budget.name, 0.0)) if model.extra_budget is not None else 0.0
+    )
     if model.elastic:
         objective = float(np.sum(list(extra.values()))) + extra_budget
     else:
@@ -327,7 +342,9 @@ def _solve_cbc(model: QuotaModel, settings: SolverSettings) -> Solution:
         return Solution("no_solution", None, None, None, "cbc", elapsed, message="CBC found no solution")
     values = {v.name: (v.varValue or 0.0) for v in _columns(model)}
     optimal = sol_status == pulp.LpSolutionOptimal
-    solution = _finish(model, values, start, "optimal" if optimal else "feasible", "cbc", bound=None, gap=None)
+    solution = _finish(
+        model, values, start, "optimal" if optimal else "feasible", "cbc", bound=None, gap=None
+    )
     lp_bound = relaxation.objective if relaxation.objective is not None else solution.objective
     if optimal:  # CBC proved the gap within settings.gap
         lp_bound = min(lp_bound, solution.objective + settings.gap * abs(solution.objective))
@@ -370,7 +387,11 @@ def solve_scenario(
 
 
 def solver_settings(
-    base: SolverSettings, *, time_limit: float | None = None, gap: float | None = None, solver: str | None = None
+    base: SolverSettings,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
 ) -> SolverSettings:
     """The scenario's solver settings with the command line's overrides applied."""
     changes: dict[str, object] = {}

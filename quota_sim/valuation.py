@@ -30,7 +30,10 @@ def base_values(objective: Objective, projects: Projects) -> np.ndarray:
         + w.get("jobs", 0.0) * projects.jobs
     )
     bonus = 1.0 + objective.strategic_bonus * projects.strategic.astype(float)
-    return bonus * (w.get("investment", 0.0) * projects.investment + annuity_factors(objective, projects.ramp_years) * yearly)
+    return bonus * (
+        w.get("investment", 0.0) * projects.investment
+        + annuity_factors(objective, projects.ramp_years) * yearly
+    )
 
 
 def placement_value(objective: Objective, base_value: float, year_index: int, preferred: bool) -> float:

@@ -308,11 +308,19 @@ def hard_knapsack(directory: Path, n: int = 120, m: int = 5, seed: int = 3) -> t
     weights = rng.integers(1, 1000, size=(m, n))
     profits = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
     quotas = {
-        f"c{i}": {"demand": f"c{i}", "sources": [{"id": "cap", "scope": "city", "amounts": float(weights[i].sum() / 2)}]}
+        f"c{i}": {
+            "demand": f"c{i}",
+            "sources": [{"id": "cap", "scope": "city", "amounts": float(weights[i].sum() / 2)}],
+        }
         for i in range(m)
     }
     rows = [
-        project_row(f"P{j:03d}", land_mu=1, output=float(profits[j]), **{f"c{i}": int(weights[i, j]) for i in range(m)})
+        project_row(
+            f"P{j:03d}",
+            land_mu=1,
+            output=float(profits[j]),
+            **{f"c{i}": int(weights[i, j]) for i in range(m)},
+        )
         for j in range(n)
     ]
     scenario = scenario_dict(quotas=quotas)

@@ -32,7 +32,9 @@ def _land_balance(scenario: Scenario) -> tuple[float, float]:
 
 def test_committed_baseline_equals_a_regeneration(tmp_path: Path) -> None:
     toml_path = write_generated(tmp_path, "baseline", **BASELINE_ARGS)
-    assert (tmp_path / "baseline_projects.csv").read_bytes() == (SCENARIOS / "baseline_projects.csv").read_bytes()
+    assert (tmp_path / "baseline_projects.csv").read_bytes() == (
+        SCENARIOS / "baseline_projects.csv"
+    ).read_bytes()
     assert toml_path.read_bytes() == (SCENARIOS / "baseline.toml").read_bytes()
     header = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8").splitlines()[1]
     assert header.endswith(generate_command("baseline", **BASELINE_ARGS))
@@ -49,7 +51,16 @@ def test_baseline_shape() -> None:
     assert scenario.horizon == [2026, 2027, 2028, 2029, 2030]
     assert len(scenario.zones) == 4
     assert next(z.name for z in scenario.zones if z.id == "tianying") == "田营科技园"
-    assert {q.id for q in scenario.quotas} == {"land", "energy", "nox", "vocs", "cod", "lead", "forest", "farmland"}
+    assert {q.id for q in scenario.quotas} == {
+        "land",
+        "energy",
+        "nox",
+        "vocs",
+        "cod",
+        "lead",
+        "forest",
+        "farmland",
+    }
 
 
 def test_baseline_land_shortfall_is_about_2000_mu_a_year() -> None:

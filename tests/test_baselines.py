@@ -1,4 +1,5 @@
-"""Hand-ranking baselines: orders as a planner would use them, never a quota broken, never above the optimum."""
+"""Hand-ranking baselines: orders as a planner would use them, never a quota broken, never above the
+optimum."""
 
 from __future__ import annotations
 
@@ -44,7 +45,9 @@ def test_hand_plans_and_uplift(tmp_path) -> None:
     assert summary["fcfs"]["uplift_pct"] == pytest.approx(100 * 200 / 1100, abs=1e-3)
     assert summary["per_mu"]["uplift_pct"] == 0.0
     assert summary["fcfs"]["approved"] == 2 and summary["fcfs"]["output"] == pytest.approx(1100.0)
-    assert summary["per_mu"]["tax"] == pytest.approx(420.0) and summary["per_mu"]["land_used"] == pytest.approx(80.0)
+    assert summary["per_mu"]["tax"] == pytest.approx(420.0) and summary["per_mu"][
+        "land_used"
+    ] == pytest.approx(80.0)
 
 
 def test_earliest_year_then_preferred_zone(tmp_path) -> None:
@@ -93,7 +96,9 @@ def test_greedy_draw_serves_zone_supply_first(tmp_path) -> None:
         {"id": "plan", "scope": "city", "amounts": [10, 0]},
         {"id": "stock", "scope": "zone", "amounts": {"a": [10, 0]}},
     ]}}
-    scenario, _, _ = load_instance(tmp_path, scenario_dict(years=2, zones=zones, quotas=quotas), [project_row("p")])
+    scenario, _, _ = load_instance(
+        tmp_path, scenario_dict(years=2, zones=zones, quotas=quotas), [project_row("p")]
+    )
     quota = scenario.quotas[0]
     # 10 mu in a in 2026 and 10 mu in b in 2027: only feasible if a draws its own stock first.
     assert greedy_draw(quota, ["a", "b"], np.array([[10.0, 0.0], [0.0, 10.0]])) is not None
@@ -118,7 +123,9 @@ def test_baselines_never_break_a_quota_nor_beat_the_optimum(tmp_path, seed) -> N
             assert optimum.status == "optimal"
             assert plan.objective <= optimum.objective + 1e-6 * max(1.0, abs(optimum.objective))
         else:
-            assert plan.unmet_locks and all(projects.lock[projects.ids.index(i)] == "in" for i in plan.unmet_locks)
+            assert plan.unmet_locks and all(
+                projects.lock[projects.ids.index(i)] == "in" for i in plan.unmet_locks
+            )
 
 
 def test_run_reports_baselines_grades_and_marginal_values(tmp_path) -> None:

@@ -122,7 +122,7 @@ def test_collect_files_patterns_and_directories(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="matches"):
         collect_scenario_files([str(tmp_path / "*.nothing")])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no \\*.toml"):
+    with pytest.raises(InputError, match=r"no \*\.toml"):
         collect_scenario_files([str(tmp_path / "empty")])
 
 

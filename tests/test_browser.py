@@ -54,7 +54,7 @@ def server() -> Iterator[str]:
     _require_chromium()
     port = _free_port()
     process = subprocess.Popen(  # the command `quota-sim app --headless` runs
-        streamlit_command(port, "127.0.0.1", headless=True) + ["--server.fileWatcherType", "none"],
+        [*streamlit_command(port, "127.0.0.1", headless=True), "--server.fileWatcherType", "none"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

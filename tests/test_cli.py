@@ -45,7 +45,7 @@ def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
     assert rows[3]["status"] == "locked_out" and rows[3]["zone"] == "" and rows[3]["start_year"] == ""
     assert rows[2]["name"].startswith("'=")  # a formula in a name is neutralised
     sheet = openpyxl.load_workbook(out / "allocation.xlsx", read_only=True)["allocation"]
-    assert list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0][1].startswith("'=")
+    assert next(iter(sheet.iter_rows(min_row=4, max_row=4, values_only=True)))[1].startswith("'=")
     printed = capsys.readouterr().out
     assert "optimal" in printed and "approved 3 of 4" in printed
 
@@ -68,7 +68,9 @@ def test_bad_input_exits_2_names_the_place_and_writes_nothing(tmp_path, capsys):
 
 def test_scenario_typo_exits_2(tmp_path, capsys):
     path = _small(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8").replace("discount_rate", "discount_rat"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("discount_rate", "discount_rat"), encoding="utf-8"
+    )
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "discount_rat" in err and "discount_rate" in err
@@ -89,7 +91,20 @@ def test_infeasible_locks_exit_1_with_diagnosis(tmp_path):
 
 def test_cbc_and_options_are_accepted(tmp_path):
     out = tmp_path / "out"
-    code = main(["run", str(_small(tmp_path)), "--out", str(out), "--solver", "cbc", "--time-limit", "30", "--gap", "0"])
+    code = main(
+        [
+            "run",
+            str(_small(tmp_path)),
+            "--out",
+            str(out),
+            "--solver",
+            "cbc",
+            "--time-limit",
+            "30",
+            "--gap",
+            "0",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["solver"] == "cbc" and summary["objective"] == 750

@@ -15,12 +15,22 @@ ZONES = [{"id": "a", "name": "田营科技园"}, {"id": "b", "name": "Zone B", "
 
 def _quotas(land: float = 100, nox_in_a: float = 5) -> dict:
     return {
-        "land": {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": land}]},
+        "land": {
+            "unit": "mu",
+            "demand": "land_mu",
+            "sources": [{"id": "plan", "scope": "city", "amounts": land}],
+        },
         "nox": {
-            "unit": "t", "demand": "nox_t", "ratio": 2.0,
+            "unit": "t",
+            "demand": "nox_t",
+            "ratio": 2.0,
             "sources": [{"id": "cut", "scope": "zone", "amounts": {"a": nox_in_a}}],
         },
-        "energy": {"unit": "tce", "demand": "energy_tce", "sources": [{"id": "prov", "scope": "city", "amounts": 1000}]},
+        "energy": {
+            "unit": "tce",
+            "demand": "energy_tce",
+            "sources": [{"id": "prov", "scope": "city", "amounts": 1000}],
+        },
     }
 
 
@@ -34,15 +44,24 @@ def _locked_rows() -> list[dict]:
 
 
 def test_smallest_overruns_of_a_hand_built_infeasible_instance(tmp_path) -> None:
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(zones=ZONES, quotas=_quotas()), _locked_rows())
+    scenario, projects, _ = load_instance(
+        tmp_path, scenario_dict(zones=ZONES, quotas=_quotas()), _locked_rows()
+    )
     report = diagnose(scenario, projects)
     assert report["status"] == "optimal"
-    assert [(e["quota"], e["zone"], e["year"]) for e in report["overruns"]] == [("land", "", 2026), ("nox", "a", 2026)]
+    assert [(e["quota"], e["zone"], e["year"]) for e in report["overruns"]] == [
+        ("land", "", 2026),
+        ("nox", "a", 2026),
+    ]
     assert report["overruns"][0]["overrun"] == pytest.approx(30.0)
     assert report["overruns"][1]["overrun"] == pytest.approx(2.5)
     assert report["overruns"][1]["sources"] == {"cut": pytest.approx(2.5)}
     assert report["budget_overrun"] == 0.0 and report["unplaceable_locks"] == []
-    assert "30 mu" in report["message_en"] and "2.5 t" in report["message_en"] and "p1, p2" in report["message_en"]
+    assert (
+        "30 mu" in report["message_en"]
+        and "2.5 t" in report["message_en"]
+        and "p1, p2" in report["message_en"]
+    )
     assert "全市" in report["message_zh"] and "田营科技园" in report["message_zh"]
 
 
@@ -82,7 +101,9 @@ def test_check_reports_what_a_planner_can_fix(tmp_path) -> None:
     rows = [
         *_locked_rows(),
         project_row("p4", land_mu=10, zone="b", tax=0),  # fails zone b's tax screen
-        project_row("p5", land_mu=10, nox_t=1, zone="a", tax=0),  # needs NOx, but zone a is the only one with it
+        project_row(
+            "p5", land_mu=10, nox_t=1, zone="a", tax=0
+        ),  # needs NOx, but zone a is the only one with it
         project_row("p6", land_mu=10, nox_t=1, zone="b", tax=600),  # passes b, where no NOx is supplied
         project_row("p7", land_mu=100000, output=100, investment=1000000),  # 100,000 mu
         project_row("p8", land_mu=1000, output=2_000_000, investment=2000),  # output 1000 x investment
@@ -90,7 +111,10 @@ def test_check_reports_what_a_planner_can_fix(tmp_path) -> None:
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(zones=ZONES, quotas=_quotas()), rows)
     findings = check_scenario(scenario, projects)
     errors = [f for f in findings if f.severity == "error"]
-    assert [(f.column, f.row) for f in errors] == [("quotas.land.sources", None), ("quotas.nox.sources", None)]
+    assert [(f.column, f.row) for f in errors] == [
+        ("quotas.land.sources", None),
+        ("quotas.nox.sources", None),
+    ]
     assert "130 mu" in errors[0].message and "short by 30" in errors[0].message
     warnings = {(f.row, f.column): f.message for f in findings if f.severity == "warning"}
     assert "passes no zone's entry screens" in warnings[5, "zone"]

@@ -103,7 +103,9 @@ def test_screens_fail_a_few_projects() -> None:
     zones = {zone["id"]: Zone(**zone) for zone in scenario["zones"]}
     fail_all = fail_some = 0
     for row in rows:
-        results = [passes(zones[z], row["investment"], row["tax"], row["land_mu"]) for z in row["zone"].split("|")]
+        results = [
+            passes(zones[z], row["investment"], row["tax"], row["land_mu"]) for z in row["zone"].split("|")
+        ]
         fail_all += not any(results)
         fail_some += any(results) and not all(results)
     assert 0.01 * len(rows) <= fail_all <= 0.05 * len(rows)

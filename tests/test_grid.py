@@ -147,7 +147,7 @@ def test_written_files_reload_standalone(scenario_file: Path, tmp_path: Path) ->
     paths = write_grid(scenario, axes, out)
     assert [p.name for p in paths] == [f"{v.name}.toml" for v in expand_grid(scenario, axes)]
     assert sorted(out.iterdir()) == sorted([*paths, out / manifest_name("grid")])  # no temporary file left
-    for path, variant in zip(paths, expand_grid(scenario, axes)):
+    for path, variant in zip(paths, expand_grid(scenario, axes), strict=True):
         text = path.read_text(encoding="utf-8")
         assert "extends" not in text
         assert 'projects = "../data/projects.csv"' in text
@@ -194,6 +194,9 @@ def test_grid_command(scenario_file: Path, tmp_path: Path, capsys: pytest.Captur
     ]
     assert "quota-sim batch" in capsys.readouterr().err
 
-    assert main(["grid", str(scenario_file), "--set", "quotas.land.ratio=x", "--out", str(tmp_path / "bad")]) == 2
+    assert (
+        main(["grid", str(scenario_file), "--set", "quotas.land.ratio=x", "--out", str(tmp_path / "bad")])
+        == 2
+    )
     assert "quotas.land.ratio" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()

@@ -26,7 +26,9 @@ def test_replacement_cost_equals_a_manual_resolve(tmp_path) -> None:
     rows = project_importance(scenario, projects, result.allocation, result.objective, top=2, jobs=2)
     assert [r["id"] for r in rows] == ["p1", "p3"]
     # The same question asked by hand: the table with p1 locked out, solved again.
-    manual_scenario, manual_projects, _ = load_instance(tmp_path / "manual", scenario_dict(), _rows(lock_p1="out"))
+    manual_scenario, manual_projects, _ = load_instance(
+        tmp_path / "manual", scenario_dict(), _rows(lock_p1="out")
+    )
     manual = solve_scenario(manual_scenario, manual_projects)
     assert rows[0]["objective_without"] == pytest.approx(manual.objective)
     assert rows[0]["replacement_cost"] == pytest.approx(800.0 - 650.0)

@@ -25,8 +25,12 @@ def _wyndor(sense: int) -> pulp.LpProblem:
     x2 = problem.add_variable("x2", lowBound=0)
     sign = 1.0 if sense == pulp.LpMaximize else -1.0
     problem.setObjective(pulp.LpAffineExpression([(x1, 3 * sign), (x2, 5 * sign)]))
-    problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x1, 1)]), pulp.LpConstraintLE, "plant1", 4))
-    problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x2, 2)]), pulp.LpConstraintLE, "plant2", 12))
+    problem.addConstraint(
+        pulp.LpConstraint(pulp.LpAffineExpression([(x1, 1)]), pulp.LpConstraintLE, "plant1", 4)
+    )
+    problem.addConstraint(
+        pulp.LpConstraint(pulp.LpAffineExpression([(x2, 2)]), pulp.LpConstraintLE, "plant2", 12)
+    )
     problem.addConstraint(
         pulp.LpConstraint(pulp.LpAffineExpression([(x1, 3), (x2, 2)]), pulp.LpConstraintLE, "plant3", 18)
     )
@@ -84,13 +88,22 @@ def test_lp_dual_row_is_the_relaxation_shadow_price(tmp_path) -> None:
     dual = [r for r in rows if r["method"] == "lp_dual"]
     # LP relaxation: p1, p2 whole and half of p3; one more mu buys 1/40 of p3, worth 80/40.
     assert dual == [
-        {"quota": "land", "delta": 40.0, "objective_gain": pytest.approx(80.0), "value_per_unit": pytest.approx(2.0),
-         "method": "lp_dual"}
+        {
+            "quota": "land",
+            "delta": 40.0,
+            "objective_gain": pytest.approx(80.0),
+            "value_per_unit": pytest.approx(2.0),
+            "method": "lp_dual",
+        }
     ]
 
 
 def test_lp_dual_sums_the_cumulative_rows_with_carry_over(tmp_path) -> None:
-    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": [30, 30]}]}
+    land = {
+        "unit": "mu",
+        "demand": "land_mu",
+        "sources": [{"id": "plan", "scope": "city", "amounts": [30, 30]}],
+    }
     rows = [project_row("p1", land_mu=40, output=100), project_row("p2", land_mu=40, output=60)]
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(years=2, quotas={"land": land}), rows)
     base = solve_scenario(scenario, projects)
@@ -132,13 +145,19 @@ def test_delta_is_positive_and_rounded(tmp_path) -> None:
 
 def test_parallel_and_serial_resolves_agree(tmp_path) -> None:
     land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 100}]}
-    energy = {"unit": "tce", "demand": "energy_tce", "sources": [{"id": "prov", "scope": "city", "amounts": 50}]}
+    energy = {
+        "unit": "tce",
+        "demand": "energy_tce",
+        "sources": [{"id": "prov", "scope": "city", "amounts": 50}],
+    }
     rows = [
         project_row("p1", land_mu=40, output=100, energy_tce=30),
         project_row("p2", land_mu=40, output=90, energy_tce=30),
         project_row("p3", land_mu=30, output=70, energy_tce=10),
     ]
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land, "energy": energy}), rows)
+    scenario, projects, _ = load_instance(
+        tmp_path, scenario_dict(quotas={"land": land, "energy": energy}), rows
+    )
     base = solve_scenario(scenario, projects)
     serial = marginal_values(scenario, projects, base.objective, jobs=1, with_duals=False)
     parallel = marginal_values(scenario, projects, base.objective, jobs=2, with_duals=False)

@@ -36,17 +36,22 @@ def test_batch_into_the_scenarios_own_folder_keeps_every_user_file(tmp_path, cap
     scenario = write_scenario(case, "case", file_name="scenario.toml")
     (case / "note.docx").write_bytes(b"PK\x03\x04 the planner's note")
     user_files = _snapshot(case)
-    assert main(["batch", str(scenario), "--out", str(tmp_path / "study"), "--jobs", "1", "--no-analysis"]) == 0
+    assert (
+        main(["batch", str(scenario), "--out", str(tmp_path / "study"), "--jobs", "1", "--no-analysis"]) == 0
+    )
     after = _snapshot(case)
     for name, data in user_files.items():
         assert after[name] == data, name
     assert {"summary.json", "allocation.csv", "inputs.sha256"} <= set(read_manifest(case, "run"))
     # A second, infeasible run removes its own allocation but nothing of the user's.
     (case / "projects.csv").write_text(
-        "id,zone,land_mu,investment,output,energy_tce,lock\nq1,a,80,1,1,0,in\nq2,a,80,1,1,0,in\n", encoding="utf-8"
+        "id,zone,land_mu,investment,output,energy_tce,lock\nq1,a,80,1,1,0,in\nq2,a,80,1,1,0,in\n",
+        encoding="utf-8",
     )
     user_files = {n: d for n, d in _snapshot(case).items() if n in user_files}
-    assert main(["batch", str(scenario), "--out", str(tmp_path / "study"), "--jobs", "1", "--no-analysis"]) == 1
+    assert (
+        main(["batch", str(scenario), "--out", str(tmp_path / "study"), "--jobs", "1", "--no-analysis"]) == 1
+    )
     after = _snapshot(case)
     assert not (case / "allocation.csv").exists() and (case / "summary.json").exists()
     for name, data in user_files.items():
@@ -71,7 +76,7 @@ def test_batch_refuses_a_comparison_file_it_did_not_write(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "comparison.csv").write_text("mine", encoding="utf-8")
-    with pytest.raises(InputError, match="comparison.csv"):
+    with pytest.raises(InputError, match=r"comparison\.csv"):
         run_batch([write_scenario(tmp_path / "in", "a")], out, jobs=1)
     assert (out / "comparison.csv").read_text(encoding="utf-8") == "mine"
     assert not (out / "a").exists()
@@ -83,7 +88,9 @@ def test_resume_trusts_only_files_the_manifest_vouches_for(tmp_path):
     assert run_batch([scenario], out, jobs=1).outcomes[0].computed
     assert not run_batch([scenario], out, jobs=1).outcomes[0].computed
     summary = out / "a" / "summary.json"
-    summary.write_text(summary.read_text(encoding="utf-8").replace('"optimal"', '"feasible"'), encoding="utf-8")
+    summary.write_text(
+        summary.read_text(encoding="utf-8").replace('"optimal"', '"feasible"'), encoding="utf-8"
+    )
     assert read_trusted(out / "a", "run", "summary.json") is None
     assert run_batch([scenario], out, jobs=1).outcomes[0].computed  # an edited result is solved again
 

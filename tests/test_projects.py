@@ -106,8 +106,9 @@ def test_bom_csv(tmp_path: Path) -> None:
 
 
 def test_gbk_csv_with_chinese_headers(tmp_path: Path) -> None:
-    header = ["项目编号", "项目名称", "所在园区", "用地面积（亩）", "总投资(万元)", "年产值", "税收", "就业人数",
-              "战略性新兴产业", "最早开工年份", "达产年限", "锁定", "入库日期", "energy_tce", "NOx_t"]  # fmt: skip
+    header = ["项目编号", "项目名称", "所在园区", "用地面积（亩）", "总投资(万元)", "年产值", "税收",
+              "就业人数", "战略性新兴产业", "最早开工年份", "达产年限", "锁定", "入库日期", "energy_tce",
+              "NOx_t"]  # fmt: skip
     path = tmp_path / "gbk.csv"
     path.write_bytes(csv_text(ROWS, header).encode("gbk"))
     assert_same(load(path), load(write_csv(tmp_path, ROWS)))
@@ -115,7 +116,8 @@ def test_gbk_csv_with_chinese_headers(tmp_path: Path) -> None:
 
 def test_canonical_headers_case_insensitive_and_aliases(tmp_path: Path) -> None:
     header = [" ID ", "名称", "园区", "用地(亩)", "Investment", "产值(万元)", "年税收", "jobs", "strategic",
-              "earliest_year", "Ramp_Years (年)", "LOCK", "queued_since", "Energy_TCE（tce）", "nox_t"]  # fmt: skip
+              "earliest_year", "Ramp_Years (年)", "LOCK", "queued_since", "Energy_TCE（tce）",
+              "nox_t"]  # fmt: skip
     assert_same(load(write_csv(tmp_path, ROWS, header)), load(write_csv(tmp_path, ROWS, name="plain.csv")))
 
 
@@ -147,7 +149,7 @@ def write_xlsx(path: Path, rows: list[list[object]], header: list[str] = HEADER)
 def as_xlsx_cells(row: list[str]) -> list[object]:
     """The row as a planner's workbook stores it: numbers as numbers, dates as dates, blanks empty."""
     cells: list[object] = []
-    for column, text in zip(HEADER, row):
+    for column, text in zip(HEADER, row, strict=True):
         if text == "":
             cells.append(None)
         elif column == "queued_since":

@@ -17,7 +17,11 @@ def test_a_binding_quota_is_named_and_a_displaced_project_says_value(tmp_path):
     scenario = scenario_dict(
         quotas={
             "land": {"demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 100}]},
-            "nox": {"demand": "nox_t", "ratio": 2.0, "sources": [{"id": "alloc", "scope": "city", "amounts": 10}]},
+            "nox": {
+                "demand": "nox_t",
+                "ratio": 2.0,
+                "sources": [{"id": "alloc", "scope": "city", "amounts": 10}],
+            },
         }
     )
     rows = [
@@ -35,7 +39,12 @@ def test_a_binding_quota_is_named_and_a_displaced_project_says_value(tmp_path):
 
 def test_the_purchase_budget_is_named_when_it_blocks(tmp_path):
     scenario = scenario_dict(
-        quotas={"land": {"demand": "land_mu", "sources": [{"id": "linkage", "scope": "city", "amounts": 100, "price": 1}]}},
+        quotas={
+            "land": {
+                "demand": "land_mu",
+                "sources": [{"id": "linkage", "scope": "city", "amounts": 100, "price": 1}],
+            }
+        },
         objective={"purchase_budget": 50},
     )
     rows = [project_row("first", land_mu=40, output=100), project_row("second", land_mu=30, output=50)]
@@ -47,7 +56,9 @@ def test_the_purchase_budget_is_named_when_it_blocks(tmp_path):
 def test_zone_stock_does_not_count_as_room_in_another_zone(tmp_path):
     scenario = scenario_dict(
         zones=[{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
-        quotas={"land": {"demand": "land_mu", "sources": [{"id": "stock", "scope": "zone", "amounts": {"a": 50}}]}},
+        quotas={
+            "land": {"demand": "land_mu", "sources": [{"id": "stock", "scope": "zone", "amounts": {"a": 50}}]}
+        },
     )
     rows = [project_row("in_a", zone="a", land_mu=20), project_row("in_b", zone="b", land_mu=20)]
     reasons = _reasons(tmp_path, scenario, rows)

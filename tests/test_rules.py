@@ -265,7 +265,7 @@ def test_ramp(tmp_path: Path) -> None:
 
 def test_ramp_value(tmp_path: Path) -> None:
     scenario = scenario_dict(objective={"appraisal_years": 3})
-    result, allocation = _solve(tmp_path, scenario, [project_row("slow", output=120, ramp_years=2)])
+    _result, allocation = _solve(tmp_path, scenario, [project_row("slow", output=120, ramp_years=2)])
     assert allocation["slow"].value == pytest.approx(240)
 
 

@@ -16,7 +16,9 @@ def test_time_limited_incumbent_is_feasible_with_its_gap(tmp_path):
     if result.status == "feasible":
         assert result.gap is not None and result.gap > scenario.solver.gap
         assert result.best_bound > result.objective
-        assert result.gap == pytest.approx((result.best_bound - result.objective) / result.objective, rel=1e-3)
+        assert result.gap == pytest.approx(
+            (result.best_bound - result.objective) / result.objective, rel=1e-3
+        )
 
 
 def test_highs_banner_is_silenced(tmp_path, capfd):
@@ -49,7 +51,9 @@ def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
     scenario = scenario_dict(
         years=3,
         zones=[{"id": "a", "name": "A", "min_investment_intensity": 50}, {"id": "b", "name": "B"}],
-        quotas={"land": {"demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": [5, 5, 5]}]}},
+        quotas={
+            "land": {"demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": [5, 5, 5]}]}
+        },
     )
     rows = [
         project_row("fits", zone="a|b", land_mu=4),  # 2 zones x 3 years

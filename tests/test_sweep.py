@@ -21,7 +21,10 @@ def _rows() -> list[dict]:
 def test_sweep_writes_table_and_chart(tmp_path, capsys) -> None:
     _, _, path = load_instance(tmp_path / "in", scenario_dict(years=2), _rows())
     out = tmp_path / "sweep"
-    assert main(["sweep", str(path), "--lever", LEVER, "--range", "0:80:40", "--out", str(out), "--jobs", "2"]) == 0
+    assert (
+        main(["sweep", str(path), "--lever", LEVER, "--range", "0:80:40", "--out", str(out), "--jobs", "2"])
+        == 0
+    )
     with (out / "sweep.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["value"], r["status"], r["approved"]) for r in rows] == [
@@ -35,18 +38,34 @@ def test_sweep_writes_table_and_chart(tmp_path, capsys) -> None:
 
 
 def test_markers_for_the_plan_land_lever(tmp_path) -> None:
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(years=2), _rows() + [project_row("big", land_mu=200)])
+    scenario, projects, _ = load_instance(
+        tmp_path, scenario_dict(years=2), [*_rows(), project_row("big", land_mu=200)]
+    )
     markers = sweep_markers(scenario, projects, LEVER)
     # 360 mu wanted over 2 years against 200 supplied: 80 mu a year short, closed at 100 + 80.
     assert (markers.baseline, markers.shortfall_per_year, markers.shortfall_closed) == (100.0, 80.0, 180.0)
     ratio = sweep_markers(scenario, projects, "quotas.land.ratio")
-    assert (ratio.baseline, ratio.shortfall_closed) == (None, None)  # ratio not set in the file: default applies
+    assert (ratio.baseline, ratio.shortfall_closed) == (
+        None,
+        None,
+    )  # ratio not set in the file: default applies
 
 
 def test_bad_lever_is_bad_input_and_writes_nothing(tmp_path, capsys) -> None:
     _, _, path = load_instance(tmp_path / "in", scenario_dict(), _rows())
     out = tmp_path / "sweep"
-    code = main(["sweep", str(path), "--lever", "quotas.land.sources.plann.amounts", "--values", "1,2", "--out", str(out)])
+    code = main(
+        [
+            "sweep",
+            str(path),
+            "--lever",
+            "quotas.land.sources.plann.amounts",
+            "--values",
+            "1,2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 2
     assert "plann" in capsys.readouterr().err
     assert not out.exists()

@@ -60,7 +60,13 @@ def enrich(
         result.extras["baselines"] = baseline_summary(scenario, projects, result.objective)
     if importance_top > 0:
         rows = project_importance(
-            scenario, projects, result.allocation, result.objective, top=importance_top, solve_options=options, jobs=jobs
+            scenario,
+            projects,
+            result.allocation,
+            result.objective,
+            top=importance_top,
+            solve_options=options,
+            jobs=jobs,
         )
         result.extras["importance"] = rows
         cost = {row["id"]: row["replacement_cost"] for row in rows}

@@ -122,7 +122,9 @@ def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> Bas
             continue
         ledger.add(charges, *spot)
         placements[p] = spot
-        values[p] = placement_value(scenario.objective, float(base[p]), spot[1], spot[0] == projects.zones[p][0])
+        values[p] = placement_value(
+            scenario.objective, float(base[p]), spot[1], spot[0] == projects.zones[p][0]
+        )
     used, cost = ledger.draw()
     chosen = sorted(placements)
     return BaselinePlan(

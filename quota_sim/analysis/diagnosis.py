@@ -25,7 +25,8 @@ from quota_sim.scenario import Quota, Scenario, SolverSettings
 from quota_sim.screens import eligible_zones
 from quota_sim.supply import CITY, project_room, zone_label, zone_supply
 
-#: A project larger than this (mu) is probably a typing error (the whole queue's yearly shortfall is ~2,000 mu).
+#: A project larger than this (mu) is probably a typing error (the whole queue's yearly shortfall is
+#: ~2,000 mu).
 MAX_PLAUSIBLE_LAND_MU = 5_000.0
 #: Output above this multiple of investment is implausible (typical 1-8, DOMAIN §6).
 MAX_OUTPUT_PER_INVESTMENT = 100.0
@@ -108,7 +109,11 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
         if projects.lock[p] == "out":
             continue
         if not eligible[p]:
-            findings.append(Finding(severity, f"{subject} passes no zone's entry screens ({failures[p]})", file, row, "zone"))
+            findings.append(
+                Finding(
+                    severity, f"{subject} passes no zone's entry screens ({failures[p]})", file, row, "zone"
+                )
+            )
             continue
         if first[p] >= scenario.years:
             findings.append(
@@ -165,8 +170,14 @@ def _magnitude_findings(projects: Projects, p: int, file: str, row: int | None) 
     findings = []
     if land > MAX_PLAUSIBLE_LAND_MU:
         findings.append(
-            Finding("warning", f"project {pid} asks for {_fmt(land)} mu; more than {_fmt(MAX_PLAUSIBLE_LAND_MU)} "
-                    "mu is implausible for one project (a unit mix-up with m² or 公顷?)", file, row, "land_mu")
+            Finding(
+                "warning",
+                f"project {pid} asks for {_fmt(land)} mu; more than {_fmt(MAX_PLAUSIBLE_LAND_MU)} "
+                "mu is implausible for one project (a unit mix-up with m² or 公顷?)",
+                file,
+                row,
+                "land_mu",
+            )
         )
     if investment / land > MAX_INVESTMENT_PER_MU:
         findings.append(
@@ -176,18 +187,36 @@ def _magnitude_findings(projects: Projects, p: int, file: str, row: int | None) 
         )
     if investment > 0 and output > MAX_OUTPUT_PER_INVESTMENT * investment:
         findings.append(
-            Finding("warning", f"project {pid} has a yearly output {_fmt(output / investment)} times its "
-                    f"investment; above {_fmt(MAX_OUTPUT_PER_INVESTMENT)} is implausible", file, row, "output")
+            Finding(
+                "warning",
+                f"project {pid} has a yearly output {_fmt(output / investment)} times its "
+                f"investment; above {_fmt(MAX_OUTPUT_PER_INVESTMENT)} is implausible",
+                file,
+                row,
+                "output",
+            )
         )
     if output / land > MAX_OUTPUT_PER_MU:
         findings.append(
-            Finding("warning", f"project {pid} has a yearly output of {_fmt(output / land)} 万元 per mu; above "
-                    f"{_fmt(MAX_OUTPUT_PER_MU)} is implausible", file, row, "output")
+            Finding(
+                "warning",
+                f"project {pid} has a yearly output of {_fmt(output / land)} 万元 per mu; above "
+                f"{_fmt(MAX_OUTPUT_PER_MU)} is implausible",
+                file,
+                row,
+                "output",
+            )
         )
     if float(projects.tax[p]) > output > 0:
         findings.append(
-            Finding("warning", f"project {pid} pays more tax ({_fmt(float(projects.tax[p]))} 万元/yr) than its "
-                    f"output ({_fmt(output)} 万元/yr)", file, row, "tax")
+            Finding(
+                "warning",
+                f"project {pid} pays more tax ({_fmt(float(projects.tax[p]))} 万元/yr) than its "
+                f"output ({_fmt(output)} 万元/yr)",
+                file,
+                row,
+                "tax",
+            )
         )
     return findings
 
@@ -200,7 +229,11 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     """
     eligible, _ = eligible_zones(scenario, projects)
     first = first_year_index(scenario, projects)
-    locks = [p for p in range(len(projects)) if projects.lock[p] == "in" and eligible[p] and first[p] < scenario.years]
+    locks = [
+        p
+        for p in range(len(projects))
+        if projects.lock[p] == "in" and eligible[p] and first[p] < scenario.years
+    ]
     file = scenario.path.name if scenario.path else scenario.name
     horizon = range(scenario.years)
     findings: list[Finding] = []
@@ -212,36 +245,72 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
         key = f"quotas.{quota.id}.sources"
         need, have = float(np.sum([charge[p] for p in needing])), _supply(scenario, quota, None, horizon)
         if need > have + _TOL * max(1.0, need):
-            findings.append(Finding("error", _shortfall_text(quota, needing, projects, need, have, "over the horizon"),
-                                    file, None, key))
+            findings.append(
+                Finding(
+                    "error",
+                    _shortfall_text(quota, needing, projects, need, have, "over the horizon"),
+                    file,
+                    None,
+                    key,
+                )
+            )
             continue
         for zone in scenario.zone_ids():
             only_here = [p for p in needing if eligible[p] == [zone]]
-            need, have = float(np.sum([charge[p] for p in only_here])), _supply(scenario, quota, zone, horizon)
+            need, have = (
+                float(np.sum([charge[p] for p in only_here])),
+                _supply(scenario, quota, zone, horizon),
+            )
             if only_here and need > have + _TOL * max(1.0, need):
-                findings.append(Finding("error", _shortfall_text(quota, only_here, projects, need, have,
-                                                                 f"in zone {zone} over the horizon"), file, None, key))
+                findings.append(
+                    Finding(
+                        "error",
+                        _shortfall_text(
+                            quota, only_here, projects, need, have, f"in zone {zone} over the horizon"
+                        ),
+                        file,
+                        None,
+                        key,
+                    )
+                )
         if quota.carry_over:
             continue
         # Without carry-over, projects that may only start in the last year must fit that year's supply.
         last = scenario.years - 1
         only_then = [p for p in needing if first[p] == last]
-        need, have = float(np.sum([charge[p] for p in only_then])), _supply(scenario, quota, None, range(last, last + 1))
+        need, have = (
+            float(np.sum([charge[p] for p in only_then])),
+            _supply(scenario, quota, None, range(last, last + 1)),
+        )
         if only_then and need > have + _TOL * max(1.0, need):
-            findings.append(Finding("error", _shortfall_text(quota, only_then, projects, need, have,
-                                                             f"in {scenario.start_year + last}"), file, None, key))
+            findings.append(
+                Finding(
+                    "error",
+                    _shortfall_text(
+                        quota, only_then, projects, need, have, f"in {scenario.start_year + last}"
+                    ),
+                    file,
+                    None,
+                    key,
+                )
+            )
     return findings
 
 
-def _shortfall_text(quota: Quota, needing: list[int], projects: Projects, need: float, have: float, where: str) -> str:
+def _shortfall_text(
+    quota: Quota, needing: list[int], projects: Projects, need: float, have: float, where: str
+) -> str:
     ids = ", ".join(projects.ids[p] for p in needing[:8]) + (", ..." if len(needing) > 8 else "")
     return (
-        f"locked-in projects need {_fmt(need)} {quota.unit} of {_label(quota)} {where}, but only {_fmt(have)} "
+        f"locked-in projects need {_fmt(need)} {quota.unit} of {_label(quota)} {where}, "
+        f"but only {_fmt(have)} "
         f"{quota.unit} is supplied (short by {_fmt(need - have)}): {ids}"
     )
 
 
-def diagnose(scenario: Scenario, projects: Projects, settings: SolverSettings | None = None) -> dict[str, Any]:
+def diagnose(
+    scenario: Scenario, projects: Projects, settings: SolverSettings | None = None
+) -> dict[str, Any]:
     """Why the locks cannot all be met: the smallest overruns, and a message in Chinese and English.
 
     Returns
@@ -274,14 +343,18 @@ def diagnose(scenario: Scenario, projects: Projects, settings: SolverSettings | 
             "overrun": round(float(np.sum(list(sources.values()))), 6),
             "sources": {s: round(a, 6) for s, a in sources.items()},
         }
-        for (quota_id, key, t), sources in sorted(grouped.items(), key=lambda item: (order[item[0][0]], item[0][2], zone_label(item[0][1])))
+        for (quota_id, key, t), sources in sorted(
+            grouped.items(), key=lambda item: (order[item[0][0]], item[0][2], zone_label(item[0][1]))
+        )
     ]
     eligible, failures = eligible_zones(scenario, projects)
     unplaceable = [
         {
             "id": projects.ids[p],
             "row": projects.rows[p] if projects.rows else None,
-            "reason": failures[p] if not eligible[p] else f"earliest_year {int(projects.earliest_year[p])} after the horizon",
+            "reason": failures[p]
+            if not eligible[p]
+            else f"earliest_year {int(projects.earliest_year[p])} after the horizon",
         }
         for p in model.unplaceable_locks
     ]
@@ -312,8 +385,12 @@ def diagnosis_messages(scenario: Scenario, projects: Projects, report: dict[str,
         city = entry["zone"] == zone_label(CITY)
         where_zh = "全市" if city else zone_names[entry["zone"]]
         where_en = "city-wide" if city else f"zone {entry['zone']}"
-        zh_parts.append(f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit}（{where_zh}，{entry['year']}年）")
-        en_parts.append(f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit} ({where_en}, {entry['year']})")
+        zh_parts.append(
+            f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit}（{where_zh}，{entry['year']}年）"
+        )
+        en_parts.append(
+            f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit} ({where_en}, {entry['year']})"
+        )
     if report["budget_overrun"] > 0:
         zh_parts.append(f"指标购买预算 {_fmt(report['budget_overrun'])} 万元")
         en_parts.append(f"purchase budget {_fmt(report['budget_overrun'])} 万元")
@@ -322,14 +399,20 @@ def diagnosis_messages(scenario: Scenario, projects: Projects, report: dict[str,
         projects.ids[p] for p in range(len(projects))
         if projects.lock[p] == "in" and any(float(projects.demand[quotas[q].demand][p]) > 0 for q in short)
     ]
-    zh, en = ["锁定立项（lock = in）的项目无法全部安排。"], ["The locked-in projects (lock = in) cannot all be approved."]
+    zh, en = (
+        ["锁定立项（lock = in）的项目无法全部安排。"],
+        ["The locked-in projects (lock = in) cannot all be approved."],
+    )
     if zh_parts:
         zh.append("使其可行所需的最小超额指标为：" + "；".join(zh_parts) + "。")
         en.append(" The smallest overruns that would make them feasible: " + "; ".join(en_parts) + ".")
     if report["unplaceable_locks"]:
         ids = ", ".join(u["id"] for u in report["unplaceable_locks"])
         zh.append(f"以下锁定项目在任何园区和年份都无法安排（未通过准入门槛或最早开工年份超出规划期）：{ids}。")
-        en.append(f" These locked-in projects have no possible zone or year at all (screens or earliest year): {ids}.")
+        en.append(
+            " These locked-in projects have no possible zone or year at all (screens or earliest year): "
+            f"{ids}."
+        )
     if locked:
         ids = ", ".join(locked[:10]) + ("…" if len(locked) > 10 else "")
         zh.append(f"可追加上述指标，或取消部分相关项目的锁定：{ids}。")

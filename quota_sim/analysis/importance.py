@@ -61,7 +61,7 @@ def project_importance(
     queues = [locked_out(projects, i) for i in chosen]
     outcomes = solve_many([scenario] * len(chosen), queues, dict(solve_options or {}), jobs)
     rows = []
-    for i, outcome in zip(chosen, outcomes):
+    for i, outcome in zip(chosen, outcomes, strict=True):
         row = allocation[i]
         without = outcome["objective"]
         rows.append(

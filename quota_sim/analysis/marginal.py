@@ -64,7 +64,9 @@ def with_extra_city_supply(scenario: Scenario, quota: Quota, delta: float) -> Sc
         amounts[0] += delta
         return with_values(scenario, {f"quotas.{quota.id}.sources.{city.id}.amounts": amounts})
     sources = list(scenario.raw["quotas"][quota.id].get("sources", []))
-    sources.append({"id": ADDED_SOURCE_ID, "scope": "city", "amounts": [delta] + [0.0] * (scenario.years - 1)})
+    sources.append(
+        {"id": ADDED_SOURCE_ID, "scope": "city", "amounts": [delta] + [0.0] * (scenario.years - 1)}
+    )
     return with_values(scenario, {f"quotas.{quota.id}.sources": sources})
 
 
@@ -99,7 +101,11 @@ def lp_dual_values(scenario: Scenario, projects: Projects) -> dict[str, float] |
         if city is None:
             continue
         years = range(scenario.years) if quota.carry_over else range(1)
-        rows = [model.supply_rows[key] for t in years if (key := (quota.id, city.id, CITY, t)) in model.supply_rows]
+        rows = [
+            model.supply_rows[key]
+            for t in years
+            if (key := (quota.id, city.id, CITY, t)) in model.supply_rows
+        ]
         if rows:
             values[quota.id] = float(np.sum([duals[row.name] for row in rows]))
     return values
@@ -140,7 +146,7 @@ def marginal_values(
     variants = [with_extra_city_supply(scenario, q, deltas[q.id]) for q in scenario.quotas]
     solved = solve_many(variants, projects, options, jobs)
     rows: list[dict[str, Any]] = []
-    for quota, outcome in zip(scenario.quotas, solved):
+    for quota, outcome in zip(scenario.quotas, solved, strict=True):
         delta, status, objective = deltas[quota.id], outcome["status"], outcome["objective"]
         if status in ("optimal", "feasible") and objective is not None:
             gain = objective - base_objective

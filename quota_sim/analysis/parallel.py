@@ -25,7 +25,8 @@ OUTCOME_KPIS = ("approved", "land_used", "investment", "output", "tax")
 
 
 def solve_outcome(scenario: Scenario, projects: Projects, solve_options: dict[str, Any]) -> dict[str, Any]:
-    """Solve one variant; return ``status``, ``objective`` (万元), ``seconds`` and the KPIs of :data:`OUTCOME_KPIS`."""
+    """Solve one variant; return ``status``, ``objective`` (万元), ``seconds`` and the KPIs of
+    :data:`OUTCOME_KPIS`."""
     from quota_sim.solve import solve_scenario
 
     result = solve_scenario(scenario, projects, **solve_options)
@@ -55,7 +56,9 @@ def solve_many(
     if len(queues) != len(variants):
         raise ValueError(f"{len(variants)} variants but {len(queues)} project queues")
     if jobs <= 1 or len(variants) <= 1:
-        return [solve_outcome(s, p, solve_options) for s, p in zip(variants, queues)]
+        return [solve_outcome(s, p, solve_options) for s, p in zip(variants, queues, strict=True)]
     with ProcessPoolExecutor(max_workers=min(jobs, len(variants)), mp_context=_CONTEXT) as pool:
-        futures = [pool.submit(solve_outcome, s, p, solve_options) for s, p in zip(variants, queues)]
+        futures = [
+            pool.submit(solve_outcome, s, p, solve_options) for s, p in zip(variants, queues, strict=True)
+        ]
         return [future.result() for future in futures]

@@ -60,7 +60,9 @@ class SupplyLedger:
         if self._budget_can_bind and trial:
             merged = {**self.charges, **trial}
             cheapest = cheapest_draw(self.scenario, merged)
-            return cheapest is not None and cheapest[1] <= self.scenario.objective.purchase_budget * (1 + 1e-9)
+            return cheapest is not None and cheapest[1] <= self.scenario.objective.purchase_budget * (
+                1 + 1e-9
+            )
         return True
 
     def add(self, charges: dict[str, float], zone: str, year_index: int) -> None:
@@ -90,7 +92,14 @@ class SupplyLedger:
 def _max_purchase_cost(scenario: Scenario) -> float:
     """Cost in 万元 of buying every unit of every priced source over the horizon."""
     return float(
-        np.sum([s.price * source_total(s, scenario.years) for q in scenario.quotas for s in q.sources if s.price > 0])
+        np.sum(
+            [
+                s.price * source_total(s, scenario.years)
+                for q in scenario.quotas
+                for s in q.sources
+                if s.price > 0
+            ]
+        )
     )
 
 

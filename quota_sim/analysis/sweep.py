@@ -62,7 +62,7 @@ def parse_range(text: str) -> list[float]:
         raise InputError(f"'{text}' is not START:STOP:STEP with three numbers", column="--range") from None
     if not all(math.isfinite(v) for v in (start, stop, step)) or step <= 0 or stop < start:
         raise InputError(f"'{text}' needs STEP > 0 and STOP >= START", column="--range")
-    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    count = math.floor((stop - start) / step + 1e-9) + 1
     if count > MAX_POINTS:
         raise InputError(f"'{text}' gives {count} values, more than {MAX_POINTS}", column="--range")
     return [_tidy(start + i * step) for i in range(count)]
@@ -94,7 +94,9 @@ def lever_value(scenario: Scenario, key: str) -> float | None:
         if isinstance(node, dict):
             node = node.get(part)
         elif isinstance(node, list):
-            node = next((entry for entry in node if isinstance(entry, dict) and entry.get("id") == part), None)
+            node = next(
+                (entry for entry in node if isinstance(entry, dict) and entry.get("id") == part), None
+            )
         if node is None:
             return None
     if isinstance(node, list) and node and all(isinstance(v, int | float) for v in node):
@@ -108,7 +110,13 @@ def sweep_markers(scenario: Scenario, projects: Projects, key: str) -> Markers:
     """The baseline value of the lever and, for a city land source's amounts, where the shortfall closes."""
     baseline = lever_value(scenario, key)
     parts = key.split(".")
-    if baseline is None or len(parts) != 5 or parts[0] != "quotas" or parts[2] != "sources" or parts[4] != "amounts":
+    if (
+        baseline is None
+        or len(parts) != 5
+        or parts[0] != "quotas"
+        or parts[2] != "sources"
+        or parts[4] != "amounts"
+    ):
         return Markers(baseline, None, None)
     quota = next((q for q in scenario.quotas if q.id == parts[1]), None)
     source = next((s for s in quota.sources if s.id == parts[3]), None) if quota else None
@@ -137,7 +145,7 @@ def run_sweep(
     queue = projects if projects is not None else projects_for(scenario)
     outcomes = solve_many(variants, queue, dict(solve_options or {}), jobs)
     rows = []
-    for value, outcome in zip(values, outcomes):
+    for value, outcome in zip(values, outcomes, strict=True):
         rows.append(
             {
                 "lever": key,
@@ -180,13 +188,18 @@ def sweep_png_bytes(rows: list[dict[str, Any]], key: str, markers: Markers) -> b
     )
     figure = Figure(figsize=(10, 7), dpi=100)
     axes = figure.subplots(2, 2, sharex=True)
-    for ax, (column, label) in zip(axes.flat, panels):
+    for ax, (column, label) in zip(axes.flat, panels, strict=True):
         y = np.array([np.nan if row.get(column) is None else float(row[column]) for row in rows])
         ax.plot(x, y, marker="o", color="tab:blue")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         if markers.baseline is not None:
-            ax.axvline(markers.baseline, color="tab:gray", linestyle="--", label=f"scenario value {markers.baseline:,.6g}")
+            ax.axvline(
+                markers.baseline,
+                color="tab:gray",
+                linestyle="--",
+                label=f"scenario value {markers.baseline:,.6g}",
+            )
         if markers.shortfall_closed is not None:
             ax.axvline(
                 markers.shortfall_closed, color="tab:red", linestyle=":",
@@ -213,7 +226,9 @@ def write_sweep(
 ) -> tuple[Path, Path]:
     """Write sweep.csv and sweep.png into ``out_dir`` as one set (an :class:`OutputSet` opened before
     the sweep, or a folder)."""
-    outputs = out_dir if isinstance(out_dir, OutputSet) else OutputSet.open(out_dir, "sweep", names=SWEEP_FILES)
+    outputs = (
+        out_dir if isinstance(out_dir, OutputSet) else OutputSet.open(out_dir, "sweep", names=SWEEP_FILES)
+    )
     with outputs:
         table, chart = outputs.commit(
             {"sweep.csv": sweep_csv_bytes(rows), "sweep.png": sweep_png_bytes(rows, key, markers)}

@@ -365,7 +365,7 @@ def headline(result: Result, lang: str) -> None:
     shown = [q for q in head.quotas if q.available > 0 or q.used > 0]
     for start in range(0, len(shown), 4):
         cols = st.columns(4)
-        for col, figure in zip(cols, shown[start : start + 4]):
+        for col, figure in zip(cols, shown[start : start + 4], strict=False):
             label = t(
                 "metric_quota",
                 lang,
