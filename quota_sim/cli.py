@@ -214,6 +214,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"quota-sim: cannot write the outputs ({error.strerror or error}); {out_dir} is unchanged",
               file=sys.stderr)
         return EXIT_NO_SOLUTION
+    for warning in result.projects.warnings:
+        print(f"quota-sim: warning: {warning}", file=sys.stderr)
     try:
         print_summary(result, out_dir)
     except BrokenPipeError:  # e.g. `quota-sim run | head`: the reader left; the run itself stands
@@ -241,6 +243,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     findings = check_scenario(scenario, projects)
     print(f"scenario {scenario.name}: {len(projects)} projects, {len(scenario.zones)} zones, "
           f"{len(scenario.quotas)} quotas, {scenario.years} years from {scenario.start_year}")
+    for warning in projects.warnings:
+        print(f"  warning: {warning}")
     for finding in findings:
         print(f"  {finding}")
     errors = sum(f.severity == "error" for f in findings)

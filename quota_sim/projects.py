@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 import difflib
 import io
 import math
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import openpyxl
 
 from quota_sim.errors import InputError
+from quota_sim.input_files import (
+    TableRows,
+    clean_key,
+    clean_text,
+    decode_table_text,
+    read_input_file,
+    xlsx_rows,
+)
 
 if TYPE_CHECKING:
     from quota_sim.scenario import Scenario
@@ -26,6 +31,9 @@ if TYPE_CHECKING:
 LOCK_VALUES = ("in", "out", "")
 # No project figure (万元, mu, tce, t, jobs) comes near this; beyond it the solver's arithmetic fails.
 MAX_MAGNITUDE = 1e12
+# A figure that is not 0 but below this is a unit or typing mistake (and makes per-mu ratios overflow).
+MIN_MAGNITUDE = 1e-6
+MIN_LAND_MU = 0.01  # about 6.7 m²: the smallest land demand a project may have
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Projects:
     queued_since: list[str]  # ISO date or ""
     demand: dict[str, np.ndarray] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)  # spreadsheet row of each project (header = 1)
+    warnings: tuple[str, ...] = ()  # things read that a planner may not have meant (hidden rows...)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -147,12 +156,7 @@ def load_projects(
         Naming the file, the spreadsheet row and the column of the first bad cell.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"projects file not found: {path}", file=path.name) from None
-    except OSError as error:
-        raise InputError(f"cannot read the projects file: {error.strerror}", file=path.name) from None
+    data = read_input_file(path, "projects file")
     return _read_table(data, path.name, path, zone_ids, demand_columns, start_year)
 
 
@@ -206,59 +210,32 @@ def _read_table(
     return _TableReader(label, path, list(zone_ids), start_year).read(rows, demand_columns)
 
 
-def _csv_rows(data: bytes, label: str) -> list[list[Any]]:
-    """The CSV records as lists of text cells (record 1 = the header).
-
-    Decoded as UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"),
-    else as UTF-8 (with or without BOM), else as GB18030 (which covers GBK).
-    """
-    encodings = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ()
-    for encoding in (*encodings, "utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError(
-            "the file is neither UTF-8 nor GBK text (save it as CSV UTF-8, or as .xlsx)", file=label
-        )
+def _csv_rows(data: bytes, label: str) -> TableRows:
+    """The CSV records as lists of text cells (record 1 = the header), in the file's one encoding
+    (:func:`quota_sim.input_files.decode_table_text`)."""
+    text = decode_table_text(data, label)
     if "\x00" in text:
         raise InputError("the file holds binary data (NUL bytes), not a text table", file=label)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [list(record) for record in reader]
+        return TableRows(list(record) for record in reader)
     except csv.Error as error:
         raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
 
 
-def _xlsx_rows(data: bytes, label: str) -> list[list[Any]]:
-    """The cell values of the workbook's first sheet, row by row (row 1 = the header)."""
-    with warnings.catch_warnings():
-        # openpyxl warns about workbook features it skips (styles, extensions); they do not matter here.
-        warnings.simplefilter("ignore")
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = book.worksheets[0]
-                sheet.reset_dimensions()
-                return [list(values) for values in sheet.iter_rows(values_only=True)]
-            finally:
-                book.close()
-        # A damaged workbook fails in many ways (zip, XML, missing parts); all mean the same to a planner.
-        except Exception as error:
-            reason = str(error) or type(error).__name__
-            raise InputError(f"not a readable .xlsx workbook ({reason})", file=label) from None
+def _xlsx_rows(data: bytes, label: str) -> TableRows:
+    """The cell values of the workbook's first visible sheet (:func:`quota_sim.input_files.xlsx_rows`)."""
+    return xlsx_rows(data, label)
 
 
 def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not clean_text(value))
 
 
 def _normalise_header(text: str) -> str:
-    text = text.replace("（", "(").replace("）", ")")
+    text = clean_key(text)
     return re.sub(r"\s+", "", text).lower()
 
 
@@ -284,10 +261,16 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 
 
 def _cell_text(value: Any) -> str:
-    """A cell as text: integral numbers without '.0' (XLSX stores ids and codes as numbers)."""
+    """A cell as text: integral numbers without '.0' (XLSX stores ids and codes as numbers), control and
+    invisible characters stripped."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value))
+
+
+def _cell_key(value: Any) -> str:
+    """A cell holding an identifier (id, zone, a code word) as compared: see :func:`clean_key`."""
+    return clean_key(_cell_text(value))
 
 
 class _TableReader:
@@ -303,6 +286,7 @@ class _TableReader:
         self.width = 0  # cells up to the last header
         self.row = 0
         self.project = ""  # id of the row being read, once known
+        self.used: set[str] = set()  # canonical names of the columns the model reads
 
     def fail(self, message: str, column: str | None = None) -> InputError:
         prefix = f"project {self.project}: " if self.project else ""
@@ -362,10 +346,28 @@ class _TableReader:
             queued_since=values["queued_since"],
             demand=demand,
             rows=project_rows,
+            warnings=self._hidden_warnings(rows, project_rows),
         )
+
+    def _hidden_warnings(self, rows: list[list[Any]], project_rows: list[int]) -> tuple[str, ...]:
+        """What a workbook hides but the table reads: hidden project rows and hidden columns in use."""
+        found = []
+        hidden_rows = sorted(set(project_rows) & getattr(rows, "hidden_rows", set()))
+        if hidden_rows:
+            shown = ", ".join(map(str, hidden_rows[:10])) + (", …" if len(hidden_rows) > 10 else "")
+            found.append(
+                f"{self.label}: {len(hidden_rows)} hidden row(s) are read as projects (rows {shown})"
+            )
+        hidden_columns = getattr(rows, "hidden_columns", set())
+        for key, index in self.columns.items():
+            if index + 1 in hidden_columns and key in self.used:
+                header = self.headers[key]
+                found.append(f"{self.label}: column '{header}' is hidden in the workbook and is read")
+        return tuple(found)
 
     def _read_header(self, cells: list[Any], demand_columns: Mapping[str, str]) -> None:
         used = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *(canonical_column(c) for c in demand_columns)}
+        self.used = used
         for index, cell in enumerate(cells):
             if _is_blank(cell):
                 continue
@@ -417,7 +419,7 @@ class _TableReader:
         project_id = self._cell(cells, "id")
         if _is_blank(project_id):
             raise self.fail("the project id is blank", "id")
-        self.project = _cell_text(project_id)
+        self.project = _cell_key(project_id)
         project: dict[str, Any] = {"id": self.project}
         for key in ("name", "industry", "industry_code"):
             value = self._cell(cells, key)
@@ -428,8 +430,9 @@ class _TableReader:
             if _is_blank(value) and key in REQUIRED_COLUMNS:
                 raise self.fail(f"'{key}' is blank", key)
             project[key] = self._number(value, key)
-        if project["land_mu"] <= 0:
-            raise self.fail(f"land_mu must be greater than 0, got {project['land_mu']:g}", "land_mu")
+        if project["land_mu"] < MIN_LAND_MU:
+            land = project["land_mu"]
+            raise self.fail(f"land_mu must be at least {MIN_LAND_MU:g}, got {land:g}", "land_mu")
         project["strategic"] = self._strategic(self._cell(cells, "strategic"))
         project["earliest_year"] = self._earliest_year(self._cell(cells, "earliest_year"))
         project["ramp_years"] = self._integer(self._cell(cells, "ramp_years"), "ramp_years")
@@ -444,7 +447,7 @@ class _TableReader:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self.fail(f"{_cell_text(value)!r} is not a number", column)
         if isinstance(value, str):
-            text = value.strip()
+            text = clean_key(value)
             if _PLAIN_NUMBER.fullmatch(text):
                 number = float(text)
             elif _GROUPED_NUMBER.fullmatch(text):
@@ -461,6 +464,8 @@ class _TableReader:
             raise self.fail(f"{number:g} is negative; numbers must be >= 0", column)
         if number > MAX_MAGNITUDE:
             raise self.fail(f"{number:g} is implausibly large (at most {MAX_MAGNITUDE:g})", column)
+        if 0 < number < MIN_MAGNITUDE:
+            raise self.fail(f"{number:g} is implausibly small (0, or at least {MIN_MAGNITUDE:g})", column)
         return number
 
     def _integer(self, value: Any, column: str) -> int:
@@ -482,7 +487,7 @@ class _TableReader:
     def _zones(self, value: Any) -> tuple[str, ...]:
         if _is_blank(value):
             raise self.fail("the zone is blank", "zone")
-        text = _cell_text(value)
+        text = _cell_key(value)
         zones = [part.strip() for part in text.split("|")]
         for zone in zones:
             if not zone:
@@ -502,7 +507,7 @@ class _TableReader:
             return value
         if isinstance(value, (int, float)) and value in (0, 1):
             return bool(value)
-        word = "" if value is None else _cell_text(value).lower()
+        word = "" if value is None else _cell_key(value).lower()
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
@@ -510,7 +515,7 @@ class _TableReader:
         raise self.fail(f"'{_cell_text(value)}' is not one of 1/0, true/false, yes/no, 是/否", "strategic")
 
     def _lock(self, value: Any) -> str:
-        word = "" if value is None else _cell_text(value).lower()
+        word = "" if value is None else _cell_key(value).lower()
         if word not in LOCK_VALUES:
             raise self.fail(f"lock must be 'in', 'out' or blank, got '{_cell_text(value)}'", "lock")
         return word

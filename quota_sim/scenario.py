@@ -15,7 +15,7 @@ import numbers
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,11 +26,26 @@ import tomli_w
 import quota_sim
 from quota_sim.codes import SOLVER_NAMES
 from quota_sim.errors import InputError
+from quota_sim.input_files import MAX_SCENARIO_BYTES, read_input_file
 
 OBJECTIVE_INDICATORS = ("output", "tax", "investment", "jobs")
 # Ratios, prices, weights and rates multiply project figures in the model; beyond this the solver's
 # arithmetic fails (supply amounts and the budget may be larger: there a huge value means no limit).
 MAX_COEFFICIENT = 1e12
+# A number that is not 0 but below this is a unit or typing mistake (the gap excepted).
+MIN_MAGNITUDE = 1e-9
+# Counts a scenario may hold: beyond them it is a mistake, and the model would not fit in memory.
+MAX_YEARS = 50
+MAX_APPRAISAL_YEARS = 100
+MAX_ZONES = 1_000
+MAX_QUOTAS = 100
+MAX_SOURCES = 100  # per quota
+MAX_NESTING = 16  # tables and arrays inside one another
+YEAR_RANGE = (1900, 2200)  # start_year
+MAX_TIME_LIMIT = 7 * 24 * 3600.0  # seconds
+MAX_SEED = 2**31 - 1
+# Control characters a text value may hold (a description may span lines).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -223,22 +238,35 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"scenario file not found: {path}", file=path.name) from None
-    except OSError as error:
-        raise InputError(f"cannot read the scenario file: {error.strerror}", file=path.name) from None
+    data = read_input_file(path, "scenario file", MAX_SCENARIO_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("the scenario file is not UTF-8 text", file=path.name) from None
     try:
-        return tomllib.loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         line = int(found.group(1)) if found else None
         raise InputError(f"TOML syntax error: {error}", file=path.name, row=line) from None
+    except RecursionError:
+        parsed = None
+    if parsed is None or _depth(parsed) > MAX_NESTING:
+        raise InputError(f"tables or arrays nest too deeply (at most {MAX_NESTING})", file=path.name)
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value`` (a plain value: 0)."""
+    stack, deepest = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            if depth + 1 <= MAX_NESTING:
+                stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _has_ids(value: Any) -> bool:
@@ -310,9 +338,13 @@ class _Checker:
                 where = f"{path}.{key}" if path else key
                 raise self.fail(f"unknown key '{key}'{_nearest(key, allowed)}", where)
 
-    def string(self, value: Any, path: str) -> str:
+    def string(self, value: Any, path: str, *, lines: bool = False) -> str:
+        """Text without control characters (``lines``: line breaks and tabs allowed)."""
         if not isinstance(value, str):
             raise self.fail(f"must be text, got {_show(value)}", path)
+        found = _CONTROL.search(value) or (None if lines else re.search(r"[\t\n\r]", value))
+        if found:
+            raise self.fail(f"holds a control character (U+{ord(found.group()):04X})", path)
         return value
 
     def ident(self, value: Any, path: str) -> str:
@@ -334,6 +366,8 @@ class _Checker:
         positive: bool = False,
         below_one: bool = False,
         coefficient: bool = False,
+        tiny: bool = False,
+        maximum: float | None = None,
     ) -> float:
         """A finite number >= 0; a ``coefficient`` (ratio, price, weight…) also at most MAX_COEFFICIENT."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -341,6 +375,8 @@ class _Checker:
         number = float(value)
         if not math.isfinite(number):
             raise self.fail(f"must be a finite number, got {number}", path)
+        if 0 < abs(number) < MIN_MAGNITUDE and not tiny:
+            raise self.fail(f"is implausibly small (0, or at least {MIN_MAGNITUDE:g}), got {value}", path)
         if positive and number <= 0:
             raise self.fail(f"must be greater than 0, got {value}", path)
         if number < 0:
@@ -349,14 +385,22 @@ class _Checker:
             raise self.fail(f"must be below 1, got {value}", path)
         if coefficient and number > MAX_COEFFICIENT:
             raise self.fail(f"is implausibly large (at most {MAX_COEFFICIENT:g}), got {value}", path)
+        if maximum is not None and number > maximum:
+            raise self.fail(f"must be at most {maximum:g}, got {value}", path)
         return number
 
-    def integer(self, value: Any, path: str, minimum: int | None = None) -> int:
+    def integer(self, value: Any, path: str, minimum: int | None = None, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise self.fail(f"must be an integer, got {_show(value)}", path)
         if minimum is not None and value < minimum:
             raise self.fail(f"must be at least {minimum}, got {value}", path)
+        if maximum is not None and value > maximum:
+            raise self.fail(f"must be at most {maximum}, got {value}", path)
         return int(value)
+
+    def count(self, items: Sized, limit: int, path: str, what: str) -> None:
+        if len(items) > limit:
+            raise self.fail(f"has {len(items):,} {what}; at most {limit:,} are allowed", path)
 
     def amounts(self, value: Any, years: int, path: str) -> tuple[float, ...]:
         """One number per horizon year from a number or a list of exactly ``years`` numbers."""
@@ -399,7 +443,7 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
     if "name" not in raw:
         raise check.fail("a scenario needs a 'name'", "name")
     name = check.ident(raw["name"], "name")
-    description = check.string(raw.get("description", ""), "description")
+    description = check.string(raw.get("description", ""), "description", lines=True)
     if "projects" not in raw:
         raise check.fail("a scenario needs 'projects', the path of its projects table", "projects")
     projects_text = check.string(raw["projects"], "projects")
@@ -407,12 +451,13 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
         raise check.fail("'projects' is blank", "projects")
     projects_path = Path(os.path.abspath(Path(base_dir) / projects_text))
     raw["projects"] = str(projects_path)
-    start_year = check.integer(raw.get("start_year", DEFAULT_START_YEAR), "start_year")
-    years = check.integer(raw.get("years", 1), "years", minimum=1)
+    start_year = check.integer(raw.get("start_year", DEFAULT_START_YEAR), "start_year", *YEAR_RANGE)
+    years = check.integer(raw.get("years", 1), "years", minimum=1, maximum=MAX_YEARS)
 
     zones = _zones(check, raw.get("zones"))
     zone_ids = [zone.id for zone in zones]
     quota_tables = check.table(raw.get("quotas", {}), "quotas")
+    check.count(quota_tables, MAX_QUOTAS, "quotas", "quotas")
     quotas = tuple(
         _quota(check, quota_id, table, years, zone_ids) for quota_id, table in quota_tables.items()
     )
@@ -443,6 +488,7 @@ def _zones(check: _Checker, value: Any) -> tuple[Zone, ...]:
         raise check.fail("a scenario needs at least one [[zones]] entry", "zones")
     if not isinstance(value, list) or not value:
         raise check.fail("must be a non-empty array of [[zones]] tables", "zones")
+    check.count(value, MAX_ZONES, "zones", "zones")
     zones: list[Zone] = []
     for index, entry in enumerate(value):
         path = _entry_path("zones", entry, index)
@@ -476,6 +522,7 @@ def _quota(check: _Checker, quota_id: str, value: Any, years: int, zone_ids: lis
     sources_value = table.get("sources", [])
     if not isinstance(sources_value, list):
         raise check.fail("must be an array of [[...sources]] tables", f"{path}.sources")
+    check.count(sources_value, MAX_SOURCES, f"{path}.sources", "sources")
     sources: list[Source] = []
     for index, entry in enumerate(sources_value):
         source = _source(check, _entry_path(f"{path}.sources", entry, index), entry, years, zone_ids)
@@ -566,7 +613,10 @@ def _objective(check: _Checker, value: Any) -> Objective:
             table.get("discount_rate", 0.06), "objective.discount_rate", coefficient=True
         ),
         appraisal_years=check.integer(
-            table.get("appraisal_years", 10), "objective.appraisal_years", minimum=1
+            table.get("appraisal_years", 10),
+            "objective.appraisal_years",
+            minimum=1,
+            maximum=MAX_APPRAISAL_YEARS,
         ),
         relocation_penalty=check.number(
             table.get("relocation_penalty", 0.0), "objective.relocation_penalty", below_one=True
@@ -585,9 +635,11 @@ def _solver(check: _Checker, value: Any) -> SolverSettings:
         )
     return SolverSettings(
         name=solver_name,  # type: ignore[arg-type]  # checked above
-        time_limit=check.number(table.get("time_limit", 60.0), "solver.time_limit", positive=True),
-        gap=check.number(table.get("gap", 1e-4), "solver.gap"),
-        seed=check.integer(table.get("seed", 0), "solver.seed", minimum=0),
+        time_limit=check.number(
+            table.get("time_limit", 60.0), "solver.time_limit", positive=True, maximum=MAX_TIME_LIMIT
+        ),
+        gap=check.number(table.get("gap", 1e-4), "solver.gap", tiny=True),
+        seed=check.integer(table.get("seed", 0), "solver.seed", minimum=0, maximum=MAX_SEED),
     )
 
 

@@ -24,7 +24,7 @@ HOSTILE = [
     "@SUM(A1)",
     "\t=1+1",
     "\r=1+1",
-    "safe\r=HYPERLINK(\"http://x\",\"y\")",
+    'safe\r=HYPERLINK("http://x","y")',
     "safe\n@SUM(A1)",
     "safe\r\n-1",
     "  =1+1",

@@ -241,7 +241,7 @@ BAD_CELLS = [
     ("tax", "nan", 0, 2, "not a finite number"),
     ("energy_tce", "inf", 0, 2, "not a finite number"),
     ("output", "1e300", 1, 3, "implausibly large"),
-    ("land_mu", "0", 2, 4, "land_mu must be greater than 0"),
+    ("land_mu", "0", 2, 4, "land_mu must be at least 0.01"),
     ("output", "", 1, 3, "'output' is blank"),
     ("earliest_year", "2027.5", 0, 2, "not a whole number"),
     ("earliest_year", "3", 0, 2, "not a calendar year"),
