@@ -173,7 +173,7 @@ def xlsx_rows(data: bytes, label: str) -> TableRows:
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         # A damaged workbook fails in many ways (zip, XML, missing parts); all mean the same to a planner.
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise InputError(
                 f"not a readable .xlsx workbook ({str(error) or type(error).__name__})", file=label
             ) from None
@@ -184,7 +184,7 @@ def xlsx_rows(data: bytes, label: str) -> TableRows:
             return _sheet_rows(book, sheet, label, get_column_letter)
         except InputError:
             raise
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise InputError(
                 f"not a readable .xlsx workbook ({str(error) or type(error).__name__})", file=label
             ) from None
