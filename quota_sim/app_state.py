@@ -18,7 +18,10 @@ Units: land in mu, money in 万元, energy in tce, emissions in t (each quota's 
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import hashlib
+import io
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -642,3 +645,348 @@ def scenario_from_toml(text: str, label: str = "scenario") -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML: {error}", file=label) from None
     return scenario_from_dict(raw, Path.cwd(), label)
+
+
+# --------------------------------------------------------------------------- lever values on the page
+
+
+def lever_step(value: float | None, preferred: float) -> float:
+    """A step that lands exactly on ``value``: ``preferred``, its half or fifth, or the largest power
+    of ten below ``preferred`` that divides ``value`` (down to 1e-6); ``preferred`` when ``value`` is None."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return preferred
+    candidates = [preferred, preferred / 2, preferred / 5]
+    candidates += [10.0**k for k in range(6, -7, -1) if 10.0**k < preferred]
+    for step in candidates:
+        count = value / step
+        if abs(count - round(count)) < 1e-6:
+            return step
+    return 1e-6
+
+
+def step_format(step: float) -> str:
+    """A printf format showing as many decimals as ``step`` needs ("%.0f" for 10, "%.2f" for 0.05)."""
+    decimals = 0
+    while decimals < 6 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9:
+        decimals += 1
+    return f"%.{decimals}f"
+
+
+LEVER_FIELDS = (
+    "plan_land",
+    "stock_land",
+    "linkage_amount",
+    "linkage_price",
+    "purchase_budget",
+    "energy_increment",
+    "strategic_bonus",
+    "discount_rate",
+    "years",
+    "time_limit",
+)
+
+
+def lever_values(levers: Levers) -> dict[str, float | None]:
+    """Every lever as ``{name: value}``: the fields of :data:`LEVER_FIELDS`, ``weight_<indicator>``,
+    ``<quota>_amount`` and ``<quota>_ratio`` for each pollutant."""
+    values: dict[str, float | None] = {name: getattr(levers, name) for name in LEVER_FIELDS}
+    for indicator in OBJECTIVE_INDICATORS:
+        values[f"weight_{indicator}"] = levers.weights.get(indicator, 0.0)
+    for lever in levers.pollutants:
+        values[f"{lever.quota}_amount"] = lever.amount
+        values[f"{lever.quota}_ratio"] = lever.ratio
+    return values
+
+
+def lever_differences(before: Levers, after: Levers) -> list[tuple[str, float | None, float | None]]:
+    """The levers that differ: ``(name, value before, value after)`` in :func:`lever_values` order."""
+    old, new = lever_values(before), lever_values(after)
+    return [(name, old.get(name), new.get(name)) for name in new if _changed(old.get(name), new.get(name))]
+
+
+def levers_to_dict(levers: Levers) -> dict[str, Any]:
+    """Levers as plain JSON-ready data (see :func:`levers_from_dict`)."""
+    return dataclasses.asdict(levers)
+
+
+def levers_from_dict(data: Mapping[str, Any]) -> Levers:
+    """Levers from :func:`levers_to_dict`'s data."""
+    fields = dict(data)
+    fields["pollutants"] = tuple(PollutantLever(**p) for p in fields.get("pollutants", ()))
+    fields["weights"] = dict(fields.get("weights", {}))
+    return Levers(**fields)
+
+
+def _short(value: float | None) -> str:
+    if value is None:
+        return "none"
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.4g}"
+
+
+def setting_name(base_name: str, changes: Sequence[tuple[str, float | None, float | None]]) -> str:
+    """A file-name-safe name for a setting: the scenario's name, then each changed lever and its new
+    value (``baseline_plan_land-1500``); over 80 characters, the scenario's name and a digest of
+    the changes."""
+    if not changes:
+        return base_name
+    name = base_name + "_" + "_".join(f"{lever}-{_short(new)}" for lever, _, new in changes)
+    if len(name) <= 80:
+        return name
+    digest = hashlib.sha256(repr(changes).encode("utf-8")).hexdigest()[:8]
+    return f"{base_name}_{len(changes)}-changes-{digest}"
+
+
+def file_stem(name: str) -> str:
+    """``name`` made safe as a file name (letters, digits, CJK, ``-_.()`` kept; anything else ``_``)."""
+    safe = "".join(c if c.isalnum() or c in "-_.()" else "_" for c in name.strip())
+    return safe.strip("._") or "scenario"
+
+
+def described(
+    variant: Scenario, base: Scenario, name: str, changes: Sequence[tuple[str, Any, Any]], projects: Projects
+) -> Scenario:
+    """``variant`` renamed ``name`` with a description that states its own figures: the levers changed
+    from ``base`` and the land balance it gives (the base's description, whose figures no longer hold,
+    is replaced). ``variant`` itself when nothing changed."""
+    if not changes:
+        return variant
+    lines = [f"由 {base.name} 调整 / adjusted from {base.name}:"]
+    lines += [f"- {lever}: {_short(old)} -> {_short(new)}" for lever, old, new in changes]
+    balance = land_balance(variant, projects)
+    if balance is not None:
+        lines.append(
+            f"用地：排队需求 {balance.demand:,.0f} 亩/年，供给 {balance.supply:,.0f} 亩/年，"
+            f"缺口 {max(balance.shortfall, 0):,.0f} 亩/年 / land: queue demand {balance.demand:,.0f} mu/yr, "
+            f"supply {balance.supply:,.0f} mu/yr, shortfall {max(balance.shortfall, 0):,.0f} mu/yr"
+        )
+    return with_values(variant, {"name": name, "description": "\n".join(lines)})
+
+
+# --------------------------------------------------------------------------- honest reasons
+
+#: Above this relative gap a time-limited plan says nothing about why a project waits.
+UNPROVEN_GAP = 0.05
+
+
+def reason_is_unproven(result: Result, reason: str) -> bool:
+    """True when ``reason`` claims better projects took the room (``value``) but the plan is a
+    time-limited one too far from its bound (gap above :data:`UNPROVEN_GAP`, or unknown) to show it."""
+    if reason != "value" or result.status != "feasible":
+        return False
+    return result.gap is None or result.gap > UNPROVEN_GAP
+
+
+# --------------------------------------------------------------------------- tables as planners read them
+
+
+def display_number(value: Any, decimals: int = 0) -> str:
+    """A figure with thousands separators; blank, None and NaN as "—"."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return "—"
+    return f"{number:,.{decimals}f}"
+
+
+def display_percent(value: Any, decimals: int = 2) -> str:
+    """A fraction as a percentage (0.004426 -> "0.44%"); None as "—"."""
+    if value is None:
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "—" if not math.isfinite(number) else f"{number:.{decimals}%}"
+
+
+def decimals_for(values: Sequence[Any]) -> int:
+    """Decimals that show a column's figures: 0 from 100 up, 1 from 10, 2 from 0.1, else 4."""
+    numbers = [
+        abs(float(v)) for v in values if isinstance(v, int | float) and math.isfinite(float(v)) and v != 0
+    ]
+    if not numbers:
+        return 0
+    largest = max(numbers)
+    return 0 if largest >= 100 else 1 if largest >= 10 else 2 if largest >= 0.1 else 4
+
+
+def display_frame(
+    frame: pd.DataFrame, decimals: Mapping[str, int] | None = None, percents: Sequence[str] = ()
+) -> pd.DataFrame:
+    """``frame`` with every numeric column written as text: thousands separators, the decimals of
+    ``decimals`` (else :func:`decimals_for`), ``percents`` as percentages, and "—" for missing values."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = list(shown[column])
+        if column in percents:
+            shown[column] = [display_percent(v) for v in values]
+            continue
+        numeric = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        if numeric and all(
+            isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in numeric
+        ):
+            places = (decimals or {}).get(column, decimals_for([float(v) for v in numeric]))
+            shown[column] = [display_number(v, places) for v in values]
+        else:
+            shown[column] = [
+                "—" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values
+            ]
+    return shown
+
+
+# --------------------------------------------------------------------------- planners' pins
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A planner's decision on one project: ``lock`` "in" (must be approved) or "out" (never); a
+    pinned-in project may also be fixed to one park (``zone``) and to start no earlier than ``year``."""
+
+    project: str
+    lock: str
+    zone: str | None = None
+    year: int | None = None
+
+
+def pinned_projects(projects: Projects, pins: Sequence[Pin]) -> Projects:
+    """The queue with the pins applied (the table's own locks stay for projects not pinned; a pin
+    with ``lock`` "" releases the table's lock).
+
+    Raises
+    ------
+    InputError
+        If a pin names an unknown project, a lock other than in/out/"", or a park not among the
+        project's candidate parks.
+    """
+    if not pins:
+        return projects
+    index = {project_id: i for i, project_id in enumerate(projects.ids)}
+    locks, zones = list(projects.lock), list(projects.zones)
+    earliest = projects.earliest_year.copy()
+    for pin in pins:
+        if pin.project not in index:
+            raise InputError(f"no project '{pin.project}' in the queue", column="id")
+        if pin.lock not in ("in", "out", ""):
+            raise InputError(
+                f"a pin locks a project 'in' or 'out' or releases it, not '{pin.lock}'", column="lock"
+            )
+        i = index[pin.project]
+        locks[i] = pin.lock
+        if pin.zone is not None:
+            if pin.zone not in zones[i]:
+                raise InputError(f"park '{pin.zone}' is not among the project's parks", column="zone")
+            zones[i] = (pin.zone,)
+        if pin.year is not None:
+            earliest[i] = int(pin.year)
+    return dataclasses.replace(projects, lock=locks, zones=zones, earliest_year=earliest)
+
+
+def projects_csv_bytes(projects: Projects) -> bytes:
+    """The queue as a projects table (SPEC §1.2 columns, then every quota demand column), UTF-8 CSV."""
+    demand = [column for column in projects.demand if column != "land_mu"]
+    header = [
+        "id",
+        "name",
+        "industry",
+        "industry_code",
+        "zone",
+        "land_mu",
+        "investment",
+        "output",
+        "tax",
+        "jobs",
+        "strategic",
+        "earliest_year",
+        "ramp_years",
+        "lock",
+        "queued_since",
+        *demand,
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for i, project_id in enumerate(projects.ids):
+        writer.writerow(
+            [
+                project_id,
+                projects.names[i],
+                projects.industries[i],
+                projects.industry_codes[i],
+                "|".join(projects.zones[i]),
+                repr(float(projects.land_mu[i])),
+                repr(float(projects.investment[i])),
+                repr(float(projects.output[i])),
+                repr(float(projects.tax[i])),
+                repr(float(projects.jobs[i])),
+                "1" if projects.strategic[i] else "0",
+                str(int(projects.earliest_year[i])) if projects.earliest_year[i] else "",
+                str(int(projects.ramp_years[i])),
+                projects.lock[i],
+                projects.queued_since[i],
+                *[repr(float(projects.demand[column][i])) for column in demand],
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def with_pins(scenario: Scenario, projects: Projects, pins: Sequence[Pin], folder: Path) -> Scenario:
+    """The scenario reading a copy of its queue with the pins applied, stored under ``folder``
+    (named by its content, so the scenario's TOML reproduces the pinned plan); ``scenario`` itself
+    without pins."""
+    if not pins:
+        return scenario
+    table = projects_csv_bytes(pinned_projects(projects, pins))
+    return with_projects(scenario, store_upload(table, "pinned.csv", folder))
+
+
+# --------------------------------------------------------------------------- per-park balance
+
+
+def balance_frame(result: Result, quota_id: str) -> pd.DataFrame:
+    """One quota's balance per park and year (park "" = the city's sources, shared by every park).
+
+    Columns zone, year, supply (new free supply that year), used (drawn from every source),
+    bought (drawn from priced sources), carried_over (free supply left at the year's end and
+    carried to the next year; 0 for a quota that does not carry over) and cost (万元).
+    """
+    quota = _quota(result.scenario, quota_id)
+    priced = {s.id for s in quota.sources if s.price > 0}
+    rows: dict[tuple[str, int], dict[str, float]] = {}
+    for row in result.quota_use:
+        if row.quota != quota_id:
+            continue
+        entry = rows.setdefault(
+            (row.zone, row.year), {"supply": 0.0, "used": 0.0, "bought": 0.0, "free_used": 0.0, "cost": 0.0}
+        )
+        entry["used"] += row.used
+        entry["cost"] += row.cost
+        if row.source in priced:
+            entry["bought"] += row.used
+        else:
+            entry["supply"] += row.available
+            entry["free_used"] += row.used
+    records = []
+    left: dict[str, float] = {}
+    for (zone, year), entry in sorted(
+        rows.items(), key=lambda item: (item[0][0] != "", item[0][0], item[0][1])
+    ):
+        carried = 0.0
+        if quota.carry_over:
+            carried = max(left.get(zone, 0.0) + entry["supply"] - entry["free_used"], 0.0)
+            left[zone] = carried
+        records.append(
+            {
+                "zone": zone,
+                "year": year,
+                "supply": entry["supply"],
+                "used": entry["used"],
+                "bought": entry["bought"],
+                "carried_over": carried,
+                "cost": entry["cost"],
+            }
+        )
+    return pd.DataFrame(records, columns=["zone", "year", "supply", "used", "bought", "carried_over", "cost"])

@@ -89,6 +89,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "available": ("可用量(指标单位)", "Available (quota unit)"),
     "used": ("使用量(指标单位)", "Used (quota unit)"),
     "cost": ("费用(万元)", "Cost (10k yuan)"),
+    "supply": ("供给(指标单位)", "Supply (quota unit)"),
+    "bought": ("购买(指标单位)", "Bought (quota unit)"),
+    "carried_over": ("结转(指标单位)", "Carried over (quota unit)"),
     "unit": ("单位", "Unit"),
     # marginal_values.csv (SPEC §4)
     "delta": ("增量(指标单位)", "Added supply (quota unit)"),
@@ -375,6 +378,114 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "compare_clear": ("清空已保存情景", "Clear saved scenarios"),
     "current": ("当前", "current"),
+    # state of the page
+    "solve_pending": (
+        "参数已改动但尚未求解：下方仍是上次求解的结果（变动：{changes}）。点击“求解”更新。",
+        "The levers differ from the result shown below (changed: {changes}). Press Solve to update it.",
+    ),
+    "reset_levers": ("恢复原值", "Reset"),
+    "reset_levers_help": ("把所有参数恢复为情景文件中的值", "Every lever back to the scenario file's value"),
+    "choose": ("请选择", "Choose"),
+    "restored": ("已从链接恢复设置“{name}”", "Setting “{name}” restored from the link"),
+    "restore_missing": (
+        "链接中的设置无法恢复（可能已被删除或依赖的上传文件已失效），显示情景原值。",
+        ("The setting in the link cannot be restored (removed, or its uploaded table is gone); "
+        "showing the scenario's own values."),
+    ),
+    # units and terms
+    "metric_quota_total": ("{name}(已用，{unit}，规划期合计)", "{name} used ({unit}, whole horizon)"),
+    "metric_available": ("规划期可用 {available}", "of {available} available over the horizon"),
+    "objective_help": (
+        ("目标值 = 批准项目在评估期内的折现效益(产值、税收、投资、就业按权重合计，含战略性新兴产业加成)"
+        "减去购买有价指标的费用，单位万元。模型使其最大。"),
+        ("Objective = the discounted value of the approved projects over the appraisal years (output, tax, "
+        "investment and jobs by their weights, with the strategic bonus) minus the cost of priced quota, "
+        "in 10k yuan. The model maximises it."),
+    ),
+    "gap_help": (
+        ("相对间隙 = (最优界 − 目标值) / 目标值：求解器证明任何方案都不会比当前方案好出这个比例。"
+        "达到设定间隙即视为最优。"),
+        ("Relative gap = (best bound − objective) / objective: the solver has proved that no plan beats "
+        "this one by more than this share. At or below the set gap the plan counts as optimal."),
+    ),
+    "lp_dual_help": (
+        ("LP 对偶(影子价格)：把项目允许“部分批准”的线性松弛模型中，该指标多一单位带来的目标增益。"
+        "只作参考，以“重新求解”一行为准。"),
+        ("LP dual (shadow price): the objective gained by one more unit of the quota in the linear "
+        "relaxation, where projects may be approved in part. Indicative only; the re-solve row is "
+        "the measure."),
+    ),
+    "reason_unproven": (
+        "未入选(限时方案未证明最优，间隙 {gap}，不能断定被更优项目挤出)",
+        "not selected (time-limited plan, gap {gap}: not proven that better projects displaced it)",
+    ),
+    "unproven_note": (
+        "方案在时限内停止，间隙 {gap}：未入选项目不一定是被更优项目挤出。延长求解时限可得到可靠结论。",
+        ("The plan stopped at the time limit with a gap of {gap}: a waiting project was not necessarily "
+        "displaced by better ones. Allow more time for a firm answer."),
+    ),
+    # errors
+    "error_where_file": ("文件 {file}", "file {file}"),
+    "error_where_row": ("第 {row} 行", "row {row}"),
+    "error_where_column": ("“{column}”列", "column '{column}'"),
+    # analysis job
+    "analysis_running": ("正在分析：{step}（已用 {seconds:.0f} 秒，时限 {budget:.0f} 秒）",
+                         "Analysing: {step} ({seconds:.0f} s of at most {budget:.0f} s)"),
+    "analysis_cancel": ("取消分析", "Cancel the analysis"),
+    "analysis_cancelled": ("分析已取消。", "The analysis was cancelled."),
+    "analysis_over_budget": (
+        "分析在时限 {budget:.0f} 秒内未完成，未计算：{steps}。",
+        "The analysis did not finish within {budget:.0f} s; not computed: {steps}.",
+    ),
+    "step_baselines": ("对照方法", "rule-of-thumb rankings"),
+    "step_marginal": ("指标边际价值", "marginal values"),
+    "step_importance": ("项目重要性", "project importance"),
+    # comparison and library
+    "save_taken": ("名称“{name}”已被另一个设置使用。", "The name “{name}” is taken by another setting."),
+    "save_replace": ("覆盖“{name}”", "Replace “{name}”"),
+    "save_as_new": ("另存为“{name}”", "Save as “{name}”"),
+    "compare_levers": ("参数差异", "Levers that differ"),
+    "compare_no_lever_changes": ("所选设置的参数相同", "The chosen settings have the same levers"),
+    "lever": ("参数", "Lever"),
+    "library_remove": ("从已保存列表中移除", "Remove from the saved list"),
+    "open_setting": ("打开", "Open"),
+    # pins
+    "pin_header": ("固定项目并重新求解", "Pin a project and solve again"),
+    "pin_project": ("项目", "Project"),
+    "pin_action": ("操作", "Action"),
+    "pin_in": ("锁定批准", "Lock in (must be approved)"),
+    "pin_out": ("锁定排除", "Lock out (never approved)"),
+    "pin_fix": ("锁定到指定园区和年份", "Lock in to a park, from a year"),
+    "pin_zone": ("园区", "Park"),
+    "pin_year": ("最早开工年份", "Earliest start year"),
+    "pin_button": ("固定并求解", "Pin and solve"),
+    "pins_now": ("已固定的项目", "Pinned projects"),
+    "pin_release": ("解除", "Release"),
+    "pin_describe_in": ("{id} 锁定批准", "{id} locked in"),
+    "pin_describe_out": ("{id} 锁定排除", "{id} locked out"),
+    "pin_describe_free": ("{id} 解除锁定", "{id} released"),
+    "pin_describe_fix": ("{id} 锁定批准于 {zone}，{year} 年起", "{id} locked in at {zone} from {year}"),
+    "locks_header": ("锁定批准的项目(可解除后重新求解)", "Locked-in projects (release one and solve again)"),
+    # balance and sweep
+    "balance_header": ("指标平衡(按园区、年份)", "Quota balance by park and year"),
+    "balance_note": (
+        ("供给：当年新增的无偿指标；已用：当年开工项目占用(各来源)；购买：来自有价来源；结转：年末剩余并结转到下一年。"
+        "“全市”为全市统筹的来源，各园区共用。"),
+        ("Supply: new free quota that year; used: charged by projects starting that year (all sources); "
+        "bought: from priced sources; carried over: left at the year's end for the next year. "
+        "“City” is the city-wide sources every park shares."),
+    ),
+    "sweep_header": ("年度计划指标扫描", "Sweep of the yearly plan quota"),
+    "sweep_button": ("计算扫描曲线", "Compute the sweep"),
+    "sweep_note": (
+        "每个点按当前其他参数重新求解一次。灰线：当前计划指标；"
+        "红线：补足 {gap:,.0f} 亩/年缺口所需的计划指标。",
+        ("Each point is one solve with the other levers as they are. Grey: the current plan quota; red: the "
+        "plan quota that closes the {gap:,.0f} mu/yr shortfall."),
+    ),
+    "sweep_running": ("扫描中：{done} / {total}", "Sweeping: {done} of {total}"),
+    "quota_unit_word": ("指标单位", "quota unit"),
+    "sweep_value": ("年度计划指标(亩/年)", "Yearly plan quota (mu/yr)"),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from quota_sim import app_state
+from quota_sim.app.library import DATA_ENV, Library
 from quota_sim.i18n import status_label, t
 from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml
 from quota_sim.solve import solve_scenario
@@ -34,12 +35,44 @@ def figure(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-@pytest.fixture()
-def app() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def solve(at: AppTest) -> AppTest:
+    at.button(key="solve").click()
+    return run(at)
+
+
+def multiselect(at: AppTest, key: str, lang: str):
+    return at.multiselect(key=f"{key}@{lang}")
+
+
+def land_used(at: AppTest, lang: str = "zh") -> str:
+    return metric(
+        at,
+        t(
+            "metric_quota_total",
+            lang,
+            name="用地" if lang == "zh" else "Land",
+            unit="亩" if lang == "zh" else "mu",
+        ),
+    )
+
+
+@pytest.fixture()
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data folder (scenario library, pinned queues) for the app."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv(DATA_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture()
+def app(data: Path) -> AppTest:
+    return run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
 
 
 def test_page_loads_on_the_baseline(app: AppTest) -> None:
@@ -51,7 +84,7 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
         status_label("optimal", "zh", short=True),
         status_label("feasible", "zh", short=True),
     )
-    assert figure(metric(app, "用地(亩)")) > 0
+    assert figure(land_used(app)) > 0
     assert slider(app, t("plan_land", "zh")).value == pytest.approx(710)
     shortfall = [c.value for c in app.caption if "缺口" in c.value]
     assert shortfall and "2,060" in shortfall[0]
@@ -63,9 +96,7 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
 def test_slider_change_resolves_and_the_toml_reproduces_it(app: AppTest, tmp_path: Path) -> None:
     before = {label: metric(app, t(label, "zh")) for label in ("metric_approved", "metric_objective")}
     slider(app, t("plan_land", "zh")).set_value(1500.0)
-    app.button(key="solve").click()
-    app.run()
-    assert not app.exception, app.exception
+    solve(app)
     after = {label: metric(app, t(label, "zh")) for label in ("metric_approved", "metric_objective")}
     assert figure(after["metric_approved"]) > figure(before["metric_approved"])
     assert figure(after["metric_objective"]) > figure(before["metric_objective"])
@@ -83,12 +114,11 @@ def test_slider_change_resolves_and_the_toml_reproduces_it(app: AppTest, tmp_pat
 
 def test_unchanged_submit_is_not_solved_again(app: AppTest) -> None:
     seconds = [m.proto.delta for m in app.metric if m.label == t("metric_status", "zh")]
-    app.button(key="solve").click()
-    app.run()
+    solve(app)
     assert [m.proto.delta for m in app.metric if m.label == t("metric_status", "zh")] == seconds
 
 
-def test_bad_upload_shows_row_and_column_and_keeps_the_last_good_data(app: AppTest) -> None:
+def test_bad_upload_shows_row_and_column_in_chinese_and_keeps_the_last_good_data(app: AppTest) -> None:
     approved = metric(app, t("metric_approved", "zh"))
     lines = (Path(baseline_path()).parent / "baseline_projects.csv").read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -96,17 +126,15 @@ def test_bad_upload_shows_row_and_column_and_keeps_the_last_good_data(app: AppTe
     cells[header.index("land_mu")] = "abc"
     lines[4] = ",".join(cells)
     app.file_uploader[0].set_value(("queue.csv", "\n".join(lines).encode("utf-8"), "text/csv"))
-    app.run()
-    assert not app.exception, app.exception
+    run(app)
     messages = [e.value for e in app.error]
-    assert any("row 5" in m and "land_mu" in m for m in messages), messages
+    assert any("第 5 行" in m and "“land_mu”列" in m for m in messages), messages
     assert metric(app, t("metric_approved", "zh")) == approved
 
 
 def test_non_spreadsheet_upload_is_refused(app: AppTest) -> None:
     app.file_uploader[0].set_value(("queue.xlsx", b"%PDF-1.7 not a workbook", "application/pdf"))
-    app.run()
-    assert not app.exception, app.exception
+    run(app)
     assert any("queue.xlsx" in e.value for e in app.error)
     assert figure(metric(app, t("metric_approved", "zh"))) > 0
 
@@ -114,8 +142,7 @@ def test_non_spreadsheet_upload_is_refused(app: AppTest) -> None:
 def test_good_upload_replaces_the_queue(app: AppTest) -> None:
     lines = (Path(baseline_path()).parent / "baseline_projects.csv").read_text(encoding="utf-8").splitlines()
     app.file_uploader[0].set_value(("queue.csv", "\n".join(lines[:101]).encode("utf-8"), "text/csv"))
-    app.run()
-    assert not app.exception, app.exception
+    run(app)
     assert any(s.value == t("upload_ok", "zh", n=100) for s in app.success)
     approved = next(m for m in app.metric if m.label == t("metric_approved", "zh"))
     assert approved.proto.delta == t("metric_approved_of", "zh", n=100)
@@ -123,38 +150,216 @@ def test_good_upload_replaces_the_queue(app: AppTest) -> None:
 
 def test_language_switch_to_english(app: AppTest) -> None:
     app.segmented_control(key="lang").set_value("en")
-    app.run()
-    assert not app.exception, app.exception
+    run(app)
     assert app.title[0].value == t("page_title", "en")
     assert figure(metric(app, t("metric_approved", "en"))) > 0
     assert slider(app, t("plan_land", "en")).value == pytest.approx(710)
     assert next(d.label for d in app.get("download_button")) == t("download_csv", "en")
 
 
-def test_infeasible_setting_explains_itself(app: AppTest) -> None:
-    for label in ("plan_land", "stock_land", "linkage_amount"):
-        slider(app, t(label, "zh")).set_value(0.0)
-    app.button(key="solve").click()
-    app.run()
-    assert not app.exception, app.exception
-    assert metric(app, t("metric_status", "zh")) == status_label("infeasible", "zh", short=True)
-    messages = " ".join(e.value for e in app.error)
-    assert "锁定" in messages
-    assert any(t("overrun_label", "zh") in df.value.columns for df in app.dataframe)
+# ---------------------------------------- bug 1: language round trip
 
 
-def test_saved_scenarios_are_compared(app: AppTest) -> None:
-    app.text_input(key="save_name").input("基准")
-    app.button(key="save").click()
-    app.run()
+def test_language_round_trip_keeps_the_status_filter_and_translates_the_pickers(app: AppTest) -> None:
+    approved = int(figure(metric(app, t("metric_approved", "zh"))))
+    multiselect(app, "filter_status", "zh").set_value(["approved"])
+    app.selectbox(key="chart_quota@zh").set_value("energy")
+    run(app)
+    assert t("rows_shown", "zh", shown=approved, total=220) in [c.value for c in app.caption]
+    for lang in ("en", "zh", "en"):
+        app.segmented_control(key="lang").set_value(lang)
+        run(app)
+        assert t("rows_shown", lang, shown=approved, total=220) in [c.value for c in app.caption]
+        chips = multiselect(app, "filter_status", lang)
+        assert chips.value == ["approved"]
+        assert chips.format_func("approved") == status_label("approved", lang)
+        picker = app.selectbox(key=f"chart_quota@{lang}")
+        assert picker.value == "energy"
+        assert picker.format_func("energy") == ("用能" if lang == "zh" else "Energy use")
+
+
+# ---------------------------------------- bug 2: stale result
+
+
+def test_a_moved_lever_marks_the_result_as_stale_and_the_shortfall_follows_live(app: AppTest) -> None:
+    approved = metric(app, t("metric_approved", "zh"))
+    assert not [w for w in app.warning if "尚未求解" in w.value]
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    run(app)
+    pending = [w.value for w in app.warning if "尚未求解" in w.value]
+    assert pending and "710 → 1,500" in pending[0]
+    assert "缺口 1,270 亩/年" in next(c.value for c in app.sidebar.caption if "缺口" in c.value)
+    assert metric(app, t("metric_approved", "zh")) == approved  # the old result, marked as such
+    solve(app)
+    assert not [w for w in app.warning if "尚未求解" in w.value]
+    assert metric(app, t("metric_approved", "zh")) != approved
+
+
+# ---------------------------------------- bug 3: the scenario's own values
+
+
+def test_the_scenarios_own_stock_value_can_be_set_again_and_reset(app: AppTest) -> None:
+    approved = metric(app, t("metric_approved", "zh"))
+    stock = slider(app, t("stock_land", "zh"))
+    own = stock.value
+    assert own == pytest.approx(1013)
+    assert stock.proto.step == 1  # a step of 10 could not land on 1013
+    stock.set_value(own - 3)
+    solve(app)
+    slider(app, t("stock_land", "zh")).set_value(own)
+    solve(app)
+    assert metric(app, t("metric_approved", "zh")) == approved
+    slider(app, t("plan_land", "zh")).set_value(900.0)
+    run(app)
+    app.button(key="reset_levers").click()
+    run(app)
+    assert slider(app, t("plan_land", "zh")).value == pytest.approx(710)
+    assert not [w for w in app.warning if "尚未求解" in w.value]
+
+
+# ---------------------------------------- bug 6: downloads name the setting
+
+
+def test_downloads_are_named_after_the_setting_and_the_toml_states_its_figures(
+    app: AppTest, data: Path
+) -> None:
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    solve(app)
+    entry = Library(data / "library.sqlite3").get(app.query_params["setting"])
+    assert 'name = "baseline_plan_land-1500"' in entry.toml
+    assert "1,804 亩/年" in entry.toml and "1,014" not in entry.toml  # figures of this setting, not the base
+
+
+# ---------------------------------------- bug 7 and 8: library, comparison, URL
+
+
+def save(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="save_name").input(name)
+    at.button(key="save").click()
+    return run(at)
+
+
+def test_saved_settings_are_all_compared_with_their_lever_differences(app: AppTest) -> None:
+    save(app, "基准")
     slider(app, t("plan_land", "zh")).set_value(1200.0)
-    app.button(key="solve").click()
-    app.run()
-    assert not app.exception, app.exception
-    assert app.multiselect(key="compare_pick").value == ["基准"]
+    solve(app)
+    save(app, "计划1200")
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    solve(app)
+    assert multiselect(app, "compare_pick", "zh").value == ["基准", "计划1200"]
     columns = [list(df.value.columns) for df in app.dataframe]
-    assert any(c[-2:] == ["基准", t("current", "zh")] for c in columns), columns
+    assert ["基准", "计划1200", t("current", "zh")] in columns
+    levers = next(df.value for df in app.dataframe if t("plan_land", "zh") in df.value.index)
+    assert list(levers.loc[t("plan_land", "zh")]) == ["710", "1,200", "1,500"]
+    figures = next(df.value for df in app.dataframe if "相对间隙" in df.value.index)
+    assert all(cell.endswith("%") for cell in figures.loc["相对间隙"])
     changes = [
         df.value for df in app.dataframe if "基准" in df.value.columns and "项目编号" in df.value.columns
     ]
     assert changes and len(changes[0]) > 0
+
+
+def test_saving_a_taken_name_asks_before_replacing(app: AppTest) -> None:
+    save(app, "方案")
+    slider(app, t("plan_land", "zh")).set_value(1200.0)
+    solve(app)
+    save(app, "方案")
+    assert any(t("save_taken", "zh", name="方案") in w.value for w in app.warning)
+    app.button(key="save_as_new").click()
+    run(app)
+    assert multiselect(app, "compare_pick", "zh").options == ["方案", "方案 (2)"]
+
+
+def test_the_url_restores_a_setting_after_a_refresh(app: AppTest, data: Path) -> None:
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    solve(app)
+    approved = metric(app, t("metric_approved", "zh"))
+    setting = app.query_params["setting"]
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params["setting"] = setting
+    run(fresh)
+    assert slider(fresh, t("plan_land", "zh")).value == pytest.approx(1500)
+    assert metric(fresh, t("metric_approved", "zh")) == approved
+    assert any("已从链接恢复" in s.value for s in fresh.success)
+
+
+def test_an_unknown_setting_in_the_url_falls_back_to_the_scenario(data: Path) -> None:
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params["setting"] = "0123456789abcdef"
+    run(fresh)
+    assert any(t("restore_missing", "zh") == w.value for w in fresh.warning)
+    assert slider(fresh, t("plan_land", "zh")).value == pytest.approx(710)
+
+
+# ---------------------------------------- bug 9: units and terms
+
+
+def test_units_and_terms_are_spelled_out(app: AppTest) -> None:
+    land = next(m for m in app.metric if "用地" in m.label and "规划期合计" in m.label)
+    assert land.proto.delta.startswith("规划期可用")
+    objective = next(m for m in app.metric if m.label == t("metric_objective", "zh"))
+    assert "目标值" in objective.proto.help
+    gap = next(m for m in app.metric if m.label == t("metric_gap_label", "zh"))
+    assert gap.value.endswith("%") and "最优界" in gap.proto.help
+    assert multiselect(app, "filter_status", "zh").placeholder == t("choose", "zh")
+
+
+# ---------------------------------------- pins and locks
+
+
+def test_pin_a_project_in_and_out_then_release_it(app: AppTest) -> None:
+    result = solve_scenario(load_scenario(baseline_path()))
+    approved = next(r.id for r in result.allocation if r.status == "approved" and r.zone)
+    waiting = next(r.id for r in result.allocation if r.status == "not_selected")
+    app.selectbox(key="pin_project@zh").set_value(approved)
+    app.selectbox(key="pin_action@zh").set_value("out")
+    app.button(key="pin_button").click()
+    run(app)
+    table = next(
+        df.value for df in app.dataframe if "项目编号" in df.value.columns and "状态" in df.value.columns
+    )
+    assert table.set_index("项目编号").loc[approved, "状态"] == status_label("locked_out", "zh")
+    app.selectbox(key="pin_project@zh").set_value(waiting)
+    app.selectbox(key="pin_action@zh").set_value("fix")
+    run(app)
+    zone = app.selectbox(key="pin_zone@zh").value
+    app.selectbox(key="pin_year@zh").set_value(2028)
+    app.button(key="pin_button").click()
+    run(app)
+    table = next(
+        df.value for df in app.dataframe if "项目编号" in df.value.columns and "状态" in df.value.columns
+    )
+    row = table.set_index("项目编号").loc[waiting]
+    assert row["状态"] == status_label("approved", "zh")
+    assert int(row["开工年份"]) >= 2028
+    zone_name = next(z.name for z in load_scenario(baseline_path()).zones if z.id == zone)
+    assert row["园区"] == zone_name
+    app.button(key=f"unpin:{approved}").click()
+    run(app)
+    table = next(
+        df.value for df in app.dataframe if "项目编号" in df.value.columns and "状态" in df.value.columns
+    )
+    assert table.set_index("项目编号").loc[approved, "状态"] != status_label("locked_out", "zh")
+
+
+def test_infeasible_setting_explains_itself_and_a_lock_can_be_released(app: AppTest) -> None:
+    for label in ("plan_land", "stock_land", "linkage_amount"):
+        slider(app, t(label, "zh")).set_value(0.0)
+    solve(app)
+    assert metric(app, t("metric_status", "zh")) == status_label("infeasible", "zh", short=True)
+    messages = " ".join(e.value for e in app.error)
+    assert "锁定" in messages
+    assert any(t("overrun_label", "zh") in df.value.columns for df in app.dataframe)
+    releases = [b for b in app.button if b.key and b.key.startswith("release:")]
+    assert len(releases) == 11  # the baseline's signed projects
+    for _ in range(len(releases)):
+        next(b for b in app.button if b.key and b.key.startswith("release:")).click()
+        run(app)
+    assert metric(app, t("metric_status", "zh")) != status_label("infeasible", "zh", short=True)
+    assert figure(metric(app, t("metric_approved", "zh"))) == 0  # no land at all: nothing approved
+
+
+def test_balance_table_per_park_and_year(app: AppTest) -> None:
+    table = next(df.value for df in app.dataframe if "结转(亩)" in df.value.columns)
+    assert {"全市", "田营科技园"} <= set(table["园区"])
+    assert not table.isin(["None", "nan"]).any().any()

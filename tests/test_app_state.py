@@ -347,7 +347,7 @@ def test_slider_top_is_a_round_number_above_the_values() -> None:
     assert app_state.slider_top(None, floor=100) == 300.0
 
 
-# --------------------------------------------------------------------------- labels (quota_sim.i18n)
+# ---------------------------------------- labels (quota_sim.i18n)
 
 
 def test_column_labels_carry_units_in_both_languages() -> None:
@@ -391,3 +391,123 @@ def test_status_and_reason_labels() -> None:
     assert reason_label("odour", "en", quota_ids=["odour"]) == "odour quota short"
     assert reason_label("a: investment 120.0<200 万元/mu") == "a: 投资强度 120.0<200 万元/亩"
     assert reason_label("") == ""
+
+
+# ---------------------------------------- lever values, names, honest tables
+
+
+def test_lever_step_lands_on_the_scenarios_own_value() -> None:
+    assert app_state.lever_step(710, 10) == 10
+    assert (
+        app_state.lever_step(1013, 10) == 1
+    )  # the baseline's stock land: 1010 and 1020 only on a step of 10
+    assert app_state.lever_step(6168.1, 20) == pytest.approx(0.1)
+    assert app_state.lever_step(None, 5) == 5
+    for value, preferred in ((1013, 10), (6168.1, 20), (0.4495, 0.01), (203, 10)):
+        step = app_state.lever_step(value, preferred)
+        assert value / step == pytest.approx(round(value / step))
+        assert step <= preferred
+    assert app_state.step_format(10) == "%.0f" and app_state.step_format(0.05) == "%.2f"
+
+
+def test_lever_differences_and_the_setting_name(scenario) -> None:
+    own = app_state.levers_from_scenario(scenario)
+    moved = dataclasses.replace(own, plan_land=150.0, strategic_bonus=0.25)
+    changes = app_state.lever_differences(own, moved)
+    assert changes == [("plan_land", 100.0, 150.0), ("strategic_bonus", own.strategic_bonus, 0.25)]
+    assert app_state.lever_differences(own, own) == []
+    assert app_state.setting_name("small", changes) == "small_plan_land-150_strategic_bonus-0.25"
+    assert app_state.setting_name("small", []) == "small"
+    long = [(f"lever{i}", 0.0, 123456.0) for i in range(10)]
+    assert len(app_state.setting_name("small", long)) <= 80
+    assert app_state.file_stem("方案 A/B: 900亩") == "方案_A_B__900亩"
+    assert app_state.levers_from_dict(app_state.levers_to_dict(moved)) == moved
+
+
+def test_a_changed_setting_describes_its_own_figures(scenario) -> None:
+    projects = projects_for(scenario)
+    own = app_state.levers_from_scenario(scenario)
+    moved = dataclasses.replace(own, plan_land=150.0)
+    variant = app_state.apply_levers(scenario, moved)
+    changes = app_state.lever_differences(own, moved)
+    described = app_state.described(variant, scenario, "small_plan_land-150", changes, projects)
+    assert described.name == "small_plan_land-150"
+    balance = app_state.land_balance(variant, projects)
+    assert f"供给 {balance.supply:,.0f} 亩/年" in described.raw["description"]
+    assert "plan_land: 100 -> 150" in described.raw["description"]
+    assert app_state.described(scenario, scenario, "small", [], projects) is scenario
+
+
+def test_a_time_limited_plan_far_from_its_bound_does_not_claim_displacement(result) -> None:
+    far = dataclasses.replace(result, status="feasible", gap=9.63)
+    near = dataclasses.replace(result, status="feasible", gap=0.02)
+    assert app_state.reason_is_unproven(far, "value")
+    assert not app_state.reason_is_unproven(far, "land")  # a blocking quota is a fact of the plan
+    assert not app_state.reason_is_unproven(near, "value")
+    assert not app_state.reason_is_unproven(result, "value")
+    assert app_state.reason_is_unproven(dataclasses.replace(result, status="feasible", gap=None), "value")
+
+
+def test_display_frame_has_no_raw_floats_and_no_none() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "name": ["a", None],
+            "gain": [1234.56789, None],
+            "tiny": [0.004426, float("nan")],
+            "gap": [0.004426, None],
+        }
+    )
+    shown = app_state.display_frame(frame, decimals={"gain": 1}, percents=["gap"])
+    assert list(shown["gain"]) == ["1,234.6", "—"]
+    assert list(shown["tiny"]) == ["0.0044", "—"]
+    assert list(shown["gap"]) == ["0.44%", "—"]
+    assert list(shown["name"]) == ["a", "—"]
+
+
+# ---------------------------------------- pins and the balance table
+
+
+def test_pins_lock_fix_and_release(scenario, tmp_path: Path) -> None:
+    projects = projects_for(scenario)
+    pins = [
+        app_state.Pin("P1", "out"),
+        app_state.Pin("P3", "in", zone="b", year=2027),
+        app_state.Pin("P6", ""),
+    ]
+    pinned = app_state.pinned_projects(projects, pins)
+    assert pinned.lock[:6] == ["out", "", "in", "", "", ""]
+    assert pinned.zones[2] == ("b",) and pinned.earliest_year[2] == 2027
+    assert projects.lock[0] == "" and projects.zones[2] == ("a", "b")  # the queue itself is untouched
+    with pytest.raises(InputError, match="P9"):
+        app_state.pinned_projects(projects, [app_state.Pin("P9", "in")])
+    with pytest.raises(InputError, match="park 'a'"):
+        app_state.pinned_projects(projects, [app_state.Pin("P2", "in", zone="a")])
+    variant = app_state.with_pins(scenario, projects, pins, tmp_path / "queues")
+    assert variant.projects_path.parent == tmp_path / "queues"
+    result = solve_scenario(variant)
+    status = {row.id: row for row in result.allocation}
+    assert status["P1"].status == "locked_out"
+    assert status["P3"].status == "approved" and status["P3"].zone == "b" and status["P3"].start_year >= 2027
+    assert status["P6"].status != "locked_out"
+    # the written queue reads back as the pinned one
+    again = projects_for(variant)
+    assert again.ids == projects.ids and list(again.land_mu) == list(projects.land_mu)
+    assert again.demand["nox_t"].tolist() == projects.demand["nox_t"].tolist()
+
+
+def test_balance_per_park_and_year_adds_up(result) -> None:
+    frame = app_state.balance_frame(result, "land")
+    used = sum(row.used for row in result.quota_use if row.quota == "land")
+    assert frame["used"].sum() == pytest.approx(used)
+    assert frame["bought"].sum() == pytest.approx(
+        sum(row.used for row in result.quota_use if row.quota == "land" and row.source == "linkage")
+    )
+    city = frame[frame["zone"] == ""]
+    assert list(city["supply"]) == pytest.approx([100.0, 100.0, 100.0])  # the plan source; linkage is bought
+    for _, rows in frame.groupby("zone"):
+        left = 0.0
+        for row in rows.itertuples():
+            left = left + row.supply - (row.used - row.bought)
+            assert row.carried_over == pytest.approx(max(left, 0.0))

@@ -427,3 +427,19 @@ def test_two_headers_for_one_demand_column(tmp_path: Path) -> None:
 def test_repeated_unused_columns_are_ignored(tmp_path: Path) -> None:
     path = write_csv(tmp_path, [[*r, "a", "b"] for r in ROWS], [*HEADER, "备注", "备注"])
     assert_same(load(path), load(write_csv(tmp_path, ROWS, name="plain.csv")))
+
+
+def test_chinese_quota_demand_headers_with_their_unit_are_read(tmp_path: Path) -> None:
+    assert canonical_column("综合能耗（吨标准煤）") == "energy_tce"
+    assert canonical_column("氮氧化物（吨）") == "nox_t"
+    assert canonical_column("铅（千克）") == "lead_kg"
+    assert canonical_column("占用林地（亩）") == "forest_mu"
+    assert canonical_column("综合能耗（万吨标准煤）") != "energy_tce"  # another unit is not silently rescaled
+    table = tmp_path / "queue.csv"
+    table.write_text(
+        "项目编号,园区,用地面积（亩）,总投资,年产值,综合能耗（吨标准煤）,氮氧化物（吨）\nP1,a,10,1000,2000,350.5,1.25\n",
+        encoding="utf-8",
+    )
+    projects = load_projects(table, ["a"], {"energy_tce": "energy", "nox_t": "nox"})
+    assert projects.demand["energy_tce"].tolist() == [350.5]
+    assert projects.demand["nox_t"].tolist() == [1.25]

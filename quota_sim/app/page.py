@@ -1,16 +1,27 @@
-"""The planners' page: move the quota levers, solve, see who gets land, compare and download.
+"""The planners' page: move the quota levers, solve, see who gets land, pin projects, compare and download.
 
 :func:`main` draws the page; Streamlit runs it from :mod:`quota_sim.app.streamlit_app` (``quota-sim
 app``, ``make app``) or from the checkout's ``app.py``. This module holds the page only: every
 figure comes from the ``quota_sim`` library (scenario variants and tables from
-``quota_sim.app_state``, the solve from ``quota_sim.solve``, analyses from ``quota_sim.analysis``,
+``quota_sim.app_state``, the solve from ``quota_sim.solve``, analyses from ``quota_sim.analysis``
+via :mod:`quota_sim.app.analysis_job`, the shared settings from :mod:`quota_sim.app.library`,
 downloads from ``quota_sim.export``, labels from ``quota_sim.i18n``).
+
+How the page keeps its state. The levers a planner moves are kept per scenario (``levers``) apart
+from the widgets that show them, so a language switch (which relabels every widget) or a restore
+(which bumps ``generation`` and so draws fresh widgets) never loses or garbles a value. ``applied``
+holds the levers and pins of the result on screen: when the levers differ, the result is dimmed
+and says so. Every solved setting is stored in the library and named in the URL (``?setting=``),
+so a refresh or a shared link restores it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +31,10 @@ import streamlit as st
 
 from quota_sim import app_state
 from quota_sim.analysis import enrich
-from quota_sim.app_state import Levers, PollutantLever
+from quota_sim.analysis.sweep import run_sweep, sweep_markers
+from quota_sim.app.analysis_job import STEPS, AnalysisJob
+from quota_sim.app.library import Library, NameTaken, Setting, data_folder
+from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.errors import InputError
 from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes
 from quota_sim.i18n import (
@@ -39,6 +53,22 @@ from quota_sim.solve import solve_scenario
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "quota-sim-uploads"
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
+POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
+SWEEP_POINTS = 9
+
+#: Streamlit's own words in the upload box, in Chinese (Streamlit has no parameter for them).
+UPLOADER_STYLE_ZH = """
+<style>
+[data-testid="stFileUploaderDropzone"] button p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button p::after { content: "选择文件"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "或拖放到此处 · 单个文件不超过 20 MB · CSV、XLSX"; font-size: 0.8rem; }
+</style>
+"""
+
+#: Dims the result while the levers differ from it (drawn only then).
+STALE_STYLE = "<style>.st-key-result { opacity: 0.4; filter: grayscale(60%); }</style>"
 
 
 # --------------------------------------------------------------------------- cached library calls
@@ -64,23 +94,29 @@ def solve_toml(toml_text: str) -> Result:
     return result
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def analyse_toml(toml_text: str) -> dict[str, Any]:
-    """The full analyses (marginal values, hand-ranking baselines, project importance) of a scenario."""
-    result = solve_scenario(app_state.scenario_from_toml(toml_text))
-    enrich(result)
-    return result.extras
+@st.cache_resource
+def analyses() -> dict[str, dict[str, Any]]:
+    """Finished analysis steps per scenario TOML, shared by every session: ``{toml: {step: extras}}``."""
+    return {}
 
 
-# --------------------------------------------------------------------------- helpers for the page
+@st.cache_resource
+def sweeps() -> dict[str, list[dict[str, Any]]]:
+    """Finished plan-quota sweeps per scenario TOML, shared by every session."""
+    return {}
 
 
-def amount_slider(
-    label: str, start: float, now: float, floor: float, step: float, key: str, hint: str | None = None
-) -> float:
-    """A slider for a yearly quota amount, from 0 to well above the scenario's own value."""
-    top = app_state.slider_top(start, floor=floor)
-    return st.slider(label, 0.0, top, float(now), step, format="%.0f", help=hint, key=key)
+def library() -> Library:
+    """The scenario library every session of this server shares (in :func:`data_folder`)."""
+    return library_at(str(data_folder()))
+
+
+@st.cache_resource
+def library_at(folder: str) -> Library:
+    return Library(Path(folder) / "library.sqlite3")
+
+
+# --------------------------------------------------------------------------- small helpers
 
 
 def scenario_files() -> list[Path]:
@@ -91,11 +127,7 @@ def scenario_files() -> list[Path]:
 
 
 def number(value: float | None, decimals: int = 0) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2%}"
+    return app_state.display_number(value, decimals)
 
 
 def quota_name(scenario: Scenario, quota_id: str, lang: str) -> str:
@@ -111,6 +143,163 @@ def quota_units(scenario: Scenario) -> dict[str, str]:
     return {q.id: q.unit for q in scenario.quotas}
 
 
+def error_text(error: InputError, lang: str) -> str:
+    """An input error in the page's language: where it is (file, row, column), then the library's detail."""
+    if lang == "en":
+        return str(error)
+    where = []
+    if error.file:
+        where.append(t("error_where_file", lang, file=Path(error.file).name))
+    if error.row is not None:
+        where.append(t("error_where_row", lang, row=error.row))
+    if error.column:
+        where.append(t("error_where_column", lang, column=error.column))
+    return ("，".join(where) + "：" if where else "") + error.message
+
+
+def lever_label(name: str, scenario: Scenario, lang: str) -> str:
+    """The label of a lever named as in :func:`quota_sim.app_state.lever_values`."""
+    if name == "purchase_budget":
+        return t("budget", lang)
+    if name.startswith("weight_") or name in (
+        "plan_land",
+        "stock_land",
+        "linkage_amount",
+        "linkage_price",
+        "energy_increment",
+        "strategic_bonus",
+        "discount_rate",
+        "years",
+        "time_limit",
+    ):
+        return t(name, lang)
+    quota, _, kind = name.rpartition("_")
+    unit = unit_label(quota_units(scenario).get(quota, ""), lang)
+    key = "pollutant_amount" if kind == "amount" else "pollutant_ratio"
+    return t(key, lang, name=quota_name(scenario, quota, lang), unit=unit)
+
+
+def describe_changes(changes: list[tuple[str, Any, Any]], scenario: Scenario, lang: str) -> str:
+    parts = [f"{lever_label(n, scenario, lang)} {_short(old)} → {_short(new)}" for n, old, new in changes]
+    return ("；" if lang != "en" else "; ").join(parts)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    return number(value, 0) if abs(float(value)) >= 100 else f"{float(value):,.4g}"
+
+
+def pick(
+    kind: str, label: str, options: list, key: str, lang: str, default: Any = None, **kwargs: Any
+) -> Any:
+    """A selectbox or multiselect whose choice survives a language switch.
+
+    The widget is keyed per language (its labels change with it) and the chosen values, which are
+    codes, are kept under ``key``: a new language draws a fresh widget showing the kept choice.
+    """
+    kept = st.session_state.get(key, default)
+    widget_key = f"{key}@{lang}"
+    if kind == "multiselect":
+        kept = [v for v in (kept or []) if v in options]
+        value = st.multiselect(
+            label, options, default=kept, key=widget_key, placeholder=t("choose", lang), **kwargs
+        )
+    else:
+        index = options.index(kept) if kept in options else 0
+        value = st.selectbox(
+            label, options, index=index, key=widget_key, placeholder=t("choose", lang), **kwargs
+        )
+    st.session_state[key] = value
+    return value
+
+
+# --------------------------------------------------------------------------- the setting on screen
+
+
+@dataclass(frozen=True)
+class Base:
+    """The scenario the levers start from: its file, the table it reads, and its key in the page's state."""
+
+    file: Path
+    upload: str | None
+    scenario: Scenario
+    projects: Projects
+    key: str
+
+
+def state(name: str) -> dict:
+    """A dictionary kept in the session (per scenario key inside)."""
+    return st.session_state.setdefault(name, {})
+
+
+def restore_from_url(lang: str) -> None:
+    """Once per session: restore the setting named by ``?setting=`` (levers, pins, scenario, upload)."""
+    if st.session_state.get("url_checked"):
+        return
+    st.session_state["url_checked"] = True
+    setting_id = st.query_params.get("setting")
+    if not setting_id:
+        return
+    entry = library().get(setting_id)
+    files = {p.name: p for p in scenario_files()}
+    setting = entry.setting if entry else None
+    if (
+        setting is None
+        or setting.scenario not in files
+        or (setting.projects and not Path(setting.projects).exists())
+    ):
+        st.session_state["restore_message"] = ("warning", t("restore_missing", lang))
+        return
+    file = files[setting.scenario]
+    st.session_state["scenario_file"] = file
+    if setting.projects:
+        state("uploads")[str(file)] = setting.projects
+    st.session_state["pending_restore"] = setting
+    st.session_state["restore_message"] = ("success", t("restored", lang, name=entry.name or setting_id))
+
+
+def apply_pending_restore(base: Base) -> None:
+    """Put a restored setting's levers and pins in place for ``base`` (after its scenario is loaded)."""
+    setting = st.session_state.pop("pending_restore", None)
+    if setting is None:
+        return
+    levers = app_state.levers_from_dict(setting.levers)
+    pins = tuple(Pin(**p) for p in setting.pins)
+    state("levers")[base.key] = levers
+    state("pins")[base.key] = pins
+    state("applied")[base.key] = (levers, pins)
+    st.session_state["generation"] = st.session_state.get("generation", 0) + 1
+
+
+def load_base_setting(lang: str) -> Base:
+    scenario_file, upload_path = data_panel(lang)
+    try:
+        scenario = load_base(str(scenario_file), upload_path)
+        base_toml = scenario_to_toml(scenario)
+        projects = load_projects(base_toml)
+    except InputError as error:
+        st.error(t("scenario_error", lang, message=error_text(error, lang)))
+        st.stop()
+    source = Path(upload_path).name if upload_path else scenario.projects_path.name
+    st.sidebar.caption(t("projects_source", lang, source=source, n=len(projects)))
+    key = hashlib.sha256(base_toml.encode("utf-8")).hexdigest()[:12]
+    return Base(scenario_file, upload_path, scenario, projects, key)
+
+
+def variant_of(base: Base, levers: Levers, pins: tuple[Pin, ...], lang: str) -> Scenario:
+    """The scenario holding ``levers`` and ``pins``, named after its changes, with its own description."""
+    variant = app_state.apply_levers(base.scenario, levers)
+    changes = app_state.lever_differences(app_state.levers_from_scenario(base.scenario), levers)
+    name = app_state.setting_name(base.scenario.name, changes)
+    if pins:
+        name = app_state.file_stem(f"{name}_pins-{len(pins)}")
+        variant = app_state.with_pins(variant, base.projects, pins, data_folder() / "queues")
+    return app_state.described(
+        variant, base.scenario, name, changes + [("pins", None, len(pins))] * bool(pins), base.projects
+    )
+
+
 # --------------------------------------------------------------------------- sidebar: data
 
 
@@ -121,7 +310,7 @@ def data_panel(lang: str) -> tuple[Path, str | None]:
     chosen = st.sidebar.selectbox(
         t("scenario_picker", lang), files, format_func=lambda p: p.stem, key="scenario_file"
     )
-    uploads: dict[str, str] = st.session_state.setdefault("uploads", {})
+    uploads: dict[str, str] = state("uploads")
     upload = st.sidebar.file_uploader(
         t("upload_projects", lang),
         type=["csv", "txt", "xlsx", "xlsm", "xls"],
@@ -141,19 +330,23 @@ def data_panel(lang: str) -> tuple[Path, str | None]:
 
 
 def handle_upload(data: bytes, filename: str, scenario_file: Path, lang: str) -> None:
-    """Check an uploaded table once per (content, scenario); keep it only if it is good."""
+    """Check an uploaded table once per (content, scenario, language); keep it only if it is good."""
     digest = hashlib.sha256(data).hexdigest()
     seen = (digest, str(scenario_file), lang)
     if st.session_state.get("upload_seen") == seen:
         return
     st.session_state["upload_seen"] = seen
-    uploads: dict[str, str] = st.session_state.setdefault("uploads", {})
+    uploads: dict[str, str] = state("uploads")
     try:
         scenario = load_base(str(scenario_file), None)
         projects = app_state.read_upload(data, filename, scenario)
     except InputError as error:
         kept = Path(uploads[str(scenario_file)]).name if str(scenario_file) in uploads else scenario_file.name
-        text = t("upload_failed", lang, message=str(error)) + "\n\n" + t("upload_kept", lang, source=kept)
+        text = (
+            t("upload_failed", lang, message=error_text(error, lang))
+            + "\n\n"
+            + t("upload_kept", lang, source=kept)
+        )
         st.session_state["upload_message"] = ("error", text)
         return
     path = app_state.store_upload(data, filename, UPLOAD_DIR)
@@ -164,132 +357,180 @@ def handle_upload(data: bytes, filename: str, scenario_file: Path, lang: str) ->
 # --------------------------------------------------------------------------- sidebar: levers
 
 
-def lever_form(base: Scenario, base_key: str, lang: str) -> tuple[Levers, Any]:
-    """The levers in one form (one solve per submit); returns the submitted levers and a placeholder
-    for the land shortfall line."""
-    applied: dict[str, Levers] = st.session_state.setdefault("applied", {})
-    now = applied.get(base_key) or app_state.levers_from_scenario(base)
-    start = app_state.levers_from_scenario(base)
+def lever_panel(base: Base, lang: str) -> tuple[Levers, bool, Any]:
+    """The levers (live: each change reruns the page, nothing is solved until Solve is pressed).
+
+    Returns the levers shown, whether Solve was pressed, and a placeholder for the shortfall line.
+    """
+    kept: dict[str, Levers] = state("levers")
+    start = app_state.levers_from_scenario(base.scenario)
+    now = kept.get(base.key) or start
+    generation = st.session_state.get("generation", 0)
 
     def key(name: str) -> str:
-        return f"{base_key}:{name}"
+        return f"{base.key}:{generation}:{lang}:{name}"
 
-    with st.sidebar.form("levers"):
-        st.subheader(t("levers_header", lang))
-        submitted = st.form_submit_button(
-            t("solve_button", lang), type="primary", width="stretch", key="solve"
+    tops: dict[str, float] = st.session_state.setdefault("slider_tops", {})
+
+    def top_of(name: str, *values: float | None, floor: float) -> float:
+        """A slider's upper end, fixed when the slider is first drawn: a new end would redraw it."""
+        return tops.setdefault(key(name), max(floor, app_state.slider_top(*values, floor=floor)))
+
+    def amount(
+        label: str,
+        own: float | None,
+        value: float,
+        floor: float,
+        preferred: float,
+        name: str,
+        hint: str | None = None,
+    ) -> float:
+        top = top_of(name, own, value, floor=floor)
+        step = app_state.lever_step(own, preferred)
+        return st.slider(
+            label, 0.0, top, float(value), step, format=app_state.step_format(step), help=hint, key=key(name)
         )
-        with st.expander(t("levers_land", lang), expanded=True):
-            plan_land = stock_land = linkage_amount = linkage_price = None
-            if now.plan_land is not None:
-                plan_land = amount_slider(
-                    t("plan_land", lang), start.plan_land, now.plan_land, 100, 10.0, key("plan_land"),
-                    hint=t("plan_land_help", lang),
-                )
-            shortfall = st.empty()
-            if now.stock_land is not None:
-                stock_land = amount_slider(
-                    t("stock_land", lang), start.stock_land, now.stock_land, 100, 10.0, key("stock"),
-                    hint=t("stock_land_help", lang),
-                )
-            if now.linkage_amount is not None:
-                linkage_amount = amount_slider(
-                    t("linkage_amount", lang), start.linkage_amount, now.linkage_amount, 100, 5.0,
-                    key("linkage_amount"),
-                )
-                linkage_price = st.number_input(
-                    t("linkage_price", lang),
-                    0.0,
-                    None,
-                    float(now.linkage_price or 0.0),
-                    1.0,
-                    key=key("linkage_price"),
-                )
-            unlimited = st.checkbox(
-                t("budget_unlimited", lang), now.purchase_budget is None, key=key("no_budget")
+
+    sidebar = st.sidebar
+    sidebar.subheader(t("levers_header", lang))
+    cols = sidebar.columns([3, 2])
+    solve = cols[0].button(t("solve_button", lang), type="primary", width="stretch", key="solve")
+    if cols[1].button(
+        t("reset_levers", lang), width="stretch", key="reset_levers", help=t("reset_levers_help", lang)
+    ):
+        kept[base.key] = start
+        st.session_state["generation"] = generation + 1
+        st.rerun()
+    with sidebar.expander(t("levers_land", lang), expanded=True):
+        plan_land = stock_land = linkage_amount = linkage_price = None
+        if now.plan_land is not None:
+            plan_land = amount(
+                t("plan_land", lang),
+                start.plan_land,
+                now.plan_land,
+                100,
+                10.0,
+                "plan_land",
+                hint=t("plan_land_help", lang),
             )
-            budget = st.number_input(
-                t("budget", lang),
+        shortfall = st.empty()
+        if now.stock_land is not None:
+            stock_land = amount(
+                t("stock_land", lang),
+                start.stock_land,
+                now.stock_land,
+                100,
+                10.0,
+                "stock",
+                hint=t("stock_land_help", lang),
+            )
+        if now.linkage_amount is not None:
+            linkage_amount = amount(
+                t("linkage_amount", lang),
+                start.linkage_amount,
+                now.linkage_amount,
+                100,
+                5.0,
+                "linkage_amount",
+            )
+            linkage_price = st.number_input(
+                t("linkage_price", lang),
                 0.0,
                 None,
-                float(now.purchase_budget or 0.0),
-                1000.0,
-                help=t("budget_help", lang),
-                key=key("budget"),
-            )
-        with st.expander(t("levers_energy_env", lang), expanded=False):
-            energy = None
-            if now.energy_increment is not None:
-                energy = amount_slider(
-                    t("energy_increment", lang), start.energy_increment, now.energy_increment, 1000, 100.0,
-                    key("energy"),
-                )
-            pollutants = []
-            start_pollutants = {p.quota: p for p in start.pollutants}
-            for lever in now.pollutants:
-                name = quota_name(base, lever.quota, lang)
-                unit = unit_label(lever.unit, lang)
-                amount = lever.amount
-                if amount is not None:
-                    top = app_state.slider_top(start_pollutants[lever.quota].amount, floor=1)
-                    amount = st.slider(
-                        t("pollutant_amount", lang, name=name, unit=unit),
-                        0.0,
-                        top,
-                        float(amount),
-                        top / 300,
-                        format="%.2f",
-                        key=key(f"{lever.quota}:amount"),
-                    )
-                ratio = st.slider(
-                    t("pollutant_ratio", lang, name=name),
-                    0.0,
-                    max(3.0, start_pollutants[lever.quota].ratio),
-                    float(lever.ratio),
-                    0.1,
-                    format="%.1f",
-                    key=key(f"{lever.quota}:ratio"),
-                )
-                pollutants.append(PollutantLever(lever.quota, lever.unit, amount, ratio))
-        with st.expander(t("levers_objective", lang), expanded=False):
-            weights = {}
-            columns = st.columns(2)
-            for i, indicator in enumerate(("output", "tax", "investment", "jobs")):
-                weights[indicator] = columns[i % 2].number_input(
-                    t(f"weight_{indicator}", lang),
-                    0.0,
-                    None,
-                    float(now.weights.get(indicator, 0.0)),
-                    0.1,
-                    key=key(f"weight:{indicator}"),
-                )
-            bonus = st.slider(
-                t("strategic_bonus", lang),
-                0.0,
-                max(1.0, start.strategic_bonus),
-                float(now.strategic_bonus),
-                0.05,
-                key=key("bonus"),
-            )
-            discount = st.slider(
-                t("discount_rate", lang),
-                0.0,
-                max(0.2, start.discount_rate),
-                float(now.discount_rate),
-                0.005,
-                format="%.3f",
-                key=key("discount"),
-            )
-            years = st.slider(t("years", lang), 1, max(10, start.years), int(now.years), 1, key=key("years"))
-            time_limit = st.slider(
-                t("time_limit", lang),
+                float(now.linkage_price or 0.0),
                 1.0,
-                max(120.0, start.time_limit),
-                float(now.time_limit),
-                1.0,
-                format="%.0f",
-                key=key("time_limit"),
+                key=key("linkage_price"),
             )
+        unlimited = st.checkbox(
+            t("budget_unlimited", lang), now.purchase_budget is None, key=key("no_budget")
+        )
+        budget = st.number_input(
+            t("budget", lang),
+            0.0,
+            None,
+            float(now.purchase_budget or 0.0),
+            1000.0,
+            help=t("budget_help", lang),
+            key=key("budget"),
+            disabled=unlimited,
+        )
+    with sidebar.expander(t("levers_energy_env", lang), expanded=False):
+        energy = None
+        if now.energy_increment is not None:
+            energy = amount(
+                t("energy_increment", lang),
+                start.energy_increment,
+                now.energy_increment,
+                1000,
+                100.0,
+                "energy",
+            )
+        pollutants = []
+        start_pollutants = {p.quota: p for p in start.pollutants}
+        for lever in now.pollutants:
+            name = quota_name(base.scenario, lever.quota, lang)
+            unit = unit_label(lever.unit, lang)
+            own = start_pollutants[lever.quota]
+            value = lever.amount
+            if value is not None:
+                top = top_of(f"{lever.quota}:amount", own.amount, value, floor=1)
+                value = amount(
+                    t("pollutant_amount", lang, name=name, unit=unit),
+                    own.amount,
+                    value,
+                    1,
+                    10.0 ** round(math.log10(top / 300)),
+                    f"{lever.quota}:amount",
+                )
+            ratio = st.slider(
+                t("pollutant_ratio", lang, name=name),
+                0.0,
+                tops.setdefault(key(f"{lever.quota}:ratio"), max(3.0, own.ratio, lever.ratio)),
+                float(lever.ratio),
+                app_state.lever_step(own.ratio, 0.1),
+                format="%.2f",
+                key=key(f"{lever.quota}:ratio"),
+            )
+            pollutants.append(PollutantLever(lever.quota, lever.unit, value, ratio))
+    with sidebar.expander(t("levers_objective", lang), expanded=False):
+        weights = {}
+        columns = st.columns(2)
+        for i, indicator in enumerate(("output", "tax", "investment", "jobs")):
+            weights[indicator] = columns[i % 2].number_input(
+                t(f"weight_{indicator}", lang),
+                0.0,
+                None,
+                float(now.weights.get(indicator, 0.0)),
+                0.1,
+                key=key(f"weight:{indicator}"),
+            )
+        bonus = st.slider(
+            t("strategic_bonus", lang),
+            0.0,
+            tops.setdefault(key("bonus"), max(1.0, start.strategic_bonus, now.strategic_bonus)),
+            float(now.strategic_bonus),
+            app_state.lever_step(start.strategic_bonus, 0.05),
+            key=key("bonus"),
+        )
+        discount = st.slider(
+            t("discount_rate", lang),
+            0.0,
+            tops.setdefault(key("discount"), max(0.2, start.discount_rate, now.discount_rate)),
+            float(now.discount_rate),
+            app_state.lever_step(start.discount_rate, 0.005),
+            format="%.3f",
+            key=key("discount"),
+        )
+        years = st.slider(t("years", lang), 1, max(10, start.years), int(now.years), 1, key=key("years"))
+        time_limit = st.number_input(
+            t("time_limit", lang),
+            1.0,
+            max(600.0, start.time_limit),
+            float(now.time_limit),
+            1.0,
+            format="%.0f",
+            key=key("time_limit"),
+        )
     levers = Levers(
         plan_land=plan_land,
         stock_land=stock_land,
@@ -304,9 +545,8 @@ def lever_form(base: Scenario, base_key: str, lang: str) -> tuple[Levers, Any]:
         years=years,
         time_limit=time_limit,
     )
-    if submitted:
-        applied[base_key] = levers
-    return applied.get(base_key, now), shortfall
+    kept[base.key] = levers
+    return levers, solve, shortfall
 
 
 def show_shortfall(placeholder: Any, scenario: Scenario, projects: Projects, lang: str) -> None:
@@ -359,15 +599,22 @@ def headline(result: Result, lang: str) -> None:
     cols[3].metric(t("metric_investment", lang), number(head.investment), border=True)
     cols = st.columns(4)
     status_metric(cols[0], head, lang)
-    cols[1].metric(t("metric_objective", lang), number(head.objective), border=True)
-    cols[2].metric(t("metric_gap_label", lang), percent(head.gap), border=True)
+    cols[1].metric(
+        t("metric_objective", lang), number(head.objective), border=True, help=t("objective_help", lang)
+    )
+    cols[2].metric(
+        t("metric_gap_label", lang),
+        app_state.display_percent(head.gap),
+        border=True,
+        help=t("gap_help", lang),
+    )
     cols[3].metric(t("metric_purchase", lang), number(head.purchase_cost), border=True)
     shown = [q for q in head.quotas if q.available > 0 or q.used > 0]
     for start in range(0, len(shown), 4):
         cols = st.columns(4)
         for col, figure in zip(cols, shown[start : start + 4], strict=False):
             label = t(
-                "metric_quota",
+                "metric_quota_total",
                 lang,
                 name=quota_name(scenario, figure.quota, lang),
                 unit=unit_label(figure.unit, lang),
@@ -376,51 +623,75 @@ def headline(result: Result, lang: str) -> None:
             col.metric(
                 label,
                 number(figure.used, decimals),
-                delta=t("metric_used_of", lang, available=number(figure.available, decimals)),
+                delta=t("metric_available", lang, available=number(figure.available, decimals)),
                 delta_color="off",
                 delta_arrow="off",
                 border=True,
             )
     if head.status == "feasible":
-        st.warning(t("feasible_note", lang, gap=percent(head.gap)))
+        st.warning(t("feasible_note", lang, gap=app_state.display_percent(head.gap)))
+        if any(app_state.reason_is_unproven(result, row.reason) for row in result.allocation):
+            st.warning(t("unproven_note", lang, gap=app_state.display_percent(head.gap)))
 
 
-def infeasible_panel(result: Result, lang: str) -> None:
-    """Why the setting is infeasible: the diagnosis when the library made one, else a plain message."""
+def infeasible_panel(result: Result, base: Base, lang: str) -> None:
+    """Why the setting is infeasible (the library's diagnosis) and the locks a planner may release."""
     diagnosis = result.extras.get("diagnosis")
     if not diagnosis:
         st.error(t("infeasible_note", lang) + (f"\n\n{result.message}" if result.message else ""))
+    else:
+        st.error(diagnosis.get("message_en" if lang == "en" else "message_zh") or t("infeasible_note", lang))
+        overruns = diagnosis.get("overruns", [])
+        if overruns:
+            st.markdown(f"**{t('diagnosis_header', lang)}**")
+            zones = zone_names(result.scenario, lang)
+            rows = [
+                {
+                    column_label("quota", lang): quota_name(result.scenario, o["quota"], lang),
+                    column_label("zone", lang): zones.get(o["zone"], t("city", lang))
+                    if o["zone"]
+                    else t("city", lang),
+                    column_label("year", lang): str(o["year"]),
+                    t("overrun_label", lang): number(o["overrun"], 1),
+                    column_label("unit", lang): unit_label(o["unit"], lang),
+                }
+                for o in overruns
+            ]
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+        for entry in diagnosis.get("unplaceable_locks", []):
+            st.caption(f"{entry['id']}: {entry['reason']}")
+    locked = [i for i, lock in enumerate(result.projects.lock) if lock == "in"]
+    if not locked:
         return
-    st.error(diagnosis.get("message_en" if lang == "en" else "message_zh") or t("infeasible_note", lang))
-    overruns = diagnosis.get("overruns", [])
-    if overruns:
-        st.markdown(f"**{t('diagnosis_header', lang)}**")
-        zones = zone_names(result.scenario, lang)
-        rows = [
-            {
-                column_label("quota", lang): quota_name(result.scenario, o["quota"], lang),
-                column_label("zone", lang): zones.get(o["zone"], t("city", lang))
-                if o["zone"]
-                else t("city", lang),
-                column_label("year", lang): o["year"],
-                t("overrun_label", lang): o["overrun"],
-                column_label("unit", lang): unit_label(o["unit"], lang),
-            }
-            for o in overruns
-        ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-    for entry in diagnosis.get("unplaceable_locks", []):
-        st.caption(f"{entry['id']}: {entry['reason']}")
+    st.markdown(f"**{t('locks_header', lang)}**")
+    for i in locked:
+        project_id = result.projects.ids[i]
+        cols = st.columns([5, 1], vertical_alignment="center")
+        cols[0].write(f"{project_id} {result.projects.names[i]} · {result.projects.land_mu[i]:,.0f} 亩")
+        if cols[1].button(t("pin_release", lang), key=f"release:{project_id}"):
+            set_pin(base, Pin(project_id, ""))
 
 
-def downloads(result: Result, variant: Scenario, toml_text: str, lang: str) -> None:
+def set_pin(base: Base, pin: Pin) -> None:
+    """Pin (or release) a project and solve again with the levers as they are."""
+    pins = tuple(p for p in state("pins").get(base.key, ()) if p.project != pin.project)
+    if pin.lock != "" or base.projects.lock[base.projects.ids.index(pin.project)] != "":
+        pins = (*pins, pin)
+    state("pins")[base.key] = pins
+    levers = state("levers").get(base.key) or app_state.levers_from_scenario(base.scenario)
+    state("applied")[base.key] = (levers, pins)
+    st.rerun()
+
+
+def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
+    """The allocation table and the setting's TOML, named after the setting."""
     cols = st.columns(3)
-    name = variant.name
+    stem = app_state.file_stem(name)
     if result.solved:
         cols[0].download_button(
             t("download_csv", lang),
             allocation_csv_bytes(result, lang),
-            f"{name}_allocation.csv",
+            f"{stem}_allocation.csv",
             "text/csv",
             key="download_csv",
             on_click="ignore",
@@ -429,7 +700,7 @@ def downloads(result: Result, variant: Scenario, toml_text: str, lang: str) -> N
         cols[1].download_button(
             t("download_xlsx", lang),
             allocation_xlsx_bytes(result, lang),
-            f"{name}_allocation.xlsx",
+            f"{stem}_allocation.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="download_xlsx",
             on_click="ignore",
@@ -438,7 +709,7 @@ def downloads(result: Result, variant: Scenario, toml_text: str, lang: str) -> N
     cols[2].download_button(
         t("download_toml", lang),
         toml_text.encode("utf-8"),
-        f"{name}.toml",
+        f"{stem}.toml",
         "application/toml",
         help=t("download_help_toml", lang),
         key="download_toml",
@@ -447,41 +718,126 @@ def downloads(result: Result, variant: Scenario, toml_text: str, lang: str) -> N
     )
 
 
-def allocation_panel(result: Result, lang: str) -> None:
+def allocation_panel(result: Result, base: Base, lang: str) -> None:
     frame = app_state.allocation_frame(result)
     grades = result.extras.get("allocation_columns", {}).get("grade")
     if grades is not None:
         frame.insert(4, "grade", grades)
     zones = zone_names(result.scenario, lang)
     cols = st.columns(3)
-    statuses = cols[0].multiselect(
-        t("filter_status", lang),
-        [s for s in PROJECT_STATUSES if s in set(frame["status"])],
-        format_func=lambda s: status_label(s, lang),
-        key="filter_status",
-    )
-    zone_choice = cols[1].multiselect(
-        t("filter_zone", lang),
-        [z for z in zones if z in set(frame["zone"])],
-        format_func=lambda z: zones.get(z, z),
-        key="filter_zone",
-    )
-    industries = sorted(i for i in set(frame["industry"]) if i)
-    industry_choice = cols[2].multiselect(t("filter_industry", lang), industries, key="filter_industry")
+    with cols[0]:
+        statuses = pick(
+            "multiselect",
+            t("filter_status", lang),
+            [s for s in PROJECT_STATUSES if s in set(frame["status"])],
+            "filter_status",
+            lang,
+            format_func=lambda s: status_label(s, lang),
+        )
+    with cols[1]:
+        zone_choice = pick(
+            "multiselect",
+            t("filter_zone", lang),
+            [z for z in zones if z in set(frame["zone"])],
+            "filter_zone",
+            lang,
+            format_func=lambda z: zones.get(z, z),
+        )
+    with cols[2]:
+        industries = sorted(i for i in set(frame["industry"]) if i)
+        industry_choice = pick("multiselect", t("filter_industry", lang), industries, "filter_industry", lang)
     shown = app_state.filter_allocation(frame, statuses, zone_choice, industry_choice).copy()
     st.caption(t("rows_shown", lang, shown=len(shown), total=len(frame)))
     quota_ids = [q.id for q in result.scenario.quotas]
+    gap = app_state.display_percent(result.gap)
+    shown["reason"] = [
+        t("reason_unproven", lang, gap=gap)
+        if app_state.reason_is_unproven(result, r)
+        else reason_label(r, lang, quota_ids)
+        for r in shown["reason"]
+    ]
     shown["status"] = shown["status"].map(lambda s: status_label(s, lang))
-    shown["zone"] = shown["zone"].map(lambda z: zones.get(z, z))
-    shown["reason"] = shown["reason"].map(lambda r: reason_label(r, lang, quota_ids))
+    shown["zone"] = shown["zone"].map(lambda z: zones.get(z, z) if z else "")
     shown["value"] = shown["value"].round(1)
     shown["start_year"] = shown["start_year"].map(lambda year: "" if pd.isna(year) else str(year))
+    for column in shown.columns:
+        if column.endswith("_charged"):
+            shown[column] = shown[column].round(2)
     units = quota_units(result.scenario)
     st.dataframe(
         shown.rename(columns={c: column_label(c, lang, units) for c in shown.columns}),
         hide_index=True,
-        height=460,
+        height=420,
     )
+    pin_panel(result, base, lang)
+
+
+def pin_panel(result: Result, base: Base, lang: str) -> None:
+    """Pin a project (lock in, lock out, lock in to a park from a year) and solve again; release pins."""
+    projects = base.projects
+    zones = zone_names(result.scenario, lang)
+    pins: tuple[Pin, ...] = state("pins").get(base.key, ())
+    with st.expander(t("pin_header", lang), expanded=bool(pins)):
+        cols = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+        names = dict(zip(projects.ids, projects.names, strict=False))
+        with cols[0]:
+            project = pick(
+                "selectbox",
+                t("pin_project", lang),
+                list(projects.ids),
+                "pin_project",
+                lang,
+                format_func=lambda p: f"{p} {names.get(p, '')}",
+            )
+        with cols[1]:
+            action = pick(
+                "selectbox",
+                t("pin_action", lang),
+                ["in", "out", "fix"],
+                "pin_action",
+                lang,
+                format_func=lambda a: t(f"pin_{a}", lang),
+            )
+        i = projects.ids.index(project)
+        zone = year = None
+        if action == "fix":
+            with cols[2]:
+                zone = pick(
+                    "selectbox",
+                    t("pin_zone", lang),
+                    list(projects.zones[i]),
+                    "pin_zone",
+                    lang,
+                    format_func=lambda z: zones.get(z, z),
+                )
+            with cols[3]:
+                years = [y for y in result.scenario.horizon if y >= projects.earliest_year[i]]
+                year = pick(
+                    "selectbox", t("pin_year", lang), years or list(result.scenario.horizon), "pin_year", lang
+                )
+        if st.button(t("pin_button", lang), key="pin_button", type="primary"):
+            set_pin(
+                base,
+                Pin(project, "in" if action == "fix" else action, zone, None if year is None else int(year)),
+            )
+        if pins:
+            st.markdown(f"**{t('pins_now', lang)}**")
+            for pin in pins:
+                row = st.columns([5, 1], vertical_alignment="center")
+                row[0].write(describe_pin(pin, zones, lang))
+                if row[1].button(t("pin_release", lang), key=f"unpin:{pin.project}"):
+                    state("pins")[base.key] = tuple(p for p in pins if p.project != pin.project)
+                    levers = state("levers").get(base.key) or app_state.levers_from_scenario(base.scenario)
+                    state("applied")[base.key] = (levers, state("pins")[base.key])
+                    st.rerun()
+
+
+def describe_pin(pin: Pin, zones: dict[str, str], lang: str) -> str:
+    if pin.lock == "":
+        return t("pin_describe_free", lang, id=pin.project)
+    if pin.zone is not None:
+        return t("pin_describe_fix", lang, id=pin.project, zone=zones.get(pin.zone, pin.zone), year=pin.year)
+    return t(f"pin_describe_{pin.lock}", lang, id=pin.project)
 
 
 def charts_panel(result: Result, projects: Projects, lang: str) -> None:
@@ -490,16 +846,17 @@ def charts_panel(result: Result, projects: Projects, lang: str) -> None:
     units = quota_units(scenario)
     year_title = column_label("year", lang)
     st.markdown(f"**{t('chart_quota_use', lang)}**")
-    quota_id = st.selectbox(
+    quota_id = pick(
+        "selectbox",
         t("chart_quota_pick", lang),
         quota_ids,
+        "chart_quota",
+        lang,
         format_func=lambda q: quota_name(scenario, q, lang),
-        key="chart_quota",
     )
     amount_title = f"{quota_name(scenario, quota_id, lang)} ({unit_label(units[quota_id], lang)})"
     used = app_state.quota_use_by_industry(result, quota_id, t("no_industry", lang))
     supply = app_state.supply_per_year(scenario, quota_id)
-    supply["series"] = t("chart_supply", lang)
     bars = (
         alt.Chart(used)
         .mark_bar()
@@ -571,6 +928,91 @@ def charts_panel(result: Result, projects: Projects, lang: str) -> None:
             st.caption(t(line, lang, demand=balance.demand, supply=balance.supply, gap=balance.shortfall))
 
 
+def balance_panel(result: Result, toml_text: str, lang: str) -> None:
+    """The per-park, per-year balance of a quota and the sweep of the yearly plan quota."""
+    scenario = result.scenario
+    units = quota_units(scenario)
+    quota_ids = [q.id for q in scenario.quotas]
+    st.markdown(f"**{t('balance_header', lang)}**", help=t("balance_note", lang))
+    quota_id = pick(
+        "selectbox",
+        t("chart_quota_pick", lang),
+        quota_ids,
+        "balance_quota",
+        lang,
+        format_func=lambda q: quota_name(scenario, q, lang),
+    )
+    frame = app_state.balance_frame(result, quota_id)
+    zones = zone_names(scenario, lang)
+    frame["zone"] = frame["zone"].map(lambda z: zones.get(z, z) if z else t("city", lang))
+    frame["year"] = frame["year"].astype(str)
+    unit = unit_label(units[quota_id], lang)
+    shown = app_state.display_frame(frame, decimals={"cost": 1})
+    shown = shown.rename(columns=lambda c: column_label(c, lang).replace(t("quota_unit_word", lang), unit))
+    st.dataframe(shown, hide_index=True, height=min(40 + 35 * len(shown), 420))
+    sweep_panel(result, toml_text, lang)
+
+
+def sweep_panel(result: Result, toml_text: str, lang: str) -> None:
+    scenario = result.scenario
+    where = app_state.find_lever_sources(scenario).plan
+    if where is None:
+        return
+    key = f"quotas.{where[0]}.sources.{where[1]}.amounts"
+    markers = sweep_markers(scenario, result.projects, key)
+    if markers.baseline is None:
+        return
+    st.markdown(f"**{t('sweep_header', lang)}**")
+    done = sweeps().get(toml_text)
+    if done is None:
+        if not st.button(t("sweep_button", lang), key="sweep_button"):
+            return
+        top = max(markers.shortfall_closed or 0.0, markers.baseline) * 1.25
+        values = [round(top * i / (SWEEP_POINTS - 1)) for i in range(SWEEP_POINTS)]
+        bar = st.progress(0.0, text=t("sweep_running", lang, done=0, total=len(values)))
+        rows = []
+        for i, value in enumerate(values):
+            rows += run_sweep(scenario, key, [value], projects=result.projects, jobs=1)
+            bar.progress((i + 1) / len(values), text=t("sweep_running", lang, done=i + 1, total=len(values)))
+        bar.empty()
+        sweeps()[toml_text] = done = rows
+    frame = pd.DataFrame(done)
+    frame = frame[frame["objective"].notna()]
+    x = alt.X("value:Q", title=t("sweep_value", lang))
+    rules = pd.DataFrame(
+        {
+            "value": [markers.baseline] + ([markers.shortfall_closed] if markers.shortfall_closed else []),
+            "kind": ["now"] + (["closed"] if markers.shortfall_closed else []),
+        }
+    )
+    rule = (
+        alt.Chart(rules)
+        .mark_rule(strokeDash=[4, 3])
+        .encode(
+            x="value:Q",
+            color=alt.Color(
+                "kind:N", scale=alt.Scale(domain=["now", "closed"], range=["#888", "#d62728"]), legend=None
+            ),
+        )
+    )
+    left, right = st.columns(2)
+    for column, field, title in (
+        (left, "objective", t("metric_objective", lang)),
+        (right, "approved", t("metric_approved", lang)),
+    ):
+        line = (
+            alt.Chart(frame)
+            .mark_line(point=True)
+            .encode(
+                x=x,
+                y=alt.Y(f"{field}:Q", title=title),
+                tooltip=[alt.Tooltip("value:Q", format=",.0f"), alt.Tooltip(f"{field}:Q", format=",.0f")],
+            )
+        )
+        column.altair_chart((line + rule).properties(height=260), width="stretch")
+    st.caption(t("sweep_note", lang, gap=max(markers.shortfall_per_year or 0.0, 0.0)))
+
+
 def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
     columns = result.extras.get("allocation_columns", {})
     if "grade" in columns:
@@ -584,20 +1026,89 @@ def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
         st.dataframe(table)
     if not result.solved:
         return
-    run = st.toggle(t("analysis_toggle", lang), key="analysis_toggle", help=t("analysis_toggle_help", lang))
+    if st.session_state.get("analysis_cancel"):
+        # a fresh switch, off (the browser still shows the old one on)
+        st.session_state["analysis_on"] = False
+        st.session_state["analysis_round"] = st.session_state.get("analysis_round", 0) + 1
+        st.session_state["analysis_note"] = t("analysis_cancelled", lang)
+    round_ = st.session_state.get("analysis_round", 0)
+    run = st.toggle(
+        t("analysis_toggle", lang),
+        value=st.session_state.get("analysis_on", False),
+        key=f"analysis_on:{round_}@{lang}",
+        help=t("analysis_toggle_help", lang),
+    )
+    st.session_state["analysis_on"] = run
+    note = st.session_state.pop("analysis_note", None)
+    if note:
+        st.info(note)
     if not run:
         return
-    with st.spinner(t("analysing", lang)):
-        extras = analyse_toml(toml_text)
+    extras = run_analysis(toml_text, result.scenario.solver.time_limit, lang)
+    show_analysis(result, extras, lang)
+
+
+def run_analysis(toml_text: str, budget: float, lang: str) -> dict[str, Any]:
+    """The analyses of a setting: finished steps from the shared cache, the others run now in a child
+    process with a progress bar, stopped by Cancel, by the session ending, or after ``budget`` seconds."""
+    done = analyses().setdefault(toml_text, {})
+    missing = [step for step in STEPS if step not in done]
+    if missing:
+        bar = st.progress(0.0)
+        st.button(t("analysis_cancel", lang), key="analysis_cancel")
+        job = AnalysisJob(toml_text, missing)
+        started = time.monotonic()
+        try:
+            while job.alive and time.monotonic() - started < budget:
+                done.update(job.poll())
+                left = [step for step in STEPS if step not in done]
+                step = left[0] if left else missing[-1]
+                fraction = (len(STEPS) - len(left)) / len(STEPS)
+                bar.progress(
+                    fraction,
+                    text=t(
+                        "analysis_running",
+                        lang,
+                        step=t(f"step_{step}", lang),
+                        seconds=time.monotonic() - started,
+                        budget=budget,
+                    ),
+                )
+                time.sleep(POLL_SECONDS)
+            done.update(job.poll())
+        finally:
+            job.stop()  # also when the session ends or Cancel reruns the page: the child never lingers
+        bar.empty()
+        left = [step for step in STEPS if step not in done]
+        if left:
+            st.warning(
+                t(
+                    "analysis_over_budget",
+                    lang,
+                    budget=budget,
+                    steps="、".join(t(f"step_{s}", lang) for s in left),
+                )
+            )
+    extras: dict[str, Any] = {}
+    for part in done.values():
+        extras.update(part)
+    return extras
+
+
+def show_analysis(result: Result, extras: dict[str, Any], lang: str) -> None:
     scenario = result.scenario
-    marginal = extras.get("marginal_values", [])
+    marginal = extras.get("marginal_values") or []
     if marginal:
-        st.markdown(f"**{t('marginal_header', lang)}**")
+        st.markdown(f"**{t('marginal_header', lang)}**", help=t("lp_dual_help", lang))
         frame = pd.DataFrame(marginal)
         frame["unit"] = frame["quota"].map(lambda q: unit_label(quota_units(scenario)[q], lang))
         frame["quota"] = frame["quota"].map(lambda q: quota_name(scenario, q, lang))
         frame["method"] = frame["method"].map(lambda m: method_label(m, lang))
-        st.dataframe(frame.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
+        shown = app_state.display_frame(
+            frame, decimals={"delta": 2, "objective_gain": 1, "value_per_unit": 2}
+        )
+        st.dataframe(shown.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
+        st.caption(t("lp_dual_help", lang))
     baselines = extras.get("baselines")
     if baselines:
         st.markdown(f"**{t('baselines_header', lang)}**")
@@ -610,6 +1121,7 @@ def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
                 "land_used": result.kpi.get("land_used"),
                 "output": result.kpi.get("output"),
                 "tax": result.kpi.get("tax"),
+                "uplift_pct": None,
             }
         ]
         for method, entry in baselines.items():
@@ -625,7 +1137,8 @@ def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
                     "uplift_pct": entry.get("uplift_pct"),
                 }
             )
-        st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: column_label(c, lang)), hide_index=True)
+        shown = app_state.display_frame(pd.DataFrame(rows), decimals={"uplift_pct": 1, "land_used": 0})
+        st.dataframe(shown.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
     importance = extras.get("importance")
     if importance:
         st.markdown(f"**{t('importance_header', lang)}**")
@@ -633,36 +1146,83 @@ def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
         zones = zone_names(scenario, lang)
         frame["zone"] = frame["zone"].map(lambda z: zones.get(z, z))
         frame["status"] = frame["status"].map(lambda s: status_label(s, lang))
-        st.dataframe(frame.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
-
-
-def comparison_panel(result: Result, toml_text: str, lang: str) -> None:
-    saved: dict[str, app_state.SavedScenario] = st.session_state.setdefault("saved", {})
-    with st.form("save_scenario", clear_on_submit=True, border=False):
-        cols = st.columns([3, 1], vertical_alignment="bottom")
-        name = cols[0].text_input(
-            t("save_name", lang), key="save_name", placeholder=t("save_placeholder", lang)
+        frame["start_year"] = frame["start_year"].map(lambda y: "—" if y is None else str(y))
+        shown = app_state.display_frame(
+            frame, decimals={"value": 0, "objective_without": 0, "replacement_cost": 0}
         )
-        if cols[1].form_submit_button(t("save_button", lang), key="save"):
-            if not name.strip():
-                st.warning(t("save_name_invalid", lang))
-            else:
-                final = app_state.unique_name(name.strip(), list(saved))
-                saved[final] = app_state.snapshot(final, result, toml_text)
-                st.success(t("saved_ok", lang, name=final))
-    if not saved:
+        st.dataframe(shown.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
+
+
+# --------------------------------------------------------------------------- comparison and library
+
+
+def snapshot_of(result: Result, levers: Levers) -> dict[str, Any]:
+    saved = app_state.snapshot("", result, "")
+    return {
+        "figures": saved.figures,
+        "statuses": saved.statuses,
+        "names": saved.names,
+        "levers": app_state.levers_to_dict(levers),
+    }
+
+
+def comparison_panel(result: Result, base: Base, setting: Setting, toml_text: str, lang: str) -> None:
+    shelf = library()
+    save_form(shelf, setting, lang)
+    entries = [e for e in shelf.named() if e.snapshot]
+    if not entries:
         st.info(t("compare_none", lang))
         return
-    current = app_state.snapshot(t("current", lang), result, toml_text)
-    names = st.multiselect(t("compare_pick", lang), list(saved), default=list(saved)[-3:], key="compare_pick")
-    chosen = [saved[n] for n in names] + [current]
-    units = quota_units(result.scenario)
+    by_name = {e.name: e for e in entries}
+    seen = st.session_state.get("compare_seen")
+    if seen is None or set(seen) != set(by_name):
+        # every saved setting is picked at first; settings saved since (here or by a colleague) join
+        kept = st.session_state.get("compare_pick") or []
+        st.session_state["compare_pick"] = [*kept, *[n for n in by_name if n not in (seen or [])]]
+        st.session_state["compare_seen"] = list(by_name)
+        st.session_state.pop(f"compare_pick@{lang}", None)
+    names = pick("multiselect", t("compare_pick", lang), list(by_name), "compare_pick", lang)
+    current_name = t("current", lang)
+    chosen = [
+        app_state.SavedScenario(
+            n,
+            by_name[n].snapshot["figures"],
+            by_name[n].snapshot["statuses"],
+            by_name[n].snapshot["names"],
+            by_name[n].toml,
+        )
+        for n in names
+    ]
+    chosen.append(app_state.snapshot(current_name, result, toml_text))
+    levers = {n: app_state.levers_from_dict(by_name[n].snapshot["levers"]) for n in names}
+    levers[current_name] = setting_levers(setting)
+    scenario = result.scenario
+    st.markdown(f"**{t('compare_levers', lang)}**")
+    values = {n: app_state.lever_values(v) for n, v in levers.items()}
+    keys = [k for k in values[current_name] if len({_short(v.get(k)) for v in values.values()}) > 1]
+    if keys:
+        table = pd.DataFrame(
+            {n: [_short(values[n].get(k)) for k in keys] for n in values},
+            index=[lever_label(k, scenario, lang) for k in keys],
+        )
+        st.dataframe(table, width="stretch")
+    else:
+        st.caption(t("compare_no_lever_changes", lang))
+    units = quota_units(scenario)
     figures = app_state.compare_figures(chosen)
-    if "status" in figures.index:
-        figures.loc["status"] = [status_label(s, lang) for s in figures.loc["status"]]
-    figures.index = [column_label(k, lang, units) for k in figures.index]
+    rows = {}
+    for key in figures.index:
+        cells = list(figures.loc[key])
+        if key == "status":
+            rows[key] = [status_label(str(s), lang) for s in cells]
+        elif key == "gap":
+            rows[key] = [app_state.display_percent(v) for v in cells]
+        else:
+            rows[key] = [app_state.display_number(v, app_state.decimals_for(cells)) for v in cells]
+    shown = pd.DataFrame.from_dict(rows, orient="index", columns=list(figures.columns))
+    shown.index = [column_label(k, lang, units) for k in shown.index]
     st.markdown(f"**{t('compare_figures', lang)}**")
-    st.dataframe(figures.astype(str).map(_tidy), width="stretch")
+    st.dataframe(shown, width="stretch")
     st.markdown(f"**{t('compare_changes', lang)}**")
     changes = app_state.status_changes(chosen)
     if changes.empty:
@@ -671,31 +1231,61 @@ def comparison_panel(result: Result, toml_text: str, lang: str) -> None:
         for item in chosen:
             changes[item.name] = changes[item.name].map(lambda s: status_label(s, lang) if s else "—")
         st.dataframe(changes.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
-    if st.button(t("compare_clear", lang), key="compare_clear"):
-        saved.clear()
+    cols = st.columns([3, 1, 1], vertical_alignment="bottom")
+    with cols[0]:
+        target = pick("selectbox", t("compare_pick", lang), list(by_name), "library_target", lang)
+    if cols[1].button(t("open_setting", lang), key="library_open"):
+        st.query_params["setting"] = by_name[target].id
+        st.session_state["url_checked"] = False
+        st.rerun()
+    if cols[2].button(t("library_remove", lang), key="library_remove"):
+        shelf.unname(target)
         st.rerun()
 
 
-def _tidy(text: str) -> str:
-    """A comparison cell: numbers with thousands separators, everything else unchanged."""
-    if text in ("None", "nan"):
-        return "—"
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+def setting_levers(setting: Setting) -> Levers:
+    return app_state.levers_from_dict(setting.levers)
+
+
+def save_form(shelf: Library, setting: Setting, lang: str) -> None:
+    """Name the setting on screen in the shared library; a name another setting holds asks first."""
+    with st.form("save_scenario", clear_on_submit=True, border=False):
+        cols = st.columns([3, 1], vertical_alignment="bottom")
+        name = cols[0].text_input(
+            t("save_name", lang), key="save_name", placeholder=t("save_placeholder", lang)
+        )
+        if cols[1].form_submit_button(t("save_button", lang), key="save"):
+            name = name.strip()
+            if not name:
+                st.warning(t("save_name_invalid", lang))
+            else:
+                try:
+                    shelf.name(setting.id, name)
+                    st.success(t("saved_ok", lang, name=name))
+                except NameTaken:
+                    st.session_state["save_conflict"] = name
+    conflict = st.session_state.get("save_conflict")
+    if conflict:
+        other = app_state.unique_name(conflict, [e.name for e in shelf.named()])
+        st.warning(t("save_taken", lang, name=conflict))
+        cols = st.columns(2)
+        if cols[0].button(t("save_replace", lang, name=conflict), key="save_replace"):
+            shelf.name(setting.id, conflict, replace=True)
+            st.session_state.pop("save_conflict")
+            st.rerun()
+        if cols[1].button(t("save_as_new", lang, name=other), key="save_as_new"):
+            shelf.name(setting.id, other)
+            st.session_state.pop("save_conflict")
+            st.rerun()
 
 
 # --------------------------------------------------------------------------- the page
 
 
-def main() -> None:
-    """Draw the whole page once (Streamlit calls this on every interaction)."""
-    st.set_page_config(
-        page_title="指标配置模拟器 · quota-sim", page_icon=":material/landscape:", layout="wide"
-    )
-    lang = (
+def language() -> str:
+    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = st.query_params["lang"]
+    return (
         st.sidebar.segmented_control(
             "语言 / Language",
             ["zh", "en"],
@@ -706,57 +1296,91 @@ def main() -> None:
         )
         or "zh"
     )
+
+
+def main() -> None:
+    """Draw the whole page once (Streamlit calls this on every interaction)."""
+    st.set_page_config(
+        page_title="指标配置模拟器 · quota-sim", page_icon=":material/landscape:", layout="wide"
+    )
+    lang = language()
+    if lang != "en":
+        st.markdown(UPLOADER_STYLE_ZH, unsafe_allow_html=True)
+    restore_from_url(lang)
     st.title(t("page_title", lang))
     st.caption(t("page_caption", lang))
-    scenario_file, upload_path = data_panel(lang)
+    message = st.session_state.pop("restore_message", None)
+    if message:
+        (st.success if message[0] == "success" else st.warning)(message[1])
+    base = load_base_setting(lang)
+    apply_pending_restore(base)
+    levers, solve, shortfall = lever_panel(base, lang)
+    pins: tuple[Pin, ...] = state("pins").get(base.key, ())
+    applied: dict[str, tuple[Levers, tuple[Pin, ...]]] = state("applied")
+    if solve or base.key not in applied:
+        applied[base.key] = (levers, pins)
+    shown_levers, shown_pins = applied[base.key]
     try:
-        base = load_base(str(scenario_file), upload_path)
-        base_toml = scenario_to_toml(base)
-        projects = load_projects(base_toml)
+        show_shortfall(shortfall, app_state.apply_levers(base.scenario, levers), base.projects, lang)
+        variant = variant_of(base, shown_levers, shown_pins, lang)
     except InputError as error:
-        st.error(t("scenario_error", lang, message=str(error)))
+        st.error(t("scenario_error", lang, message=error_text(error, lang)))
+        applied[base.key] = (app_state.levers_from_scenario(base.scenario), ())
         st.stop()
-    source = Path(upload_path).name if upload_path else base.projects_path.name
-    st.sidebar.caption(t("projects_source", lang, source=source, n=len(projects)))
-    base_key = hashlib.sha256(base_toml.encode("utf-8")).hexdigest()[:12]
-    levers, shortfall = lever_form(base, base_key, lang)
-    try:
-        variant = app_state.apply_levers(base, levers)
-    except InputError as error:
-        st.error(t("scenario_error", lang, message=str(error)))
-        variant = base
     toml_text = scenario_to_toml(variant)
-    show_shortfall(shortfall, variant, projects, lang)
     with st.spinner(t("solving", lang)):
         try:
             result = solve_toml(toml_text)
         except InputError as error:
-            st.error(t("scenario_error", lang, message=str(error)))
+            st.error(t("scenario_error", lang, message=error_text(error, lang)))
             st.stop()
-    headline(result, lang)
-    if result.status == "infeasible":
-        infeasible_panel(result, lang)
-    downloads(result, variant, toml_text, lang)
-    tabs = st.tabs(
-        [
-            t("allocation_header", lang),
-            t("charts_header", lang),
-            t("analysis_header", lang),
-            t("compare_header", lang),
-        ]
+    setting = Setting(
+        base.file.name, base.upload, app_state.levers_to_dict(shown_levers), [vars(p) for p in shown_pins]
     )
-    with tabs[0]:
-        if result.solved:
-            allocation_panel(result, lang)
-        else:
-            st.info(status_label(result.status, lang))
-    with tabs[1]:
-        if result.solved:
-            charts_panel(result, projects, lang)
-        else:
-            st.info(status_label(result.status, lang))
-    with tabs[2]:
-        analysis_panel(result, toml_text, lang)
-    with tabs[3]:
-        comparison_panel(result, toml_text, lang)
-
+    library().put(setting, toml_text, snapshot_of(result, shown_levers) if result.solved else None)
+    if st.query_params.get("setting") != setting.id:
+        st.query_params["setting"] = setting.id
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    changes = app_state.lever_differences(shown_levers, levers)
+    if changes:
+        st.warning(t("solve_pending", lang, changes=describe_changes(changes, base.scenario, lang)))
+        st.markdown(STALE_STYLE, unsafe_allow_html=True)
+    saved = next((e.name for e in library().named() if e.id == setting.id), None)
+    with st.container(key="result"):
+        headline(result, lang)
+        if result.status == "infeasible":
+            infeasible_panel(result, base, lang)
+        downloads(result, toml_text, saved or variant.name, lang)
+        tabs = st.tabs(
+            [
+                t("allocation_header", lang),
+                t("charts_header", lang),
+                t("balance_header", lang),
+                t("analysis_header", lang),
+                t("compare_header", lang),
+            ]
+        )
+        with tabs[0]:
+            if result.solved:
+                allocation_panel(result, base, lang)
+            else:
+                st.info(status_label(result.status, lang))
+                pin_panel(result, base, lang)
+        with tabs[1]:
+            if result.solved:
+                charts_panel(result, base.projects, lang)
+            else:
+                st.info(status_label(result.status, lang))
+        with tabs[2]:
+            if result.solved:
+                balance_panel(result, toml_text, lang)
+            else:
+                st.info(status_label(result.status, lang))
+        with tabs[3]:
+            analysis_panel(result, toml_text, lang)
+        with tabs[4]:
+            if result.solved:
+                comparison_panel(result, base, setting, toml_text, lang)
+            else:
+                st.info(status_label(result.status, lang))

@@ -1,0 +1,179 @@
+"""The scenario library: settings the planners solved and saved, shared by everyone using one server.
+
+One SQLite file, ``library.sqlite3``, under the data folder (:func:`data_folder`: ``$QUOTA_SIM_DATA``,
+else the user's data directory). Each setting — a scenario file, an uploaded or pinned queue, the
+lever values and the pins — has an id made from its content, so the page's URL (``?setting=<id>``)
+restores it after a refresh or in a colleague's browser. A setting may carry a name (the saved
+settings the comparison offers; names are unique) and a snapshot of its result (figures, each
+project's status) so comparisons need no new solve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Environment variable naming the data folder (``quota-sim app --data-dir`` sets it).
+DATA_ENV = "QUOTA_SIM_DATA"
+FILE_NAME = "library.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (
+    id TEXT PRIMARY KEY,
+    name TEXT UNIQUE,
+    saved REAL NOT NULL,
+    setting TEXT NOT NULL,
+    toml TEXT NOT NULL,
+    snapshot TEXT
+)
+"""
+
+
+def data_folder() -> Path:
+    """Where the app keeps its library and pinned queues: ``$QUOTA_SIM_DATA`` or the user data directory."""
+    configured = os.environ.get(DATA_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("quota-sim", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What restores a page: ``scenario`` (a shipped scenario's file name), ``projects`` (an uploaded
+    or pinned table's path, or None), ``levers`` (``app_state.levers_to_dict``) and ``pins``."""
+
+    scenario: str
+    projects: str | None
+    levers: dict[str, Any]
+    pins: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """16 hex digits of the SHA-256 of the setting's content."""
+        text = json.dumps(
+            {"scenario": self.scenario, "projects": self.projects, "levers": self.levers, "pins": self.pins},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored setting: its id, name (None if unnamed), save time (s since the epoch), TOML and snapshot."""
+
+    id: str
+    name: str | None
+    saved: float
+    setting: Setting
+    toml: str
+    snapshot: dict[str, Any] | None
+
+
+class NameTaken(Exception):
+    """Another setting already has this name."""
+
+
+class Library:
+    """The settings stored in one SQLite file (safe for several sessions and processes at once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def put(self, setting: Setting, toml: str, snapshot: dict[str, Any] | None = None) -> str:
+        """Store ``setting`` (keeping its name if it has one); returns its id."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO settings (id, name, saved, setting, toml, snapshot) "
+                "VALUES (?, NULL, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET toml = excluded.toml, "
+                "snapshot = COALESCE(excluded.snapshot, settings.snapshot)",
+                (
+                    setting.id,
+                    time.time(),
+                    _json(setting.__dict__),
+                    toml,
+                    None if snapshot is None else _json(snapshot),
+                ),
+            )
+        return setting.id
+
+    def get(self, setting_id: str) -> Entry | None:
+        """The setting stored under ``setting_id``, or None."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id, name, saved, setting, toml, snapshot FROM settings WHERE id = ?", (setting_id,)
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def by_name(self, name: str) -> Entry | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id, name, saved, setting, toml, snapshot FROM settings WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def named(self) -> list[Entry]:
+        """The saved settings (those with a name), oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, name, saved, setting, toml, snapshot FROM settings "
+                "WHERE name IS NOT NULL ORDER BY saved"
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def name(self, setting_id: str, name: str, replace: bool = False) -> None:
+        """Give a stored setting ``name``. Raises :class:`NameTaken` if another setting has it, unless
+        ``replace``, which takes the name from that setting."""
+        with self._connect() as db:
+            holder = db.execute("SELECT id FROM settings WHERE name = ?", (name,)).fetchone()
+            if holder is not None and holder[0] != setting_id:
+                if not replace:
+                    raise NameTaken(name)
+                db.execute("UPDATE settings SET name = NULL WHERE id = ?", (holder[0],))
+            db.execute(
+                "UPDATE settings SET name = ?, saved = ? WHERE id = ?", (name, time.time(), setting_id)
+            )
+
+    def unname(self, name: str) -> None:
+        """Take ``name`` off the library's list (the setting's URL keeps working)."""
+        with self._connect() as db:
+            db.execute("UPDATE settings SET name = NULL WHERE name = ?", (name,))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _entry(row: tuple) -> Entry:
+    setting_id, name, saved, setting, toml, snapshot = row
+    return Entry(
+        setting_id,
+        name,
+        saved,
+        Setting(**json.loads(setting)),
+        toml,
+        None if snapshot is None else json.loads(snapshot),
+    )

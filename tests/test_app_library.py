@@ -1,0 +1,78 @@
+"""The app's scenario library (SQLite, shared by every session of a server) and its analysis jobs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from quota_sim.app.analysis_job import STEPS, AnalysisJob
+from quota_sim.app.library import DATA_ENV, Library, NameTaken, Setting, data_folder
+from quota_sim.generate import write_generated
+from quota_sim.scenario import load_scenario, scenario_to_toml
+
+
+def setting(plan: float) -> Setting:
+    return Setting("baseline.toml", None, {"plan_land": plan}, [])
+
+
+def test_a_setting_survives_a_new_connection_and_is_found_by_its_id(tmp_path: Path) -> None:
+    first = Library(tmp_path / "library.sqlite3")
+    setting_id = first.put(setting(900), "name = 'x'", {"figures": {"approved": 80}})
+    assert setting_id == setting(900).id and len(setting_id) == 16
+    assert setting(900).id != setting(910).id
+    again = Library(tmp_path / "library.sqlite3").get(setting_id)
+    assert again.setting == setting(900) and again.snapshot == {"figures": {"approved": 80}}
+    assert again.name is None
+    assert Library(tmp_path / "library.sqlite3").get("0" * 16) is None
+
+
+def test_names_are_unique_and_a_taken_name_is_replaced_only_when_asked(tmp_path: Path) -> None:
+    shelf = Library(tmp_path / "library.sqlite3")
+    a, b = shelf.put(setting(900), "a"), shelf.put(setting(1200), "b")
+    shelf.name(a, "方案")
+    with pytest.raises(NameTaken):
+        shelf.name(b, "方案")
+    assert [e.id for e in shelf.named()] == [a]
+    shelf.name(b, "方案", replace=True)
+    assert [(e.id, e.name) for e in shelf.named()] == [(b, "方案")]
+    shelf.unname("方案")
+    assert shelf.named() == [] and shelf.get(b) is not None  # its URL still works
+    shelf.put(setting(900), "a again")
+    assert shelf.get(a).toml == "a again"
+
+
+def test_the_data_folder_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "d"))
+    assert data_folder() == tmp_path / "d"
+    monkeypatch.delenv(DATA_ENV)
+    assert data_folder().name == "quota-sim"
+
+
+@pytest.fixture()
+def small_toml(tmp_path: Path) -> str:
+    toml_path = write_generated(tmp_path, "small", 12, 2, 2, seed=3, start_year=2026)
+    return scenario_to_toml(load_scenario(toml_path))
+
+
+def test_an_analysis_job_sends_every_step(small_toml: str) -> None:
+    job = AnalysisJob(small_toml, list(STEPS))
+    parts: dict = {}
+    deadline = time.monotonic() + 120
+    try:
+        while job.alive and time.monotonic() < deadline:
+            parts.update(job.poll())
+            time.sleep(0.05)
+        parts.update(job.poll())
+    finally:
+        job.stop()
+    assert set(parts) == set(STEPS)
+    assert parts["marginal"]["marginal_values"] and "fcfs" in parts["baselines"]["baselines"]
+
+
+def test_a_stopped_job_leaves_no_process(small_toml: str) -> None:
+    job = AnalysisJob(small_toml, list(STEPS))
+    process = job._process
+    job.stop()
+    assert not process.is_alive()
