@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from quota_sim.app import streamlit_command
-from quota_sim.i18n import t
+from quota_sim.app.library import DATA_ENV
+from quota_sim.i18n import status_label, t
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,14 +50,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def server() -> Iterator[str]:
-    """The app served as ``quota-sim app --headless`` serves it, on a free port; yields its address."""
+def server(tmp_path: Path) -> Iterator[str]:
+    """The app served as ``quota-sim app --headless`` serves it, on a free port, with its own data
+    folder; yields its address."""
     _require_chromium()
     port = _free_port()
+    log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(  # the command `quota-sim app --headless` runs
         [*streamlit_command(port, "127.0.0.1", headless=True), "--server.fileWatcherType", "none"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, DATA_ENV: str(tmp_path / "data")},
     )
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT
@@ -69,7 +73,8 @@ def server() -> Iterator[str]:
             except (urllib.error.URLError, ConnectionError):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start: {process.stderr.read().decode(errors='replace')}")
+                output = (tmp_path / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"the app did not start: {output}")
             time.sleep(0.3)
         yield address
     finally:
@@ -79,16 +84,16 @@ def server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stderr.close()
+        log.close()
 
 
-def test_slider_move_updates_the_result_in_a_browser(server: str, tmp_path: Path) -> None:
+def test_slider_language_round_trip_and_download_in_a_browser(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1600})
+            page = browser.new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
             page.goto(server)
             approved = (
                 page.get_by_test_id("stMetric")
@@ -97,18 +102,47 @@ def test_slider_move_updates_the_result_in_a_browser(server: str, tmp_path: Path
             )
             approved.wait_for(timeout=RESULT_TIMEOUT)
             before = approved.inner_text()
+
+            # a status filter survives 中文 -> English -> 中文, its chip in the language shown
+            status = page.get_by_test_id("stMultiSelect").filter(has_text=t("filter_status", "zh")).first
+            status.click()
+            page.get_by_role("option", name=status_label("approved", "zh")).click()
+            page.keyboard.press("Escape")
+            shown = t("rows_shown", "zh", shown=int(before), total=220)
+            expect(page.get_by_text(shown)).to_be_visible(timeout=RESULT_TIMEOUT)
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_text("English", exact=True).click()
+            expect(page.get_by_text(t("rows_shown", "en", shown=int(before), total=220))).to_be_visible()
+            chips = page.get_by_test_id("stMultiSelect").first
+            expect(chips).to_contain_text(status_label("approved", "en"))
+            sidebar.get_by_text("中文", exact=True).click()
+            expect(page.get_by_text(shown)).to_be_visible()
+
+            # a moved slider dims the result until Solve; the shortfall line follows at once
             plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
             plan.focus()
             for _ in range(40):  # 40 steps of 10 mu: 710 -> 1,110 mu/yr
                 page.keyboard.press("ArrowRight")
             expect(plan).to_have_value("1110")
-            page.wait_for_timeout(1000)  # the slider hands its value to the form after a short debounce
-            page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
+            expect(page.get_by_text("缺口 1,660 亩/年")).to_be_visible(timeout=RESULT_TIMEOUT)
+            expect(page.locator(".st-key-result")).to_have_css("opacity", "0.4")
+            expect(approved).to_have_text(before)
+            page.get_by_role("button", name=t("solve_button", "zh"), exact=True).click()
             expect(approved).not_to_have_text(before, timeout=RESULT_TIMEOUT)
+            expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
             after = approved.inner_text()
+
+            # the download is named after the setting
+            with page.expect_download() as download:
+                page.get_by_role("button", name=t("download_csv", "zh")).click()
+            saved = tmp_path / download.value.suggested_filename
+            download.value.save_as(saved)
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
     assert int(after.replace(",", "")) > int(before.replace(",", ""))
+    assert saved.name == "baseline_plan_land-1110_allocation.csv"
+    assert saved.read_bytes().startswith("\ufeff".encode())
+    assert "项目编号" in saved.read_text(encoding="utf-8-sig")
     assert shot.exists() and shot.stat().st_size > 10_000
