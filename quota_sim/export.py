@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from quota_sim.attribution import ATTRIBUTION_COLUMNS, attribute
 from quota_sim.cells import csv_bytes, neutralise, neutralise_row
 from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.results import Result
@@ -26,6 +27,7 @@ OUTPUT_FILES = (
     "summary.json",
     "allocation.xlsx",
     "diagnosis.json",
+    "attribution.csv",
 )
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
@@ -62,6 +64,15 @@ def quota_use_table(result: Result) -> Table:
         for r in result.quota_use
     ]
     return list(QUOTA_USE_COLUMNS), rows
+
+
+def attribution_table(result: Result) -> Table:
+    """SPEC §6: which source pays for each approved project, per quota and year."""
+    rows = [
+        [r.id, r.quota, r.source, r.zone, r.year, _number(r.amount), _number(r.cost)]
+        for r in attribute(result)
+    ]
+    return list(ATTRIBUTION_COLUMNS), rows
 
 
 def marginal_table(result: Result) -> Table:
@@ -151,6 +162,7 @@ def output_files(result: Result) -> dict[str, bytes]:
     if result.solved:
         files["allocation.csv"] = _csv_bytes(allocation_table(result))
         files["quota_use.csv"] = _csv_bytes(quota_use_table(result))
+        files["attribution.csv"] = _csv_bytes(attribution_table(result))
         if result.extras.get("marginal_values"):
             files["marginal_values.csv"] = _csv_bytes(marginal_table(result))
         files["allocation.xlsx"] = _xlsx_bytes(result)
