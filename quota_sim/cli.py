@@ -194,7 +194,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     _add_analysis_options(run)
     run.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                      help="processes for the analyses' re-solves (default 1)")
+    _add_language(run, "allocation.xlsx and report.docx")
+    run.add_argument("--report", action="store_true", help="also write the meeting report report.docx")
     run.set_defaults(func=cmd_run)
+
+
+def _add_language(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help=f"language of {what} (default: zh)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -208,7 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run_and_write(
             scenario, out_dir, time_limit=args.time_limit, gap=args.gap, solver=args.solver,
             analyses=not args.no_analysis, importance_top=args.importance, jobs=args.jobs,
-            load_seconds=load_seconds,
+            load_seconds=load_seconds, lang=args.lang, report=args.report,
         )
     except OSError as error:  # e.g. the disk filled up while writing: the previous outputs stand
         print(f"quota-sim: cannot write the outputs ({error.strerror or error}); {out_dir} is unchanged",
@@ -232,6 +238,29 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="validate a scenario and report pre-solve problems; solves nothing")
     _add_scenario(check)
     check.set_defaults(func=cmd_check)
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", help="write the meeting report report.docx into a results folder of `run`")
+    report.add_argument("results_dir", metavar="RESULTS_DIR", help="a folder written by `quota-sim run`")
+    _add_language(report, "the report")
+    report.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write report.docx (SPEC §6) into a results folder written by `run`, from that folder alone."""
+    from quota_sim.export import OUTPUT_FILES
+    from quota_sim.meeting.data import MeetingData, folder_files
+    from quota_sim.meeting.report import report_bytes
+    from quota_sim.output_set import OutputSet
+
+    folder = Path(args.results_dir)
+    files = folder_files(folder)
+    report = report_bytes(MeetingData.from_files(files, str(folder)), args.lang)
+    with OutputSet.open(folder, "run", names=OUTPUT_FILES) as outputs:  # the report joins the run's set
+        outputs.commit({**files, "report.docx": report})
+    print(f"report written to {folder / 'report.docx'}")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -460,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"quota-sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep):
+    for add in (_add_run, _add_report, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep):
         add(sub)
     return parser
 

@@ -6,17 +6,14 @@ the output set (:mod:`quota_sim.output_set`).
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
 from quota_sim.attribution import ATTRIBUTION_COLUMNS, attribute
-from quota_sim.cells import csv_bytes, neutralise, neutralise_row
+from quota_sim.cells import csv_bytes
 from quota_sim.output_set import OutputSet, scenario_inputs
 from quota_sim.results import Result
 
@@ -28,6 +25,7 @@ OUTPUT_FILES = (
     "allocation.xlsx",
     "diagnosis.json",
     "attribution.csv",
+    "report.docx",
 )
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
@@ -101,43 +99,25 @@ def _csv_bytes(
     return csv_bytes(_translated(header, lang, units or {}), rows, bom=bom)
 
 
-def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), inner)
-    elif isinstance(value, list):
-        yield prefix, json.dumps(value, ensure_ascii=False)
-    else:
-        yield prefix, value
-
-
-def _xlsx_bytes(result: Result, lang: str = "en") -> bytes:
-    workbook = Workbook(write_only=True)
-    tables = [("allocation", allocation_table(result)), ("quota_use", quota_use_table(result))]
-    if result.extras.get("marginal_values"):
-        tables.append(("marginal_values", marginal_table(result)))
-    for title, (header, rows) in tables:
-        sheet = workbook.create_sheet(title)
-        sheet.append(neutralise_row(_translated(header, lang, _units(result))))
-        for row in rows:
-            sheet.append(neutralise_row(row))
-    sheet = workbook.create_sheet("summary")
-    sheet.append(["key", "value"])
-    for key, value in _flatten("", _json_safe(result.summary())):
-        sheet.append([key, neutralise(value)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def allocation_csv_bytes(result: Result, lang: str = "zh") -> bytes:
     """The allocation table as CSV for Excel (UTF-8 with BOM), headers in ``lang`` ("zh" or "en")."""
     return _csv_bytes(allocation_table(result), lang, _units(result), bom=True)
 
 
 def allocation_xlsx_bytes(result: Result, lang: str = "zh") -> bytes:
-    """Allocation, quota use, marginal values (if any) and summary sheets, headers in ``lang``."""
-    return _xlsx_bytes(result, lang)
+    """The planners' workbook (SPEC §6) of a solved result in ``lang`` ("zh" or "en")."""
+    from quota_sim.meeting.data import MeetingData
+    from quota_sim.meeting.workbook import workbook_bytes
+
+    return workbook_bytes(MeetingData.from_result(result), lang)
+
+
+def report_docx_bytes(result: Result, lang: str = "zh") -> bytes:
+    """The meeting report (SPEC §6) of a solved result in ``lang`` ("zh" or "en")."""
+    from quota_sim.meeting.data import MeetingData
+    from quota_sim.meeting.report import report_bytes
+
+    return report_bytes(MeetingData.from_result(result), lang)
 
 
 def _json_safe(value: Any) -> Any:
@@ -155,19 +135,41 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def output_files(result: Result) -> dict[str, bytes]:
-    """Every output file of the run (name -> bytes): the tables when solved, the diagnosis when
-    infeasible, the summary always."""
-    files: dict[str, bytes] = {"summary.json": json_bytes(result.summary())}
+def data_files(result: Result) -> dict[str, bytes]:
+    """The run's data files (SPEC §4 and attribution.csv) as bytes, by name: the tables when solved, the
+    diagnosis when infeasible, the summary always. The summary of a solved result carries the
+    ``planner`` block the meeting pack reads (names, land balance, what waiting projects need)."""
+    summary = result.summary()
+    if result.solved:
+        from quota_sim.meeting.facts import planner_facts
+
+        summary["planner"] = planner_facts(result)
+    files: dict[str, bytes] = {"summary.json": json_bytes(summary)}
     if result.solved:
         files["allocation.csv"] = _csv_bytes(allocation_table(result))
         files["quota_use.csv"] = _csv_bytes(quota_use_table(result))
         files["attribution.csv"] = _csv_bytes(attribution_table(result))
         if result.extras.get("marginal_values"):
             files["marginal_values.csv"] = _csv_bytes(marginal_table(result))
-        files["allocation.xlsx"] = _xlsx_bytes(result)
     if "diagnosis" in result.extras:
         files["diagnosis.json"] = json_bytes(result.extras["diagnosis"])
+    return files
+
+
+def output_files(result: Result, *, lang: str = "zh", report: bool = False) -> dict[str, bytes]:
+    """Every output file of the run (name -> bytes): the data files, the planners' workbook in ``lang``
+    when solved and, with ``report``, the meeting report."""
+    files = data_files(result)
+    if result.solved:
+        from quota_sim.meeting.data import MeetingData
+        from quota_sim.meeting.workbook import workbook_bytes
+
+        data = MeetingData.from_files(files)
+        files["allocation.xlsx"] = workbook_bytes(data, lang)
+        if report:
+            from quota_sim.meeting.report import report_bytes
+
+            files["report.docx"] = report_bytes(data, lang)
     return files
 
 
@@ -176,13 +178,16 @@ def open_outputs(out_dir: str | Path, inputs: Iterable[str | Path | None] = ()) 
     return OutputSet.open(out_dir, "run", names=OUTPUT_FILES, inputs=inputs)
 
 
-def write_outputs(result: Result, out_dir: str | Path | OutputSet) -> list[Path]:
+def write_outputs(
+    result: Result, out_dir: str | Path | OutputSet, *, lang: str = "zh", report: bool = False
+) -> list[Path]:
     """Write every output of the run into ``out_dir`` as one set (an :class:`OutputSet` opened before
     the run, or a folder); outputs an earlier run wrote there and this one does not produce (e.g. an
-    allocation after an infeasible re-run) are removed. Returns the paths written."""
+    allocation after an infeasible re-run) are removed. The planners' workbook is in ``lang``; ``report``
+    adds the meeting report. Returns the paths written."""
     outputs = out_dir if isinstance(out_dir, OutputSet) else open_outputs(out_dir, _inputs(result))
     with outputs:
-        return outputs.commit(output_files(result))
+        return outputs.commit(output_files(result, lang=lang, report=report))
 
 
 def _inputs(result: Result) -> list[Path]:

@@ -26,11 +26,14 @@ def run_and_write(
     importance_top: int = 0,
     jobs: int = 1,
     load_seconds: float = 0.0,
+    lang: str = "zh",
+    report: bool = False,
 ) -> Result:
     """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
     of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves
     in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``. ``load_seconds``: time the
-    caller spent reading the scenario file, counted in ``seconds.load``.
+    caller spent reading the scenario file, counted in ``seconds.load``. The planners' workbook is in
+    ``lang``; ``report`` adds the meeting report (SPEC §6).
 
     ``out_dir`` is checked before solving (:func:`quota_sim.export.open_outputs`): a folder that is a
     file, cannot be written, holds the inputs or holds files quota-sim did not write is bad input."""
@@ -48,6 +51,6 @@ def run_and_write(
             enrich(result, importance_top=importance_top, jobs=jobs)
         result.seconds["analysis"] = time.perf_counter() - started
         result.seconds["total"] += result.seconds["analysis"]
-    write_outputs(result, outputs)
+    write_outputs(result, outputs, lang=lang, report=report)
     return result
 

@@ -13,7 +13,9 @@ import openpyxl
 from quota_sim.cli import main
 from tests.instances import hard_knapsack, project_row, scenario_dict, write_instance
 
-OUTPUTS = ("allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx")
+OUTPUTS = (
+    "allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx", "attribution.csv",
+)
 
 
 def _small(tmp_path: Path, **changes) -> Path:
@@ -44,7 +46,7 @@ def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
     assert list(rows[0])[:7] == ["id", "name", "status", "zone", "start_year", "value", "reason"]
     assert rows[3]["status"] == "locked_out" and rows[3]["zone"] == "" and rows[3]["start_year"] == ""
     assert rows[2]["name"].startswith("'=")  # a formula in a name is neutralised
-    sheet = openpyxl.load_workbook(out / "allocation.xlsx", read_only=True)["allocation"]
+    sheet = openpyxl.load_workbook(out / "allocation.xlsx", read_only=True)["配置表"]
     assert next(iter(sheet.iter_rows(min_row=4, max_row=4, values_only=True)))[1].startswith("'=")
     printed = capsys.readouterr().out
     assert "optimal" in printed and "approved 3 of 4" in printed

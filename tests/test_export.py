@@ -35,15 +35,15 @@ def _result(tmp_path, rows=None):
     return solve_scenario(scenario, projects)
 
 
-def test_xlsx_has_the_tables_and_a_summary_sheet(tmp_path):
+def test_xlsx_is_the_planners_workbook(tmp_path):
     result = _result(tmp_path)
     book = openpyxl.load_workbook(io.BytesIO(export.allocation_xlsx_bytes(result, lang="en")), read_only=True)
-    assert book.sheetnames == ["allocation", "quota_use", "summary"]
-    rows = list(book["allocation"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("id", "name", "status")
+    assert book.sheetnames == ["Summary", "Allocation", "Land supply plan", "Quota sources", "Quota use"]
+    rows = list(book["Allocation"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Project ID", "Project name", "Status")
     assert rows[2][1] == "'@evil"
-    summary = dict(book["summary"].iter_rows(min_row=2, values_only=True))
-    assert summary["status"] == "optimal" and summary["kpi.approved"] == 1
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Solve status"] == "optimal" and summary["Approved"] == 1
 
 
 def test_chinese_headers_in_the_download(tmp_path):

@@ -1,0 +1,255 @@
+"""Words of the meeting pack (workbook and report) in Chinese and English.
+
+Every code a planner would otherwise see (status, park, site, quota, source, reason, method) becomes
+words here; the scenario's own names (``name`` of zones, quotas and sources) come first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+LANGUAGES = ("zh", "en")
+
+SHEETS: dict[str, tuple[str, str]] = {
+    "summary": ("概要", "Summary"),
+    "allocation": ("配置表", "Allocation"),
+    "land_plan": ("供地计划", "Land supply plan"),
+    "attribution": ("指标来源", "Quota sources"),
+    "quota_use": ("指标使用", "Quota use"),
+    "marginal": ("边际价值", "Marginal values"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "approved": ("批准", "Approved"),
+    "not_selected": ("未入选", "Not selected"),
+    "ineligible": ("不符合准入条件", "Ineligible"),
+    "locked_out": ("已排除", "Excluded"),
+    "optimal": ("最优", "optimal"),
+    "feasible": ("可行（未证明最优）", "feasible (not proven optimal)"),
+    "infeasible": ("不可行", "infeasible"),
+    "no_solution": ("限时内无解", "no solution within the limits"),
+}
+
+UNITS: dict[str, tuple[str, str]] = {
+    "mu": ("亩", "mu"),
+    "亩": ("亩", "mu"),
+    "tce": ("吨标准煤", "tce"),
+    "t": ("吨", "t"),
+    "kg": ("千克", "kg"),
+    "万元": ("万元", "10k yuan"),
+    "人": ("人", "jobs"),
+}
+
+# Decimals a figure is rounded to, by unit: land to 0.1 mu, energy to 1 tce, emissions to 0.01 t.
+DECIMALS: dict[str, int] = {"mu": 1, "亩": 1, "tce": 0, "t": 2, "kg": 1, "万元": 0, "人": 0, "count": 0, "%": 2}
+PER_UNIT = "per_unit"  # a price or marginal value (万元 per quota unit): four significant digits
+_SIGNIFICANT = 4
+
+# Names of sources the scenarios commonly use, for scenarios that do not name them.
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "plan": ("年度计划指标", "yearly plan quota"),
+    "stock": ("盘活存量用地", "revitalised stock land"),
+    "linkage": ("增减挂钩节余指标", "linkage surplus quota"),
+    "trading": ("交易指标", "traded quota"),
+    "allocation": ("总量指标分配", "allocated total"),
+    "reduction": ("削减替代来源", "reduction offsets"),
+    "provincial": ("省级指标", "provincial quota"),
+    "rights": ("用能权交易", "energy-use rights"),
+    "adjustment": ("规划调整指标", "plan adjustment"),
+    "offset": ("占补平衡指标", "cropland offset"),
+    "grant": ("追加指标", "granted quota"),
+}
+
+METHODS: dict[str, tuple[str, str]] = {
+    "resolve": ("增加指标后重新求解", "re-solve with more quota"),
+    "lp_dual": ("线性松弛对偶值（近似）", "LP-relaxation dual (approximate)"),
+    "fcfs": ("先到先得（按排队时间）", "first come, first served"),
+    "per_mu": ("按亩均效益排序", "ranked by per-mu efficiency"),
+}
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "id": ("项目编号", "Project ID"),
+    "name": ("项目名称", "Project name"),
+    "status": ("状态", "Status"),
+    "zone": ("园区", "Park"),
+    "site": ("地块", "Site"),
+    "start_year": ("开工年份", "Start year"),
+    "value": ("目标贡献（万元）", "Objective value (10k yuan)"),
+    "explanation": ("说明", "Explanation"),
+    "grade": ("亩均等级", "Per-mu grade"),
+    "need_year": ("补足后最早开工年份", "Could start (if granted)"),
+    "need_zone": ("补足后开工园区", "In park (if granted)"),
+    "need_budget": ("尚缺购买预算（万元）", "Budget missing (10k yuan)"),
+    "year": ("年份", "Year"),
+    "quota": ("指标", "Quota"),
+    "source": ("来源", "Source"),
+    "supply_zone": ("供给范围", "Supplied by"),
+    "amount": ("数量", "Amount"),
+    "unit": ("单位", "Unit"),
+    "cost": ("费用（万元）", "Cost (10k yuan)"),
+    "available": ("可用量", "Available"),
+    "used": ("使用量", "Used"),
+    "left": ("结余（可结转时含往年）", "Left (incl. earlier years where it carries over)"),
+    "land": ("用地（亩）", "Land (mu)"),
+    "cumulative": ("累计用地（亩）", "Cumulative land (mu)"),
+    "delta": ("增量", "Added supply"),
+    "objective_gain": ("目标增益（万元）", "Objective gain (10k yuan)"),
+    "value_per_unit": ("单位边际价值（万元/单位）", "Value per unit (10k yuan per unit)"),
+    "method": ("方法", "Method"),
+    "item": ("项目", "Item"),
+    "figure": ("数值", "Figure"),
+    "note": ("说明", "Note"),
+}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "city": ("全市", "city-wide"),
+    "charged": ("{quota}核定占用（{unit}）", "{quota} charged ({unit})"),
+    "short": ("尚缺{quota}（{unit}）", "{quota} missing ({unit})"),
+    "source_mu": ("{source}（亩）", "{source} (mu)"),
+    "class_mu": ("转用{land_class}（亩）", "{land_class} converted (mu)"),
+    "quota_short": ("{quota}不足：缺 {amount} {unit}", "{quota} short: {amount} {unit} missing"),
+    "budget_short": ("购买预算不足：缺 {amount} 万元", "purchase budget short: {amount} 10k yuan missing"),
+    "could_start": ("补足后最早 {year} 年可在{zone}开工", "if granted, it could start in {year} in {zone}"),
+    "fits": (
+        "剩余指标可容纳（最早 {year} 年，{zone}），但目标贡献不及已批准项目，未入选",
+        "fits in the supply left (from {year}, {zone}) but is worth less than the approved projects",
+    ),
+    "after_horizon": ("最早开工年份晚于规划期", "its earliest start is after the horizon"),
+    "locked_out": ("按锁定设置排除", "excluded by its lock"),
+    "screen_investment": (
+        "投资强度 {value} 万元/亩，低于准入值 {threshold}",
+        "investment {value} 10k yuan/mu, below the screen of {threshold}",
+    ),
+    "screen_tax": (
+        "亩均税收 {value} 万元/亩·年，低于准入值 {threshold}",
+        "tax {value} 10k yuan/mu/yr, below the screen of {threshold}",
+    ),
+    "screen_join": ("，且", ", and "),
+    "no_solution": ("方案未求得", "no plan was found"),
+    "sep": ("；", "; "),
+    "list_sep": ("、", ", "),
+    # summary sheet
+    "scenario": ("情景", "Scenario"),
+    "description": ("情景说明", "Description"),
+    "horizon": ("规划期", "Horizon"),
+    "horizon_value": ("{first}–{last} 年（{years} 年）", "{first}–{last} ({years} years)"),
+    "solve_status": ("求解状态", "Solve status"),
+    "gap": ("与最优界的相对间隙", "Gap to the best bound"),
+    "objective": ("目标值（万元）", "Objective (10k yuan)"),
+    "queued": ("排队项目（个）", "Queued projects"),
+    "count_status": ("{status}（个）", "{status}"),
+    "land_used": ("批准项目用地（亩）", "Land of the approved projects (mu)"),
+    "investment": ("批准项目总投资（万元）", "Investment approved (10k yuan)"),
+    "output": ("批准项目年产值（万元/年）", "Yearly output approved (10k yuan/yr)"),
+    "tax": ("批准项目年税收（万元/年）", "Yearly tax approved (10k yuan/yr)"),
+    "jobs": ("批准项目就业（人）", "Jobs approved"),
+    "purchase_cost": ("指标购买费用（万元）", "Quota purchase cost (10k yuan)"),
+    "quota_used": ("{quota}已用（{unit}）", "{quota} used ({unit})"),
+    "quota_available": ("{quota}可用（{unit}）", "{quota} available ({unit})"),
+    "use_rate": ("使用率 {rate}", "{rate} used"),
+    "shortfall_header": ("用地缺口测算（亩/年，规划期平均）", "Land shortfall (mu/yr, horizon average)"),
+    "demand": ("排队项目用地需求（亩/年）", "Queue land demand (mu/yr)"),
+    "supply": ("用地供给合计（亩/年）", "Land supply, all sources (mu/yr)"),
+    "shortfall": ("用地缺口（亩/年）", "Land shortfall (mu/yr)"),
+    "demand_note": (
+        "未排除项目用地合计 {total} 亩 ÷ {years} 年 = {demand} 亩/年",
+        "land of the projects not excluded, {total} mu ÷ {years} years = {demand} mu/yr",
+    ),
+    "supply_note": ("{parts} = {supply} 亩/年", "{parts} = {supply} mu/yr"),
+    "shortfall_note": ("{demand} − {supply} = {shortfall} 亩/年", "{demand} − {supply} = {shortfall} mu/yr"),
+    "surplus_note": (
+        "{demand} − {supply} = {shortfall} 亩/年（供给大于需求，无缺口）",
+        "{demand} − {supply} = {shortfall} mu/yr (supply exceeds demand: no shortfall)",
+    ),
+    "baselines_header": ("与常用排序方法对比", "Compared with rule-of-thumb rankings"),
+    "baseline_objective": ("{method}：目标值（万元）", "{method}: objective (10k yuan)"),
+    "uplift": ("优化方案提高 {pct}", "the optimised plan is {pct} higher"),
+}
+
+# Words of the screen-failure text produced by quota_sim.screens.failure_text.
+_SCREEN = re.compile(r"^(?P<zone>[^:]+): (?P<tests>.*)$")
+_TEST = re.compile(r"^(?P<kind>investment|tax) (?P<value>[-\d.e+]+)<(?P<threshold>[-\d.e+]+) 万元/mu(/yr)?$")
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def text(key: str, lang: str, **fields: object) -> str:
+    """A sentence or label of the pack in ``lang``, with ``{fields}`` filled in."""
+    words = pick(TEXT[key], lang)
+    return words.format(**fields) if fields else words
+
+
+def column(key: str, lang: str) -> str:
+    return pick(COLUMNS[key], lang)
+
+
+def sheet(key: str, lang: str) -> str:
+    return pick(SHEETS[key], lang)
+
+
+def status(code: str, lang: str) -> str:
+    return pick(STATUSES[code], lang) if code in STATUSES else code
+
+
+def unit(code: str, lang: str) -> str:
+    return pick(UNITS[code], lang) if code in UNITS else code
+
+
+def method(code: str, lang: str) -> str:
+    return pick(METHODS[code], lang) if code in METHODS else code
+
+
+def decimals(unit_code: str, value: float = 0.0) -> int:
+    """Decimals a figure in ``unit_code`` is rounded to (2 for units this module does not know; for
+    PER_UNIT, enough for four significant digits of ``value``)."""
+    if unit_code == PER_UNIT:
+        magnitude = math.floor(math.log10(abs(value))) if value else 0
+        return max(0, _SIGNIFICANT - 1 - magnitude)
+    return DECIMALS.get(unit_code, 2)
+
+
+def number(value: float, unit_code: str) -> str:
+    """A figure as text with thousands separators, rounded to its unit (for sentences)."""
+    places = decimals(unit_code, value)
+    shown = f"{value:,.{places}f}"
+    return "0" if shown.lstrip("-").strip("0.,") == "" else shown
+
+
+def screen_sentence(failure: str, zone_name, lang: str) -> str:
+    """A failed-screen text (``tianying: investment 120.0<200 万元/mu and tax ...``) as a sentence;
+    ``zone_name`` maps a zone id to its display name."""
+    sentences = []
+    for part in failure.split("; "):
+        match = _SCREEN.match(part)
+        if not match:
+            sentences.append(part)
+            continue
+        tests = []
+        for test in match["tests"].split(" and "):
+            found = _TEST.match(test)
+            if not found:
+                tests.append(test)
+                continue
+            key = "screen_investment" if found["kind"] == "investment" else "screen_tax"
+            tests.append(text(key, lang, value=found["value"], threshold=found["threshold"]))
+        colon = ": " if lang == "en" else "："
+        sentences.append(zone_name(match["zone"]) + colon + text("screen_join", lang).join(tests))
+    return text("sep", lang).join(sentences)
+
+
+def is_cjk(paragraph: str) -> bool:
+    """Whether a paragraph is written in Chinese (a fifth or more of its letters are CJK)."""
+    letters = [ch for ch in paragraph if ch.isalpha()]
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in letters)
+    return bool(letters) and cjk >= 0.2 * len(letters)
+
+
+def description(full: str, lang: str) -> str:
+    """The scenario description in ``lang``: its Chinese paragraphs, or its other ones in English
+    (all of it when it has only one kind)."""
+    paragraphs = [p.strip() for p in full.strip().splitlines() if p.strip()]
+    chosen = [p for p in paragraphs if is_cjk(p) == (lang != "en")]
+    return "\n".join(chosen or paragraphs)

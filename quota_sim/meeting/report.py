@@ -1,0 +1,318 @@
+"""The meeting report ``report.docx`` (SPEC §6), in Chinese or English, every number read from the result.
+
+Sections: title and scenario; 汇报口径 (a short narrative generated from the figures); headline figures;
+the land shortfall written out; the land supply plan by year; quota use; the waiting projects and what
+each would need; what one more unit of each quota is worth (with the solver's gap as caveat); the gain
+over first-come-first-served and 亩均 ranking; and the charts (:mod:`quota_sim.meeting.charts`).
+Chinese text is set in SimSun (East Asian font slot ``w:eastAsia``), Latin text in Times New Roman.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from quota_sim.meeting import labels
+from quota_sim.meeting.charts import charts
+from quota_sim.meeting.data import MeetingData
+from quota_sim.meeting.words import Words
+from quota_sim.meeting.workbook import land_rows, summary_table
+
+EAST_ASIAN_FONT = "SimSun"
+LATIN_FONT = "Times New Roman"
+TOP_WAITING = 10
+
+REPORT_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("{scenario}：指标配置方案汇报", "Quota allocation plan: {scenario}"),
+    "status_line": (
+        "求解状态：{status}；与最优界的相对间隙 {gap}；求解器 {solver}。",
+        "Solve status: {status}; gap to the best bound {gap}; solver {solver}.",
+    ),
+    "narrative_header": ("汇报口径", "Key messages"),
+    "headline_header": ("主要指标", "Headline figures"),
+    "shortfall_header": ("用地缺口测算", "The land shortfall"),
+    "plan_header": ("分年度供地计划", "Land supply plan by year"),
+    "use_header": ("指标使用情况", "Quota use"),
+    "waiting_header": ("待批项目及所需指标", "Waiting projects and what they need"),
+    "marginal_header": ("指标边际价值", "What one more unit of each quota is worth"),
+    "baselines_header": ("与常用排序方法对比", "Compared with rule-of-thumb rankings"),
+    "charts_header": ("图表", "Charts"),
+    "total": ("合计", "Total"),
+    "waiting_note": (
+        ("共 {count} 个项目未入选；下表按年产值列出前 {top} 个及其所需指标，完整清单见 allocation.xlsx 的“配置表”。"
+        "所需指标按当前方案的剩余供给测算：补足所列数量后，项目可在所列年份和园区开工，其他已批准项目不变。"),
+        ("{count} projects were not selected; the table lists the {top} with the largest yearly output and what "
+        "each needs (all of them are in the Allocation sheet of allocation.xlsx). Needs are read from the supply "
+        "the plan leaves: granting the amounts shown lets the project start in the year and park shown, the "
+        "other approvals unchanged."),
+    ),
+    "waiting_output": ("年产值（万元/年）", "Output (10k yuan/yr)"),
+    "marginal_caveat": (
+        ("单位边际价值 = 在首年增加所列增量后重新求解的目标增益 ÷ 增量。每次求解允许的相对间隙为 {accepted}"
+        "（本方案为 {gap}，约 {slack} 万元），增益小于该量时与零无法区分，仅供参考。"),
+        ("Value per unit = the objective gained when the quota's supply grows by the increment in the first year "
+        "and the plan is solved again, divided by the increment. Each solve may stop within a relative gap of "
+        "{accepted} (this plan: {gap}, about {slack} 10k yuan); a gain below that cannot be told from zero."),
+    ),
+    "no_marginal": ("本次运行未计算边际价值。", "Marginal values were not computed in this run."),
+    "no_charts": (
+        "未安装 matplotlib（plot 附加依赖），图表从略。",
+        "matplotlib (the plot extra) is not installed: no charts.",
+    ),
+    "method": ("排序方法", "Ranking"),
+    "approved": ("批准项目（个）", "Approved"),
+    "uplift": ("优化方案提高", "Optimised plan higher by"),
+    "narrative_plan": (
+        "{first}–{last} 年规划期内，{queued} 个排队项目中按优化方案批准 {approved} 个，",
+        "Over {first}–{last}, the optimised plan approves {approved} of the {queued} queued projects, ",
+    ),
+    "narrative_land": ("使用建设用地 {used} 亩（可用 {available} 亩），", "using {used} mu of land ({available} mu available), "),
+    "narrative_value": (
+        "年产值 {output} 万元、年税收 {tax} 万元，总投资 {investment} 万元，购买指标费用 {cost} 万元。",
+        ("with a yearly output of {output} and yearly tax of {tax}, an investment of {investment} and quota "
+        "purchases of {cost} (all in 10k yuan)."),
+    ),
+    "narrative_shortfall": (
+        "排队项目用地需求 {demand} 亩/年，供给 {supply} 亩/年，缺口 {shortfall} 亩/年；",
+        (" The queue needs {demand} mu of land a year against a supply of {supply} mu/yr, a shortfall of "
+        "{shortfall} mu/yr;"),
+    ),
+    "narrative_waiting": (
+        "{count} 个项目因指标不足或效益较低暂未入选。",
+        " {count} projects wait for quota or were outranked.",
+    ),
+    "narrative_baseline": (
+        "与{method}相比，目标值提高 {pct}。",
+        " Against {method} the objective is {pct} higher.",
+    ),
+    "narrative_marginal": (
+        "每增加 1 {unit}{quota}，目标值约增加 {value} 万元。",
+        " One more {unit} of {quota} would add about {value} 10k yuan to the objective.",
+    ),
+}
+
+
+def _say(key: str, lang: str, **fields: object) -> str:
+    words = labels.pick(REPORT_TEXT[key], lang)
+    return words.format(**fields) if fields else words
+
+
+def _percent(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{fraction:.2%}"
+
+
+def report_bytes(data: MeetingData, lang: str = "zh") -> bytes:
+    """The meeting report of a solved result, in ``lang`` ("zh" or "en"), as DOCX bytes."""
+    words = Words(data, lang)
+    document = Document()
+    _set_fonts(document)
+    summary = data.summary
+    document.add_heading(_clean(_say("title", lang, scenario=summary["scenario"])), level=0)
+    document.add_paragraph(_clean(_say(
+        "status_line", lang, status=words.status(summary["status"]), gap=_percent(summary.get("gap")),
+        solver=summary.get("solver", ""),
+    )))
+    description = labels.description(words.facts["description"], lang)
+    if description:
+        document.add_paragraph(_clean(description))
+
+    document.add_heading(_say("narrative_header", lang), level=1)
+    document.add_paragraph(_clean(narrative(words)))
+
+    document.add_heading(_say("headline_header", lang), level=1)
+    headline = []
+    for row in summary_table(words).rows[3:]:  # after scenario, description and horizon
+        if row[1][0] is None:  # the shortfall and baseline sections follow: they have their own headings
+            break
+        headline.append(row)
+    _table(document, [words.column("item"), words.column("figure"), words.column("unit")], [
+        [row[0][0], _figure(row[1][0], row[1][1]), row[2][0]] for row in headline
+    ])
+
+    arithmetic = words.land_arithmetic()
+    if arithmetic:
+        document.add_heading(_say("shortfall_header", lang), level=1)
+        for label, _figure_value, note in arithmetic:
+            document.add_paragraph(_clean(f"{label}：{note}" if lang != "en" else f"{label}: {note}"),
+                                   style="List Bullet")
+
+    _land_plan(document, words)
+    _quota_use(document, words)
+    _waiting(document, words)
+    _marginal(document, words)
+    _baselines(document, words)
+
+    document.add_heading(_say("charts_header", lang), level=1)
+    drawn = charts(words)
+    if not drawn:
+        document.add_paragraph(_say("no_charts", lang))
+    for caption, png in drawn:
+        document.add_picture(io.BytesIO(png), width=Cm(16))
+        document.add_paragraph(_clean(caption), style="Caption")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def narrative(words: Words) -> str:
+    """汇报口径: a few sentences whose every number is read from the result."""
+    lang, summary, facts = words.lang, words.data.summary, words.facts
+    kpi = summary["kpi"]
+    n = labels.number
+    first = facts["start_year"]
+    parts = [_say("narrative_plan", lang, first=first, last=first + facts["years"] - 1, queued=int(kpi["queued"]),
+                  approved=int(kpi["approved"]))]
+    land = facts["land_quota"]
+    if land:
+        parts.append(_say("narrative_land", lang, used=n(kpi[f"{land}_used"], "mu"),
+                          available=n(kpi[f"{land}_available"], "mu")))
+    parts.append(_say("narrative_value", lang, output=n(kpi["output"], "万元"), tax=n(kpi["tax"], "万元"),
+                      investment=n(kpi["investment"], "万元"), cost=n(kpi["purchase_cost"], "万元")))
+    balance = facts["land_balance"]
+    if balance and balance["shortfall"] > 0:
+        parts.append(_say("narrative_shortfall", lang, demand=n(balance["demand"], "mu"),
+                          supply=n(balance["supply"], "mu"), shortfall=n(balance["shortfall"], "mu")))
+    parts.append(_say("narrative_waiting", lang, count=int(kpi["not_selected"])))
+    for method, figures in (summary.get("baselines") or {}).items():
+        if figures.get("uplift_pct") is not None:
+            parts.append(_say("narrative_baseline", lang, method=words.method(method),
+                              pct=f"{figures['uplift_pct']:.1f}%"))
+    land_value = next((m for m in words.data.marginal if m["quota"] == land and m["method"] == "resolve"), None)
+    if land_value and land_value["value_per_unit"]:
+        parts.append(_say("narrative_marginal", lang, unit=words.unit(land), quota=words.quota(land),
+                          value=n(land_value["value_per_unit"], labels.PER_UNIT)))
+    return "".join(parts)
+
+
+def _land_plan(document, words: Words) -> None:
+    land = words.facts["land_quota"]
+    if land is None:
+        return
+    lang = words.lang
+    document.add_heading(_say("plan_header", lang), level=1)
+    sources = [s["id"] for s in words.data.quota(land)["sources"]]
+    years = [words.facts["start_year"] + t for t in range(words.facts["years"])]
+    by_year = {y: {s: 0.0 for s in sources} for y in years}
+    for row in land_rows(words):
+        for s, mu in row["sources"].items():
+            by_year[row["year"]][s] += mu
+    header = [words.column("year"), *(words.text("source_mu", source=words.source(land, s)) for s in sources),
+              words.column("land"), words.column("cumulative")]
+    rows, cumulative = [], 0.0
+    for y in years:
+        total = sum(by_year[y].values())
+        cumulative += total
+        rows.append([str(y), *(_figure(by_year[y][s], "mu") for s in sources), _figure(total, "mu"),
+                     _figure(cumulative, "mu")])
+    _table(document, header, rows)
+
+
+def _quota_use(document, words: Words) -> None:
+    kpi = words.data.summary["kpi"]
+    document.add_heading(_say("use_header", words.lang), level=1)
+    rows = []
+    for quota in words.facts["quotas"]:
+        q = quota["id"]
+        used, available = kpi[f"{q}_used"], kpi[f"{q}_available"]
+        rows.append([words.quota(q), _figure(used, quota["unit"]), _figure(available, quota["unit"]), words.unit(q),
+                     f"{used / available:.1%}" if available > 0 else "—"])
+    _table(document, [words.column("quota"), words.column("used"), words.column("available"), words.column("unit"),
+                      "%"], rows)
+
+
+def _waiting(document, words: Words) -> None:
+    lang = words.lang
+    waiting = words.facts["waiting"]
+    document.add_heading(_say("waiting_header", lang), level=1)
+    by_id = {row["id"]: row for row in words.data.allocation}
+    ranked = sorted(waiting, key=lambda pid: -waiting[pid]["output"])[:TOP_WAITING]
+    document.add_paragraph(_clean(_say("waiting_note", lang, count=len(waiting), top=len(ranked))))
+    if ranked:
+        _table(document, [words.column("id"), words.column("name"), _say("waiting_output", lang),
+                          words.column("explanation")], [
+            [pid, by_id[pid]["name"], _figure(waiting[pid]["output"], "万元"), words.explanation(by_id[pid])]
+            for pid in ranked
+        ])
+
+
+def _marginal(document, words: Words) -> None:
+    lang, summary = words.lang, words.data.summary
+    document.add_heading(_say("marginal_header", lang), level=1)
+    rows = [m for m in words.data.marginal if m["method"] == "resolve"]
+    if not rows:
+        document.add_paragraph(_say("no_marginal", lang))
+        return
+    _table(document, [words.column("quota"), words.column("delta"), words.column("unit"),
+                      words.column("objective_gain"), words.column("value_per_unit")], [
+        [words.quota(m["quota"]), _figure(m["delta"], words.unit_code(m["quota"])), words.unit(m["quota"]),
+         _figure(m["objective_gain"], "万元"), _figure(m["value_per_unit"], labels.PER_UNIT)]
+        for m in rows
+    ])
+    accepted = (summary.get("solver_settings") or {}).get("gap")
+    gap = summary.get("gap")
+    slack = (summary.get("objective") or 0.0) * (accepted or 0.0)
+    document.add_paragraph(_clean(_say("marginal_caveat", lang, accepted=_percent(accepted), gap=_percent(gap),
+                                       slack=labels.number(slack, "万元"))))
+
+
+def _baselines(document, words: Words) -> None:
+    lang, summary = words.lang, words.data.summary
+    baselines = {m: b for m, b in (summary.get("baselines") or {}).items() if b.get("objective") is not None}
+    if not baselines:
+        return
+    document.add_heading(_say("baselines_header", lang), level=1)
+    rows = [[_optimised(lang), _figure(summary["objective"], "万元"), str(int(summary["kpi"]["approved"])),
+             _figure(summary["kpi"]["output"], "万元"), ""]]
+    for method, figures in baselines.items():
+        pct = figures.get("uplift_pct")
+        rows.append([words.method(method), _figure(figures["objective"], "万元"), str(int(figures["approved"])),
+                     _figure(figures["output"], "万元"), "—" if pct is None else f"{pct:.1f}%"])
+    _table(document, [_say("method", lang), words.text("objective"), _say("approved", lang),
+                      words.text("output"), _say("uplift", lang)], rows)
+
+
+def _optimised(lang: str) -> str:
+    return labels.pick(("优化方案", "optimised plan"), lang)
+
+
+def _figure(value: Any, unit_code: str | None) -> str:
+    """A figure as text, rounded to its unit, with thousands separators."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return labels.number(float(value), unit_code or "")
+
+
+def _clean(value: str) -> str:
+    """Text for the document without the control characters XML forbids (a document runs no formulas)."""
+    return "".join(ch for ch in str(value) if ch in "\n\t" or ord(ch) >= 32)
+
+
+def _table(document, header: list[str], rows: list[list[Any]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Light Grid Accent 1"
+    for cell, title in zip(table.rows[0].cells, header):
+        cell.text = _clean(title)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values):
+            cell.text = _clean("" if value is None else value)
+
+
+def _set_fonts(document) -> None:
+    """SimSun for Chinese (the w:eastAsia slot), Times New Roman for Latin, on the styles the report uses."""
+    for name in ("Normal", "Title", "Heading 1", "Caption", "List Bullet", "Light Grid Accent 1"):
+        style = document.styles[name]
+        style.font.name = LATIN_FONT
+        properties = style.element.get_or_add_rPr()
+        fonts = properties.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = properties.makeelement(qn("w:rFonts"), {})
+            properties.append(fonts)
+        fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    document.styles["Normal"].font.size = Pt(10.5)

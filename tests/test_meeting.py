@@ -1,0 +1,258 @@
+"""The meeting pack (SPEC §6): the planners' workbook and the report, in Chinese and English."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import docx
+import openpyxl
+import pytest
+from docx.oxml.ns import qn
+
+from quota_sim.cli import main
+from quota_sim.export import allocation_xlsx_bytes, report_docx_bytes
+from quota_sim.meeting import charts, labels
+from quota_sim.meeting.data import MeetingData
+from quota_sim.meeting.report import report_bytes
+from quota_sim.output_set import read_trusted
+from quota_sim.pipeline import run_and_write
+from quota_sim.scenario import baseline_path, load_scenario
+from quota_sim.solve import solve_scenario
+from tests.instances import load_instance, project_row, scenario_dict
+
+ZH_SHEETS = ["概要", "配置表", "供地计划", "指标来源", "指标使用", "边际价值"]
+EN_SHEETS = ["Summary", "Allocation", "Land supply plan", "Quota sources", "Quota use", "Marginal values"]
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory):
+    """The baseline run with its analyses and the report, in Chinese."""
+    out = tmp_path_factory.mktemp("baseline")
+    result = run_and_write(load_scenario(baseline_path()), out, report=True)
+    return result, out
+
+
+def _book(path_or_bytes):
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    return openpyxl.load_workbook(source)
+
+
+def _summary_figures(book, sheet="概要"):
+    return {row[0]: row[1] for row in book[sheet].iter_rows(min_row=2, values_only=True)}
+
+
+def test_golden_zh_sheet_names(baseline_run):
+    _, out = baseline_run
+    assert _book(out / "allocation.xlsx").sheetnames == ZH_SHEETS
+
+
+def _codes(summary):
+    """Every code of the result that a Chinese workbook must show in words."""
+    facts = summary["planner"]
+    codes = set(labels.STATUSES) | set(labels.METHODS) | set(facts["zones"])
+    codes |= {"value", "budget", "lock", "investment", "tax", "mu", "tce", "city", "approved"}
+    for quota in facts["quotas"]:
+        codes.add(quota["id"])
+        codes |= {s["id"] for s in quota["sources"]}
+    return codes
+
+
+def test_no_code_is_left_in_the_chinese_workbook(baseline_run):
+    _, out = baseline_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    pattern = re.compile(r"(?<![A-Za-z_])(" + "|".join(sorted(map(re.escape, _codes(summary)))) + r")(?![A-Za-z_])")
+    book = _book(out / "allocation.xlsx")
+    description = labels.description(summary["planner"]["description"], "zh")
+    scanned = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                if isinstance(cell, str) and cell != description:  # the scenario's own text is quoted as written
+                    scanned += 1
+                    assert not pattern.search(cell), (sheet.title, cell)
+    assert scanned > 1000
+
+
+def test_the_workbook_numbers_equal_the_summary(baseline_run):
+    _, out = baseline_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    kpi = summary["kpi"]
+    book = _book(out / "allocation.xlsx")
+    figures = _summary_figures(book)
+    assert figures["目标值（万元）"] == round(summary["objective"])
+    assert figures["批准（个）"] == kpi["approved"] and figures["未入选（个）"] == kpi["not_selected"]
+    assert figures["批准项目用地（亩）"] == round(kpi["land_used"], 1)
+    assert figures["批准项目年产值（万元/年）"] == round(kpi["output"])
+    assert figures["指标购买费用（万元）"] == round(kpi["purchase_cost"])
+    assert figures["能耗增量指标已用（吨标准煤）"] == round(kpi["energy_used"])
+    assert figures["氮氧化物总量指标已用（吨）"] == round(kpi["nox_used"], 2)
+    balance = summary["planner"]["land_balance"]
+    assert figures["用地缺口（亩/年）"] == round(balance["shortfall"], 1)
+    assert figures["先到先得（按排队时间）：目标值（万元）"] == round(summary["baselines"]["fcfs"]["objective"])
+    # The allocation sheet: one row per project, statuses in words, counts as in the summary.
+    rows = list(book["配置表"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    status = header.index("状态")
+    assert len(body) == kpi["queued"]
+    assert sum(r[status] == "批准" for r in body) == kpi["approved"]
+    assert sum(r[status] == "不符合准入条件" for r in body) == kpi["ineligible"]
+    land = header.index("建设用地指标核定占用（亩）")
+    assert sum(r[land] for r in body) == pytest.approx(kpi["land_used"], abs=0.05 * len(body))
+    # The land plan ends at the land used; the sources add up to each project's land.
+    plan = list(book["供地计划"].iter_rows(values_only=True))
+    assert plan[-1][-1] == pytest.approx(kpi["land_used"], abs=0.1)
+    first_source = plan[0].index("用地（亩）") + 1
+    for row in plan[1:]:
+        assert sum(row[first_source:-1]) == pytest.approx(row[first_source - 1], abs=0.2)
+    # Attribution sums per quota to the quota used.
+    sources = list(book["指标来源"].iter_rows(values_only=True))
+    amount, quota = sources[0].index("数量"), sources[0].index("指标")
+    land_drawn = sum(r[amount] for r in sources[1:] if r[quota] == "建设用地指标")
+    assert land_drawn == pytest.approx(kpi["land_used"], abs=0.05 * len(sources))
+
+
+def test_the_workbook_is_numbers_with_formats_and_frozen_headers(baseline_run):
+    _, out = baseline_run
+    book = _book(out / "allocation.xlsx")
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.column_dimensions["A"].width > 5
+    sheet = book["配置表"]
+    header = [c.value for c in sheet[1]]
+    value = sheet.cell(row=3, column=header.index("目标贡献（万元）") + 1)  # P002, approved
+    assert isinstance(value.value, (int, float)) and value.value > 1000 and value.number_format == "#,##0"
+    land = sheet.cell(row=3, column=header.index("建设用地指标核定占用（亩）") + 1)
+    assert isinstance(land.value, float) and land.number_format == "#,##0.0"
+
+
+def test_waiting_projects_say_what_they_need(baseline_run):
+    result, out = baseline_run
+    book = _book(out / "allocation.xlsx")
+    rows = list(book["配置表"].iter_rows(values_only=True))
+    header = rows[0]
+    explain, year = header.index("说明"), header.index("补足后最早开工年份")
+    short = header.index("尚缺建设用地指标（亩）")
+    waiting = [r for r in rows[1:] if r[header.index("状态")] == "未入选"]
+    assert waiting and all(r[year] in result.scenario.horizon for r in waiting)
+    blocked = [r for r in waiting if r[short]]
+    assert blocked
+    for row in blocked:
+        assert f"缺 {labels.number(row[short], 'mu')} 亩" in row[explain] and f"最早 {row[year]} 年" in row[explain]
+
+
+def test_the_report_opens_and_its_numbers_are_the_result(baseline_run):
+    _, out = baseline_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    kpi = summary["kpi"]
+    document = docx.Document(str(out / "report.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "汇报口径" in text and "用地缺口测算" in text
+    narrative = next(p.text for p in document.paragraphs if p.text.startswith("2026–2030 年规划期内"))
+    assert f"批准 {kpi['approved']} 个" in narrative
+    assert f"使用建设用地 {kpi['land_used']:,.1f} 亩" in narrative
+    assert f"年产值 {kpi['output']:,.0f} 万元" in narrative
+    assert f"提高 {summary['baselines']['fcfs']['uplift_pct']:.1f}%" in narrative
+    balance = summary["planner"]["land_balance"]
+    assert f"缺口 {balance['shortfall']:,.1f} 亩/年" in narrative
+    cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+    assert f"{summary['objective']:,.0f}" in cells and f"{kpi['land_used']:,.1f}" in cells
+    assert len(document.inline_shapes) == 4  # the charts
+    fonts = document.styles["Normal"].element.rPr.rFonts
+    assert fonts.get(qn("w:eastAsia")) == "SimSun"
+
+
+def test_report_from_the_folder_uses_the_same_data(baseline_run, tmp_path):
+    result, out = baseline_run
+    assert MeetingData.from_folder(out) == MeetingData.from_result(result)
+    assert main(["report", str(out)]) == 0
+    assert docx.Document(str(out / "report.docx")).paragraphs[0].text == "baseline：指标配置方案汇报"
+
+
+def test_english_workbook_and_report(baseline_run):
+    result, _ = baseline_run
+    book = _book(allocation_xlsx_bytes(result, "en"))
+    assert book.sheetnames == EN_SHEETS
+    statuses = {row[2] for row in book["Allocation"].iter_rows(min_row=2, values_only=True)}
+    assert statuses == {"Approved", "Not selected", "Ineligible", "Excluded"}
+    document = docx.Document(io.BytesIO(report_docx_bytes(result, "en")))
+    assert document.paragraphs[0].text == "Quota allocation plan: baseline"
+    assert any(p.text.startswith("Over 2026–2030, the optimised plan approves") for p in document.paragraphs)
+
+
+def test_report_without_matplotlib_or_cjk_font(baseline_run, monkeypatch):
+    result, _ = baseline_run
+    data = MeetingData.from_result(result)
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    drawn = charts.charts(__import__("quota_sim.meeting.words", fromlist=["Words"]).Words(data, "zh"))
+    assert len(drawn) == 4 and all(not labels.is_cjk(caption) for caption, _ in drawn)
+    monkeypatch.setattr(charts, "available", lambda: False)
+    document = docx.Document(io.BytesIO(report_bytes(data, "zh")))
+    assert not document.inline_shapes
+    assert any("未安装 matplotlib" in p.text for p in document.paragraphs)
+
+
+def test_report_command_bad_folders(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "not a results folder" in capsys.readouterr().err
+    (tmp_path / "summary.json").write_text('{"scenario": "x"}', encoding="utf-8")
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no run manifest" in capsys.readouterr().err
+    # A run folder whose allocation was edited after the run: it is not the run's any more.
+    scenario, projects, _ = load_instance(tmp_path / "in", scenario_dict(), [project_row("P1", land_mu=60)])
+    out = tmp_path / "out"
+    run_and_write(scenario, out, projects=projects, analyses=False)
+    (out / "allocation.csv").write_text("id\nP9\n", encoding="utf-8")
+    assert main(["report", str(out)]) == 2
+    assert "lacks allocation.csv" in capsys.readouterr().err
+    assert not (out / "report.docx").exists()
+
+
+def test_report_command_joins_the_run_set(tmp_path):
+    """The report is listed with the run's files: the next run may replace it, a reader trusts it."""
+    scenario, projects, _ = load_instance(tmp_path / "in", scenario_dict(), [project_row("P1", land_mu=60)])
+    out = tmp_path / "out"
+    run_and_write(scenario, out, projects=projects, analyses=False)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["report", str(out), "--lang", "en"]) == 0
+    assert read_trusted(out, "run", "report.docx") is not None
+    assert read_trusted(out, "run", "allocation.csv") is not None
+    run_and_write(scenario, out, projects=projects, analyses=False)
+    assert not (out / "report.docx").exists() and (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_hostile_names_are_neutralised(tmp_path):
+    rows = [
+        project_row("P1", land_mu=40, name="=HYPERLINK(\"http://x\")"),
+        project_row("P2", land_mu=40, name="@SUM(A1)"),
+        project_row("P3", land_mu=40, name="+cmd|' /C calc'!A0"),
+        project_row("P4", land_mu=40, name="-2+3 \x07bell"),
+    ]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
+    result = solve_scenario(scenario, projects)
+    book = _book(allocation_xlsx_bytes(result, "zh"))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                assert not (isinstance(cell, str) and cell[:1] in "=+-@"), (sheet.title, cell)
+    names = {row[1] for row in book["配置表"].iter_rows(min_row=2, values_only=True)}
+    assert "'=HYPERLINK(\"http://x\")" in names and "'@SUM(A1)" in names
+    document = docx.Document(io.BytesIO(report_docx_bytes(result, "zh")))
+    assert document.paragraphs
+
+
+def test_a_small_scenario_without_analyses(tmp_path):
+    """No marginal values, no baselines: the pack still holds what there is."""
+    rows = [project_row("P1", land_mu=60), project_row("P2", land_mu=60)]
+    scenario, projects, _ = load_instance(tmp_path / "in", scenario_dict(), rows)
+    out = tmp_path / "out"
+    run_and_write(scenario, out, projects=projects, analyses=False, report=True, lang="en")
+    book = _book(out / "allocation.xlsx")
+    assert book.sheetnames == EN_SHEETS[:-1]
+    figures = _summary_figures(book, "Summary")
+    assert figures["Land shortfall (mu/yr)"] == 20.0  # 120 mu of queue against 100 mu/yr
+    waiting = [r for r in book["Allocation"].iter_rows(min_row=2, values_only=True) if r[2] == "Not selected"]
+    assert len(waiting) == 1 and "Land short: 20.0 mu missing" in waiting[0][6]
+    document = docx.Document(str(out / "report.docx"))
+    assert any("Marginal values were not computed" in p.text for p in document.paragraphs)
