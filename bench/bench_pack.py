@@ -44,10 +44,14 @@ def measure(label: str, result, repeat: int) -> None:
     xlsx_s, xlsx = _median_seconds(lambda: workbook_bytes(data, "zh"), repeat)
     docx_s, docx = _median_seconds(lambda: report_bytes(data, "zh"), repeat)
     approved = result.kpi["approved"]
-    print(f"{label}: {len(result.allocation):,} projects ({approved:,} approved, "
-          f"{len(data.facts['waiting']):,} waiting), status {result.status}")
-    print(f"  data files (CSV + attribution + summary.json)  {files_s:6.2f} s  "
-          f"{sum(len(b) for b in files.values()) / 1e3:8.0f} kB")
+    print(
+        f"{label}: {len(result.allocation):,} projects ({approved:,} approved, "
+        f"{len(data.facts['waiting']):,} waiting), status {result.status}"
+    )
+    print(
+        f"  data files (CSV + attribution + summary.json)  {files_s:6.2f} s  "
+        f"{sum(len(b) for b in files.values()) / 1e3:8.0f} kB"
+    )
     print(f"  allocation.xlsx                                {xlsx_s:6.2f} s  {len(xlsx) / 1e3:8.0f} kB")
     print(f"  report.docx (4 charts)                         {docx_s:6.2f} s  {len(docx) / 1e3:8.0f} kB")
 

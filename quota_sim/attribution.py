@@ -72,14 +72,16 @@ def attribute(result: Result) -> list[AttributionRow]:
             pools = {
                 z: [
                     _Pool(s.id, z, s.price, rank[s.id], used.get((quota.id, s.id, z, year), 0.0))
-                    for s in quota.sources if s.scope == "zone"
+                    for s in quota.sources
+                    if s.scope == "zone"
                 ]
                 for z in by_zone
             }
             city = sorted(
                 (
                     _Pool(s.id, "", s.price, rank[s.id], used.get((quota.id, s.id, "", year), 0.0))
-                    for s in quota.sources if s.scope == "city"
+                    for s in quota.sources
+                    if s.scope == "city"
                 ),
                 key=lambda pool: (pool.price, pool.rank),
             )
@@ -106,8 +108,21 @@ def attribute(result: Result) -> list[AttributionRow]:
                         pool.left -= take
                         need -= take
                         cost = pool.price * take
-                        drawn.append((order[row.id], qi, pool.rank, AttributionRow(
-                            row.id, quota.id, pool.source, pool.zone, year, take, cost,
-                        )))
+                        drawn.append(
+                            (
+                                order[row.id],
+                                qi,
+                                pool.rank,
+                                AttributionRow(
+                                    row.id,
+                                    quota.id,
+                                    pool.source,
+                                    pool.zone,
+                                    year,
+                                    take,
+                                    cost,
+                                ),
+                            )
+                        )
     drawn.sort(key=lambda item: item[:3])  # each source enters a zone's pool once: keys are unique
     return [item[3] for item in drawn]

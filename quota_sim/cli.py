@@ -200,7 +200,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_language(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help=f"language of {what} (default: zh)")
+    parser.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help=f"language of {what} (default: zh)"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -241,7 +243,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    report = sub.add_parser("report", help="write the meeting report report.docx into a results folder of `run`")
+    report = sub.add_parser(
+        "report", help="write the meeting report report.docx into a results folder of `run`"
+    )
     report.add_argument("results_dir", metavar="RESULTS_DIR", help="a folder written by `quota-sim run`")
     _add_language(report, "the report")
     report.set_defaults(func=cmd_report)
@@ -489,7 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"quota-sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_report, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep):
+    commands = (_add_run, _add_report, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep)
+    for add in commands:
         add(sub)
     return parser
 

@@ -11,8 +11,9 @@ the shortfall of each quota is its charge less that room (never below 0), and th
 the cost of the priced room it draws beyond the budget left. The placement reported is the one with the
 fewest short quotas, then the earliest year, then the smallest shortfall (each quota scaled by its
 largest yearly amount), then the preferred zone: granting those amounts in that zone and year lets the
-project start there, the other approvals unchanged (a later year may need less, as supply accumulates). A project with no shortfall anywhere fits in what is
-left and was displaced by better projects; its reported year is the first one it fits.
+project start there, the other approvals unchanged (a later year may need less, as supply accumulates).
+A project with no shortfall anywhere fits in what is left and was displaced by better projects; its
+reported year is the first one it fits.
 
 Units: each quota's own unit (mu, tce, t); budget in 万元.
 """

@@ -65,7 +65,8 @@ def test_identities_on_the_baseline():
 def test_free_supply_is_drawn_before_priced_supply(tmp_path):
     quotas = {
         "land": {
-            "unit": "mu", "demand": "land_mu",
+            "unit": "mu",
+            "demand": "land_mu",
             "sources": [
                 {"id": "linkage", "scope": "city", "amounts": 50, "price": 3},
                 {"id": "plan", "scope": "city", "amounts": 100},
@@ -83,7 +84,9 @@ def test_carry_over_is_attributed_per_year_of_use(tmp_path):
     """Supply left in 2026 is used in 2027: the 2027 starter draws 150 mu of plan land in 2027."""
     quotas = {
         "land": {
-            "unit": "mu", "demand": "land_mu", "carry_over": True,
+            "unit": "mu",
+            "demand": "land_mu",
+            "carry_over": True,
             "sources": [
                 {"id": "plan", "scope": "city", "amounts": [100, 50]},
                 {"id": "stock", "scope": "zone", "amounts": {"a": [0, 20]}},
@@ -101,7 +104,8 @@ def test_zone_sources_serve_only_their_zone_and_city_supply_the_rest(tmp_path):
     zones = [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]
     quotas = {
         "land": {
-            "unit": "mu", "demand": "land_mu",
+            "unit": "mu",
+            "demand": "land_mu",
             "sources": [
                 {"id": "plan", "scope": "city", "amounts": 50},
                 {"id": "stock", "scope": "zone", "amounts": {"a": 40, "b": 10}},
@@ -121,7 +125,8 @@ def test_zone_sources_serve_only_their_zone_and_city_supply_the_rest(tmp_path):
 def test_budget_limited_purchases_are_attributed(tmp_path):
     quotas = {
         "land": {
-            "unit": "mu", "demand": "land_mu",
+            "unit": "mu",
+            "demand": "land_mu",
             "sources": [
                 {"id": "plan", "scope": "city", "amounts": 50},
                 {"id": "linkage", "scope": "city", "amounts": 100, "price": 1},
@@ -143,5 +148,7 @@ def test_run_writes_attribution_csv(tmp_path):
     write_outputs(result, tmp_path / "out")
     with open(tmp_path / "out" / "attribution.csv", encoding="utf-8") as handle:
         table = list(csv.reader(handle))
-    assert table == [["id", "quota", "source", "zone", "year", "amount", "cost"],
-                     ["P1", "land", "plan", "", "2026", "60.0", "0.0"]]
+    assert table == [
+        ["id", "quota", "source", "zone", "year", "amount", "cost"],
+        ["P1", "land", "plan", "", "2026", "60.0", "0.0"],
+    ]

@@ -14,7 +14,12 @@ from quota_sim.cli import main
 from tests.instances import hard_knapsack, project_row, scenario_dict, write_instance
 
 OUTPUTS = (
-    "allocation.csv", "quota_use.csv", "marginal_values.csv", "summary.json", "allocation.xlsx", "attribution.csv",
+    "allocation.csv",
+    "quota_use.csv",
+    "marginal_values.csv",
+    "summary.json",
+    "allocation.xlsx",
+    "attribution.csv",
 )
 
 

@@ -12,8 +12,13 @@ from tests.instances import START_YEAR, load_instance, project_row, random_insta
 
 
 def _land(amounts, *extra):
-    return {"land": {"unit": "mu", "demand": "land_mu", "sources": [
-        {"id": "plan", "scope": "city", "amounts": amounts}, *extra]}}
+    return {
+        "land": {
+            "unit": "mu",
+            "demand": "land_mu",
+            "sources": [{"id": "plan", "scope": "city", "amounts": amounts}, *extra],
+        }
+    }
 
 
 def test_the_missing_land_and_the_year(tmp_path):
@@ -31,8 +36,11 @@ def test_the_missing_land_and_the_year(tmp_path):
 
 def test_two_quotas_short_and_the_budget(tmp_path):
     quotas = _land(70, {"id": "linkage", "scope": "city", "amounts": 20, "price": 2})
-    quotas["energy"] = {"unit": "tce", "demand": "energy_tce", "sources": [
-        {"id": "plan", "scope": "city", "amounts": 100}]}
+    quotas["energy"] = {
+        "unit": "tce",
+        "demand": "energy_tce",
+        "sources": [{"id": "plan", "scope": "city", "amounts": 100}],
+    }
     rows = [
         project_row("P1", land_mu=60, output=100, energy_tce=90),
         project_row("P2", land_mu=30, output=10, energy_tce=30),
@@ -46,8 +54,13 @@ def test_two_quotas_short_and_the_budget(tmp_path):
 
 
 def test_a_project_that_fits_but_does_not_pay(tmp_path):
-    quotas = {"land": {"unit": "mu", "demand": "land_mu", "sources": [
-        {"id": "linkage", "scope": "city", "amounts": 100, "price": 10}]}}
+    quotas = {
+        "land": {
+            "unit": "mu",
+            "demand": "land_mu",
+            "sources": [{"id": "linkage", "scope": "city", "amounts": 100, "price": 10}],
+        }
+    }
     rows = [project_row("P1", land_mu=10, output=50)]
     result = solve_scenario(*load_instance(tmp_path, scenario_dict(quotas=quotas), rows)[:2])
     assert result.allocation[0].reason == "value"

@@ -17,10 +17,22 @@ from quota_sim.meeting.words import Words
 from quota_sim.meeting.workbook import land_rows
 
 CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "Noto Serif CJK SC", "SimSun", "AR PL UMing CN",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Serif CJK SC",
+    "SimSun",
+    "AR PL UMing CN",
     # A .ttc collection registers its first face: the pan-CJK Noto fonts hold every Chinese glyph in each.
-    "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans CJK KR", "Noto Sans CJK HK", "Noto Serif CJK JP",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Noto Sans CJK HK",
+    "Noto Serif CJK JP",
 )
 # File names of CJK fonts, looked for when matplotlib's font cache predates their installation.
 _CJK_FILES = ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "simhei", "simsun", "msyh", "uming")
@@ -29,7 +41,10 @@ _DPI = 150
 CHART_TEXT: dict[str, tuple[str, str]] = {
     "land_title": ("分年度用地来源与供给（亩）", "Land used by source and supplied, per year (mu)"),
     "land_supply": ("当年供给（各来源）", "supply that year (all sources)"),
-    "zone_title": ("各园区批准项目用地（亩，按开工年份）", "Land of approved projects by park (mu, by start year)"),
+    "zone_title": (
+        "各园区批准项目用地（亩，按开工年份）",
+        "Land of approved projects by park (mu, by start year)",
+    ),
     "use_title": ("各项指标使用率（已用 / 可用）", "Share of each quota used (used / available)"),
     "baseline_title": ("目标值对比（万元）", "Objective compared (10k yuan)"),
     "optimised": ("优化方案", "optimised plan"),
@@ -129,7 +144,7 @@ def _land_by_year(words: Words):
     bottom = [0.0] * len(years)
     for s in sources:
         axes.bar(years, used[s], bottom=bottom, label=words.source(land, s))
-        bottom = [b + u for b, u in zip(bottom, used[s])]
+        bottom = [b + u for b, u in zip(bottom, used[s], strict=True)]
     axes.plot(years, supply, color="black", linestyle="--", marker="o", label=_say("land_supply", words.lang))
     axes.set_xticks(years)
     _thousands(axes.yaxis)
@@ -152,7 +167,7 @@ def _land_by_zone(words: Words):
     for z in zones:
         heights = [sum(r["land"] for r in rows if r["zone"] == z and r["year"] == y) for y in years]
         axes.bar(years, heights, bottom=bottom, label=words.zone(z))
-        bottom = [b + h for b, h in zip(bottom, heights)]
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.set_xticks(years)
     _thousands(axes.yaxis)
     axes.set_ylabel(_say("mu", words.lang))

@@ -50,13 +50,17 @@ class MeetingData:
         """From the bytes of the run's files (name -> content)."""
         missing = [name for name in REQUIRED_FILES if name not in files]
         if missing:
-            raise InputError(f"the results folder lacks {', '.join(missing)} (written by a solved `run`)", file=label)
+            raise InputError(
+                f"the results folder lacks {', '.join(missing)} (written by a solved `run`)", file=label
+            )
         try:
             summary = json.loads(files["summary.json"].decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise InputError(f"summary.json is not readable JSON ({error})", file=label) from None
         if not isinstance(summary, dict) or "planner" not in summary or "kpi" not in summary:
-            raise InputError("summary.json has no planner block: write it again with `quota-sim run`", file=label)
+            raise InputError(
+                "summary.json has no planner block: write it again with `quota-sim run`", file=label
+            )
         return cls(
             summary=summary,
             allocation=_table(files["allocation.csv"], f"{label}/allocation.csv"),

@@ -43,14 +43,24 @@ def planner_facts(result: Result) -> dict[str, Any]:
         "zones": {z.id: z.name for z in scenario.zones},
         "quotas": [
             {
-                "id": q.id, "name": q.name, "unit": q.unit, "ratio": q.ratio, "carry_over": q.carry_over,
-                "sources": [{"id": s.id, "name": s.name, "scope": s.scope, "price": s.price} for s in q.sources],
+                "id": q.id,
+                "name": q.name,
+                "unit": q.unit,
+                "ratio": q.ratio,
+                "carry_over": q.carry_over,
+                "sources": [
+                    {"id": s.id, "name": s.name, "scope": s.scope, "price": s.price} for s in q.sources
+                ],
             }
             for q in scenario.quotas
         ],
         "land_quota": land.id if land else None,
-        "land_balance": None if balance is None else {
-            "demand": balance.demand, "supply": balance.supply, "shortfall": balance.shortfall,
+        "land_balance": None
+        if balance is None
+        else {
+            "demand": balance.demand,
+            "supply": balance.supply,
+            "shortfall": balance.shortfall,
             "by_source": balance.by_source,
         },
         "waiting": waiting,

@@ -42,7 +42,17 @@ UNITS: dict[str, tuple[str, str]] = {
 }
 
 # Decimals a figure is rounded to, by unit: land to 0.1 mu, energy to 1 tce, emissions to 0.01 t.
-DECIMALS: dict[str, int] = {"mu": 1, "亩": 1, "tce": 0, "t": 2, "kg": 1, "万元": 0, "人": 0, "count": 0, "%": 2}
+DECIMALS: dict[str, int] = {
+    "mu": 1,
+    "亩": 1,
+    "tce": 0,
+    "t": 2,
+    "kg": 1,
+    "万元": 0,
+    "人": 0,
+    "count": 0,
+    "%": 2,
+}
 PER_UNIT = "per_unit"  # a price or marginal value (万元 per quota unit): four significant digits
 _SIGNIFICANT = 4
 

@@ -43,20 +43,31 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "charts_header": ("图表", "Charts"),
     "total": ("合计", "Total"),
     "waiting_note": (
-        ("共 {count} 个项目未入选；下表按年产值列出前 {top} 个及其所需指标，完整清单见 allocation.xlsx 的“配置表”。"
-        "所需指标按当前方案的剩余供给测算：补足所列数量后，项目可在所列年份和园区开工，其他已批准项目不变。"),
-        ("{count} projects were not selected; the table lists the {top} with the largest yearly output and what "
-        "each needs (all of them are in the Allocation sheet of allocation.xlsx). Needs are read from the supply "
-        "the plan leaves: granting the amounts shown lets the project start in the year and park shown, the "
-        "other approvals unchanged."),
+        (
+            "共 {count} 个项目未入选；下表按年产值列出前 {top} 个及其所需指标，"
+            "完整清单见 allocation.xlsx 的“配置表”。所需指标按当前方案的剩余供给测算："
+            "补足所列数量后，项目可在所列年份和园区开工，其他已批准项目不变。"
+        ),
+        (
+            "{count} projects were not selected; the table lists the {top} with the largest yearly output "
+            "and what each needs (all of them are in the Allocation sheet of allocation.xlsx). Needs are "
+            "read from the supply the plan leaves: granting the amounts shown lets the project start in the "
+            "year and park shown, the other approvals unchanged."
+        ),
     ),
     "waiting_output": ("年产值（万元/年）", "Output (10k yuan/yr)"),
     "marginal_caveat": (
-        ("单位边际价值 = 在首年增加所列增量后重新求解的目标增益 ÷ 增量。每次求解允许的相对间隙为 {accepted}"
-        "（本方案为 {gap}，约 {slack} 万元），增益小于该量时与零无法区分，仅供参考。"),
-        ("Value per unit = the objective gained when the quota's supply grows by the increment in the first year "
-        "and the plan is solved again, divided by the increment. Each solve may stop within a relative gap of "
-        "{accepted} (this plan: {gap}, about {slack} 10k yuan); a gain below that cannot be told from zero."),
+        (
+            "单位边际价值 = 在首年增加所列增量后重新求解的目标增益 ÷ 增量。"
+            "每次求解允许的相对间隙为 {accepted}（本方案为 {gap}，约 {slack} 万元），"
+            "增益小于该量时与零无法区分，仅供参考。"
+        ),
+        (
+            "Value per unit = the objective gained when the quota's supply grows by the increment in the "
+            "first year and the plan is solved again, divided by the increment. Each solve may stop within "
+            "a relative gap of {accepted} (this plan: {gap}, about {slack} 10k yuan); a gain below that "
+            "cannot be told from zero."
+        ),
     ),
     "no_marginal": ("本次运行未计算边际价值。", "Marginal values were not computed in this run."),
     "no_charts": (
@@ -70,16 +81,26 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "{first}–{last} 年规划期内，{queued} 个排队项目中按优化方案批准 {approved} 个，",
         "Over {first}–{last}, the optimised plan approves {approved} of the {queued} queued projects, ",
     ),
-    "narrative_land": ("使用建设用地 {used} 亩（可用 {available} 亩），", "using {used} mu of land ({available} mu available), "),
+    "narrative_land": (
+        "使用建设用地 {used} 亩（可用 {available} 亩），",
+        "using {used} mu of land ({available} mu available), ",
+    ),
     "narrative_value": (
-        "年产值 {output} 万元、年税收 {tax} 万元，总投资 {investment} 万元，购买指标费用 {cost} 万元。",
-        ("with a yearly output of {output} and yearly tax of {tax}, an investment of {investment} and quota "
-        "purchases of {cost} (all in 10k yuan)."),
+        (
+            "年产值 {output} 万元、年税收 {tax} 万元，总投资 {investment} 万元，"
+            "购买指标费用 {cost} 万元。"
+        ),
+        (
+            "with a yearly output of {output} and yearly tax of {tax}, an investment of {investment} "
+            "and quota purchases of {cost} (all in 10k yuan)."
+        ),
     ),
     "narrative_shortfall": (
         "排队项目用地需求 {demand} 亩/年，供给 {supply} 亩/年，缺口 {shortfall} 亩/年；",
-        (" The queue needs {demand} mu of land a year against a supply of {supply} mu/yr, a shortfall of "
-        "{shortfall} mu/yr;"),
+        (
+            " The queue needs {demand} mu of land a year against a supply of {supply} mu/yr, a shortfall of "
+            "{shortfall} mu/yr;"
+        ),
     ),
     "narrative_waiting": (
         "{count} 个项目因指标不足或效益较低暂未入选。",
@@ -112,10 +133,17 @@ def report_bytes(data: MeetingData, lang: str = "zh") -> bytes:
     _set_fonts(document)
     summary = data.summary
     document.add_heading(_clean(_say("title", lang, scenario=summary["scenario"])), level=0)
-    document.add_paragraph(_clean(_say(
-        "status_line", lang, status=words.status(summary["status"]), gap=_percent(summary.get("gap")),
-        solver=summary.get("solver", ""),
-    )))
+    document.add_paragraph(
+        _clean(
+            _say(
+                "status_line",
+                lang,
+                status=words.status(summary["status"]),
+                gap=_percent(summary.get("gap")),
+                solver=summary.get("solver", ""),
+            )
+        )
+    )
     description = labels.description(words.facts["description"], lang)
     if description:
         document.add_paragraph(_clean(description))
@@ -129,16 +157,19 @@ def report_bytes(data: MeetingData, lang: str = "zh") -> bytes:
         if row[1][0] is None:  # the shortfall and baseline sections follow: they have their own headings
             break
         headline.append(row)
-    _table(document, [words.column("item"), words.column("figure"), words.column("unit")], [
-        [row[0][0], _figure(row[1][0], row[1][1]), row[2][0]] for row in headline
-    ])
+    _table(
+        document,
+        [words.column("item"), words.column("figure"), words.column("unit")],
+        [[row[0][0], _figure(row[1][0], row[1][1]), row[2][0]] for row in headline],
+    )
 
     arithmetic = words.land_arithmetic()
     if arithmetic:
         document.add_heading(_say("shortfall_header", lang), level=1)
         for label, _figure_value, note in arithmetic:
-            document.add_paragraph(_clean(f"{label}：{note}" if lang != "en" else f"{label}: {note}"),
-                                   style="List Bullet")
+            document.add_paragraph(
+                _clean(f"{label}：{note}" if lang != "en" else f"{label}: {note}"), style="List Bullet"
+            )
 
     _land_plan(document, words)
     _quota_use(document, words)
@@ -164,27 +195,71 @@ def narrative(words: Words) -> str:
     kpi = summary["kpi"]
     n = labels.number
     first = facts["start_year"]
-    parts = [_say("narrative_plan", lang, first=first, last=first + facts["years"] - 1, queued=int(kpi["queued"]),
-                  approved=int(kpi["approved"]))]
+    parts = [
+        _say(
+            "narrative_plan",
+            lang,
+            first=first,
+            last=first + facts["years"] - 1,
+            queued=int(kpi["queued"]),
+            approved=int(kpi["approved"]),
+        )
+    ]
     land = facts["land_quota"]
     if land:
-        parts.append(_say("narrative_land", lang, used=n(kpi[f"{land}_used"], "mu"),
-                          available=n(kpi[f"{land}_available"], "mu")))
-    parts.append(_say("narrative_value", lang, output=n(kpi["output"], "万元"), tax=n(kpi["tax"], "万元"),
-                      investment=n(kpi["investment"], "万元"), cost=n(kpi["purchase_cost"], "万元")))
+        parts.append(
+            _say(
+                "narrative_land",
+                lang,
+                used=n(kpi[f"{land}_used"], "mu"),
+                available=n(kpi[f"{land}_available"], "mu"),
+            )
+        )
+    parts.append(
+        _say(
+            "narrative_value",
+            lang,
+            output=n(kpi["output"], "万元"),
+            tax=n(kpi["tax"], "万元"),
+            investment=n(kpi["investment"], "万元"),
+            cost=n(kpi["purchase_cost"], "万元"),
+        )
+    )
     balance = facts["land_balance"]
     if balance and balance["shortfall"] > 0:
-        parts.append(_say("narrative_shortfall", lang, demand=n(balance["demand"], "mu"),
-                          supply=n(balance["supply"], "mu"), shortfall=n(balance["shortfall"], "mu")))
+        parts.append(
+            _say(
+                "narrative_shortfall",
+                lang,
+                demand=n(balance["demand"], "mu"),
+                supply=n(balance["supply"], "mu"),
+                shortfall=n(balance["shortfall"], "mu"),
+            )
+        )
     parts.append(_say("narrative_waiting", lang, count=int(kpi["not_selected"])))
     for method, figures in (summary.get("baselines") or {}).items():
         if figures.get("uplift_pct") is not None:
-            parts.append(_say("narrative_baseline", lang, method=words.method(method),
-                              pct=f"{figures['uplift_pct']:.1f}%"))
-    land_value = next((m for m in words.data.marginal if m["quota"] == land and m["method"] == "resolve"), None)
+            parts.append(
+                _say(
+                    "narrative_baseline",
+                    lang,
+                    method=words.method(method),
+                    pct=f"{figures['uplift_pct']:.1f}%",
+                )
+            )
+    land_value = next(
+        (m for m in words.data.marginal if m["quota"] == land and m["method"] == "resolve"), None
+    )
     if land_value and land_value["value_per_unit"]:
-        parts.append(_say("narrative_marginal", lang, unit=words.unit(land), quota=words.quota(land),
-                          value=n(land_value["value_per_unit"], labels.PER_UNIT)))
+        parts.append(
+            _say(
+                "narrative_marginal",
+                lang,
+                unit=words.unit(land),
+                quota=words.quota(land),
+                value=n(land_value["value_per_unit"], labels.PER_UNIT),
+            )
+        )
     return "".join(parts)
 
 
@@ -200,14 +275,24 @@ def _land_plan(document, words: Words) -> None:
     for row in land_rows(words):
         for s, mu in row["sources"].items():
             by_year[row["year"]][s] += mu
-    header = [words.column("year"), *(words.text("source_mu", source=words.source(land, s)) for s in sources),
-              words.column("land"), words.column("cumulative")]
+    header = [
+        words.column("year"),
+        *(words.text("source_mu", source=words.source(land, s)) for s in sources),
+        words.column("land"),
+        words.column("cumulative"),
+    ]
     rows, cumulative = [], 0.0
     for y in years:
         total = sum(by_year[y].values())
         cumulative += total
-        rows.append([str(y), *(_figure(by_year[y][s], "mu") for s in sources), _figure(total, "mu"),
-                     _figure(cumulative, "mu")])
+        rows.append(
+            [
+                str(y),
+                *(_figure(by_year[y][s], "mu") for s in sources),
+                _figure(total, "mu"),
+                _figure(cumulative, "mu"),
+            ]
+        )
     _table(document, header, rows)
 
 
@@ -218,10 +303,20 @@ def _quota_use(document, words: Words) -> None:
     for quota in words.facts["quotas"]:
         q = quota["id"]
         used, available = kpi[f"{q}_used"], kpi[f"{q}_available"]
-        rows.append([words.quota(q), _figure(used, quota["unit"]), _figure(available, quota["unit"]), words.unit(q),
-                     f"{used / available:.1%}" if available > 0 else "—"])
-    _table(document, [words.column("quota"), words.column("used"), words.column("available"), words.column("unit"),
-                      "%"], rows)
+        rows.append(
+            [
+                words.quota(q),
+                _figure(used, quota["unit"]),
+                _figure(available, quota["unit"]),
+                words.unit(q),
+                f"{used / available:.1%}" if available > 0 else "—",
+            ]
+        )
+    _table(
+        document,
+        [words.column("quota"), words.column("used"), words.column("available"), words.column("unit"), "%"],
+        rows,
+    )
 
 
 def _waiting(document, words: Words) -> None:
@@ -232,11 +327,24 @@ def _waiting(document, words: Words) -> None:
     ranked = sorted(waiting, key=lambda pid: -waiting[pid]["output"])[:TOP_WAITING]
     document.add_paragraph(_clean(_say("waiting_note", lang, count=len(waiting), top=len(ranked))))
     if ranked:
-        _table(document, [words.column("id"), words.column("name"), _say("waiting_output", lang),
-                          words.column("explanation")], [
-            [pid, by_id[pid]["name"], _figure(waiting[pid]["output"], "万元"), words.explanation(by_id[pid])]
-            for pid in ranked
-        ])
+        _table(
+            document,
+            [
+                words.column("id"),
+                words.column("name"),
+                _say("waiting_output", lang),
+                words.column("explanation"),
+            ],
+            [
+                [
+                    pid,
+                    by_id[pid]["name"],
+                    _figure(waiting[pid]["output"], "万元"),
+                    words.explanation(by_id[pid]),
+                ]
+                for pid in ranked
+            ],
+        )
 
 
 def _marginal(document, words: Words) -> None:
@@ -246,17 +354,40 @@ def _marginal(document, words: Words) -> None:
     if not rows:
         document.add_paragraph(_say("no_marginal", lang))
         return
-    _table(document, [words.column("quota"), words.column("delta"), words.column("unit"),
-                      words.column("objective_gain"), words.column("value_per_unit")], [
-        [words.quota(m["quota"]), _figure(m["delta"], words.unit_code(m["quota"])), words.unit(m["quota"]),
-         _figure(m["objective_gain"], "万元"), _figure(m["value_per_unit"], labels.PER_UNIT)]
-        for m in rows
-    ])
+    _table(
+        document,
+        [
+            words.column("quota"),
+            words.column("delta"),
+            words.column("unit"),
+            words.column("objective_gain"),
+            words.column("value_per_unit"),
+        ],
+        [
+            [
+                words.quota(m["quota"]),
+                _figure(m["delta"], words.unit_code(m["quota"])),
+                words.unit(m["quota"]),
+                _figure(m["objective_gain"], "万元"),
+                _figure(m["value_per_unit"], labels.PER_UNIT),
+            ]
+            for m in rows
+        ],
+    )
     accepted = (summary.get("solver_settings") or {}).get("gap")
     gap = summary.get("gap")
     slack = (summary.get("objective") or 0.0) * (accepted or 0.0)
-    document.add_paragraph(_clean(_say("marginal_caveat", lang, accepted=_percent(accepted), gap=_percent(gap),
-                                       slack=labels.number(slack, "万元"))))
+    document.add_paragraph(
+        _clean(
+            _say(
+                "marginal_caveat",
+                lang,
+                accepted=_percent(accepted),
+                gap=_percent(gap),
+                slack=labels.number(slack, "万元"),
+            )
+        )
+    )
 
 
 def _baselines(document, words: Words) -> None:
@@ -265,14 +396,37 @@ def _baselines(document, words: Words) -> None:
     if not baselines:
         return
     document.add_heading(_say("baselines_header", lang), level=1)
-    rows = [[_optimised(lang), _figure(summary["objective"], "万元"), str(int(summary["kpi"]["approved"])),
-             _figure(summary["kpi"]["output"], "万元"), ""]]
+    rows = [
+        [
+            _optimised(lang),
+            _figure(summary["objective"], "万元"),
+            str(int(summary["kpi"]["approved"])),
+            _figure(summary["kpi"]["output"], "万元"),
+            "",
+        ]
+    ]
     for method, figures in baselines.items():
         pct = figures.get("uplift_pct")
-        rows.append([words.method(method), _figure(figures["objective"], "万元"), str(int(figures["approved"])),
-                     _figure(figures["output"], "万元"), "—" if pct is None else f"{pct:.1f}%"])
-    _table(document, [_say("method", lang), words.text("objective"), _say("approved", lang),
-                      words.text("output"), _say("uplift", lang)], rows)
+        rows.append(
+            [
+                words.method(method),
+                _figure(figures["objective"], "万元"),
+                str(int(figures["approved"])),
+                _figure(figures["output"], "万元"),
+                "—" if pct is None else f"{pct:.1f}%",
+            ]
+        )
+    _table(
+        document,
+        [
+            _say("method", lang),
+            words.text("objective"),
+            _say("approved", lang),
+            words.text("output"),
+            _say("uplift", lang),
+        ],
+        rows,
+    )
 
 
 def _optimised(lang: str) -> str:
@@ -296,11 +450,11 @@ def _clean(value: str) -> str:
 def _table(document, header: list[str], rows: list[list[Any]]) -> None:
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Light Grid Accent 1"
-    for cell, title in zip(table.rows[0].cells, header):
+    for cell, title in zip(table.rows[0].cells, header, strict=True):
         cell.text = _clean(title)
     for values in rows:
         cells = table.add_row().cells
-        for cell, value in zip(cells, values):
+        for cell, value in zip(cells, values, strict=True):
             cell.text = _clean("" if value is None else value)
 
 

@@ -104,9 +104,15 @@ class Words:
         )
         key = "shortfall_note" if shortfall > 0 else "surplus_note"
         return [
-            (self.text("demand"), demand,
-             self.text("demand_note", total=n(demand * years, "mu"), years=years, demand=n(demand, "mu"))),
+            (
+                self.text("demand"),
+                demand,
+                self.text("demand_note", total=n(demand * years, "mu"), years=years, demand=n(demand, "mu")),
+            ),
             (self.text("supply"), supply, self.text("supply_note", parts=by_source, supply=n(supply, "mu"))),
-            (self.text("shortfall"), shortfall,
-             self.text(key, demand=n(demand, "mu"), supply=n(supply, "mu"), shortfall=n(shortfall, "mu"))),
+            (
+                self.text("shortfall"),
+                shortfall,
+                self.text(key, demand=n(demand, "mu"), supply=n(supply, "mu"), shortfall=n(shortfall, "mu")),
+            ),
         ]

@@ -5,7 +5,7 @@ written out), 配置表 (one row per project, with what a waiting project would 
 land by year, park and project, with the mu drawn from each land source and the running total),
 指标来源 (which source pays for each approved project), 指标使用 (quota use) and 边际价值 (when computed).
 Numbers stay numbers with a thousands-separator format; header rows are frozen; text cells pass the
-export's formula neutraliser.
+one neutraliser of :mod:`quota_sim.cells`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from quota_sim.export import neutralise
+from quota_sim.cells import neutralise
 from quota_sim.meeting import labels
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.words import Words
@@ -50,13 +49,6 @@ def rounded(value: Any, unit_code: str | None) -> Any:
     return round(float(value), labels.decimals(unit_code, float(value))) + 0.0
 
 
-def _cell_value(value: Any) -> Any:
-    """A value a worksheet accepts: text without the control characters XLSX forbids, neutralised."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return neutralise(value)
-
-
 def _width(value: Any) -> int:
     shown = f"{value:,.2f}" if isinstance(value, float) else str(value if value is not None else "")
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in shown)
@@ -83,14 +75,14 @@ class _Table:
             sheet.column_dimensions[get_column_letter(i + 1)].width = min(_MAX_WIDTH, width + 2)
         header = []
         for title in self.header:
-            cell = WriteOnlyCell(sheet, value=_cell_value(title))
+            cell = WriteOnlyCell(sheet, value=neutralise(title))
             cell.font = _BOLD
             header.append(cell)
         sheet.append(header)
         for row in self.rows:
             cells = []
             for i, (value, unit_code) in enumerate(row):
-                cell = WriteOnlyCell(sheet, value=_cell_value(rounded(value, unit_code)))
+                cell = WriteOnlyCell(sheet, value=neutralise(rounded(value, unit_code)))
                 if unit_code is not TEXT and value is not None:
                     cell.number_format = number_format(unit_code, float(value))
                 if i in wrap:
@@ -120,8 +112,10 @@ def summary_table(words: Words) -> _Table:
     summary = words.data.summary
     kpi, facts = summary["kpi"], words.facts
     unit = words.column("unit")
-    table = _Table(labels.sheet("summary", words.lang), [words.column("item"), words.column("figure"), unit,
-                                                        words.column("note")])
+    table = _Table(
+        labels.sheet("summary", words.lang),
+        [words.column("item"), words.column("figure"), unit, words.column("note")],
+    )
     wan = labels.unit("万元", words.lang)
     first = facts["start_year"]
     last = first + facts["years"] - 1
@@ -131,7 +125,9 @@ def summary_table(words: Words) -> _Table:
 
     line(words.text("scenario"), summary["scenario"], TEXT)
     line(words.text("description"), labels.description(facts["description"], words.lang), TEXT)
-    line(words.text("horizon"), words.text("horizon_value", first=first, last=last, years=facts["years"]), TEXT)
+    line(
+        words.text("horizon"), words.text("horizon_value", first=first, last=last, years=facts["years"]), TEXT
+    )
     line(words.text("solve_status"), words.status(summary["status"]), TEXT)
     if summary.get("gap") is not None:
         line(words.text("gap"), summary["gap"] * 100, "%", "%")
@@ -149,10 +145,19 @@ def summary_table(words: Words) -> _Table:
         q = quota["id"]
         used, available = kpi[f"{q}_used"], kpi[f"{q}_available"]
         rate = f"{used / available:.1%}" if available > 0 else "—"
-        line(words.text("quota_used", quota=words.quota(q), unit=words.unit(q)), used, quota["unit"], words.unit(q),
-             words.text("use_rate", rate=rate))
-        line(words.text("quota_available", quota=words.quota(q), unit=words.unit(q)), available, quota["unit"],
-             words.unit(q))
+        line(
+            words.text("quota_used", quota=words.quota(q), unit=words.unit(q)),
+            used,
+            quota["unit"],
+            words.unit(q),
+            words.text("use_rate", rate=rate),
+        )
+        line(
+            words.text("quota_available", quota=words.quota(q), unit=words.unit(q)),
+            available,
+            quota["unit"],
+            words.unit(q),
+        )
     arithmetic = words.land_arithmetic()
     if arithmetic:
         line(words.text("shortfall_header"), None, TEXT)
@@ -166,7 +171,13 @@ def summary_table(words: Words) -> _Table:
                 continue
             pct = figures.get("uplift_pct")
             note = words.text("uplift", pct=f"{pct:.1f}%") if pct is not None else ""
-            line(words.text("baseline_objective", method=words.method(method)), figures["objective"], "万元", wan, note)
+            line(
+                words.text("baseline_objective", method=words.method(method)),
+                figures["objective"],
+                "万元",
+                wan,
+                note,
+            )
     return table
 
 
@@ -196,14 +207,21 @@ def allocation_sheet(words: Words) -> _Table:
     table = _Table(labels.sheet("allocation", words.lang), header)
     for row in data.allocation:
         need = waiting.get(row["id"])
-        cells = [(row["id"], TEXT), (row["name"], TEXT), (words.status(row["status"]), TEXT),
-                 (words.zone(row["zone"]) if row["zone"] else "", TEXT)]
+        cells = [
+            (row["id"], TEXT),
+            (row["name"], TEXT),
+            (words.status(row["status"]), TEXT),
+            (words.zone(row["zone"]) if row["zone"] else "", TEXT),
+        ]
         cells += [(row["site"], TEXT)] if has_site else []
         cells += [(row["start_year"], YEAR), (row["value"], "万元"), (words.explanation(row), TEXT)]
         cells += [(row[f"{q}_charged"], words.unit_code(q)) for q in quotas]
         cells += [((need["short"].get(q, 0.0) if need else None), words.unit_code(q)) for q in short]
         cells += [((need["budget"] if need else None), "万元")] if any_budget else []
-        cells += [((need["year"] if need else None), YEAR), ((words.zone(need["zone"]) if need else ""), TEXT)]
+        cells += [
+            ((need["year"] if need else None), YEAR),
+            ((words.zone(need["zone"]) if need else ""), TEXT),
+        ]
         cells += [(row["grade"], TEXT)] if has_grade else []
         table.add(cells)
     return table
@@ -226,15 +244,24 @@ def land_rows(words: Words) -> list[dict[str, Any]]:
     zone_order = {z: i for i, z in enumerate(facts["zones"])}
     approved = [
         (row["start_year"], zone_order.get(row["zone"], len(zone_order)), i, row)
-        for i, row in enumerate(data.allocation) if row["status"] == "approved" and row[f"{land}_charged"] > 0
+        for i, row in enumerate(data.allocation)
+        if row["status"] == "approved" and row[f"{land}_charged"] > 0
     ]
     rows, total = [], 0.0
     for year, _, _, row in sorted(approved, key=lambda item: item[:3]):
         total += row[f"{land}_charged"]
-        rows.append({
-            "year": year, "zone": row["zone"], "site": row.get("site", ""), "id": row["id"], "name": row["name"],
-            "land": row[f"{land}_charged"], "sources": drawn.get(row["id"], {}), "cumulative": total,
-        })
+        rows.append(
+            {
+                "year": year,
+                "zone": row["zone"],
+                "site": row.get("site", ""),
+                "id": row["id"],
+                "name": row["name"],
+                "land": row[f"{land}_charged"],
+                "sources": drawn.get(row["id"], {}),
+                "cumulative": total,
+            }
+        )
     return rows
 
 
@@ -263,53 +290,86 @@ def attribution_table(words: Words) -> _Table:
     data = words.data
     names = {row["id"]: row["name"] for row in data.allocation}
     zones = {row["id"]: row["zone"] for row in data.allocation}
-    header = [words.column(c) for c in ("id", "name", "zone", "quota", "source", "supply_zone", "year", "amount",
-                                        "unit", "cost")]
+    header = [
+        words.column(c)
+        for c in ("id", "name", "zone", "quota", "source", "supply_zone", "year", "amount", "unit", "cost")
+    ]
     table = _Table(labels.sheet("attribution", words.lang), header)
     for row in data.attribution:
         q = row["quota"]
-        table.add([
-            (row["id"], TEXT), (names.get(row["id"], ""), TEXT), (words.zone(zones.get(row["id"], "")), TEXT),
-            (words.quota(q), TEXT), (words.source(q, row["source"]), TEXT), (words.supply_zone(row["zone"]), TEXT),
-            (row["year"], YEAR), (row["amount"], words.unit_code(q)), (words.unit(q), TEXT), (row["cost"], "万元"),
-        ])
+        table.add(
+            [
+                (row["id"], TEXT),
+                (names.get(row["id"], ""), TEXT),
+                (words.zone(zones.get(row["id"], "")), TEXT),
+                (words.quota(q), TEXT),
+                (words.source(q, row["source"]), TEXT),
+                (words.supply_zone(row["zone"]), TEXT),
+                (row["year"], YEAR),
+                (row["amount"], words.unit_code(q)),
+                (words.unit(q), TEXT),
+                (row["cost"], "万元"),
+            ]
+        )
     return table
 
 
 def quota_use_table(words: Words) -> _Table:
     """Quota use per source, supply zone and year; ``left`` is what remains after that year's use (with
     carry-over: the supply of all years so far less all use so far, i.e. what rolls on)."""
-    header = [words.column(c) for c in ("quota", "source", "supply_zone", "year", "available", "used", "left",
-                                        "unit", "cost")]
+    header = [
+        words.column(c)
+        for c in ("quota", "source", "supply_zone", "year", "available", "used", "left", "unit", "cost")
+    ]
     table = _Table(labels.sheet("quota_use", words.lang), header)
     carry = {q["id"]: q["carry_over"] for q in words.facts["quotas"]}
     rows = words.data.quota_use
     balance: dict[tuple[str, str, str], float] = {}
     left = [0.0] * len(rows)
-    for i in sorted(range(len(rows)), key=lambda i: (rows[i]["quota"], rows[i]["source"], rows[i]["zone"],
-                                                      rows[i]["year"])):
+    for i in sorted(
+        range(len(rows)),
+        key=lambda i: (rows[i]["quota"], rows[i]["source"], rows[i]["zone"], rows[i]["year"]),
+    ):
         row = rows[i]
         key = (row["quota"], row["source"], row["zone"])
-        balance[key] = (balance.get(key, 0.0) if carry[row["quota"]] else 0.0) + row["available"] - row["used"]
+        balance[key] = (
+            (balance.get(key, 0.0) if carry[row["quota"]] else 0.0) + row["available"] - row["used"]
+        )
         left[i] = balance[key]
-    for row, remaining in zip(rows, left):
+    for row, remaining in zip(rows, left, strict=True):
         q = row["quota"]
         code = words.unit_code(q)
-        table.add([
-            (words.quota(q), TEXT), (words.source(q, row["source"]), TEXT), (words.supply_zone(row["zone"]), TEXT),
-            (row["year"], YEAR), (row["available"], code), (row["used"], code), (remaining, code),
-            (words.unit(q), TEXT), (row["cost"], "万元"),
-        ])
+        table.add(
+            [
+                (words.quota(q), TEXT),
+                (words.source(q, row["source"]), TEXT),
+                (words.supply_zone(row["zone"]), TEXT),
+                (row["year"], YEAR),
+                (row["available"], code),
+                (row["used"], code),
+                (remaining, code),
+                (words.unit(q), TEXT),
+                (row["cost"], "万元"),
+            ]
+        )
     return table
 
 
 def marginal_table(words: Words) -> _Table:
-    header = [words.column(c) for c in ("quota", "delta", "unit", "objective_gain", "value_per_unit", "method")]
+    header = [
+        words.column(c) for c in ("quota", "delta", "unit", "objective_gain", "value_per_unit", "method")
+    ]
     table = _Table(labels.sheet("marginal", words.lang), header)
     for row in words.data.marginal:
         q = row["quota"]
-        table.add([
-            (words.quota(q), TEXT), (row["delta"], words.unit_code(q)), (words.unit(q), TEXT),
-            (row["objective_gain"], "万元"), (row["value_per_unit"], labels.PER_UNIT), (words.method(row["method"]), TEXT),
-        ])
+        table.add(
+            [
+                (words.quota(q), TEXT),
+                (row["delta"], words.unit_code(q)),
+                (words.unit(q), TEXT),
+                (row["objective_gain"], "万元"),
+                (row["value_per_unit"], labels.PER_UNIT),
+                (words.method(row["method"]), TEXT),
+            ]
+        )
     return table
