@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import difflib
-import io
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,23 +11,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from quota_sim.errors import InputError
-from quota_sim.input_files import (
-    TableRows,
-    clean_key,
-    clean_text,
-    decode_table_text,
-    read_input_file,
-    xlsx_rows,
+from quota_sim.input_files import read_input_file
+from quota_sim.tables import (
+    UNIT_SUFFIX,
+    cell_key,
+    cell_text,
+    is_blank,
+    normalise_header,
+    parse_number,
+    read_rows,
+    suggest,
 )
 
 if TYPE_CHECKING:
     from quota_sim.scenario import Scenario
 
 LOCK_VALUES = ("in", "out", "")
-# No project figure (万元, mu, tce, t, jobs) comes near this; beyond it the solver's arithmetic fails.
-MAX_MAGNITUDE = 1e12
-# A figure that is not 0 but below this is a unit or typing mistake (and makes per-mu ratios overflow).
-MIN_MAGNITUDE = 1e-6
 MIN_LAND_MU = 0.01  # about 6.7 m²: the smallest land demand a project may have
 
 
@@ -147,12 +141,6 @@ TRUE_WORDS = ("1", "true", "yes", "是")
 FALSE_WORDS = ("0", "false", "no", "否", "")
 CALENDAR_YEAR_WINDOW = 100  # an earliest_year this far from the horizon start is not a calendar year
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls container
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
-
 
 def load_projects(
     path: str | Path,
@@ -222,48 +210,12 @@ def _read_table(
     demand_columns: Mapping[str, str] | Sequence[str],
     start_year: int | None,
 ) -> Projects:
-    suffix = Path(label).suffix.lower()
-    # The content decides where it is unambiguous: a workbook saved under a .csv name still reads.
-    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
-        raise InputError("old .xls format: save as .xlsx or CSV", file=label)
-    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP_MAGIC):
-        rows = _xlsx_rows(data, label)
-    else:
-        rows = _csv_rows(data, label)
+    rows = read_rows(data, label)
     if isinstance(demand_columns, str):
         demand_columns = [demand_columns]
     if not isinstance(demand_columns, Mapping):
         demand_columns = {column: "" for column in demand_columns}
     return _TableReader(label, path, list(zone_ids), start_year).read(rows, demand_columns)
-
-
-def _csv_rows(data: bytes, label: str) -> TableRows:
-    """The CSV records as lists of text cells (record 1 = the header), in the file's one encoding
-    (:func:`quota_sim.input_files.decode_table_text`)."""
-    text = decode_table_text(data, label)
-    if "\x00" in text:
-        raise InputError("the file holds binary data (NUL bytes), not a text table", file=label)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return TableRows(list(record) for record in reader)
-    except csv.Error as error:
-        raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
-
-
-def _xlsx_rows(data: bytes, label: str) -> TableRows:
-    """The cell values of the workbook's first visible sheet (:func:`quota_sim.input_files.xlsx_rows`)."""
-    return xlsx_rows(data, label)
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
-
-
-def _normalise_header(text: str) -> str:
-    text = clean_key(text)
-    return re.sub(r"\s+", "", text).lower()
 
 
 def canonical_column(header: str) -> str:
@@ -272,32 +224,14 @@ def canonical_column(header: str) -> str:
     ``"用地面积（亩）"`` -> ``"land_mu"``; ``" Land_MU "`` -> ``"land_mu"``; ``"NOx_t (t)"`` -> ``"nox_t"``.
     Headers and quota demand columns are matched by this name.
     """
-    key = _normalise_header(header)
-    stripped = _UNIT_SUFFIX.sub("", key) or key
+    key = normalise_header(header)
+    stripped = UNIT_SUFFIX.sub("", key) or key
     for candidate in (key, stripped):
         if candidate in REQUIRED_COLUMNS or candidate in OPTIONAL_COLUMNS:
             return candidate
         if candidate in HEADER_ALIASES:
             return HEADER_ALIASES[candidate]
     return stripped
-
-
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as text: integral numbers without '.0' (XLSX stores ids and codes as numbers), control and
-    invisible characters stripped."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return clean_text(str(value))
-
-
-def _cell_key(value: Any) -> str:
-    """A cell holding an identifier (id, zone, a code word) as compared: see :func:`clean_key`."""
-    return clean_key(_cell_text(value))
 
 
 class _TableReader:
@@ -321,7 +255,7 @@ class _TableReader:
         return InputError(prefix + message, file=self.label, row=self.row or None, column=header)
 
     def read(self, rows: list[list[Any]], demand_columns: Mapping[str, str]) -> Projects:
-        if not rows or all(_is_blank(cell) for cell in rows[0]):
+        if not rows or all(is_blank(cell) for cell in rows[0]):
             raise InputError("the table is empty: row 1 must hold the column headers", file=self.label, row=1)
         self.row = 1
         self._read_header(rows[0], demand_columns)
@@ -331,7 +265,7 @@ class _TableReader:
         first_row_of: dict[str, int] = {}
         project_rows: list[int] = []
         for number, cells in enumerate(rows[1:], start=2):
-            if all(_is_blank(cell) for cell in cells):
+            if all(is_blank(cell) for cell in cells):
                 continue
             self.row, self.project = number, ""
             self._check_width(cells)
@@ -396,10 +330,10 @@ class _TableReader:
         used = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *(canonical_column(c) for c in demand_columns)}
         self.used = used
         for index, cell in enumerate(cells):
-            if _is_blank(cell):
+            if is_blank(cell):
                 continue
             self.width = index + 1
-            text = _cell_text(cell)
+            text = cell_text(cell)
             key = canonical_column(text)
             if key in self.columns and key not in used:
                 continue  # a repeated column the model does not read (e.g. two 备注 columns)
@@ -432,7 +366,7 @@ class _TableReader:
 
     def _check_width(self, cells: list[Any]) -> None:
         width = self.width
-        if any(not _is_blank(cell) for cell in cells[width:]):
+        if any(not is_blank(cell) for cell in cells[width:]):
             raise self.fail(
                 f"the row has cells beyond the last header column ({len(cells)} cells for {width} columns); "
                 "is there an unquoted comma in a text cell?"
@@ -444,17 +378,17 @@ class _TableReader:
 
     def _read_project(self, cells: list[Any]) -> dict[str, Any]:
         project_id = self._cell(cells, "id")
-        if _is_blank(project_id):
+        if is_blank(project_id):
             raise self.fail("the project id is blank", "id")
-        self.project = _cell_key(project_id)
+        self.project = cell_key(project_id)
         project: dict[str, Any] = {"id": self.project}
         for key in ("name", "industry", "industry_code"):
             value = self._cell(cells, key)
-            project[key] = "" if _is_blank(value) else _cell_text(value)
+            project[key] = "" if is_blank(value) else cell_text(value)
         project["zone"] = self._zones(self._cell(cells, "zone"))
         for key in NUMBER_COLUMNS:
             value = self._cell(cells, key)
-            if _is_blank(value) and key in REQUIRED_COLUMNS:
+            if is_blank(value) and key in REQUIRED_COLUMNS:
                 raise self.fail(f"'{key}' is blank", key)
             project[key] = self._number(value, key)
         if project["land_mu"] < MIN_LAND_MU:
@@ -469,31 +403,10 @@ class _TableReader:
 
     def _number(self, value: Any, column: str) -> float:
         """A number >= 0; blank reads as 0."""
-        if _is_blank(value):
-            return 0.0
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail(f"{_cell_text(value)!r} is not a number", column)
-        if isinstance(value, str):
-            text = clean_key(value)
-            if _PLAIN_NUMBER.fullmatch(text):
-                number = float(text)
-            elif _GROUPED_NUMBER.fullmatch(text):
-                number = float(text.replace(",", ""))
-            elif text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-                raise self.fail(f"'{value.strip()}' is not a finite number", column)
-            else:
-                raise self.fail(f"text '{value.strip()}' is not a number", column)
-        else:
-            number = float(value)
-        if not math.isfinite(number):
-            raise self.fail(f"{number} is not a finite number", column)
-        if number < 0:
-            raise self.fail(f"{number:g} is negative; numbers must be >= 0", column)
-        if number > MAX_MAGNITUDE:
-            raise self.fail(f"{number:g} is implausibly large (at most {MAX_MAGNITUDE:g})", column)
-        if 0 < number < MIN_MAGNITUDE:
-            raise self.fail(f"{number:g} is implausibly small (0, or at least {MIN_MAGNITUDE:g})", column)
-        return number
+        try:
+            return parse_number(value)
+        except ValueError as error:
+            raise self.fail(str(error), column) from None
 
     def _integer(self, value: Any, column: str) -> int:
         """A whole number >= 0 (2027 and 2027.0 both read as 2027); blank reads as 0."""
@@ -512,9 +425,9 @@ class _TableReader:
         return year
 
     def _zones(self, value: Any) -> tuple[str, ...]:
-        if _is_blank(value):
+        if is_blank(value):
             raise self.fail("the zone is blank", "zone")
-        text = _cell_key(value)
+        text = cell_key(value)
         zones = [part.strip() for part in text.split("|")]
         for zone in zones:
             if not zone:
@@ -522,7 +435,7 @@ class _TableReader:
             if zone not in self.zone_ids:
                 raise self.fail(
                     f"zone '{zone}' is not declared in the scenario (declared: {', '.join(self.zone_ids)})"
-                    + _suggest(zone, self.zone_ids),
+                    + suggest(zone, self.zone_ids),
                     "zone",
                 )
             if zones.count(zone) > 1:
@@ -534,27 +447,27 @@ class _TableReader:
             return value
         if isinstance(value, (int, float)) and value in (0, 1):
             return bool(value)
-        word = "" if value is None else _cell_key(value).lower()
+        word = "" if value is None else cell_key(value).lower()
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
             return False
-        raise self.fail(f"'{_cell_text(value)}' is not one of 1/0, true/false, yes/no, 是/否", "strategic")
+        raise self.fail(f"'{cell_text(value)}' is not one of 1/0, true/false, yes/no, 是/否", "strategic")
 
     def _lock(self, value: Any) -> str:
-        word = "" if value is None else _cell_key(value).lower()
+        word = "" if value is None else cell_key(value).lower()
         if word not in LOCK_VALUES:
-            raise self.fail(f"lock must be 'in', 'out' or blank, got '{_cell_text(value)}'", "lock")
+            raise self.fail(f"lock must be 'in', 'out' or blank, got '{cell_text(value)}'", "lock")
         return word
 
     def _date(self, value: Any) -> str:
-        if _is_blank(value):
+        if is_blank(value):
             return ""
         if isinstance(value, datetime.datetime):
             return value.date().isoformat()
         if isinstance(value, datetime.date):
             return value.isoformat()
-        text = _cell_text(value)
+        text = cell_text(value)
         try:
             return datetime.date.fromisoformat(text).isoformat()
         except ValueError:

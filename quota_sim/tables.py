@@ -1,0 +1,124 @@
+"""Planners' tables (the projects queue, the sites table): rows of a CSV or XLSX file, cells, numbers.
+
+Shared by :mod:`quota_sim.projects` and :mod:`quota_sim.sites`, so both accept the same files and read
+cells the same way. The bytes themselves are read and decoded by :mod:`quota_sim.input_files`
+(bounded regular files, one encoding per CSV, the first visible sheet of a workbook).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from quota_sim.errors import InputError
+from quota_sim.input_files import TableRows, clean_key, clean_text, decode_table_text, xlsx_rows
+
+# No figure in a table (万元, mu, tce, t, jobs) comes near this; beyond it the solver's arithmetic fails.
+MAX_MAGNITUDE = 1e12
+# A figure that is not 0 but below this is a unit or typing mistake (and makes per-mu ratios overflow).
+MIN_MAGNITUDE = 1e-6
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls container
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
+
+
+def read_rows(data: bytes, label: str) -> TableRows:
+    """The table's rows as lists of cells (row 1 = the header), from CSV or XLSX bytes.
+
+    The content decides where it is unambiguous: a workbook saved under a .csv name still reads;
+    ``.xls`` (the old binary format) is refused.
+    """
+    suffix = Path(label).suffix.lower()
+    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
+        raise InputError("old .xls format: save as .xlsx or CSV", file=label)
+    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP_MAGIC):
+        return xlsx_rows(data, label)
+    return _csv_rows(data, label)
+
+
+def _csv_rows(data: bytes, label: str) -> TableRows:
+    """The CSV records as lists of text cells (record 1 = the header), in the file's one encoding
+    (:func:`quota_sim.input_files.decode_table_text`)."""
+    text = decode_table_text(data, label)
+    if "\x00" in text:
+        raise InputError("the file holds binary data (NUL bytes), not a text table", file=label)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return TableRows(list(record) for record in reader)
+    except csv.Error as error:
+        raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not clean_text(value))
+
+
+def normalise_header(text: str) -> str:
+    """A header as compared: NFKC (full-width parentheses made ASCII), no spaces, lower case."""
+    text = clean_key(text)
+    return re.sub(r"\s+", "", text).lower()
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, else nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: integral numbers without '.0' (XLSX stores ids and codes as numbers), control and
+    invisible characters stripped."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return clean_text(str(value))
+
+
+def cell_key(value: Any) -> str:
+    """A cell holding an identifier (id, zone, a code word) as compared: see :func:`clean_key`."""
+    return clean_key(cell_text(value))
+
+
+def parse_number(value: Any) -> float:
+    """A cell as a number >= 0 (blank reads as 0); ``1,234.5`` is accepted.
+
+    Raises
+    ------
+    ValueError
+        With the message to show, when the cell is not such a number.
+    """
+    if is_blank(value):
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{cell_text(value)!r} is not a number")
+    if isinstance(value, str):
+        text = clean_key(value)
+        if _PLAIN_NUMBER.fullmatch(text):
+            number = float(text)
+        elif _GROUPED_NUMBER.fullmatch(text):
+            number = float(text.replace(",", ""))
+        elif text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValueError(f"'{value.strip()}' is not a finite number")
+        else:
+            raise ValueError(f"text '{value.strip()}' is not a number")
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{number} is not a finite number")
+    if number < 0:
+        raise ValueError(f"{number:g} is negative; numbers must be >= 0")
+    if number > MAX_MAGNITUDE:
+        raise ValueError(f"{number:g} is implausibly large (at most {MAX_MAGNITUDE:g})")
+    if 0 < number < MIN_MAGNITUDE:
+        raise ValueError(f"{number:g} is implausibly small (0, or at least {MIN_MAGNITUDE:g})")
+    return number
