@@ -35,7 +35,9 @@ class Projects:
     """The queue, one entry per project in input order.
 
     Money in 万元, land in mu. Arrays are aligned with ``ids``.
-    ``earliest_year`` is 0 where the table leaves it blank (start at the horizon's first year).
+    ``earliest_year`` is 0 where the table leaves it blank (start at the horizon's first year),
+    ``latest_year`` 0 where it is blank (no last start year); ``sites`` is empty where the
+    ``site`` cell is blank (any site of the candidate zones, SPEC §5).
     ``demand`` holds every numeric column a quota may charge (``land_mu`` included),
     blank cells read as 0.
     """
@@ -59,6 +61,8 @@ class Projects:
     demand: dict[str, np.ndarray] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)  # spreadsheet row of each project (header = 1)
     warnings: tuple[str, ...] = ()  # things read that a planner may not have meant (hidden rows...)
+    sites: list[tuple[str, ...]] = field(default_factory=list)  # candidate sites, first preferred; () = any
+    latest_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # 0 = no limit
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -80,8 +84,20 @@ OPTIONAL_COLUMNS = (
     "ramp_years",
     "lock",
     "queued_since",
+    "site",
+    "latest_year",
 )
-TEXT_COLUMNS = ("id", "name", "zone", "industry", "industry_code", "strategic", "lock", "queued_since")
+TEXT_COLUMNS = (
+    "id",
+    "name",
+    "zone",
+    "industry",
+    "industry_code",
+    "strategic",
+    "lock",
+    "queued_since",
+    "site",
+)
 NUMBER_COLUMNS = ("land_mu", "investment", "output", "tax", "jobs")
 
 # Chinese headers as planners write them, after normalisation (see _normalise_header).
@@ -109,6 +125,10 @@ HEADER_ALIASES = {
     "达产年限": "ramp_years",
     "锁定": "lock",
     "入库日期": "queued_since",
+    "地块": "site",
+    "选址地块": "site",
+    "拟选地块": "site",
+    "最晚开工年份": "latest_year",
     # quota demand columns: only with their unit, which decides the column
     "综合能耗(吨标准煤)": "energy_tce",
     "综合能耗(tce)": "energy_tce",
@@ -147,6 +167,7 @@ def load_projects(
     zone_ids: Sequence[str],
     demand_columns: Mapping[str, str] | Sequence[str],
     start_year: int | None = None,
+    site_zones: Mapping[str, str] | None = None,
 ) -> Projects:
     """Read and check a projects table (SPEC §1.2) from a CSV or XLSX file.
 
@@ -164,6 +185,9 @@ def load_projects(
     start_year
         The horizon's first year; when given, an ``earliest_year`` more than
         100 years away from it is rejected as not a calendar year.
+    site_zones
+        Site id -> zone of the scenario's sites table (SPEC §5); None when it has none, and then a
+        non-blank ``site`` cell is an error.
 
     Raises
     ------
@@ -172,7 +196,7 @@ def load_projects(
     """
     path = Path(path)
     data = read_input_file(path, "projects file")
-    return _read_table(data, path.name, path, zone_ids, demand_columns, start_year)
+    return _read_table(data, path.name, path, zone_ids, demand_columns, start_year, site_zones)
 
 
 def read_projects_bytes(
@@ -181,16 +205,19 @@ def read_projects_bytes(
     zone_ids: Sequence[str],
     demand_columns: Mapping[str, str] | Sequence[str],
     start_year: int | None = None,
+    site_zones: Mapping[str, str] | None = None,
 ) -> Projects:
     """Read and check an uploaded projects table; ``filename`` picks the format and names the file.
 
     See :func:`load_projects` for the parameters.
     """
-    return _read_table(data, filename, Path(filename), zone_ids, demand_columns, start_year)
+    return _read_table(data, filename, Path(filename), zone_ids, demand_columns, start_year, site_zones)
 
 
 def projects_for(scenario: Scenario) -> Projects:
-    """The projects table of a scenario, checked against its zones and its quotas' demand columns."""
+    """The projects table of a scenario, checked against its zones, its quotas' demand columns and
+    its sites table."""
+    sites = scenario.sites
     charged_by: dict[str, list[str]] = {}
     for quota in scenario.quotas:
         charged_by.setdefault(quota.demand, []).append(quota.id)
@@ -199,6 +226,7 @@ def projects_for(scenario: Scenario) -> Projects:
         scenario.zone_ids(),
         {column: ", ".join(ids) for column, ids in charged_by.items()},
         start_year=scenario.start_year,
+        site_zones=sites.zone_of() if sites is not None else None,
     )
 
 
@@ -209,13 +237,14 @@ def _read_table(
     zone_ids: Sequence[str],
     demand_columns: Mapping[str, str] | Sequence[str],
     start_year: int | None,
+    site_zones: Mapping[str, str] | None = None,
 ) -> Projects:
     rows = read_rows(data, label)
     if isinstance(demand_columns, str):
         demand_columns = [demand_columns]
     if not isinstance(demand_columns, Mapping):
         demand_columns = {column: "" for column in demand_columns}
-    return _TableReader(label, path, list(zone_ids), start_year).read(rows, demand_columns)
+    return _TableReader(label, path, list(zone_ids), start_year, site_zones).read(rows, demand_columns)
 
 
 def canonical_column(header: str) -> str:
@@ -237,8 +266,16 @@ def canonical_column(header: str) -> str:
 class _TableReader:
     """Checks a table's header and cells, raising InputError at the first bad one."""
 
-    def __init__(self, label: str, path: Path, zone_ids: list[str], start_year: int | None) -> None:
+    def __init__(
+        self,
+        label: str,
+        path: Path,
+        zone_ids: list[str],
+        start_year: int | None,
+        site_zones: Mapping[str, str] | None = None,
+    ) -> None:
         self.label = label
+        self.site_zones = site_zones
         self.path = path
         self.zone_ids = zone_ids
         self.start_year = start_year
@@ -308,6 +345,8 @@ class _TableReader:
             demand=demand,
             rows=project_rows,
             warnings=self._hidden_warnings(rows, project_rows),
+            sites=values["site"],
+            latest_year=np.array(values["latest_year"], dtype=int),
         )
 
     def _hidden_warnings(self, rows: list[list[Any]], project_rows: list[int]) -> tuple[str, ...]:
@@ -399,6 +438,8 @@ class _TableReader:
         project["ramp_years"] = self._integer(self._cell(cells, "ramp_years"), "ramp_years")
         project["lock"] = self._lock(self._cell(cells, "lock"))
         project["queued_since"] = self._date(self._cell(cells, "queued_since"))
+        project["site"] = self._sites(self._cell(cells, "site"), project["zone"])
+        project["latest_year"] = self._latest_year(self._cell(cells, "latest_year"), project["earliest_year"])
         return project
 
     def _number(self, value: Any, column: str) -> float:
@@ -423,6 +464,47 @@ class _TableReader:
                 "earliest_year",
             )
         return year
+
+    def _latest_year(self, value: Any, earliest: int) -> int:
+        year = self._integer(value, "latest_year")
+        if year and self.start_year is not None and abs(year - self.start_year) > CALENDAR_YEAR_WINDOW:
+            raise self.fail(
+                f"latest_year {year} is not a calendar year near the horizon start {self.start_year}",
+                "latest_year",
+            )
+        if year and earliest and year < earliest:
+            raise self.fail(f"latest_year {year} is before earliest_year {earliest}", "latest_year")
+        return year
+
+    def _sites(self, value: Any, zones: tuple[str, ...]) -> tuple[str, ...]:
+        """Candidate site ids (SPEC §5): known sites in the project's candidate zones; blank = any."""
+        if is_blank(value):
+            return ()
+        text = cell_key(value)
+        if self.site_zones is None:
+            raise self.fail(
+                f"the project names site '{text}', but the scenario has no sites table "
+                '(add sites = "sites.csv" to the scenario, or leave the cell blank)',
+                "site",
+            )
+        sites = [part.strip() for part in text.split("|")]
+        for site in sites:
+            if not site:
+                raise self.fail(f"'{text}' has an empty site id; separate site ids with '|'", "site")
+            if site not in self.site_zones:
+                raise self.fail(
+                    f"site '{site}' is not in the sites table" + suggest(site, list(self.site_zones)), "site"
+                )
+            if self.site_zones[site] not in zones:
+                raise self.fail(
+                    f"site '{site}' lies in zone '{self.site_zones[site]}', which is not one of the "
+                    "project's "
+                    f"candidate zones ({'|'.join(zones)})",
+                    "site",
+                )
+            if sites.count(site) > 1:
+                raise self.fail(f"site '{site}' is listed twice in '{text}'", "site")
+        return tuple(sites)
 
     def _zones(self, value: Any) -> tuple[str, ...]:
         if is_blank(value):

@@ -17,6 +17,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ import quota_sim
 from quota_sim.codes import SOLVER_NAMES
 from quota_sim.errors import InputError
 from quota_sim.input_files import MAX_SCENARIO_BYTES, read_input_file
+from quota_sim.sites import Sites, sites_for
 
 OBJECTIVE_INDICATORS = ("output", "tax", "investment", "jobs")
 # Ratios, prices, weights and rates multiply project figures in the model; beyond this the solver's
@@ -56,6 +58,11 @@ class Zone:
     name: str
     min_investment_intensity: float | None = None  # 万元 investment per mu
     min_tax_per_mu: float | None = None  # 万元 tax per mu per year
+    industries: tuple[str, ...] | None = None  # admission list (准入清单); None admits every industry
+
+    def admits(self, industry: str) -> bool:
+        """Whether a project of ``industry`` may be placed in this zone (its admission list)."""
+        return self.industries is None or industry in self.industries
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class Quota:
     ratio: float = 1.0  # charged = ratio * demand (e.g. 2.0 for 倍量替代)
     carry_over: bool = True  # unused supply rolls to later years
     name: str = ""
+    site_classes: tuple[str, ...] = ()  # land classes charged on the chosen site (SPEC §5); () = all of it
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ class Scenario:
     objective: Objective
     solver: SolverSettings
     path: Path | None = None  # the scenario file, if it came from one
+    sites_path: Path | None = None  # the sites table (SPEC §5), if the scenario has one
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -135,6 +144,17 @@ class Scenario:
 
     def zone_ids(self) -> list[str]:
         return [z.id for z in self.zones]
+
+    @cached_property
+    def sites(self) -> Sites | None:
+        """The sites table (SPEC §5), read and checked on first use; None without ``sites``.
+
+        Raises
+        ------
+        InputError
+            On a bad cell of the sites table.
+        """
+        return sites_for(self)
 
 
 # ---------------------------------------------------------------------------
@@ -147,6 +167,7 @@ TOP_KEYS = (
     "name",
     "description",
     "projects",
+    "sites",
     "start_year",
     "years",
     "zones",
@@ -154,8 +175,8 @@ TOP_KEYS = (
     "objective",
     "solver",
 )
-ZONE_KEYS = ("id", "name", "min_investment_intensity", "min_tax_per_mu")
-QUOTA_KEYS = ("name", "unit", "demand", "ratio", "carry_over", "sources")
+ZONE_KEYS = ("id", "name", "min_investment_intensity", "min_tax_per_mu", "industries")
+QUOTA_KEYS = ("name", "unit", "demand", "ratio", "carry_over", "sources", "site_classes")
 SOURCE_KEYS = ("id", "name", "scope", "amounts", "price")
 OBJECTIVE_KEYS = (
     "weights",
@@ -206,7 +227,7 @@ def read_scenario_dict(path: str | Path) -> dict[str, Any]:
     """The merged TOML dictionary of a scenario file, with ``extends`` resolved.
 
     The file's tables are deep-merged over its parent's (tables recursively, arrays of
-    tables with ``id`` entry by entry, everything else replaced). Each ``projects``
+    tables with ``id`` entry by entry, everything else replaced). Each ``projects`` and ``sites``
     path is made absolute relative to the file that declares it. The result has no
     ``extends`` key.
     """
@@ -215,8 +236,9 @@ def read_scenario_dict(path: str | Path) -> dict[str, Any]:
 
 def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     data = _read_toml(path)
-    if "projects" in data and isinstance(data["projects"], str):
-        data["projects"] = os.path.abspath(path.parent / data["projects"])
+    for key in ("projects", "sites"):
+        if key in data and isinstance(data[key], str) and data[key].strip():
+            data[key] = os.path.abspath(path.parent / data[key])
     parent_name = data.pop("extends", None)
     if parent_name is None:
         return data
@@ -430,7 +452,7 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
     raw
         The scenario as a plain dictionary (the merged TOML, no ``extends``).
     base_dir
-        The directory a relative ``projects`` path is resolved against.
+        The directory a relative ``projects`` or ``sites`` path is resolved against.
     label
         The file name used in error messages.
     """
@@ -451,6 +473,13 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
         raise check.fail("'projects' is blank", "projects")
     projects_path = Path(os.path.abspath(Path(base_dir) / projects_text))
     raw["projects"] = str(projects_path)
+    sites_path = None
+    if "sites" in raw:
+        sites_text = check.string(raw["sites"], "sites")
+        if not sites_text.strip():
+            raise check.fail("'sites' is blank; remove the key for a scenario without sites", "sites")
+        sites_path = Path(os.path.abspath(Path(base_dir) / sites_text))
+        raw["sites"] = str(sites_path)
     start_year = check.integer(raw.get("start_year", DEFAULT_START_YEAR), "start_year", *YEAR_RANGE)
     years = check.integer(raw.get("years", 1), "years", minimum=1, maximum=MAX_YEARS)
 
@@ -461,6 +490,13 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
     quotas = tuple(
         _quota(check, quota_id, table, years, zone_ids) for quota_id, table in quota_tables.items()
     )
+    for quota in quotas:
+        if quota.site_classes and sites_path is None:
+            raise check.fail(
+                "site_classes charge the land classes of the chosen site, but the scenario has no sites "
+                'table: add sites = "sites.csv" or remove site_classes',
+                f"quotas.{quota.id}.site_classes",
+            )
     objective = _objective(check, raw.get("objective", {}))
     solver = _solver(check, raw.get("solver", {}))
     return Scenario(
@@ -473,6 +509,7 @@ def scenario_from_dict(raw: dict[str, Any], base_dir: str | Path, label: str) ->
         quotas=quotas,
         objective=objective,
         solver=solver,
+        sites_path=sites_path,
         raw=raw,
     )
 
@@ -505,7 +542,10 @@ def _zones(check: _Checker, value: Any) -> tuple[Zone, ...]:
             if key in table
         }
         zone_name = check.string(table.get("name", zone_id), f"{path}.name")
-        zones.append(Zone(id=zone_id, name=zone_name, **screens))
+        industries = None
+        if "industries" in table:
+            industries = _names(check, table["industries"], f"{path}.industries", "industry")
+        zones.append(Zone(id=zone_id, name=zone_name, industries=industries, **screens))
     return tuple(zones)
 
 
@@ -540,7 +580,27 @@ def _quota(check: _Checker, quota_id: str, value: Any, years: int, zone_ids: lis
         ratio=check.number(table.get("ratio", 1.0), f"{path}.ratio", coefficient=True),
         carry_over=check.boolean(table.get("carry_over", True), f"{path}.carry_over"),
         name=check.string(table.get("name", ""), f"{path}.name"),
+        site_classes=(
+            _names(check, table["site_classes"], f"{path}.site_classes", "land class", ident=True)
+            if "site_classes" in table
+            else ()
+        ),
     )
+
+
+def _names(check: _Checker, value: Any, path: str, what: str, *, ident: bool = False) -> tuple[str, ...]:
+    """A non-empty list of distinct names (industries, land classes); ``ident`` ones as ids."""
+    if not isinstance(value, list) or not value:
+        raise check.fail(f"must be a non-empty list of {what} names, got {_show(value)}", path)
+    names: list[str] = []
+    for index, item in enumerate(value):
+        name = (check.ident if ident else check.string)(item, f"{path}[{index}]").strip()
+        if not name:
+            raise check.fail(f"{what} name {index + 1} is blank", path)
+        if name in names:
+            raise check.fail(f"{what} '{name}' is listed twice", path)
+        names.append(name)
+    return tuple(names)
 
 
 def _source(check: _Checker, path: str, value: Any, years: int, zone_ids: list[str]) -> Source:
@@ -725,14 +785,18 @@ def scenario_to_toml(scenario: Scenario, relative_to: Path | None = None) -> str
         The scenario to write.
     relative_to
         The directory the TOML will be saved in (or the TOML file itself); when given,
-        ``projects`` is written relative to it, otherwise as an absolute path.
+        ``projects`` and ``sites`` are written relative to it, otherwise as an absolute path.
     """
     raw = _plain(scenario.raw)
-    if relative_to is not None:
-        folder = Path(relative_to)
-        if folder.suffix.lower() == ".toml" or folder.is_file():
-            folder = folder.parent
-        raw["projects"] = Path(os.path.relpath(scenario.projects_path, os.path.abspath(folder))).as_posix()
-    else:
-        raw["projects"] = str(scenario.projects_path)
+    tables = {"projects": scenario.projects_path, "sites": scenario.sites_path}
+    for key, table_path in tables.items():
+        if table_path is None:
+            continue
+        if relative_to is not None:
+            folder = Path(relative_to)
+            if folder.suffix.lower() == ".toml" or folder.is_file():
+                folder = folder.parent
+            raw[key] = Path(os.path.relpath(table_path, os.path.abspath(folder))).as_posix()
+        else:
+            raw[key] = str(table_path)
     return tomli_w.dumps(raw)

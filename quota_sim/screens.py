@@ -1,4 +1,5 @@
-"""Entry screens (SPEC §2): which of its candidate zones a project may use, and why not."""
+"""Entry screens (SPEC §2) and admission lists (SPEC §5): which candidate zones a project may use,
+and why not."""
 
 from __future__ import annotations
 
@@ -36,16 +37,27 @@ def failure_text(zone: Zone, investment: float, tax: float, land_mu: float) -> s
     return f"{zone.id}: " + " and ".join(parts)
 
 
+def admission_text(zone: Zone, industry: str) -> str:
+    """Why a zone's admission list refuses a project, e.g. ``chengnan: industry 再生铅 not admitted``."""
+    return f"{zone.id}: industry {industry or '(blank)'} not admitted"
+
+
 def eligible_zones(scenario: Scenario, projects: Projects) -> tuple[list[list[str]], list[str]]:
-    """Per project, the candidate zones it passes (preferred first) and, if none, the failed screens."""
+    """Per project, the candidate zones it passes (preferred first): the zone's screens and its
+    admission list; if none, what failed in each zone."""
     zones = {z.id: z for z in scenario.zones}
     eligible: list[list[str]] = []
     failures: list[str] = []
     for p in range(len(projects)):
         inv, tax, land = projects.investment[p], projects.tax[p], projects.land_mu[p]
-        ok = [z for z in projects.zones[p] if passes(zones[z], inv, tax, land)]
+        industry = projects.industries[p]
+        ok = [z for z in projects.zones[p] if passes(zones[z], inv, tax, land) and zones[z].admits(industry)]
         eligible.append(ok)
-        failures.append(
-            "" if ok else "; ".join(failure_text(zones[z], inv, tax, land) for z in projects.zones[p])
-        )
+        reasons = [
+            failure_text(zones[z], inv, tax, land)
+            if not passes(zones[z], inv, tax, land)
+            else admission_text(zones[z], industry)
+            for z in projects.zones[p]
+        ]
+        failures.append("" if ok else "; ".join(reasons))
     return eligible, failures
