@@ -34,7 +34,7 @@ import pandas as pd
 
 from quota_sim.errors import InputError
 from quota_sim.projects import Projects, read_projects_bytes
-from quota_sim.results import Result
+from quota_sim.results import Result, quota_used_key
 from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
 from quota_sim.shortfall import LandBalance, land_balance  # noqa: F401  (the page uses them from here)
 from quota_sim.supply import NO_BUDGET, land_quota, supply_keys, zone_supply
@@ -519,7 +519,8 @@ def headline_figures(result: Result) -> Headline:
     quotas = []
     for quota in result.scenario.quotas:
         supply = float(supply_per_year(result.scenario, quota.id)["supply"].sum())
-        quotas.append(QuotaFigure(quota.id, quota.unit, float(kpi.get(f"{quota.id}_used", 0.0)), supply))
+        used = float(kpi.get(quota_used_key(quota.id), 0.0))
+        quotas.append(QuotaFigure(quota.id, quota.unit, used, supply))
     return Headline(
         status=result.status,
         objective=result.objective,

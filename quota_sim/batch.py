@@ -514,6 +514,8 @@ def comparison_rows(outcomes: Sequence[MemberOutcome]) -> tuple[list[str], list[
     quota of any member (in order of first appearance), ``output, tax, investment``
     (万元), ``seconds`` (total) and ``error``. Missing figures are ``None``.
     """
+    from quota_sim.results import quota_used_key
+
     quota_ids: list[str] = []
     for outcome in outcomes:
         for quota in outcome.quotas:
@@ -538,7 +540,7 @@ def comparison_rows(outcomes: Sequence[MemberOutcome]) -> tuple[list[str], list[
                 summary.get("objective"),
                 kpi.get("approved"),
             ]
-            + [kpi.get(f"{quota}_used") for quota in quota_ids]
+            + [kpi.get(quota_used_key(quota)) for quota in quota_ids]
             + [kpi.get("output"), kpi.get("tax"), kpi.get("investment"), seconds.get("total"), outcome.error]
         )
     return header, rows

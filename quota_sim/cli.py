@@ -141,6 +141,8 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 def print_summary(result: Result, out_dir: Path | None) -> None:
     """A short report of a run for the terminal."""
+    from quota_sim.results import quota_used_key
+
     kpi = result.kpi
     gap = "" if result.gap is None else f", gap {result.gap:.4%}"
     print(f"scenario {result.scenario.name}: {result.status}{gap} — {result.solver}, "
@@ -157,7 +159,7 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
     if result.solved:
         width = max([len(q.id) for q in result.scenario.quotas] + [5])
         for q in result.scenario.quotas:
-            used, available = kpi[f"{q.id}_used"], kpi[f"{q.id}_available"]
+            used, available = kpi[quota_used_key(q.id)], kpi[f"{q.id}_available"]
             print(f"  {q.id:<{width}}  used {_fmt(used, 1):>12} of {_fmt(available, 1):>12} {q.unit}")
         print(
             f"output {_fmt(kpi['output'])} 万元/yr, tax {_fmt(kpi['tax'])} 万元/yr, "

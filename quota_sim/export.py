@@ -26,10 +26,12 @@ OUTPUT_FILES = (
     "diagnosis.json",
     "attribution.csv",
     "report.docx",
+    "sites.csv",
 )
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
 MARGINAL_COLUMNS = ("quota", "delta", "objective_gain", "value_per_unit", "method")
+SITES_COLUMNS = ("id", "zone", "area_mu", "used_mu", "free_mu", "ready_year", "projects")
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -42,14 +44,20 @@ def _number(value: float | None) -> float | None:
 
 
 def allocation_table(result: Result) -> Table:
-    """One row per project in input order, SPEC columns then ``<quota>_charged`` then analysis columns."""
+    """One row per project in input order, SPEC columns (``site`` after ``zone`` in a scenario with
+    sites) then ``<quota>_charged`` then analysis columns."""
     quota_ids = [q.id for q in result.scenario.quotas]
     extra = result.extras.get("allocation_columns", {})
-    header = [*ALLOCATION_COLUMNS, *(f"{q}_charged" for q in quota_ids), *extra]
+    with_sites = result.scenario.sites_path is not None
+    columns = list(ALLOCATION_COLUMNS)
+    if with_sites:
+        columns.insert(columns.index("zone") + 1, "site")
+    header = [*columns, *(f"{q}_charged" for q in quota_ids), *extra]
     rows = []
     for i, row in enumerate(result.allocation):
         rows.append([
-            row.id, row.name, row.status, row.zone, row.start_year, _number(row.value), row.reason,
+            row.id, row.name, row.status, row.zone, *([row.site] if with_sites else []),
+            row.start_year, _number(row.value), row.reason,
             *(_number(row.charged[q]) for q in quota_ids),
             *(values[i] for values in extra.values()),
         ])
@@ -71,6 +79,20 @@ def attribution_table(result: Result) -> Table:
         for r in attribute(result)
     ]
     return list(ATTRIBUTION_COLUMNS), rows
+
+
+def sites_table(result: Result) -> Table:
+    """One row per site (SPEC §5 ``sites.csv``): its area, use by the plan and ``<class>_used_mu``."""
+    classes = list(result.site_use[0].class_used) if result.site_use else []
+    header = [*SITES_COLUMNS, *(f"{name}_used_mu" for name in classes)]
+    rows = [
+        [
+            r.id, r.zone, _number(r.area_mu), _number(r.used_mu), _number(r.free_mu), r.ready_year,
+            "|".join(r.projects), *(_number(r.class_used[name]) for name in classes),
+        ]
+        for r in result.site_use
+    ]
+    return header, rows
 
 
 def marginal_table(result: Result) -> Table:
@@ -149,6 +171,8 @@ def data_files(result: Result) -> dict[str, bytes]:
         files["allocation.csv"] = _csv_bytes(allocation_table(result))
         files["quota_use.csv"] = _csv_bytes(quota_use_table(result))
         files["attribution.csv"] = _csv_bytes(attribution_table(result))
+        if result.site_use:
+            files["sites.csv"] = _csv_bytes(sites_table(result))
         if result.extras.get("marginal_values"):
             files["marginal_values.csv"] = _csv_bytes(marginal_table(result))
     if "diagnosis" in result.extras:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from quota_sim.model import Key, QuotaModel
+from quota_sim.model import Placement, QuotaModel
 from quota_sim.supply import SupplyLeft
 
 _TOL = 1e-9
 
 Draw = tuple[str, str, str | None, float]  # (quota id, source id, supply key, units)
+Plan = dict[str, tuple[str, str | None, int]]  # project id -> (zone, site or None, calendar start year)
 
 
 def _draw(supply: SupplyLeft, charges: dict[str, float], zone: str, t: int) -> list[Draw] | None:
@@ -40,11 +41,12 @@ def _draw(supply: SupplyLeft, charges: dict[str, float], zone: str, t: int) -> l
     return draws
 
 
-def greedy_start(model: QuotaModel, weights: dict[Key, float]) -> dict[str, tuple[str, int]]:
-    """A feasible plan, project id -> (zone, calendar start year), guided by ``weights`` (the LP
-    relaxation's value of each placement variable; higher first). Locked-in projects come first."""
+def greedy_start(model: QuotaModel, weights: dict[Placement, float]) -> Plan:
+    """A feasible plan, project id -> (zone, site or None, calendar start year), guided by ``weights``
+    (the LP relaxation's value of each placement variable; higher first). Locked-in projects come first.
+    A placement on a site is taken only while the site's area left holds the project's land."""
     projects, scenario = model.projects, model.scenario
-    placements: dict[int, list[Key]] = {}
+    placements: dict[int, list[Placement]] = {}
     for key in model.x:
         placements.setdefault(key[0], []).append(key)
     mass = {p: float(np.sum([weights.get(k, 0.0) for k in keys])) for p, keys in placements.items()}
@@ -53,16 +55,23 @@ def greedy_start(model: QuotaModel, weights: dict[Key, float]) -> dict[str, tupl
         placements, key=lambda p: (projects.lock[p] != "in", -round(mass[p], 6), -best_value[p], p)
     )
     supply = SupplyLeft(scenario)
-    plan: dict[str, tuple[str, int]] = {}
+    sites = model.sites
+    area_left = dict(zip(sites.ids, sites.area_mu.tolist(), strict=True)) if sites is not None else {}
+    plan: Plan = {}
     for p in order:
-        charges = {q.id: float(model.charges[q.id][p]) for q in scenario.quotas if model.charges[q.id][p] > 0}
-        for _, zone, t in sorted(
+        land = float(projects.land_mu[p])
+        for _, zone, site, t in sorted(
             placements[p], key=lambda k: (-round(weights.get(k, 0.0), 6), -model.value[k])
         ):
-            draws = _draw(supply, charges, zone, t)
+            if site is not None and area_left[site] < land * (1 - _TOL):
+                continue
+            charges = {q.id: model.charge(q.id, p, site) for q in scenario.quotas}
+            draws = _draw(supply, {q: c for q, c in charges.items() if c > 0}, zone, t)
             if draws is not None:
                 for quota, source, key, amount in draws:
                     supply.take(quota, source, key, t, amount)
-                plan[projects.ids[p]] = (zone, scenario.start_year + t)
+                if site is not None:
+                    area_left[site] -= land
+                plan[projects.ids[p]] = (zone, site, scenario.start_year + t)
                 break
     return plan

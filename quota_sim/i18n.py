@@ -79,6 +79,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "name": ("项目名称", "Project name"),
     "status": ("状态", "Status"),
     "zone": ("园区", "Park"),
+    "site": ("地块", "Site"),
     "start_year": ("开工年份", "Start year"),
     "value": ("目标贡献(万元)", "Objective value (10k yuan)"),
     "reason": ("未入选原因", "Reason not selected"),

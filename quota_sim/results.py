@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from quota_sim.solve import Solution
 
 _TOL = 1e-7
+_SITE_FULL = "site"  # a blocker: the plan leaves too little area on the site
 
 
 @dataclass
@@ -31,7 +32,8 @@ class AllocationRow:
     start_year: int | None
     value: float
     reason: str
-    charged: dict[str, float]  # quota id -> ratio * demand (0 unless approved)
+    charged: dict[str, float]  # quota id -> ratio * demand * share on the site (0 unless approved)
+    site: str = ""  # the site, for approved projects of a scenario with sites
 
 
 @dataclass
@@ -45,6 +47,20 @@ class QuotaUseRow:
     available: float
     used: float
     cost: float
+
+
+@dataclass
+class SiteRow:
+    """One site's use by the plan (SPEC §5 ``sites.csv``): areas in mu, ``projects`` the approved ids."""
+
+    id: str
+    zone: str
+    area_mu: float
+    used_mu: float
+    free_mu: float
+    ready_year: int
+    projects: list[str]
+    class_used: dict[str, float]  # land class -> mu of it used (used_mu * class share of the site)
 
 
 @dataclass
@@ -66,6 +82,7 @@ class Result:
     versions: dict[str, str]
     message: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    site_use: list[SiteRow] = field(default_factory=list)  # one row per site; empty without sites
 
     @property
     def solved(self) -> bool:
@@ -128,7 +145,37 @@ def assign_results(
         kpi=_kpi(scenario, projects, allocation, quota_use),
         versions=versions(),
         message=solution.message,
+        site_use=_site_rows(model, solution) if solution.status in ("optimal", "feasible") else [],
     )
+
+
+def approved_plan(result: Result) -> dict[str, tuple[str, str | None, int]]:
+    """The approved placements of a result, project id -> (zone, site or None, calendar start year):
+    a MIP start for a re-solve of the same or a similar scenario."""
+    return {
+        row.id: (row.zone, row.site or None, row.start_year)
+        for row in result.allocation
+        if row.status == "approved" and row.start_year is not None
+    }
+
+
+def _site_rows(model: QuotaModel, solution: Solution) -> list[SiteRow]:
+    sites = model.sites
+    if sites is None:
+        return []
+    placed: dict[str, list[int]] = {}
+    for p, (_zone, site, _t) in solution.chosen.items():
+        placed.setdefault(site, []).append(p)
+    rows = []
+    for k, site in enumerate(sites.ids):
+        on_site = sorted(placed.get(site, []))
+        area = float(sites.area_mu[k])
+        used = float(np.sum(model.projects.land_mu[on_site])) if on_site else 0.0
+        ready = int(sites.ready_year[k]) or model.scenario.start_year
+        class_used = {name: used * float(areas[k]) / area for name, areas in sites.classes.items()}
+        ids = [model.projects.ids[p] for p in on_site]
+        rows.append(SiteRow(site, sites.zones[k], area, used, area - used, ready, ids, class_used))
+    return rows
 
 
 def _quota_use_rows(model: QuotaModel, solution: Solution) -> list[QuotaUseRow]:
@@ -156,16 +203,15 @@ def _allocation_rows(
 ) -> list[AllocationRow]:
     scenario, projects = model.scenario, model.projects
     solved = solution.status in ("optimal", "feasible")
-    room = _RemainingRoom(model, quota_use) if solved else None
+    room = _RemainingRoom(model, quota_use, solution) if solved else None
     rows = []
     for p in range(len(projects)):
         placed = solution.chosen.get(p) if solved else None
-        charged = {q.id: float(model.charges[q.id][p]) if placed else 0.0 for q in scenario.quotas}
-        zone, start, value, reason = "", None, 0.0, ""
+        zone, site, start, value, reason = "", None, None, 0.0, ""
         if placed:
             status = "approved"
-            zone, t = placed
-            start, value = scenario.start_year + t, float(model.value[(p, zone, t)])
+            zone, site, t = placed
+            start, value = scenario.start_year + t, float(model.value[(p, zone, site, t)])
         elif projects.lock[p] == "out":
             status, reason = "locked_out", "lock = out"
         elif not model.eligible[p]:
@@ -173,9 +219,10 @@ def _allocation_rows(
         else:
             status = "not_selected"
             reason = room.reason(p) if room else solution.status
-        rows.append(
-            AllocationRow(projects.ids[p], projects.names[p], status, zone, start, value, reason, charged)
-        )
+        charged = {q.id: model.charge(q.id, p, site) if placed else 0.0 for q in scenario.quotas}
+        rows.append(AllocationRow(
+            projects.ids[p], projects.names[p], status, zone, start, value, reason, charged, site=site or "",
+        ))
     return rows
 
 
@@ -185,8 +232,13 @@ class _RemainingRoom:
     Free sources (price 0) and priced ones are kept apart: priced room is shared by one budget.
     """
 
-    def __init__(self, model: QuotaModel, quota_use: list[QuotaUseRow]) -> None:
+    def __init__(self, model: QuotaModel, quota_use: list[QuotaUseRow], solution: Solution) -> None:
         self.model = model
+        self.area_left: dict[str, float] = {}
+        if model.sites is not None:
+            self.area_left = dict(zip(model.sites.ids, model.sites.area_mu.tolist(), strict=True))
+            for p, (_zone, site, _t) in solution.chosen.items():
+                self.area_left[site] -= float(model.projects.land_mu[p])
         scenario = model.scenario
         years = scenario.years
         left = SupplyLeft(scenario)
@@ -209,12 +261,13 @@ class _RemainingRoom:
                 self.free[q.id, z] = free
                 self.priced[q.id, z] = priced
 
-    def blockers(self, p: int, zone: str, t: int) -> list[str]:
-        """Quotas without room for project ``p`` in ``zone`` in year index ``t``; ``budget`` when the
-        room is there but buying it would exceed the purchase budget left."""
+    def blockers(self, p: int, zone: str, site: str | None, t: int) -> list[str]:
+        """Quotas without room for project ``p`` on ``site`` in ``zone`` in year index ``t``; ``budget``
+        when the room is there but buying it would exceed the purchase budget left; ``site`` when the
+        area the plan leaves on the site is smaller than the project."""
         blocked, cost = [], 0.0
         for q in self.model.scenario.quotas:
-            short = self.model.charges[q.id][p] - self.free[q.id, zone][t]
+            short = self.model.charge(q.id, p, site) - self.free[q.id, zone][t]
             for price, room in self.priced[q.id, zone]:
                 if short <= _TOL:
                     break
@@ -225,21 +278,49 @@ class _RemainingRoom:
                 blocked.append(q.id)
         if not blocked and cost > self.budget_left + _TOL:
             blocked.append("budget")
+        if site is not None and self.area_left[site] < float(self.model.projects.land_mu[p]) * (1 - _TOL):
+            blocked.append(_SITE_FULL)
         return blocked
 
     def reason(self, p: int) -> str:
-        """``value`` if some placement fits in what is left, else what blocks it (quota ids or ``budget``)."""
-        years = self.model.scenario.years
-        first = int(self.model.first_year[p])
-        if first >= years:
-            return "earliest_year after horizon"
-        options = [self.blockers(p, z, t) for z in self.model.eligible[p] for t in range(first, years)]
+        """``value`` if some placement fits in what is left, else what blocks it: quota ids (those charged
+        on site classes say so), ``budget``, or the site problem in a planner's words."""
+        model = self.model
+        space = model.space
+        problem = space.problem(p)
+        if problem:
+            return problem
+        last = int(space.last_year[p])
+        options = [
+            self.blockers(p, z, None if k is None else model.sites.ids[k], t)
+            for z, k, first in space.places(p)
+            for t in range(first, last + 1)
+        ]
         fewest = min(len(b) for b in options)
         if fewest == 0:
             return "value"
         blocking = {q for b in options if len(b) == fewest for q in b}
-        order = [q.id for q in self.model.scenario.quotas] + ["budget"]
-        return "|".join(q for q in order if q in blocking)
+        words = []
+        for quota in model.scenario.quotas:
+            if quota.id in blocking:
+                classes = "/".join(quota.site_classes)
+                words.append(f"{quota.id} (its site is {classes} land)" if quota.site_classes else quota.id)
+        if "budget" in blocking:
+            words.append("budget")
+        if _SITE_FULL in blocking:
+            words.append("no free site large enough")
+        return "|".join(words)
+
+
+_PROJECT_KPIS = ("land_used",)  # KPIs about the approved projects that a quota's use must not replace
+
+
+def quota_used_key(quota_id: str) -> str:
+    """The KPI holding a quota's use over the horizon: ``<quota>_used``, or ``<quota>_quota_used`` where
+    that would replace a projects KPI (the quota ``land``: ``land_used`` is the mu of approved projects,
+    which differs from the land quota's use when it charges only some land classes of the sites)."""
+    key = f"{quota_id}_used"
+    return f"{quota_id}_quota_used" if key in _PROJECT_KPIS else key
 
 
 def _kpi(
@@ -260,7 +341,7 @@ def _kpi(
         "purchase_cost": float(np.sum([row.cost for row in quota_use])),
     }
     for q in scenario.quotas:
-        kpi[f"{q.id}_used"] = float(np.sum([row.used for row in quota_use if row.quota == q.id]))
+        kpi[quota_used_key(q.id)] = float(np.sum([row.used for row in quota_use if row.quota == q.id]))
         kpi[f"{q.id}_available"] = float(
             np.sum([a for s in q.sources for amounts in s.amounts.values() for a in amounts])
         )

@@ -36,7 +36,8 @@ RESTRICTED_TIME_SHARE = 0.25  # of the time limit, for the restricted MIP
 RESTRICTED_GAP_SHARE = 0.5  # the restricted MIP aims at half the requested gap, so its plan
 # usually lets the full MIP prove the requested gap at its root
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
-Start = Mapping[str, tuple[str, int]]  # project id -> (zone id, calendar start year)
+# project id -> (zone id, site id or None, calendar start year)
+Start = Mapping[str, tuple[str, str | None, int]]
 
 
 @dataclass
@@ -49,13 +50,15 @@ class Solution:
     gap: float | None
     solver: str
     seconds: float
-    chosen: dict[int, tuple[str, int]] = field(default_factory=dict)  # project -> (zone, year index)
+    # project -> (zone, site or None, year index)
+    chosen: dict[int, tuple[str, str | None, int]] = field(default_factory=dict)
     use: dict[UseKey, float] = field(default_factory=dict)
     extra: dict[SupplyRowKey, float] = field(default_factory=dict)  # elastic models only
     extra_budget: float = 0.0
     message: str = ""
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
     """With ``trace``: (seconds, new incumbent or None, HiGHS dual bound or None) as the search went."""
+    extra_site: dict[str, float] = field(default_factory=dict)  # elastic models only: mu added per site
 
 
 @contextmanager
@@ -79,7 +82,8 @@ def solve_model(
     """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only); ``trace`` records each new
     incumbent and the dual bound over time in ``Solution.trace`` (HiGHS MIP only, for benchmarks).
 
-    ``start`` is a known plan, project id -> (zone, calendar start year), handed to HiGHS as a MIP
+    ``start`` is a known plan, project id -> (zone, site or None, calendar start year), handed to HiGHS
+    as a MIP
     start: a re-solve after adding supply then never returns a worse plan. Placements the model does
     not have are left out; HiGHS completes the rest with an LP, or ignores a start that cannot work.
     """
@@ -102,8 +106,8 @@ def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarr
     """Column indices and values (1 for a started placement, 0 for every other x) of a MIP start."""
     ids = {pid: p for p, pid in enumerate(model.projects.ids)}
     on = {
-        (ids[pid], zone, year - model.scenario.start_year)
-        for pid, (zone, year) in start.items()
+        (ids[pid], zone, site, year - model.scenario.start_year)
+        for pid, (zone, site, year) in start.items()
         if pid in ids
     }
     keys = list(model.x)
@@ -112,7 +116,7 @@ def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarr
 
 
 def _columns(model: QuotaModel) -> list[pulp.LpVariable]:
-    columns = [*model.x.values(), *model.use.values(), *model.extra.values()]
+    columns = [*model.x.values(), *model.use.values(), *model.extra.values(), *model.extra_site.values()]
     return columns + ([model.extra_budget] if model.extra_budget is not None else [])
 
 
@@ -282,8 +286,8 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     values = np.asarray(highs.getSolution().col_value)[:n]
     start_year = model.scenario.start_year
     return {
-        model.projects.ids[p]: (z, start_year + t)
-        for (p, z, t), v in zip(model.x, values, strict=True)
+        model.projects.ids[p]: (z, k, start_year + t)
+        for (p, z, k, t), v in zip(model.x, values, strict=True)
         if v > _ON
     }
 
@@ -293,25 +297,27 @@ def _finish(
     *, bound: float | None, gap: float | None,
 ) -> Solution:
     """Read placements and use from column values and recompute the objective ourselves."""
-    chosen = {p: (z, t) for (p, z, t), var in model.x.items() if values.get(var.name, 0.0) > _ON}
+    chosen = {p: (z, k, t) for (p, z, k, t), var in model.x.items() if values.get(var.name, 0.0) > _ON}
     use = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.use.items()}
     extra = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.extra.items()}
     extra_budget = (
         max(0.0, values.get(model.extra_budget.name, 0.0)) if model.extra_budget is not None else 0.0
     )
+    extra_site = {site: max(0.0, values.get(var.name, 0.0)) for site, var in model.extra_site.items()}
     if model.elastic:
-        objective = float(np.sum(list(extra.values()))) + extra_budget
+        extras = [*extra.values(), *extra_site.values()]
+        objective = float(np.sum(extras)) + extra_budget
     else:
         prices = {(q.id, s.id): s.price for q in model.scenario.quotas for s in q.sources}
         objective = float(
-            np.sum([model.value[(p, z, t)] for p, (z, t) in chosen.items()])
+            np.sum([model.value[(p, z, k, t)] for p, (z, k, t) in chosen.items()])
             - np.sum([prices[q, s] * u for (q, s, _z, _t), u in use.items()])
         )
     if bound is None or not np.isfinite(bound):
         bound = objective if status == "optimal" else None
     return Solution(
         status, objective, float(bound) if bound is not None else None, gap, solver,
-        time.perf_counter() - start, chosen, use, extra, extra_budget,
+        time.perf_counter() - start, chosen, use, extra, extra_budget, extra_site=extra_site,
     )
 
 

@@ -98,7 +98,6 @@ def budget_limit(budget: float) -> float:
     return budget if budget < NO_BUDGET else float("inf")
 
 
-
 class SupplyLeft:
     """What is left of every source after some use, per (quota, source, supply key).
 

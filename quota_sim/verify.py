@@ -1,8 +1,10 @@
-"""An independent validator: re-checks a solution against the rules of SPEC §2 and §4.
+"""An independent validator: re-checks a solution against the rules of SPEC §2, §4 and §5.
 
 It reads the solution as the output tables show it (``allocation.csv``, ``quota_use.csv``,
-``summary.json``) and recomputes screens, charges, supply balances, costs and values from the
-scenario and the projects queue alone. It shares no code with the model, so a modelling mistake
+``sites.csv``, ``summary.json``) and recomputes screens, admission lists, start-year windows, sites
+(candidates, size, readiness, capacity), charges by land-class share, supply balances, costs and
+values from the scenario, its sites table and the projects queue alone. It shares no code with
+the model, so a modelling mistake
 shows up here as a violation instead of being repeated.
 
 Units: land in mu, money in 万元, energy in tce, emissions in t (a quota's unit is only a label).
@@ -23,6 +25,7 @@ from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario
 
 STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
+Placement = tuple[str, int, str | None]  # (zone id, horizon year index, site id or None)
 SCREEN_REL_TOL = 1e-9  # a ratio that equals its threshold up to rounding (6000 / 30 vs 200) passes
 SOLUTION_STATUSES = ("optimal", "feasible")
 SUMMARY_STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
@@ -51,19 +54,48 @@ def passes_screens(scenario: Scenario, projects: Projects, index: int, zone_id: 
     return intensity_ok or bool(tax_ok)
 
 
+def admitted(scenario: Scenario, projects: Projects, index: int, zone_id: str) -> bool:
+    """Whether zone ``zone_id``'s admission list (SPEC §5) lets project ``index``'s industry in."""
+    zone = next(z for z in scenario.zones if z.id == zone_id)
+    return zone.industries is None or projects.industries[index] in zone.industries
+
+
 def passing_zones(scenario: Scenario, projects: Projects, index: int) -> list[str]:
-    """Candidate zones of project ``index`` whose screens it passes, in the project's order."""
+    """Candidate zones of project ``index`` whose screens and admission list it passes, in its order."""
     declared = set(scenario.zone_ids())
     return [
-        z for z in projects.zones[index] if z in declared and passes_screens(scenario, projects, index, z)
+        z
+        for z in projects.zones[index]
+        if z in declared
+        and passes_screens(scenario, projects, index, z)
+        and admitted(scenario, projects, index, z)
     ]
 
 
-def project_value(scenario: Scenario, projects: Projects, index: int, zone_id: str, year_index: int) -> float:
-    """Objective term of project ``index`` approved in ``zone_id`` from horizon year ``year_index`` (0-based).
+def site_share(scenario: Scenario, quota: Quota, site_id: str) -> float:
+    """share_q(k) of SPEC §5: the listed classes' area on the site over its area (1 when none listed)."""
+    if not quota.site_classes:
+        return 1.0
+    sites = scenario.sites
+    k = sites.ids.index(site_id)
+    listed = math.fsum(float(sites.classes[c][k]) for c in quota.site_classes if c in sites.classes)
+    return listed / float(sites.area_mu[k])
 
-    SPEC §2: ``delta^t * V_p * (1 - relocation_penalty outside the preferred zone)``, in 万元
-    when the weights are 1 per 万元.
+
+def project_value(
+    scenario: Scenario,
+    projects: Projects,
+    index: int,
+    zone_id: str,
+    year_index: int,
+    site_id: str | None = None,
+) -> float:
+    """Objective term of project ``index`` approved in ``zone_id`` (on ``site_id``) from horizon year
+    ``year_index`` (0-based).
+
+    SPEC §2 and §5: ``delta^t * V_p * (1 - relocation_penalty)`` off the preferred place (the first
+    candidate site; the first zone when the project names no site), in 万元 when the weights are 1
+    per 万元.
     """
     objective = scenario.objective
     delta = 1.0 / (1.0 + objective.discount_rate)
@@ -79,7 +111,9 @@ def project_value(scenario: Scenario, projects: Projects, index: int, zone_id: s
     )
     bonus = 1.0 + objective.strategic_bonus * (1.0 if bool(projects.strategic[index]) else 0.0)
     base = bonus * (weights.get("investment", 0.0) * float(projects.investment[index]) + annuity * yearly)
-    relocation = 1.0 if zone_id == projects.zones[index][0] else 1.0 - objective.relocation_penalty
+    named = projects.sites[index] if site_id is not None else ()
+    preferred = site_id == named[0] if named else zone_id == projects.zones[index][0]
+    relocation = 1.0 if preferred else 1.0 - objective.relocation_penalty
     return delta**year_index * base * relocation
 
 
@@ -96,7 +130,8 @@ def verify_outputs(scenario: Scenario, projects: Projects, out_dir: str | Path) 
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     tables: dict[str, list[dict[str, str]]] = {}
     problems: list[str] = []
-    for name in ("allocation.csv", "quota_use.csv"):
+    names = ["allocation.csv", "quota_use.csv"] + (["sites.csv"] if scenario.sites is not None else [])
+    for name in names:
         path = out / name
         if path.exists():
             with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -106,7 +141,12 @@ def verify_outputs(scenario: Scenario, projects: Projects, out_dir: str | Path) 
     if problems:
         return problems
     return verify_tables(
-        scenario, projects, tables.get("allocation.csv", []), tables.get("quota_use.csv", []), summary
+        scenario,
+        projects,
+        tables.get("allocation.csv", []),
+        tables.get("quota_use.csv", []),
+        summary,
+        site_rows=tables.get("sites.csv"),
     )
 
 
@@ -117,6 +157,7 @@ def verify_tables(
     quota_use: list[dict],
     summary: dict | None = None,
     tol: float = 1e-6,
+    site_rows: list[dict] | None = None,
 ) -> list[str]:
     """Check a solution given as output-table rows (values may be the strings of a CSV).
 
@@ -128,6 +169,8 @@ def verify_tables(
         The content of ``summary.json``; when given, the objective, KPIs and status are checked too.
     tol
         Relative tolerance: ``a`` matches ``b`` when ``|a - b| <= tol * max(1, |a|, |b|)``.
+    site_rows
+        Rows of ``sites.csv`` (scenarios with sites); checked against the allocation when given.
 
     Returns
     -------
@@ -140,6 +183,10 @@ def verify_tables(
         if summary.get("status") not in SOLUTION_STATUSES:
             return checker.problems
     approved = checker.check_allocation(allocation)
+    if scenario.sites is not None:
+        checker.check_site_capacity(approved)
+        if site_rows is not None:
+            checker.check_site_rows(site_rows, approved)
     total_cost = checker.check_quota_use(quota_use, approved)
     if summary is not None:
         checker.check_summary_totals(summary, approved, total_cost)
@@ -181,12 +228,12 @@ class _Checker:
         return "" if value is None else str(value).strip()
 
     # --- allocation.csv -----------------------------------------------------------------
-    def check_allocation(self, rows: list[Mapping[str, Any]]) -> dict[int, tuple[str, int]]:
+    def check_allocation(self, rows: list[Mapping[str, Any]]) -> dict[int, Placement]:
         """Check every allocation row; return the approved projects as index -> (zone, year index)."""
         projects = self.projects
         if len(rows) != len(projects):
             self.problems.append(f"allocation: {len(rows)} rows for {len(projects)} projects")
-        approved: dict[int, tuple[str, int]] = {}
+        approved: dict[int, Placement] = {}
         for index, row in enumerate(rows[: len(projects)]):
             pid = projects.ids[index]
             where = f"allocation row {index + 1} ({pid})"
@@ -198,7 +245,7 @@ class _Checker:
                 approved[index] = placement
         return approved
 
-    def check_allocation_row(self, index: int, row: Mapping[str, Any], where: str) -> tuple[str, int] | None:
+    def check_allocation_row(self, index: int, row: Mapping[str, Any], where: str) -> Placement | None:
         projects = self.projects
         status = self.text(row.get("status"))
         if status not in STATUSES:
@@ -210,9 +257,11 @@ class _Checker:
             if status != "locked_out" and not (status == "ineligible" and not zones):
                 self.problems.append(f"{where}: locked out but status {status!r}")
         elif not zones and status != "ineligible":
-            self.problems.append(f"{where}: passes no zone's screens but status {status!r}")
+            self.problems.append(f"{where}: passes no zone's screens or admission list but status {status!r}")
         elif zones and status == "ineligible":
-            self.problems.append(f"{where}: ineligible but passes the screens of {', '.join(zones)}")
+            self.problems.append(
+                f"{where}: ineligible but passes the screens and admission list of {', '.join(zones)}"
+            )
         if lock == "in" and status != "approved":
             self.problems.append(f"{where}: locked in but status {status!r}")
         if status == "ineligible" and not self.text(row.get("reason")):
@@ -220,6 +269,7 @@ class _Checker:
 
         placement = self.check_placement(index, row, where, status, zones)
         year_index = placement[1] if placement else None
+        site = placement[2] if placement else None
         value = self.number(f"{where} value", row.get("value"))
         expected_value = project_value(self.scenario, projects, index, *placement) if placement else 0.0
         if value is None or not self.close(value, expected_value):
@@ -233,19 +283,26 @@ class _Checker:
             expected = (
                 quota.ratio * float(projects.demand[quota.demand][index]) if year_index is not None else 0.0
             )
+            if site is not None:
+                expected *= site_share(self.scenario, quota, site)
             if charged is None or not self.close(charged, expected):
                 self.problems.append(f"{where}: {column} {charged}, expected {expected:.10g}")
         return placement
 
     def check_placement(
         self, index: int, row: Mapping[str, Any], where: str, status: str, zones: list[str]
-    ) -> tuple[str, int] | None:
-        """Check zone and start year; return (zone, year index) for a valid approval."""
+    ) -> Placement | None:
+        """Check zone, site and start year; return (zone, year index, site) for a valid approval."""
         zone = self.text(row.get("zone"))
+        site = self.text(row.get("site")) if self.scenario.sites is not None else ""
+        if self.scenario.sites is None and "site" in row:
+            self.problems.append(f"{where}: a site column in a scenario without sites")
         start = self.number(f"{where} start_year", row.get("start_year"))
         if status != "approved":
-            if zone or start is not None:
-                self.problems.append(f"{where}: {status} but zone {zone!r} / start_year {start}")
+            if zone or site or start is not None:
+                self.problems.append(
+                    f"{where}: {status} but zone {zone!r} / site {site!r} / start_year {start}"
+                )
             return None
         if self.text(row.get("reason")):
             self.problems.append(f"{where}: approved with reason {row.get('reason')!r}")
@@ -259,10 +316,75 @@ class _Checker:
         if earliest and start < earliest:
             self.problems.append(f"{where}: starts {int(start)} before its earliest year {earliest}")
             return None
-        return zone, int(start) - self.scenario.start_year
+        latest = int(self.projects.latest_year[index])
+        if latest and start > latest:
+            self.problems.append(f"{where}: starts {int(start)} after its latest year {latest}")
+            return None
+        if self.scenario.sites is not None and not self.site_allows(index, zone, site, int(start), where):
+            return None
+        return zone, int(start) - self.scenario.start_year, site or None
+
+    def site_allows(self, index: int, zone: str, site: str, start: int, where: str) -> bool:
+        """SPEC §5: the site is known, in the zone, a candidate, large enough and ready by ``start``."""
+        sites = self.scenario.sites
+        if site not in sites.ids:
+            self.problems.append(f"{where}: approved on site {site!r}, not in the sites table")
+            return False
+        k = sites.ids.index(site)
+        named = self.projects.sites[index]
+        problem = None
+        if sites.zones[k] != zone:
+            problem = f"site {site} lies in zone {sites.zones[k]}, not {zone}"
+        elif named and site not in named:
+            problem = f"site {site} is not one of its candidate sites {'|'.join(named)}"
+        elif float(sites.area_mu[k]) < float(self.projects.land_mu[index]) * (1 - 1e-9):
+            problem = f"site {site} ({float(sites.area_mu[k]):g} mu) is smaller than the project"
+        elif int(sites.ready_year[k]) and start < int(sites.ready_year[k]):
+            problem = f"starts {start} on site {site}, before it is ready in {int(sites.ready_year[k])}"
+        if problem:
+            self.problems.append(f"{where}: {problem}")
+            return False
+        return True
+
+    # --- sites --------------------------------------------------------------------------
+    def check_site_capacity(self, approved: dict[int, Placement]) -> None:
+        """SPEC §5: the land of the projects placed on a site over the horizon stays within its area."""
+        sites = self.scenario.sites
+        land: dict[str, float] = defaultdict(float)
+        for index, (_zone, _t, site) in approved.items():
+            land[site] += float(self.projects.land_mu[index])
+        for site, used in land.items():
+            area = float(sites.area_mu[sites.ids.index(site)])
+            if not self.at_most(used, area):
+                self.problems.append(f"site {site}: projects use {used:.10g} mu of its {area:.10g} mu")
+
+    def check_site_rows(self, rows: list[Mapping[str, Any]], approved: dict[int, Placement]) -> None:
+        """``sites.csv``: one row per site in table order, its use and projects as the allocation says."""
+        sites = self.scenario.sites
+        if [self.text(r.get("id")) for r in rows] != sites.ids:
+            self.problems.append(f"sites.csv: ids {[r.get('id') for r in rows]}, expected {sites.ids}")
+            return
+        on_site: dict[str, list[int]] = defaultdict(list)
+        for index, (_zone, _t, site) in approved.items():
+            on_site[site].append(index)
+        for k, row in enumerate(rows):
+            where = f"sites.csv row {k + 1} ({sites.ids[k]})"
+            placed = sorted(on_site[sites.ids[k]])
+            used = math.fsum(float(self.projects.land_mu[i]) for i in placed)
+            area = float(sites.area_mu[k])
+            expected = {"area_mu": area, "used_mu": used, "free_mu": area - used}
+            for name, share in sites.classes.items():
+                expected[f"{name}_used_mu"] = used * float(share[k]) / area
+            for column, value in expected.items():
+                reported = self.number(f"{where} {column}", row.get(column))
+                if reported is None or not self.close(reported, value):
+                    self.problems.append(f"{where}: {column} {reported}, expected {value:.10g}")
+            listed = sorted(filter(None, self.text(row.get("projects")).split("|")))
+            if listed != sorted(self.projects.ids[i] for i in placed):
+                self.problems.append(f"{where}: projects {listed}, but the allocation places {placed}")
 
     # --- quota_use.csv ------------------------------------------------------------------
-    def check_quota_use(self, rows: list[Mapping[str, Any]], approved: dict[int, tuple[str, int]]) -> float:
+    def check_quota_use(self, rows: list[Mapping[str, Any]], approved: dict[int, Placement]) -> float:
         """Check supply rows and balances against the approved projects' charges; return the total cost."""
         scenario = self.scenario
         horizon = scenario.horizon
@@ -323,14 +445,15 @@ class _Checker:
         self,
         quota: Quota,
         used: dict[tuple[str, str, str, int], float],
-        approved: dict[int, tuple[str, int]],
+        approved: dict[int, Placement],
     ) -> None:
         """Row completeness, supply limits and charge balances of one quota."""
         scenario = self.scenario
         years = range(scenario.years)
         charged: dict[tuple[str, int], float] = defaultdict(float)
-        for index, (zone, t) in approved.items():
-            charged[zone, t] += quota.ratio * float(self.projects.demand[quota.demand][index])
+        for index, (zone, t, site) in approved.items():
+            share = site_share(scenario, quota, site) if site is not None else 1.0
+            charged[zone, t] += quota.ratio * float(self.projects.demand[quota.demand][index]) * share
         city_use = defaultdict(float)
         zone_use: dict[tuple[str, int], float] = defaultdict(float)
         for source in quota.sources:
@@ -398,7 +521,7 @@ class _Checker:
             self.problems.append(f"summary: status optimal with gap {gap} above solver gap {allowed}")
 
     def check_summary_totals(
-        self, summary: Mapping[str, Any], approved: dict[int, tuple[str, int]], total_cost: float
+        self, summary: Mapping[str, Any], approved: dict[int, Placement], total_cost: float
     ) -> None:
         projects = self.projects
         values = math.fsum(

@@ -1,7 +1,11 @@
-"""Exhaustive search for the optimum of tiny instances, straight from SPEC §2.
+"""Exhaustive search for the optimum of tiny instances, straight from SPEC §2 and §5.
 
-Every assignment (each project: not approved, or one eligible zone and one allowed start year) is
-enumerated. Its feasibility and cheapest purchase cost come from one small LP per quota over source
+Every assignment (each project: not approved, or one eligible zone — and with sites one site in it —
+and one allowed start year) is enumerated. Sites: a candidate site in a zone the project passes
+(screens and admission list), as large as the project, start year between max(earliest, ready) and
+the latest year; the land placed on a site never exceeds its area; a quota with ``site_classes``
+charges the share of those classes on the site. Its feasibility and cheapest purchase cost come from
+one small LP per quota over source
 usage, with city supply split explicitly across zones; the quotas only interact through the purchase
 budget, and the cheapest cost is also the smallest budget use, so an assignment is feasible exactly when
 every quota's LP is feasible and the cheapest costs fit the budget. Values follow the SPEC formula,
@@ -18,7 +22,9 @@ from scipy.optimize import linprog
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario
 
-Placement = tuple[str, int] | None  # (zone id, horizon year index), or None = not approved
+Placement = (
+    tuple[str, str | None, int] | None
+)  # (zone id, site id or None, year index), or None = not approved
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,22 @@ def _passes(scenario: Scenario, projects: Projects, p: int, zone_id: str) -> boo
     return not checks or any(checks)
 
 
-def _value(scenario: Scenario, projects: Projects, p: int, zone_id: str, t: int) -> float:
+def _admits(scenario: Scenario, projects: Projects, p: int, zone_id: str) -> bool:
+    zone = {z.id: z for z in scenario.zones}[zone_id]
+    return zone.industries is None or projects.industries[p] in zone.industries
+
+
+def _share(scenario: Scenario, quota: Quota, site: str | None) -> float:
+    if site is None or not quota.site_classes:
+        return 1.0
+    sites = scenario.sites
+    k = sites.ids.index(site)
+    return sum(float(sites.classes[c][k]) for c in quota.site_classes if c in sites.classes) / float(
+        sites.area_mu[k]
+    )
+
+
+def _value(scenario: Scenario, projects: Projects, p: int, zone_id: str, site: str | None, t: int) -> float:
     obj = scenario.objective
     w = obj.weights
     delta = 1.0 / (1.0 + obj.discount_rate)
@@ -53,7 +74,8 @@ def _value(scenario: Scenario, projects: Projects, p: int, zone_id: str, t: int)
     v = w.get("investment", 0.0) * projects.investment[p] + annuity * flows
     if projects.strategic[p]:
         v *= 1.0 + obj.strategic_bonus
-    if zone_id != projects.zones[p][0]:
+    named = projects.sites[p] if site is not None else ()
+    if (site != named[0]) if named else (zone_id != projects.zones[p][0]):
         v *= 1.0 - obj.relocation_penalty
     return float(v * delta**t)
 
@@ -63,14 +85,31 @@ def placement_options(scenario: Scenario, projects: Projects, p: int) -> list[Pl
     if projects.lock[p] == "out":
         return [None]
     earliest = int(projects.earliest_year[p]) or scenario.start_year
-    first_t = max(0, earliest - scenario.start_year)
+    latest = int(projects.latest_year[p]) or scenario.start_year + scenario.years - 1
     declared = set(scenario.zone_ids())
-    options: list[Placement] = [
-        (z, t)
+    zones = [
+        z
         for z in projects.zones[p]
-        if z in declared and _passes(scenario, projects, p, z)
-        for t in range(first_t, scenario.years)
+        if z in declared and _passes(scenario, projects, p, z) and _admits(scenario, projects, p, z)
     ]
+    sites = scenario.sites
+    options: list[Placement] = []
+    for z in zones:
+        if sites is None:
+            places = [(None, earliest)]
+        else:
+            places = [
+                (site, max(earliest, int(sites.ready_year[k]) or scenario.start_year))
+                for k, site in enumerate(sites.ids)
+                if sites.zones[k] == z
+                and (not projects.sites[p] or site in projects.sites[p])
+                and sites.area_mu[k] >= projects.land_mu[p]
+            ]
+        for site, first in places:
+            for year in range(
+                max(first, scenario.start_year), min(latest, scenario.start_year + scenario.years - 1) + 1
+            ):
+                options.append((z, site, year - scenario.start_year))
     if projects.lock[p] != "in":
         options.append(None)
     return options
@@ -120,6 +159,9 @@ def brute_force(scenario: Scenario, projects: Projects) -> BruteForceOptimum | N
     zones, years = scenario.zone_ids(), scenario.years
     n = len(projects)
     options = [placement_options(scenario, projects, p) for p in range(n)]
+    sites = scenario.sites
+    area = dict(zip(sites.ids, sites.area_mu, strict=True)) if sites is not None else {}
+    site_land: dict[str, float] = {}
     values = {
         (p, opt): _value(scenario, projects, p, *opt)
         for p in range(n)
@@ -154,18 +196,27 @@ def brute_force(scenario: Scenario, projects: Projects) -> BruteForceOptimum | N
             return
         for opt in options[p]:
             new_charges, new_cost = charges, cost
+            site = opt[1] if opt is not None else None
+            if site is not None and site_land.get(site, 0.0) + projects.land_mu[p] > area[site] * (1 + 1e-9):
+                continue
             if opt is not None:
-                cell = zones.index(opt[0]) * years + opt[1]
+                cell = zones.index(opt[0]) * years + opt[2]
                 new_charges = [list(c) for c in charges]
                 for q, quota in enumerate(scenario.quotas):
-                    new_charges[q][cell] += quota.ratio * projects.demand[quota.demand][p]
+                    new_charges[q][cell] += (
+                        quota.ratio * projects.demand[quota.demand][p] * _share(scenario, quota, site)
+                    )
                 found = cheapest(new_charges)
                 if found is None:
                     continue
                 new_cost = found
+            if site is not None:
+                site_land[site] = site_land.get(site, 0.0) + projects.land_mu[p]
             placements.append(opt)
             extend(p + 1, new_charges, new_cost)
             placements.pop()
+            if site is not None:
+                site_land[site] -= projects.land_mu[p]
 
     extend(0, [[0.0] * (len(zones) * years) for _ in scenario.quotas], 0.0)
     return best

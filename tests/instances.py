@@ -88,26 +88,46 @@ def project_row(pid: str, **fields: Any) -> dict[str, Any]:
     return row
 
 
-def write_instance(directory: Path, scenario: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
-    """Write ``projects.csv`` and ``<name>.toml`` into ``directory``; return the TOML path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    extra = sorted({key for row in rows for key in row} - set(PROJECT_COLUMNS))
-    columns = [c for c in PROJECT_COLUMNS if any(c in row for row in rows)] + extra
-    with (directory / scenario["projects"]).open("w", encoding="utf-8", newline="") as handle:
+SITE_COLUMNS = ("id", "name", "zone", "area_mu", "ready_year")
+
+
+def write_table(path: Path, rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> None:
+    """Write ``rows`` as a UTF-8 CSV: the ``first`` columns any row has, then the others sorted."""
+    extra = sorted({key for row in rows for key in row} - set(first))
+    columns = [c for c in first if any(c in row for row in rows)] + extra
+    with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def write_instance(
+    directory: Path,
+    scenario: dict[str, Any],
+    rows: list[dict[str, Any]],
+    sites: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write ``projects.csv``, ``sites.csv`` (when ``sites`` is given: the scenario's ``sites`` key is
+    set to it) and ``<name>.toml`` into ``directory``; return the TOML path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if sites is not None:
+        scenario = {**scenario, "sites": scenario.get("sites", "sites.csv")}
+        write_table(directory / scenario["sites"], sites, SITE_COLUMNS)
+    write_table(directory / scenario["projects"], rows, PROJECT_COLUMNS)
     path = directory / f"{scenario['name']}.toml"
     path.write_text(tomli_w.dumps(scenario), encoding="utf-8")
     return path
 
 
 def load_instance(
-    directory: Path, scenario: dict[str, Any], rows: list[dict[str, Any]]
+    directory: Path,
+    scenario: dict[str, Any],
+    rows: list[dict[str, Any]],
+    sites: list[dict[str, Any]] | None = None,
 ) -> tuple[Scenario, Projects, Path]:
     """Write the instance and load it with the library's loaders: (scenario, projects, TOML path)."""
-    path = write_instance(directory, scenario, rows)
+    path = write_instance(directory, scenario, rows, sites)
     loaded = load_scenario(path)
     return loaded, projects_for(loaded), path
 
@@ -326,3 +346,118 @@ def hard_knapsack(directory: Path, n: int = 120, m: int = 5, seed: int = 3) -> t
     scenario = scenario_dict(quotas=quotas)
     scenario, projects, _ = load_instance(directory, scenario, rows)
     return scenario, projects
+
+
+def random_sites_instance(
+    seed: int, max_assignments: int = 3000
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """A tiny random instance with sites (SPEC §5): scenario dictionary, project rows and site rows.
+
+    Up to 2 zones (one may have an admission list), 2-4 sites with ready years and land classes
+    (construction, cropland, forest), a land quota charging the non-construction classes or the
+    whole site, a forest quota charging the forest on the site, projects naming candidate sites or
+    none, latest years, locks and the relocation penalty. The number of assignments stays within
+    ``max_assignments``.
+    """
+    rng = random.Random(10_000 + seed)
+    years = rng.randint(1, 3)
+    zone_ids = ["a", "b"][: rng.randint(1, 2)]
+    industries = ["lead", "plastics", ""]
+    zones: list[dict[str, Any]] = [{"id": z, "name": f"Zone {z}"} for z in zone_ids]
+    if rng.random() < 0.4:
+        zones[-1]["industries"] = ["lead"]
+    if rng.random() < 0.3:
+        zones[0]["min_tax_per_mu"] = rng.choice([5, 15])
+    sites = []
+    for k in range(rng.randint(2, 4)):
+        area = rng.choice([15, 20, 30, 45])
+        forest = rng.choice([0, 0, round(area * rng.uniform(0.1, 0.5))])
+        cropland = rng.choice([0, round((area - forest) * rng.uniform(0.2, 0.8))])
+        site = {
+            "id": f"s{k + 1}",
+            "zone": zone_ids[k % len(zone_ids)],
+            "area_mu": area,
+            "ready_year": rng.choice(["", "", START_YEAR + rng.randrange(years + 1)]),
+            "construction_mu": area - forest - cropland if rng.random() < 0.7 else "",
+            "cropland_mu": cropland,
+            "forest_mu": forest,
+        }
+        sites.append(site)
+    rows: list[dict[str, Any]] = []
+    assignments = 1
+    for i in range(rng.randint(3, 5)):
+        land = rng.choice([5, 10, 15, 20, 25])
+        candidates = rng.sample(zone_ids, len(zone_ids) if rng.random() < 0.7 else 1)
+        in_zones = [s["id"] for s in sites if s["zone"] in candidates]
+        named = rng.sample(in_zones, min(len(in_zones), rng.randint(1, 2))) if rng.random() < 0.4 else []
+        options = 1 + (len(named) or len(in_zones)) * years
+        if assignments * options > max_assignments:
+            break
+        assignments *= options
+        earliest = rng.choice(["", "", START_YEAR + rng.randrange(years)])
+        latest = rng.choice(["", "", int(earliest or START_YEAR) + rng.randrange(2)])
+        row: dict[str, Any] = {
+            "id": f"p{i + 1}",
+            "zone": "|".join(candidates),
+            "industry": rng.choice(industries),
+            "land_mu": land,
+            "investment": land * 300,
+            "output": round(rng.uniform(20, 400), 1),
+            "tax": round(land * rng.uniform(2, 30), 1),
+            "earliest_year": earliest,
+            "latest_year": latest,
+            "site": "|".join(named),
+            "energy_tce": rng.choice([0, round(rng.uniform(0, 100))]),
+        }
+        if rng.random() < 0.1:
+            row["lock"] = "out"
+        rows.append(row)
+    total_land = sum(r["land_mu"] for r in rows)
+    land_classes = rng.choice([["cropland", "forest"], []])
+    quotas: dict[str, dict[str, Any]] = {
+        "land": {
+            "unit": "mu",
+            "demand": "land_mu",
+            "carry_over": rng.random() < 0.7,
+            "sources": [
+                {
+                    "id": "plan",
+                    "scope": "city",
+                    "amounts": _amounts(rng, years, total_land * rng.uniform(0.1, 0.4)),
+                },
+                {"id": "stock", "scope": "zone", "amounts": {zone_ids[0]: round(total_land * 0.1)}},
+            ],
+        },
+        "forest": {
+            "unit": "mu",
+            "demand": "land_mu",
+            "site_classes": ["forest"],
+            "sources": [
+                {
+                    "id": "adjust",
+                    "scope": "city",
+                    "amounts": rng.choice([0, 3, 8]),
+                    "price": rng.choice([0, 2]),
+                }
+            ],
+        },
+    }
+    if land_classes:
+        quotas["land"]["site_classes"] = land_classes
+    if rng.random() < 0.5:
+        quotas["energy"] = {
+            "unit": "tce",
+            "demand": "energy_tce",
+            "sources": [{"id": "provincial", "scope": "city", "amounts": 80}],
+        }
+    objective = {
+        "weights": {"output": 1.0, "tax": rng.choice([0.0, 1.0])},
+        "discount_rate": rng.choice([0.0, 0.08]),
+        "appraisal_years": rng.randint(1, 3),
+        "relocation_penalty": rng.choice([0.0, 0.2, 0.5]),
+        "purchase_budget": rng.choice([1e30, 5.0]),
+    }
+    scenario = scenario_dict(
+        years=years, zones=zones, quotas=quotas, objective=objective, name=f"sites{seed}"
+    )
+    return scenario, rows, sites

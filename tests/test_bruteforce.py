@@ -16,7 +16,7 @@ from quota_sim.export import write_outputs
 from quota_sim.solve import solve_scenario
 from quota_sim.verify import verify_outputs
 from tests.bruteforce import BruteForceOptimum, brute_force
-from tests.instances import START_YEAR, load_instance, random_instance
+from tests.instances import START_YEAR, load_instance, random_instance, random_sites_instance
 
 SEEDS = range(48)
 
@@ -102,6 +102,63 @@ def test_model_matches_exhaustive_search(seed: int, solver: str, tmp_path: Path)
         _optima[seed] = brute_force(scenario, projects)
     best = _optima[seed]
     result = solve_scenario(scenario, projects, solver=solver)
+    if best is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
+    write_outputs(result, tmp_path / "out")
+    assert verify_outputs(scenario, projects, tmp_path / "out") == []
+
+
+SITE_SEEDS = range(40)
+
+
+def _site_features(
+    scenario: dict[str, Any], rows: list[dict[str, Any]], sites: list[dict[str, Any]]
+) -> set[str]:
+    found = set()
+    if any("industries" in zone for zone in scenario["zones"]):
+        found.add("admission list")
+    if "site_classes" in scenario["quotas"]["land"]:
+        found.add("land on site classes")
+    if any(site["ready_year"] for site in sites):
+        found.add("ready year")
+    if any(site["forest_mu"] for site in sites):
+        found.add("forest on a site")
+    if any(row["site"] for row in rows):
+        found.add("named site")
+    if any(row["latest_year"] for row in rows):
+        found.add("latest year")
+    if scenario["objective"]["relocation_penalty"]:
+        found.add("relocation")
+    if sum(row["land_mu"] for row in rows) > min(site["area_mu"] for site in sites):
+        found.add("sites can fill")
+    return found
+
+
+def test_the_site_seeds_cover_every_site_rule() -> None:
+    covered: set[str] = set()
+    for seed in SITE_SEEDS:
+        covered |= _site_features(*random_sites_instance(seed))
+    assert covered >= {
+        "admission list",
+        "land on site classes",
+        "ready year",
+        "forest on a site",
+        "named site",
+        "latest year",
+        "relocation",
+        "sites can fill",
+    }
+
+
+@pytest.mark.parametrize("seed", SITE_SEEDS)
+def test_model_with_sites_matches_exhaustive_search(seed: int, tmp_path: Path) -> None:
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path / "input", scenario_raw, rows, sites)
+    best = brute_force(scenario, projects)
+    result = solve_scenario(scenario, projects)
     if best is None:
         assert result.status == "infeasible"
         return

@@ -7,8 +7,8 @@ import pytest
 
 from quota_sim.greedy import greedy_start
 from quota_sim.model import build_model
-from tests.bruteforce import _cheapest_supply
-from tests.instances import load_instance, random_instance
+from tests.bruteforce import _cheapest_supply, _share
+from tests.instances import load_instance, random_instance, random_sites_instance
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -21,12 +21,38 @@ def test_greedy_plans_fit_every_quota_and_the_budget(tmp_path, seed):
     cost = 0.0
     for quota in scenario.quotas:
         charges = np.zeros((len(zones), years))
-        for pid, (zone, year) in plan.items():
+        for pid, (zone, site, year) in plan.items():
             p, t = ids[pid], year - scenario.start_year
-            assert (p, zone, t) in model.x  # eligible zone, allowed year, not locked out
+            assert (p, zone, site, t) in model.x  # eligible zone, allowed year, not locked out
             charges[zones.index(zone), t] += quota.ratio * projects.demand[quota.demand][p]
         cheapest = _cheapest_supply(scenario, quota, tuple(charges.ravel()))
         assert cheapest is not None, f"seed {seed}: quota {quota.id} overfilled"
         cost += cheapest
     assert cost <= scenario.objective.purchase_budget * (1 + 1e-9) + 1e-9
 
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_greedy_plans_with_sites_fit_sites_quotas_and_the_budget(tmp_path, seed):
+    scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(seed))
+    model = build_model(scenario, projects)
+    plan = greedy_start(model, dict(model.value))
+    ids = {pid: p for p, pid in enumerate(projects.ids)}
+    zones, years, sites = scenario.zone_ids(), scenario.years, scenario.sites
+    on_site = {site: 0.0 for site in sites.ids}
+    for pid, (zone, site, year) in plan.items():
+        assert (ids[pid], zone, site, year - scenario.start_year) in model.x
+        on_site[site] += float(projects.land_mu[ids[pid]])
+    assert all(on_site[site] <= area + 1e-9 for site, area in zip(sites.ids, sites.area_mu, strict=True))
+    cost = 0.0
+    for quota in scenario.quotas:
+        charges = np.zeros((len(zones), years))
+        for pid, (zone, site, year) in plan.items():
+            p = ids[pid]
+            charges[zones.index(zone), year - scenario.start_year] += (
+                quota.ratio * projects.demand[quota.demand][p] * _share(scenario, quota, site)
+            )
+        cheapest = _cheapest_supply(scenario, quota, tuple(charges.ravel()))
+        assert cheapest is not None, f"seed {seed}: quota {quota.id} overfilled"
+        cost += cheapest
+    assert cost <= scenario.objective.purchase_budget * (1 + 1e-9) + 1e-9

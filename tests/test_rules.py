@@ -321,8 +321,14 @@ def test_only_variables_that_can_be_non_zero(tmp_path: Path) -> None:
     ]
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(years=2, zones=zones, quotas=quotas), rows)
     model = build_model(scenario, projects)
-    assert set(model.x) == {(0, "a", 0), (0, "a", 1), (0, "b", 0), (0, "b", 1), (3, "a", 1)}
+    assert set(model.x) == {
+        (0, "a", None, 0),
+        (0, "a", None, 1),
+        (0, "b", None, 0),
+        (0, "b", None, 1),
+        (3, "a", None, 1),
+    }
     # Use of zone b's stock (no supply) is never created; every use serves a zone-year with a project.
-    placed = {(z, t) for _p, z, t in model.x}
+    placed = {(z, t) for _p, z, _k, t in model.x}
     assert all((z, t) in placed and not (s == "stock" and z == "b") for _q, s, z, t in model.use)
     assert model.n_variables == len(model.x) + len(model.use)

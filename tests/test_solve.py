@@ -65,7 +65,9 @@ def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
     ]
     scenario, projects, _ = load_instance(tmp_path, scenario, rows)
     model = build_model(scenario, projects)
-    per_project = {pid: sum(1 for (p, _z, _t) in model.x if projects.ids[p] == pid) for pid in projects.ids}
+    per_project = {
+        pid: sum(1 for (p, _z, _k, _t) in model.x if projects.ids[p] == pid) for pid in projects.ids
+    }
     assert per_project == {"fits": 6, "late": 1, "screened": 3, "too_big_early": 1, "out": 0, "never": 0}
     result = solve_scenario(scenario, projects)
     reasons = {row.id: row.reason for row in result.allocation}
@@ -75,7 +77,7 @@ def test_only_placements_that_can_be_nonzero_get_variables(tmp_path):
 def test_a_mip_start_is_never_lost(tmp_path):
     scenario, projects = hard_knapsack(tmp_path)
     good = solve_scenario(scenario, projects, time_limit=5)
-    start = {row.id: (row.zone, row.start_year) for row in good.allocation if row.status == "approved"}
+    start = {row.id: (row.zone, None, row.start_year) for row in good.allocation if row.status == "approved"}
     rushed = solve_scenario(scenario, projects, time_limit=0.05, start=start)
     assert rushed.status in ("optimal", "feasible")
     assert rushed.objective >= good.objective - 1e-6

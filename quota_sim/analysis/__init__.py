@@ -15,7 +15,7 @@ from quota_sim.analysis.diagnosis import Finding, check_scenario, diagnose
 from quota_sim.analysis.grades import grade_projects
 from quota_sim.analysis.importance import project_importance
 from quota_sim.analysis.marginal import marginal_values
-from quota_sim.results import Result
+from quota_sim.results import Result, approved_plan
 
 __all__ = ["Finding", "check_scenario", "diagnose", "enrich", "solve_options_of"]
 
@@ -50,7 +50,7 @@ def enrich(
         return
     # Re-solves start from this plan: it stays feasible when supply is added, so a gain is never
     # negative, and dropping one project leaves the rest of it as a start for the importance re-solve.
-    start = {row.id: (row.zone, row.start_year) for row in result.allocation if row.status == "approved"}
+    start = approved_plan(result)
     options = {**solve_options_of(result), "start": start}
     if marginal:
         result.extras["marginal_values"] = marginal_values(

@@ -9,7 +9,9 @@ Two orders of the queue are allocated greedily under exactly the same rules as t
 Locked-in projects are placed first (in the same order), locked-out ones never. Each project
 takes the earliest horizon year in which it fits, and within that year its preferred zone
 first, then its other zones in the order the queue lists them, among the zones whose
-screens it passes. "Fits" is decided exactly by :class:`~quota_sim.analysis.supply.SupplyLedger`
+screens and admission lists it passes (with sites: its candidate sites in that order, each
+while the area the plan leaves on it holds the project; :mod:`quota_sim.placements`).
+"Fits" is decided exactly by :class:`~quota_sim.analysis.supply.SupplyLedger`
 (city and zone sources, carry-over, ratio, purchase budget). The plan's objective uses
 the same value terms as the model (:mod:`quota_sim.valuation`) less the cheapest purchase
 cost, so it never exceeds the optimum.
@@ -23,9 +25,9 @@ import numpy as np
 
 from quota_sim.analysis.grades import per_mu_scores
 from quota_sim.analysis.supply import SupplyLedger, UseKey
+from quota_sim.placements import PlacementSpace
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario
-from quota_sim.screens import eligible_zones
 from quota_sim.supply import supply_keys, zone_label
 from quota_sim.valuation import base_values, placement_value
 
@@ -36,7 +38,8 @@ METHODS = ("fcfs", "per_mu")
 class BaselinePlan:
     """A plan made by hand ranking.
 
-    ``placements`` maps project index to (zone id, year index). ``status`` is ``feasible``,
+    ``placements`` maps project index to (zone id, year index), ``sites`` to the site id where the
+    scenario has sites. ``status`` is ``feasible``,
     or ``infeasible`` when some locked-in project found no room (listed in ``unmet_locks``).
     Money in 万元 (``objective``, ``output``, ``tax``, ``investment``, ``purchase_cost``),
     land in mu.
@@ -55,6 +58,7 @@ class BaselinePlan:
     output: float
     tax: float
     unmet_locks: list[str] = field(default_factory=list)
+    sites: dict[int, str] = field(default_factory=dict)  # project index -> site id (scenarios with sites)
 
     def kpi(self) -> dict[str, float | int]:
         """The plan's figures as summary.json reports them."""
@@ -83,48 +87,40 @@ def queue_order(scenario: Scenario, projects: Projects, method: str) -> list[int
     return locked + [p for p in order if projects.lock[p] != "in"]
 
 
-def project_charges(scenario: Scenario, projects: Projects, index: int) -> dict[str, float]:
-    """Units of each quota project ``index`` charges when approved (ratio * demand)."""
-    return {q.id: q.ratio * float(projects.demand[q.demand][index]) for q in scenario.quotas}
-
-
-def candidate_years(scenario: Scenario, projects: Projects, index: int) -> range:
-    """Horizon year indices at or after the project's earliest year."""
-    earliest = int(projects.earliest_year[index])
-    first = max(0, earliest - scenario.start_year) if earliest else 0
-    return range(first, scenario.years)
-
-
 def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> BaselinePlan:
     """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``)."""
-    eligible, _ = eligible_zones(scenario, projects)
+    space = PlacementSpace.of(scenario, projects)
     base = base_values(scenario.objective, projects)
     ledger = SupplyLedger(scenario)
+    area_left = space.sites.area_mu.copy() if space.sites is not None else None
     placements: dict[int, tuple[str, int]] = {}
+    sites: dict[int, str] = {}
     values: dict[int, float] = {}
     unmet: list[str] = []
     for p in queue_order(scenario, projects, method):
         if projects.lock[p] == "out":
             continue
-        charges = project_charges(scenario, projects, p)
-        spot = next(
-            (
-                (zone, t)
-                for t in candidate_years(scenario, projects, p)
-                for zone in eligible[p]
-                if ledger.fits(charges, zone, t)
-            ),
-            None,
-        )
+        land = float(projects.land_mu[p])
+        spot = None
+        # The earliest year first; within it the preferred zone (or site) first.
+        for zone, k, t in sorted(space.options(p), key=lambda option: option[2]):
+            if k is not None and area_left[k] < land * (1 - 1e-9):
+                continue
+            charges = {q.id: space.charge(q.id, p, k) for q in scenario.quotas}
+            if ledger.fits(charges, zone, t):
+                spot = (zone, k, t, charges)
+                break
         if spot is None:
             if projects.lock[p] == "in":
                 unmet.append(projects.ids[p])
             continue
-        ledger.add(charges, *spot)
-        placements[p] = spot
-        values[p] = placement_value(
-            scenario.objective, float(base[p]), spot[1], spot[0] == projects.zones[p][0]
-        )
+        zone, k, t, charges = spot
+        ledger.add(charges, zone, t)
+        placements[p] = (zone, t)
+        if k is not None:
+            sites[p] = space.sites.ids[k]
+            area_left[k] -= land
+        values[p] = placement_value(scenario.objective, float(base[p]), t, space.preferred(p, zone, k))
     used, cost = ledger.draw()
     chosen = sorted(placements)
     return BaselinePlan(
@@ -141,12 +137,15 @@ def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> Bas
         output=float(np.sum(projects.output[chosen])) if chosen else 0.0,
         tax=float(np.sum(projects.tax[chosen])) if chosen else 0.0,
         unmet_locks=unmet,
+        sites=sites,
     )
 
 
 def plan_tables(scenario: Scenario, projects: Projects, plan: BaselinePlan) -> tuple[list[dict], list[dict]]:
     """The plan as rows of allocation.csv and quota_use.csv (SPEC §4), for checking and export."""
-    eligible, failures = eligible_zones(scenario, projects)
+    space = PlacementSpace.of(scenario, projects)
+    eligible, failures = space.eligible, space.failures
+    site_index = space.sites.index if space.sites is not None else {}
     allocation = []
     for p in range(len(projects)):
         placement = plan.placements.get(p)
@@ -163,13 +162,14 @@ def plan_tables(scenario: Scenario, projects: Projects, plan: BaselinePlan) -> t
             "name": projects.names[p],
             "status": status,
             "zone": placement[0] if placement else "",
+            **({"site": plan.sites.get(p, "")} if space.sites is not None else {}),
             "start_year": scenario.start_year + placement[1] if placement else "",
             "value": plan.values.get(p, 0.0),
             "reason": reason,
         }
-        charges = project_charges(scenario, projects, p)
+        site = site_index.get(plan.sites.get(p, ""))
         for quota in scenario.quotas:
-            row[f"{quota.id}_charged"] = charges[quota.id] if placement else 0.0
+            row[f"{quota.id}_charged"] = space.charge(quota.id, p, site) if placement else 0.0
         allocation.append(row)
     quota_use = []
     for quota in scenario.quotas:

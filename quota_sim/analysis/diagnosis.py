@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from quota_sim.model import build_model, first_year_index
+from quota_sim.model import build_model
+from quota_sim.placements import PlacementSpace, first_year_index
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings
 from quota_sim.screens import eligible_zones
@@ -90,14 +91,72 @@ def check_scenario(scenario: Scenario, projects: Projects) -> list[Finding]:
     list of Finding
         Empty when nothing looks wrong.
     """
-    findings = _project_findings(scenario, projects) + _lock_findings(scenario, projects)
+    findings = (
+        _scenario_findings(scenario, projects)
+        + _project_findings(scenario, projects)
+        + _lock_findings(scenario, projects)
+        + _site_lock_findings(scenario, projects)
+    )
     return sorted(findings, key=lambda f: f.severity != "error")
 
 
+def _scenario_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
+    """Admission lists naming no industry of the queue; site classes no site has."""
+    file = scenario.path.name if scenario.path else scenario.name
+    known = {industry for industry in projects.industries if industry}
+    findings = []
+    for zone in scenario.zones:
+        if zone.industries is not None and not known.intersection(zone.industries):
+            findings.append(Finding(
+                "warning",
+                f"zone {zone.id} admits only industries no queued project has "
+                f"({', '.join(zone.industries)}): "
+                "no project can be placed there; check the names against the projects' industry column",
+                file, None, f"zones.{zone.id}.industries",
+            ))
+    sites = scenario.sites
+    for quota in scenario.quotas:
+        missing = [c for c in quota.site_classes if sites is not None and c not in sites.classes]
+        if missing:
+            findings.append(Finding(
+                "warning",
+                f"quota {quota.id} charges land classes the sites table has no column for "
+                f"({', '.join(c + '_mu' for c in missing)}): they count as 0 on every site",
+                file, None, f"quotas.{quota.id}.site_classes",
+            ))
+    return findings
+
+
+def _site_lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
+    """Locked-in projects that can only use one site and together need more land than it has."""
+    space = PlacementSpace.of(scenario, projects)
+    if space.sites is None:
+        return []
+    only: dict[int, list[int]] = {}
+    for p in range(len(projects)):
+        if projects.lock[p] == "in":
+            sites = {k for _z, k, first in space.places(p) if first <= int(space.last_year[p])}
+            if len(sites) == 1:
+                only.setdefault(sites.pop(), []).append(p)
+    findings = []
+    file = space.sites.path.name
+    for k, needing in only.items():
+        need, area = float(np.sum(projects.land_mu[needing])), float(space.sites.area_mu[k])
+        if need > area * (1 + _TOL):
+            ids = ", ".join(projects.ids[p] for p in needing)
+            findings.append(Finding(
+                "error",
+                f"locked-in projects that can only use site {space.sites.ids[k]} need {_fmt(need)} mu, "
+                f"but it has {_fmt(area)} mu (short by {_fmt(need - area)}): {ids}",
+                file, space.sites.rows[k], "area_mu",
+            ))
+    return findings
+
+
 def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
-    """Per project: no screen passed, no start year, no supply anywhere, implausible magnitudes."""
-    eligible, failures = eligible_zones(scenario, projects)
-    first = first_year_index(scenario, projects)
+    """Per project: no screen passed, no start year or site, no supply anywhere, implausible magnitudes."""
+    space = PlacementSpace.of(scenario, projects)
+    eligible, failures, first = space.eligible, space.failures, space.first_year
     file = projects.path.name
     findings: list[Finding] = []
     for p, pid in enumerate(projects.ids):
@@ -111,7 +170,9 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
         if not eligible[p]:
             findings.append(
                 Finding(
-                    severity, f"{subject} passes no zone's entry screens ({failures[p]})", file, row, "zone"
+                    severity,
+                    f"{subject} passes no zone's entry screens or admission list ({failures[p]})",
+                    file, row, "zone",
                 )
             )
             continue
@@ -125,7 +186,13 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
                 )
             )
             continue
-        blocked = _blocking_quota(scenario, projects, p, eligible[p], int(first[p]))
+        problem = space.problem(p)
+        if problem:
+            column = "latest_year" if problem.startswith("latest_year") else "site"
+            text = f"{subject} has no possible placement: {problem}"
+            findings.append(Finding(severity, text, file, row, column))
+            continue
+        blocked = _blocking_quota(space, p)
         if blocked is not None:
             quota, charge, room = blocked
             zones = "|".join(eligible[p])
@@ -143,21 +210,23 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     return findings
 
 
-def _blocking_quota(
-    scenario: Scenario, projects: Projects, p: int, zones: list[str], first: int
-) -> tuple[Quota, float, float] | None:
-    """A quota that stops project ``p`` in every zone and start year, with its charge and the most room."""
+def _blocking_quota(space: PlacementSpace, p: int) -> tuple[Quota, float, float] | None:
+    """A quota that stops project ``p`` in every placement (zone or site, start year), with its
+    smallest charge and the most room."""
+    scenario = space.scenario
+    last = int(space.last_year[p])
+    places = space.places(p)
     for quota in scenario.quotas:
-        charge = quota.ratio * float(projects.demand[quota.demand][p])
-        if charge <= 0:
+        if space.charges[quota.id][p] <= 0:
             continue
-        room = max(
-            float(project_room(quota, z, scenario.zone_ids(), scenario.years)[t])
-            for z in zones
-            for t in range(first, scenario.years)
-        )
-        if charge > room + _TOL * max(1.0, charge):
-            return quota, charge, room
+        rooms = {z: project_room(quota, z, scenario.zone_ids(), scenario.years) for z in space.eligible[p]}
+        pairs = [
+            (space.charge(quota.id, p, k), float(rooms[z][t]))
+            for z, k, first in places
+            for t in range(first, last + 1)
+        ]
+        if pairs and all(charge > room + _TOL * max(1.0, charge) for charge, room in pairs):
+            return quota, min(c for c, _ in pairs), max(r for _, r in pairs)
     return None
 
 
@@ -319,7 +388,9 @@ def diagnose(
         The content of ``diagnosis.json``: ``scenario``; ``overruns``, one entry per quota, zone
         (blank for city-wide supply) and year with ``quota``, ``unit``, ``zone``, ``year``,
         ``overrun`` (quota units) and ``sources`` (overrun per source); ``budget_overrun``
-        (万元); ``unplaceable_locks`` (locked-in projects no extra supply can place, with the
+        (万元); ``site_overruns`` (with sites: per site the mu of area missing, ``site``, ``zone``,
+        ``area_mu``, ``overrun``); ``unplaceable_locks`` (locked-in projects no extra supply can place,
+        with the
         reason); ``findings`` (the pre-solve errors of :func:`check_scenario`); ``message_zh``
         and ``message_en``; ``status`` of the elastic solve.
     """
@@ -347,16 +418,24 @@ def diagnose(
             grouped.items(), key=lambda item: (order[item[0][0]], item[0][2], zone_label(item[0][1]))
         )
     ]
-    eligible, failures = eligible_zones(scenario, projects)
+    space = model.space
     unplaceable = [
         {
             "id": projects.ids[p],
             "row": projects.rows[p] if projects.rows else None,
-            "reason": failures[p]
-            if not eligible[p]
-            else f"earliest_year {int(projects.earliest_year[p])} after the horizon",
+            "reason": space.failures[p] if not space.eligible[p] else space.problem(p),
         }
         for p in model.unplaceable_locks
+    ]
+    site_overruns = [
+        {
+            "site": site,
+            "zone": space.sites.zones[space.sites.index[site]],
+            "area_mu": float(space.sites.area_mu[space.sites.index[site]]),
+            "overrun": round(amount, 6),
+        }
+        for site, amount in solution.extra_site.items()
+        if amount > _TOL * max(1.0, float(space.sites.area_mu[space.sites.index[site]]))
     ]
     budget = round(solution.extra_budget, 6) if solution.extra_budget > _TOL else 0.0
     report = {
@@ -364,6 +443,7 @@ def diagnose(
         "status": solution.status,
         "overruns": overruns,
         "budget_overrun": budget,
+        "site_overruns": site_overruns,
         "unplaceable_locks": unplaceable,
         "findings": [str(f) for f in check_scenario(scenario, projects) if f.severity == "error"],
     }
@@ -391,6 +471,10 @@ def diagnosis_messages(scenario: Scenario, projects: Projects, report: dict[str,
         en_parts.append(
             f"{_label(quota)} {_fmt(entry['overrun'])} {quota.unit} ({where_en}, {entry['year']})"
         )
+    for entry in report.get("site_overruns", []):
+        zone_name = zone_names[entry["zone"]]
+        zh_parts.append(f"地块 {entry['site']} 面积 {_fmt(entry['overrun'])} 亩（{zone_name}）")
+        en_parts.append(f"site {entry['site']} area {_fmt(entry['overrun'])} mu (zone {entry['zone']})")
     if report["budget_overrun"] > 0:
         zh_parts.append(f"指标购买预算 {_fmt(report['budget_overrun'])} 万元")
         en_parts.append(f"purchase budget {_fmt(report['budget_overrun'])} 万元")
@@ -408,10 +492,13 @@ def diagnosis_messages(scenario: Scenario, projects: Projects, report: dict[str,
         en.append(" The smallest overruns that would make them feasible: " + "; ".join(en_parts) + ".")
     if report["unplaceable_locks"]:
         ids = ", ".join(u["id"] for u in report["unplaceable_locks"])
-        zh.append(f"以下锁定项目在任何园区和年份都无法安排（未通过准入门槛或最早开工年份超出规划期）：{ids}。")
+        zh.append(
+            "以下锁定项目在任何园区和年份都无法安排（未通过准入门槛或准入清单、开工年份窗口不在规划期内，"
+            f"或没有合适的地块）：{ids}。"
+        )
         en.append(
-            " These locked-in projects have no possible zone or year at all (screens or earliest year): "
-            f"{ids}."
+            " These locked-in projects have no possible zone or year at all (screens, admission lists, "
+            f"start-year window or no suitable site): {ids}."
         )
     if locked:
         ids = ", ".join(locked[:10]) + ("…" if len(locked) > 10 else "")
