@@ -372,6 +372,7 @@ def read_upload(data: bytes, filename: str, scenario: Scenario) -> Projects:
         scenario.zone_ids(),
         {column: ", ".join(ids) for column, ids in charged_by.items()},
         start_year=scenario.start_year,
+        site_zones=scenario.sites.zone_of() if scenario.sites is not None else None,
     )
 
 
