@@ -6,7 +6,8 @@ year or any later one (supply drawn later was already counted), without carry-ov
 less its use. A project placed in zone z in year t can draw the room of the city sources and of z's
 sources; priced room costs its price and shares the purchase budget left over by the plan.
 
-For every placement the project may take (a zone passing its screens, a year from its earliest one)
+For every placement the project may take (:mod:`quota_sim.placements`: a zone passing its screens and
+admission list, with sites a candidate site in it that the plan leaves room on, a year in its window)
 the shortfall of each quota is its charge less that room (never below 0), and the budget shortfall is
 the cost of the priced room it draws beyond the budget left. The placement reported is the one with the
 fewest short quotas, then the earliest year, then the smallest shortfall (each quota scaled by its
@@ -24,9 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from quota_sim.model import first_year_index
+from quota_sim.placements import PlacementSpace
 from quota_sim.results import Result
-from quota_sim.screens import eligible_zones
 from quota_sim.supply import CITY, SupplyLeft
 
 _TOL = 1e-7
@@ -44,6 +44,7 @@ class Need:
     year: int
     short: dict[str, float] = field(default_factory=dict)
     budget: float = 0.0
+    site: str = ""  # with sites: the site it could start on
 
     @property
     def fits(self) -> bool:
@@ -55,7 +56,6 @@ def remaining_room(result: Result) -> tuple[dict, dict, float]:
     """Room the plan leaves, per (quota, zone) and year: free room (array over years), priced room
     (list of (price 万元/unit, array) cheapest first), and the purchase budget left (万元; inf if none)."""
     scenario = result.scenario
-    years = scenario.years
     left = SupplyLeft(scenario)
     for row in result.quota_use:
         left.take(row.quota, row.source, row.zone or CITY, row.year - scenario.start_year, row.used)
@@ -63,14 +63,7 @@ def remaining_room(result: Result) -> tuple[dict, dict, float]:
     priced: dict[tuple[str, str], list[tuple[float, np.ndarray]]] = {}
     for q in scenario.quotas:
         for z in scenario.zone_ids():
-            free[q.id, z] = np.zeros(years)
-            priced[q.id, z] = []
-            for source, key, price in left.draw_order(q, z):
-                room = np.array([max(0.0, left.available(q.id, source, key, t)) for t in range(years)])
-                if price > 0:
-                    priced[q.id, z].append((price, room))
-                else:
-                    free[q.id, z] = free[q.id, z] + room
+            free[q.id, z], priced[q.id, z] = left.zone_room(q, z)
     return free, priced, max(0.0, left.budget_left)
 
 
@@ -80,8 +73,8 @@ def waiting_needs(result: Result) -> dict[str, Need]:
         return {}
     scenario, projects = result.scenario, result.projects
     free, priced, budget_left = remaining_room(result)
-    eligible, _ = eligible_zones(scenario, projects)
-    first = first_year_index(scenario, projects)
+    space = PlacementSpace.of(scenario, projects)
+    area_left = {row.id: row.free_mu for row in result.site_use}
     scale = {
         q.id: max([1.0, *(a for s in q.sources for values in s.amounts.values() for a in values)])
         for q in scenario.quotas
@@ -90,10 +83,14 @@ def waiting_needs(result: Result) -> dict[str, Need]:
     for p, row in enumerate(result.allocation):
         if row.status != "not_selected":
             continue
-        charges = {q.id: q.ratio * float(projects.demand[q.demand][p]) for q in scenario.quotas}
         best: tuple | None = None
-        for zi, z in enumerate(eligible[p]):
-            for t in range(int(first[p]), scenario.years):
+        land = float(projects.land_mu[p])
+        for zi, (z, k, first) in enumerate(space.places(p)):
+            site = space.sites.ids[k] if k is not None else ""
+            if site and area_left[site] < land * (1 - _TOL):
+                continue  # the plan leaves too little of the site
+            charges = {q.id: space.charge(q.id, p, k) for q in scenario.quotas}
+            for t in range(first, int(space.last_year[p]) + 1):
                 short, cost = {}, 0.0
                 for q in scenario.quotas:
                     missing = charges[q.id] - free[q.id, z][t]
@@ -109,7 +106,7 @@ def waiting_needs(result: Result) -> dict[str, Need]:
                 budget = budget if budget > _TOL else 0.0
                 rank = (len(short) + (budget > 0), t, sum(v / scale[q] for q, v in short.items()), zi)
                 if best is None or rank < best[0]:
-                    best = (rank, Need(row.id, z, scenario.start_year + t, short, float(budget)))
+                    best = (rank, Need(row.id, z, scenario.start_year + t, short, float(budget), site))
         if best is not None:
             needs[row.id] = best[1]
     return needs

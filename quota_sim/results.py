@@ -240,7 +240,6 @@ class _RemainingRoom:
             for p, (_zone, site, _t) in solution.chosen.items():
                 self.area_left[site] -= float(model.projects.land_mu[p])
         scenario = model.scenario
-        years = scenario.years
         left = SupplyLeft(scenario)
         for row in quota_use:
             key = row.zone or CITY
@@ -250,16 +249,7 @@ class _RemainingRoom:
         self.priced: dict[tuple[str, str], list[tuple[float, np.ndarray]]] = {}  # cheapest first
         for q in scenario.quotas:
             for z in scenario.zone_ids():
-                free = np.zeros(years)
-                priced = []
-                for source, key, price in left.draw_order(q, z):
-                    room = np.array([max(0.0, left.available(q.id, source, key, t)) for t in range(years)])
-                    if price > 0:
-                        priced.append((price, room))
-                    else:
-                        free += room
-                self.free[q.id, z] = free
-                self.priced[q.id, z] = priced
+                self.free[q.id, z], self.priced[q.id, z] = left.zone_room(q, z)
 
     def blockers(self, p: int, zone: str, site: str | None, t: int) -> list[str]:
         """Quotas without room for project ``p`` on ``site`` in ``zone`` in year index ``t``; ``budget``

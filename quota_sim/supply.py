@@ -134,6 +134,19 @@ class SupplyLeft:
         left = self.left[quota, source, key]
         return float(left[t:].min()) if self.carry[quota] else float(left[t])
 
+    def zone_room(self, quota: Quota, zone: str) -> tuple[np.ndarray, list[tuple[float, np.ndarray]]]:
+        """What one more project in ``zone`` may still draw of ``quota`` per start year: the free room
+        (units per year) and the priced room (price 万元/unit, units per year), cheapest first."""
+        free = np.zeros(self.years)
+        priced = []
+        for source, key, price in self.draw_order(quota, zone):
+            room = np.array([max(0.0, self.available(quota.id, source, key, t)) for t in range(self.years)])
+            if price > 0:
+                priced.append((price, room))
+            else:
+                free += room
+        return free, priced
+
     def draw_order(self, quota: Quota, zone: str) -> list[tuple[str, SupplyKey, float]]:
         """(source id, supply key, price) serving ``zone``: the zone's free sources, then free city
         sources, then priced sources cheapest first."""
