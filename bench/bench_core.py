@@ -22,9 +22,10 @@ def run_case(case: str, time_limit: float, zones: int, workdir: Path) -> dict:
     """Solve one case in this process: 'baseline' or a generated queue size."""
     from quota_sim.generate import write_generated
     from quota_sim.model import build_model
+    from quota_sim.pipeline import solver_settings
     from quota_sim.projects import projects_for
     from quota_sim.scenario import baseline_path, load_scenario
-    from quota_sim.solve import solve_model, solver_settings
+    from quota_sim.solve import solve_model
 
     started = time.perf_counter()
     if case == "baseline":

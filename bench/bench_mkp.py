@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from quota_sim.pipeline import solve_scenario  # noqa: E402
 from quota_sim.projects import projects_for  # noqa: E402
 from quota_sim.scenario import load_scenario  # noqa: E402
-from quota_sim.solve import solve_scenario  # noqa: E402
 from tests.instances import knapsack_instance, read_knapsack_file, write_instance  # noqa: E402
 
 DEFAULT_DATA = REPO / "tests" / "data" / "mkp"
@@ -58,7 +58,7 @@ def best_known(directory: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sets", nargs="*", default=["mknap1", "mknapcb1_first3"], help="set names or files")
+    parser.add_argument("sets", nargs="*", default=["mknap1", "mknapcb1_first5"], help="set names or files")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="directory holding <set>.txt files")
     parser.add_argument("--count", type=int, default=None, help="solve only the first N problems of each set")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per problem (default 60)")

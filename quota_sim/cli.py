@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from quota_sim import __version__
 from quota_sim.codes import (
     EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
     EXIT_INTERRUPTED,
     EXIT_NO_SOLUTION,
     SOLVER_NAMES,
@@ -181,9 +182,15 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
             for m in result.extras.get("marginal_values", [])
             if m["method"] == "resolve" and m["value_per_unit"]
         ]
-        if worth:
+        if worth:  # a time-limited re-solve gives a lower bound
             print("one more unit is worth: " + ", ".join(
-                f"{m['quota']} {m['value_per_unit']:,.4g} 万元/{units[m['quota']]}" for m in worth))
+                f"{m['quota']} {'≥ ' if m['status'] == 'time_limited' else ''}{m['value_per_unit']:,.4g} "
+                f"万元/{units[m['quota']]}" for m in worth))
+        analysis = result.extras.get("analysis")
+        if analysis:
+            counts = ", ".join(f"{n} {status}" for status, n in analysis["resolves"].items())
+            print(f"analyses {analysis['seconds']:.2f} s of a {analysis['budget_seconds']:.2f} s budget"
+                  + (f" (re-solves: {counts})" if counts else ""))
     if out_dir is not None:
         print(f"tables written to {out_dir}/")
 
@@ -485,6 +492,90 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_NO_SOLUTION if unsolved else 0
 
 
+# ---------------------------------------------------------------------------- verify, export-model
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    verify = sub.add_parser(
+        "verify",
+        help="re-check a run's output tables against the rules, independently of the model",
+        description="Read allocation.csv, quota_use.csv and summary.json from RESULTS_DIR and recompute "
+        "screens, charges, supply, costs, values and KPIs from the scenario and its projects table alone "
+        "(no code shared with the model). Exit code: 0 valid, 1 violations found (listed), 2 bad input "
+        "(no results there, or they belong to another scenario).",
+    )
+    verify.add_argument("results", metavar="RESULTS_DIR", help="the output folder of a run")
+    verify.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                        help="the scenario the run solved (default: the embedded baseline)")
+    verify.set_defaults(func=cmd_verify)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from quota_sim.projects import projects_for
+    from quota_sim.verify import verify_outputs
+
+    folder = Path(args.results)
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        raise InputError("no summary.json here: not the output folder of a run", file=folder)
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"cannot read summary.json ({error})", file=summary_path) from None
+    scenario = _load(args.scenario)
+    if not isinstance(summary, dict) or summary.get("scenario") != scenario.name:
+        found = summary.get("scenario") if isinstance(summary, dict) else None
+        raise InputError(f"the results are of scenario {found!r}, not {scenario.name!r}: name its file",
+                         file=summary_path)
+    problems = verify_outputs(scenario, projects_for(scenario), folder)
+    for problem in problems:
+        print(problem)
+    status = summary.get("status")
+    print(f"{folder}: {status}, {len(problems)} violations" if problems else f"{folder}: {status}, valid")
+    return EXIT_INFEASIBLE if problems else 0
+
+
+def _add_export_model(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export-model",
+        help="write the built MILP as MPS (or LP) for another solver",
+        description="Build the scenario's MILP and write it as HiGHS receives it: MPS, or CPLEX LP format "
+        "when FILE ends in .lp. Variable and row names are listed in docs/model.md. FILE must not exist.",
+    )
+    export.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                        help="scenario TOML (default: the embedded baseline)")
+    export.add_argument("file", metavar="FILE", help="the file to write (.mps or .lp)")
+    export.set_defaults(func=cmd_export_model)
+
+
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from quota_sim.model import build_model
+    from quota_sim.projects import projects_for
+    from quota_sim.solve import write_model
+
+    target = Path(args.file)
+    suffix = target.suffix.lower()
+    if suffix not in (".mps", ".lp"):
+        raise InputError("the model file must end in .mps or .lp", file=target)
+    if target.exists() or target.is_symlink():
+        raise InputError("the file exists; quota-sim writes only new files", file=target)
+    if not target.parent.is_dir():
+        raise InputError("no such folder", file=target.parent)
+    scenario = _load(args.scenario)
+    model = build_model(scenario, projects_for(scenario))
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{suffix}")
+    try:
+        write_model(model, temporary)
+        os.link(temporary, target)  # never replaces a file that appeared meanwhile
+    finally:
+        temporary.unlink(missing_ok=True)
+    rows = len(model.problem.constraints())
+    print(f"wrote {target}: {model.n_variables} variables ({len(model.x)} binary), {rows} rows")
+    return 0
+
+
 # ---------------------------------------------------------------------------- the command
 
 
@@ -495,7 +586,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"quota-sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = (_add_run, _add_report, _add_check, _add_app, _add_generate, _add_batch, _add_grid, _add_sweep)
+    commands = (
+        _add_run, _add_report, _add_check, _add_verify, _add_export_model, _add_app, _add_generate,
+        _add_batch, _add_grid, _add_sweep,
+    )
     for add in commands:
         add(sub)
     return parser

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 #: MILP solvers a scenario or ``--solver`` may name (SCIP needs the ``scip`` extra).
-SOLVER_NAMES = ("highs", "cbc")
+SOLVER_NAMES = ("highs", "cbc", "scip")
 
 #: Exit codes of SPEC §3.
 EXIT_SOLVED = 0  # optimal or feasible

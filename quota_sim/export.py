@@ -30,7 +30,8 @@ OUTPUT_FILES = (
 )
 ALLOCATION_COLUMNS = ("id", "name", "status", "zone", "start_year", "value", "reason")
 QUOTA_USE_COLUMNS = ("quota", "source", "zone", "year", "available", "used", "cost")
-MARGINAL_COLUMNS = ("quota", "delta", "objective_gain", "value_per_unit", "method")
+# SPEC §4's five columns, then how exact each gain is and its upper bound (quota_sim.analysis.marginal).
+MARGINAL_COLUMNS = ("quota", "delta", "objective_gain", "value_per_unit", "method", "status", "gain_bound")
 SITES_COLUMNS = ("id", "zone", "area_mu", "used_mu", "free_mu", "ready_year", "projects")
 
 Table = tuple[list[str], list[list[Any]]]

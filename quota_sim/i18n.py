@@ -99,6 +99,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "objective_gain": ("目标增益(万元)", "Objective gain (10k yuan)"),
     "value_per_unit": ("单位边际价值(万元/指标单位)", "Value per unit (10k yuan per quota unit)"),
     "method": ("方法", "Method"),
+    "gain_bound": ("增益上界(万元)", "Gain upper bound (10k yuan)"),
     # projects table (SPEC §1.2)
     "industry": ("行业", "Industry"),
     "industry_code": ("行业代码", "Industry code"),

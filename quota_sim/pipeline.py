@@ -1,17 +1,111 @@
-"""What `quota-sim run` does, as one call: solve, analyse, write every output."""
+"""What ``quota-sim run`` does, top to bottom: load → check → build → solve → assign → analyse → export.
+
+- load: the projects table of the scenario (:func:`quota_sim.projects.projects_for`; the caller has
+  read the scenario file);
+- check: the output folder, before anything is solved (:func:`quota_sim.export.open_outputs`);
+- build: the MILP (:func:`quota_sim.model.build_model`);
+- solve: one solver run on it (:func:`quota_sim.solve.solve_model`);
+- assign: the plan's tables and KPIs (:func:`quota_sim.results.assign_results`);
+- analyse: marginal values, hand-ranking baselines, grades, importance, or the diagnosis when
+  infeasible (:func:`quota_sim.analysis.enrich`);
+- export: the SPEC §4 files, as one set (:func:`quota_sim.export.write_outputs`).
+
+One time limit bounds the whole run (the scenario's ``solver.time_limit`` or ``--time-limit``, in
+seconds, counted from the start of loading): the solve gets what loading and building left, less
+:data:`ANALYSIS_RESERVE` of it when analyses follow; the analyses get a budget in proportion to the
+solve (:func:`quota_sim.analysis.analysis_budget`) within what is left.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from quota_sim.analysis import enrich
-from quota_sim.export import open_outputs, write_outputs
-from quota_sim.output_set import scenario_inputs
-from quota_sim.projects import Projects
-from quota_sim.results import Result
-from quota_sim.scenario import Scenario
-from quota_sim.solve import solve_scenario
+from quota_sim.analysis import analysis_budget, enrich
+from quota_sim.export import open_outputs, scenario_inputs, write_outputs
+from quota_sim.model import QuotaModel, build_model
+from quota_sim.projects import Projects, projects_for
+from quota_sim.results import Result, assign_results
+from quota_sim.scenario import Scenario, SolverSettings
+from quota_sim.solve import Solution, Start, solve_model
+
+#: Share of the time left after building that the solve leaves to the analyses.
+ANALYSIS_RESERVE = 0.1
+
+
+@dataclass
+class Solved:
+    """A solved scenario and what the analyses reuse: the built model and the solver's solution
+    (its plan and its LP relaxation), and the run's deadline (a ``time.perf_counter()`` value)."""
+
+    result: Result
+    model: QuotaModel
+    solution: Solution
+    deadline: float
+
+
+def solver_settings(
+    base: SolverSettings,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+) -> SolverSettings:
+    """The scenario's solver settings with the command line's overrides applied."""
+    changes: dict[str, object] = {}
+    if time_limit is not None:
+        changes["time_limit"] = float(time_limit)
+    if gap is not None:
+        changes["gap"] = float(gap)
+    if solver is not None:
+        changes["name"] = solver
+    return replace(base, **changes)
+
+
+def solve(
+    scenario: Scenario,
+    projects: Projects | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+    start: Start | None = None,
+    reserve: float = 0.0,
+    started: float | None = None,
+) -> Solved:
+    """Load the projects (unless given), build, solve and assign.
+
+    ``start``: a known plan to start HiGHS from (see :func:`quota_sim.solve.solve_model`).
+    ``reserve``: share of the time left after building kept back from the solver (for analyses).
+    ``started``: ``time.perf_counter()`` when the run began (default now); the time limit counts from it.
+    """
+    started = time.perf_counter() if started is None else started
+    if projects is None:
+        projects = projects_for(scenario)
+    loaded = time.perf_counter()
+    settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
+    deadline = started + settings.time_limit
+    model = build_model(scenario, projects)
+    built = time.perf_counter()
+    limit = max(0.0, deadline - built) * (1.0 - reserve)
+    solution = solve_model(model, replace(settings, time_limit=limit), start=start)
+    solved = time.perf_counter()
+    seconds = {"load": loaded - started, "build": built - loaded, "solve": solved - built}
+    return Solved(assign_results(model, solution, settings, seconds), model, solution, deadline)
+
+
+def solve_scenario(
+    scenario: Scenario,
+    projects: Projects | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+    start: Start | None = None,
+) -> Result:
+    """:func:`solve` without the analyses' context: the result only."""
+    return solve(scenario, projects, time_limit=time_limit, gap=gap, solver=solver, start=start).result
 
 
 def run_and_write(
@@ -24,33 +118,40 @@ def run_and_write(
     solver: str | None = None,
     analyses: bool = True,
     importance_top: int = 0,
-    jobs: int = 1,
+    jobs: int | None = None,
     load_seconds: float = 0.0,
     lang: str = "zh",
     report: bool = False,
 ) -> Result:
     """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
-    of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves
-    in ``jobs`` processes) and write the SPEC §4 files into ``out_dir``. ``load_seconds``: time the
-    caller spent reading the scenario file, counted in ``seconds.load``. The planners' workbook is in
-    ``lang``; ``report`` adds the meeting report (SPEC §6).
+    of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves in
+    ``jobs`` threads, default one per core) and write the SPEC §4 files into ``out_dir``.
+    ``load_seconds``: time the caller spent reading the scenario file, counted in ``seconds.load``
+    and in the time limit. The planners' workbook is in ``lang``; ``report`` adds the meeting report
+    (SPEC §6).
 
     ``out_dir`` is checked before solving (:func:`quota_sim.export.open_outputs`): a folder that is a
     file, cannot be written, holds the inputs or holds files quota-sim did not write is bad input."""
+    started = time.perf_counter() - load_seconds
     outputs = open_outputs(out_dir, scenario_inputs(scenario))
     try:
-        result = solve_scenario(scenario, projects, time_limit=time_limit, gap=gap, solver=solver)
+        solved = solve(
+            scenario, projects, time_limit=time_limit, gap=gap, solver=solver,
+            reserve=ANALYSIS_RESERVE if analyses else 0.0, started=started,
+        )
     except BaseException:
         outputs.discard()
         raise
-    result.seconds["load"] += load_seconds
-    result.seconds["total"] += load_seconds
+    result = solved.result
     if analyses:
-        started = time.perf_counter()
+        analysing = time.perf_counter()
+        budget = min(solved.deadline - analysing, analysis_budget(result, importance_top))
         with outputs:  # staged files are discarded if the analyses fail or are interrupted
-            enrich(result, importance_top=importance_top, jobs=jobs)
-        result.seconds["analysis"] = time.perf_counter() - started
+            enrich(
+                result, importance_top=importance_top, jobs=jobs, budget=budget,
+                model=solved.model, relaxation=solved.solution.relaxation,
+            )
+        result.seconds["analysis"] = time.perf_counter() - analysing
         result.seconds["total"] += result.seconds["analysis"]
     write_outputs(result, outputs, lang=lang, report=report)
     return result
-

@@ -104,7 +104,7 @@ class Result:
             "versions": self.versions,
             "message": self.message,
         }
-        for key in ("baselines", "importance"):
+        for key in ("baselines", "importance", "analysis"):
             if key in self.extras:
                 summary[key] = self.extras[key]
         return summary

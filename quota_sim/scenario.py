@@ -114,7 +114,7 @@ class Objective:
 
 @dataclass(frozen=True)
 class SolverSettings:
-    name: Literal["highs", "cbc"] = "highs"
+    name: Literal["highs", "cbc", "scip"] = "highs"
     time_limit: float = 60.0  # seconds
     gap: float = 1e-4  # relative MIP gap accepted as optimal
     seed: int = 0

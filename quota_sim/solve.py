@@ -1,8 +1,9 @@
-"""Solve a QuotaModel with HiGHS (default) or CBC, and report status, bound and gap honestly.
+"""Turn a built QuotaModel into a Solution with HiGHS (default), CBC or SCIP: status, bound and gap, honestly.
 
 HiGHS is driven through highspy directly: the PuLP problem is handed over as one row-wise sparse
 matrix (fast, and the HiGHS banner is silenced). A run stopped by the time limit is ``feasible`` with
 its true gap, never ``optimal``. CBC runs through PuLP's COIN_CMD; its bound is the LP relaxation's.
+SCIP (optional ``pyscipopt``) gets the same matrix as HiGHS and reports its own dual bound.
 """
 
 from __future__ import annotations
@@ -11,21 +12,20 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import highspy
 import numpy as np
 import pulp
 
+from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
-from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
-from quota_sim.projects import Projects, projects_for
-from quota_sim.results import Result, assign_results
-from quota_sim.scenario import Scenario, SolverSettings
+from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
+from quota_sim.scenario import SolverSettings
 
 _ON = 0.5  # a binary above this is taken as 1
 # HiGHS starts from a plan built on the LP relaxation (see _start_plan). Below this many placement
@@ -35,9 +35,19 @@ GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.25  # of the time limit, for the restricted MIP
 RESTRICTED_GAP_SHARE = 0.5  # the restricted MIP aims at half the requested gap, so its plan
 # usually lets the full MIP prove the requested gap at its root
+_START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
 # project id -> (zone id, site id or None, calendar start year)
 Start = Mapping[str, tuple[str, str | None, int]]
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The LP relaxation of a model as solved: its objective (万元, an upper bound on the MILP's) and
+    the dual of every row by name, as d(objective) / d(right-hand side) (万元 per unit)."""
+
+    objective: float
+    row_duals: dict[str, float]
 
 
 @dataclass
@@ -59,27 +69,40 @@ class Solution:
     trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
     """With ``trace``: (seconds, new incumbent or None, HiGHS dual bound or None) as the search went."""
     extra_site: dict[str, float] = field(default_factory=dict)  # elastic models only: mu added per site
+    relaxation: Relaxation | None = None
+    """The LP relaxation HiGHS solved on the way (for its start plan, or as the solve with ``relax``)."""
 
 
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence C-level writes to stdout (the HiGHS banner), restoring the descriptor after."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+_BANNER_LOCK = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance. The first one in a process prints a banner on the C-level stdout; it is sent
+    to /dev/null (under a lock, so that parallel solves never see the descriptor swapped)."""
+    global _banner_shown
+    with _BANNER_LOCK:
+        if _banner_shown:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+        return highs
 
 
 def solve_model(
     model: QuotaModel, settings: SolverSettings, *, relax: bool = False, start: Start | None = None,
     trace: bool = False,
 ) -> Solution:
-    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only); ``trace`` records each new
+    """Solve ``model``; ``relax`` solves the LP relaxation (HiGHS only, with its row duals in
+    ``Solution.relaxation``); ``trace`` records each new
     incumbent and the dual bound over time in ``Solution.trace`` (HiGHS MIP only, for benchmarks).
 
     ``start`` is a known plan, project id -> (zone, site or None, calendar start year), handed to HiGHS
@@ -94,12 +117,32 @@ def solve_model(
         )
     if settings.name == "cbc" and not relax:
         return _solve_cbc(model, settings)
+    if settings.name == "scip" and not relax:
+        return _solve_scip(model, settings, start=start)
     return _solve_highs(model, settings, relax=relax, start=start, trace=trace)
 
 
 def _solver_label(name: str) -> str:
     """The solver's name with its version for HiGHS (CBC's binary reports none through PuLP)."""
     return f"highs {metadata.version('highspy')}" if name == "highs" else name
+
+
+def write_model(model: QuotaModel, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` as HiGHS receives it: MPS, or CPLEX LP format when ``path`` ends in ``.lp``.
+
+    Columns and rows keep the model's names (``x_p_z_t``, ``use_q_s_z_t``, ``once_p``,
+    ``balance_q_z_t``, ``supply_q_s_k_t``, ``budget``; docs/model.md). HiGHS writes the file itself,
+    so the caller picks a fresh path and moves it into place.
+    """
+    columns = _columns(model)
+    lp = _to_highs_lp(model, columns, relax=False)
+    lp.col_names_ = [var.name for var in columns]
+    lp.row_names_ = [row.name for row in model.problem.constraints()]
+    highs = _new_highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    if highs.writeModel(str(path)) != highspy.HighsStatus.kOk:
+        raise OSError(f"HiGHS could not write the model to {path}")
 
 
 def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarray]:
@@ -174,28 +217,29 @@ def _solve_highs(
     if not columns:
         return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _to_highs_lp(model, columns, relax)
+    relaxation = None
     if start is None and not relax and not model.elastic and model.x and _left(settings, clock) > 0:
-        start = _start_plan(model, lp, settings)
+        start, relaxation = _start_plan(model, lp, settings)
     before_run = time.perf_counter() - clock
-    if _left(settings, clock) <= 0:
+    if _left(settings, clock) <= 0 and start is None:
         return Solution(
             "no_solution", None, None, None, solver_name, before_run,
             message=f"the time limit of {settings.time_limit:g} s was reached before HiGHS started",
         )
-    with _quiet_stdout():
-        highs = _configured_highs(settings, time_limit=_left(settings, clock))
-        highs.passModel(lp)
-        events: list[tuple[float, float | None, float | None]] = []
-        if trace and not relax:
-            highs.cbMipImprovingSolution.subscribe(
-                lambda e: events.append((e.data_out.running_time, e.data_out.objective_function_value, None))
-            )
-            highs.cbMipInterrupt.subscribe(
-                lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
-            )
-        if start and not relax and model.x:
-            highs.setSolution(len(model.x), *_start_vector(model, start))
-        highs.run()
+    # With a start, HiGHS gets a moment to take it in, so a known plan is never lost.
+    highs = _configured_highs(settings, time_limit=max(_left(settings, clock), _START_SECONDS))
+    highs.passModel(lp)
+    events: list[tuple[float, float | None, float | None]] = []
+    if trace and not relax:
+        highs.cbMipImprovingSolution.subscribe(
+            lambda e: events.append((e.data_out.running_time, e.data_out.objective_function_value, None))
+        )
+        highs.cbMipInterrupt.subscribe(
+            lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
+        )
+    if start is not None and not relax and model.x:
+        highs.setSolution(len(model.x), *_start_vector(model, start))
+    highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
@@ -221,7 +265,19 @@ def _solve_highs(
     ]
     if not optimal:
         solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
+    solution.relaxation = _relaxation(model, highs) if relax and optimal else relaxation
+    if solution.relaxation is not None and relax:  # an LP's value, not that of its rounded plan
+        solution.objective = solution.best_bound = solution.relaxation.objective
     return solution
+
+
+def _relaxation(model: QuotaModel, highs: highspy.Highs) -> Relaxation:
+    """Objective and row duals of an LP HiGHS solved to optimality. For a maximisation HiGHS reports
+    duals as d(objective) / d(right-hand side) already."""
+    names = [row.name for row in model.problem.constraints()]
+    duals = np.asarray(highs.getSolution().row_dual, dtype=float)
+    objective = float(highs.getInfo().objective_function_value)
+    return Relaxation(objective, dict(zip(names, duals.tolist(), strict=True)))
 
 
 def _left(settings: SolverSettings, clock: float) -> float:
@@ -233,7 +289,7 @@ def _configured_highs(
     settings: SolverSettings, *, time_limit: float, gap: float | None = None
 ) -> highspy.Highs:
     """A silent HiGHS on one thread (reproducible; parallel runs each keep to one core)."""
-    highs = highspy.Highs()
+    highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("mip_rel_gap", float(settings.gap if gap is None else gap))
@@ -242,8 +298,10 @@ def _configured_highs(
     return highs
 
 
-def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> Start | None:
-    """A good first plan for HiGHS, from the LP relaxation (None if none is found).
+def _start_plan(
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
+) -> tuple[Start | None, Relaxation | None]:
+    """A good first plan for HiGHS, from the LP relaxation (None if none is found), and the relaxation.
 
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
@@ -255,41 +313,41 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
-        with _quiet_stdout():
-            relaxation = _configured_highs(settings, time_limit=settings.time_limit)
-            relaxation.passModel(lp)
-            relaxation.run()
+        lp_run = _configured_highs(settings, time_limit=settings.time_limit)
+        lp_run.passModel(lp)
+        lp_run.run()
     finally:
         lp.integrality_ = integrality
-    if relaxation.getInfo().primal_solution_status != 2:
-        return None
-    weights = np.asarray(relaxation.getSolution().col_value)[:n]
+    if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, None
+    relaxation = _relaxation(model, lp_run)
+    weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if n >= GREEDY_START_BINARIES:
-        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True)))
+        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()
     restricted[:n][weights <= _SUPPORT] = 0.0
     lp.col_upper_ = restricted
     try:
-        with _quiet_stdout():
-            highs = _configured_highs(
-                settings,
-                time_limit=RESTRICTED_TIME_SHARE * settings.time_limit,
-                gap=RESTRICTED_GAP_SHARE * settings.gap,
-            )
-            highs.passModel(lp)
-            highs.run()
+        highs = _configured_highs(
+            settings,
+            time_limit=RESTRICTED_TIME_SHARE * settings.time_limit,
+            gap=RESTRICTED_GAP_SHARE * settings.gap,
+        )
+        highs.passModel(lp)
+        highs.run()
     finally:
         lp.col_upper_ = upper
     if highs.getInfo().primal_solution_status != 2:
-        return None
+        return None, relaxation
     values = np.asarray(highs.getSolution().col_value)[:n]
     start_year = model.scenario.start_year
-    return {
+    plan = {
         model.projects.ids[p]: (z, k, start_year + t)
         for (p, z, k, t), v in zip(model.x, values, strict=True)
         if v > _ON
     }
+    return plan, relaxation
 
 
 def _finish(
@@ -351,11 +409,93 @@ def _solve_cbc(model: QuotaModel, settings: SolverSettings) -> Solution:
     solution = _finish(
         model, values, start, "optimal" if optimal else "feasible", "cbc", bound=None, gap=None
     )
-    lp_bound = relaxation.objective if relaxation.objective is not None else solution.objective
+    lp_bound = relaxation.relaxation.objective if relaxation.relaxation is not None else float("inf")
     if optimal:  # CBC proved the gap within settings.gap
         lp_bound = min(lp_bound, solution.objective + settings.gap * abs(solution.objective))
     solution.best_bound = max(lp_bound, solution.objective)
     solution.gap = relative_gap(solution.objective, solution.best_bound)
+    solution.relaxation = relaxation.relaxation
+    return solution
+
+
+def scip_available() -> bool:
+    """Whether SCIP can be used (the optional ``pyscipopt`` package is installed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyscipopt") is not None
+
+
+def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | None = None) -> Solution:
+    """SCIP through pyscipopt, on the same matrix HiGHS receives; its own dual bound and gap."""
+    if not scip_available():
+        raise InputError("the SCIP solver needs the pyscipopt package: pip install 'quota-sim[scip]'",
+                         column="solver.name")
+    import pyscipopt
+
+    clock = time.perf_counter()
+    columns = _columns(model)
+    label = f"scip {pyscipopt.Model().version()}"
+    if not columns:
+        return _finish(model, {}, clock, "optimal", label, bound=None, gap=0.0)
+    lp = _to_highs_lp(model, columns, relax=False)
+    scip = pyscipopt.Model()
+    scip.hideOutput()
+    scip.setParam("limits/time", max(settings.time_limit, 1e-3))
+    scip.setParam("limits/gap", settings.gap)
+    scip.setParam("randomization/randomseedshift", settings.seed)
+    upper = np.asarray(lp.col_upper_, dtype=float)
+    variables = [
+        scip.addVar(
+            name=var.name,
+            vtype="I" if var.cat == pulp.LpInteger else "C",
+            lb=0.0,
+            ub=None if upper[j] >= highspy.kHighsInf else float(upper[j]),
+        )
+        for j, var in enumerate(columns)
+    ]
+    matrix = lp.a_matrix_
+    starts, indices, values = (np.asarray(a) for a in (matrix.start_, matrix.index_, matrix.value_))
+    for r in range(lp.num_row_):
+        expr = pyscipopt.quicksum(
+            float(values[k]) * variables[indices[k]] for k in range(starts[r], starts[r + 1])
+        )
+        lo, hi = float(lp.row_lower_[r]), float(lp.row_upper_[r])
+        if lo == hi:
+            scip.addCons(expr == hi)
+        elif lo <= -highspy.kHighsInf:
+            scip.addCons(expr <= hi)
+        elif hi >= highspy.kHighsInf:
+            scip.addCons(expr >= lo)
+        else:
+            scip.addCons(lo <= (expr <= hi))
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    scip.setObjective(
+        pyscipopt.quicksum(float(cost[j]) * variables[j] for j in np.flatnonzero(cost)),
+        "minimize" if model.elastic else "maximize",
+    )
+    if start is not None and model.x:
+        plan = scip.createPartialSol()
+        for j, value in zip(*_start_vector(model, start), strict=True):
+            scip.setSolVal(plan, variables[j], float(value))
+        scip.addSol(plan)
+    scip.optimize()
+    status = scip.getStatus()
+    elapsed = time.perf_counter() - clock
+    if status == "infeasible":
+        return Solution("infeasible", None, None, None, label, elapsed)
+    if scip.getNSols() == 0:
+        message = f"SCIP stopped ({status}) with no solution"
+        return Solution("no_solution", None, None, None, label, elapsed, message=message)
+    best = scip.getBestSol()
+    found = {var.name: scip.getSolVal(best, v) for var, v in zip(columns, variables, strict=True)}
+    optimal = status in ("optimal", "gaplimit")  # gaplimit: SCIP proved settings.gap
+    solution = _finish(model, found, clock, "optimal" if optimal else "feasible", label, bound=None, gap=None)
+    bound = float(scip.getDualbound())
+    solution.best_bound = max(bound, solution.objective) if np.isfinite(bound) else None
+    if solution.best_bound is not None:
+        solution.gap = relative_gap(solution.objective, solution.best_bound)
+    if not optimal:
+        solution.message = f"SCIP stopped with status {status}"
     return solution
 
 
@@ -365,46 +505,3 @@ def relative_gap(objective: float, bound: float) -> float:
     if diff == 0.0:
         return 0.0
     return diff / abs(objective) if objective != 0 else float("inf")
-
-
-def solve_scenario(
-    scenario: Scenario,
-    projects: Projects | None = None,
-    *,
-    time_limit: float | None = None,
-    gap: float | None = None,
-    solver: str | None = None,
-    start: Start | None = None,
-) -> Result:
-    """Load the projects (unless given), build, solve and assign: the whole pipeline but the analyses.
-
-    ``start``: a known plan to start HiGHS from (see :func:`solve_model`)."""
-    started = time.perf_counter()
-    if projects is None:
-        projects = projects_for(scenario)
-    loaded = time.perf_counter()
-    settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
-    model = build_model(scenario, projects)
-    built = time.perf_counter()
-    solution = solve_model(model, settings, start=start)
-    solved = time.perf_counter()
-    seconds = {"load": loaded - started, "build": built - loaded, "solve": solved - built}
-    return assign_results(model, solution, settings, seconds)
-
-
-def solver_settings(
-    base: SolverSettings,
-    *,
-    time_limit: float | None = None,
-    gap: float | None = None,
-    solver: str | None = None,
-) -> SolverSettings:
-    """The scenario's solver settings with the command line's overrides applied."""
-    changes: dict[str, object] = {}
-    if time_limit is not None:
-        changes["time_limit"] = float(time_limit)
-    if gap is not None:
-        changes["gap"] = float(gap)
-    if solver is not None:
-        changes["name"] = solver
-    return replace(base, **changes)

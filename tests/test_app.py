@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV, Library
 from quota_sim.i18n import status_label, t
+from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml
-from quota_sim.solve import solve_scenario
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60

@@ -10,9 +10,9 @@ import pytest
 from quota_sim import app_state
 from quota_sim.app_state import PollutantLever
 from quota_sim.errors import InputError
+from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import load_scenario, scenario_to_toml
-from quota_sim.solve import solve_scenario
 
 SCENARIO = """
 name = "small"

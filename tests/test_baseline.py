@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from quota_sim.generate import generate_command, write_generated
+from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import Scenario, baseline_path, load_scenario
 from quota_sim.shortfall import land_balance
-from quota_sim.solve import solve_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # The command documented in docs/baseline.md.

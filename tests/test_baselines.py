@@ -12,7 +12,7 @@ import pytest
 from quota_sim.analysis.baselines import allocate_by_hand, baseline_summary, plan_tables, queue_order
 from quota_sim.analysis.supply import SupplyLedger, greedy_draw
 from quota_sim.cli import main
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from quota_sim.verify import verify_tables
 from tests.instances import load_instance, project_row, random_instance, scenario_dict
 

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from quota_sim.export import write_outputs
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from quota_sim.verify import verify_outputs
 from tests.bruteforce import BruteForceOptimum, brute_force
 from tests.instances import START_YEAR, load_instance, random_instance, random_sites_instance
+from tests.solvers import INSTALLED_SOLVERS
 
 SEEDS = range(48)
 
@@ -88,12 +89,13 @@ def test_the_seeds_cover_every_rule() -> None:
     }
 
 
-CBC_SEEDS = range(16)  # CBC is slower to start; a third of the seeds check it too
+OTHER_SEEDS = range(16)  # CBC and SCIP are slower to start; a third of the seeds check each of them
 _optima: dict[int, BruteForceOptimum | None] = {}
 
 
 @pytest.mark.parametrize(
-    ("seed", "solver"), [(seed, "highs") for seed in SEEDS] + [(seed, "cbc") for seed in CBC_SEEDS]
+    ("seed", "solver"),
+    [(seed, s) for s in INSTALLED_SOLVERS for seed in (SEEDS if s == "highs" else OTHER_SEEDS)],
 )
 def test_model_matches_exhaustive_search(seed: int, solver: str, tmp_path: Path) -> None:
     scenario_raw, rows = random_instance(seed)

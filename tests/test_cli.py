@@ -177,3 +177,41 @@ def test_help_imports_no_solver_or_table_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_verify_command_checks_a_run_independently(tmp_path, capsys):
+    path = _small(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-analysis"]) == 0
+    assert main(["verify", str(out), str(path)]) == 0
+    assert "valid" in capsys.readouterr().out
+    allocation = out / "allocation.csv"
+    text = allocation.read_text(encoding="utf-8-sig")
+    allocation.write_text(text.replace("locked_out", "approved", 1), encoding="utf-8")
+    assert main(["verify", str(out), str(path)]) == 1
+    assert "violations" in capsys.readouterr().out
+    assert main(["verify", str(out)]) == 2  # the embedded baseline is another scenario
+    assert "not 'baseline'" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path / "nowhere"), str(path)]) == 2
+
+
+def test_export_model_writes_the_milp_highs_solves(tmp_path, capsys):
+    import highspy
+
+    path = _small(tmp_path)
+    mps, lp = tmp_path / "model.mps", tmp_path / "model.lp"
+    assert main(["export-model", str(path), str(mps)]) == 0
+    assert main(["export-model", str(path), str(lp)]) == 0
+    text = lp.read_text(encoding="utf-8")
+    assert "x_0_0_0" in text and "supply_0_0_city_1" in text
+    for model in (mps, lp):
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.readModel(str(model))
+        highs.run()
+        assert highs.getInfo().objective_function_value == 750  # as `run` finds (first test)
+    before = mps.read_bytes()
+    assert main(["export-model", str(path), str(mps)]) == 2  # never overwrites
+    assert mps.read_bytes() == before
+    assert main(["export-model", str(path), str(tmp_path / "model.txt")]) == 2
+    assert "exists" in capsys.readouterr().err

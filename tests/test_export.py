@@ -11,7 +11,7 @@ import pytest
 from quota_sim import export
 from quota_sim.export import write_outputs
 from quota_sim.output_set import write_atomic
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 
 

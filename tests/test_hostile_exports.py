@@ -14,7 +14,7 @@ from quota_sim.analysis.sweep import sweep_csv_bytes
 from quota_sim.batch import run_batch
 from quota_sim.cells import csv_bytes, neutralise
 from quota_sim.cli import main
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict, write_instance
 
 HOSTILE = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quota_sim.analysis.importance import locked_out, project_importance, top_approved
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pulp
+import time
+
 import pytest
 
 from quota_sim.analysis.marginal import (
@@ -10,49 +11,31 @@ from quota_sim.analysis.marginal import (
     choose_delta,
     marginal_values,
     nice_ceiling,
-    normalised_duals,
     with_extra_city_supply,
 )
+from quota_sim.model import build_model
+from quota_sim.pipeline import solve, solve_scenario
 from quota_sim.scenario import with_values
-from quota_sim.solve import solve_scenario
+from quota_sim.solve import solve_model
+from quota_sim.supply import CITY
 from tests.instances import load_instance, project_row, scenario_dict
 
 
-def _wyndor(sense: int) -> pulp.LpProblem:
-    """The textbook Wyndor Glass LP: max 3 x1 + 5 x2 s.t. x1 <= 4, 2 x2 <= 12, 3 x1 + 2 x2 <= 18."""
-    problem = pulp.LpProblem("wyndor", sense)
-    x1 = problem.add_variable("x1", lowBound=0)
-    x2 = problem.add_variable("x2", lowBound=0)
-    sign = 1.0 if sense == pulp.LpMaximize else -1.0
-    problem.setObjective(pulp.LpAffineExpression([(x1, 3 * sign), (x2, 5 * sign)]))
-    problem.addConstraint(
-        pulp.LpConstraint(pulp.LpAffineExpression([(x1, 1)]), pulp.LpConstraintLE, "plant1", 4)
-    )
-    problem.addConstraint(
-        pulp.LpConstraint(pulp.LpAffineExpression([(x2, 2)]), pulp.LpConstraintLE, "plant2", 12)
-    )
-    problem.addConstraint(
-        pulp.LpConstraint(pulp.LpAffineExpression([(x1, 3), (x2, 2)]), pulp.LpConstraintLE, "plant3", 18)
-    )
-    return problem
+def test_relaxation_duals_are_d_objective_d_supply(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    model = build_model(scenario, projects)
+    relaxation = solve_model(model, scenario.solver, relax=True).relaxation
+    # LP: p1, p2 whole and half of p3 (190 + 40); one more mu of the 100 buys 1/40 of p3, worth 80.
+    assert relaxation.objective == pytest.approx(230.0)
+    row = model.supply_rows["land", "plan", CITY, 0]
+    assert relaxation.row_duals[row.name] == pytest.approx(2.0)
 
 
-def test_highs_duals_of_a_maximisation_come_back_negated_and_are_normalised() -> None:
-    problem = _wyndor(pulp.LpMaximize)
-    solver = pulp.HiGHS(msg=False, mip=False)
-    problem.solve(solver)
-    assert pulp.value(problem.objective) == pytest.approx(36.0)
-    raw = {row.name: row.pi for row in problem.constraints()}
-    assert raw["plant2"] == pytest.approx(-1.5)  # the trap: PuLP does not flip HiGHS's duals back
-    duals = normalised_duals(problem, solver)
-    assert duals == pytest.approx({"plant1": 0.0, "plant2": 1.5, "plant3": 1.0})
-
-
-def test_minimisation_duals_are_left_as_they_are() -> None:
-    problem = _wyndor(pulp.LpMinimize)  # min -3 x1 - 5 x2: one more unit of plant2 lowers it by 1.5
-    solver = pulp.HiGHS(msg=False, mip=False)
-    problem.solve(solver)
-    assert normalised_duals(problem, solver) == pytest.approx({"plant1": 0.0, "plant2": -1.5, "plant3": -1.0})
+def test_the_solve_keeps_the_relaxation_it_solved_for_its_start(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    solved = solve(scenario, projects)
+    assert solved.solution.relaxation is not None
+    assert solved.solution.relaxation.objective == pytest.approx(230.0)
 
 
 def _binding_land(tmp_path, **quota_fields):
@@ -80,6 +63,16 @@ def test_resolve_row_matches_an_explicit_resolve_and_the_hand_value(tmp_path) ->
     assert resolve[0]["objective_gain"] == pytest.approx(explicit.objective - base.objective)
     assert resolve[0]["objective_gain"] == pytest.approx(80.0)
     assert resolve[0]["value_per_unit"] == pytest.approx(2.0)
+    assert resolve[0]["status"] == "optimal"  # no budget given: proven within the gap
+
+
+def test_no_budget_left_gives_an_honest_empty_row(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    rows = marginal_values(scenario, projects, 190.0, deadline=time.perf_counter(), jobs=1)
+    resolve = next(r for r in rows if r["method"] == "resolve")
+    assert resolve["status"] == "no_time"
+    assert resolve["objective_gain"] is None and resolve["value_per_unit"] is None
+    assert next(r for r in rows if r["method"] == "lp_dual")["value_per_unit"] == pytest.approx(2.0)
 
 
 def test_lp_dual_row_is_the_relaxation_shadow_price(tmp_path) -> None:
@@ -94,6 +87,8 @@ def test_lp_dual_row_is_the_relaxation_shadow_price(tmp_path) -> None:
             "objective_gain": pytest.approx(80.0),
             "value_per_unit": pytest.approx(2.0),
             "method": "lp_dual",
+            "status": "lp",
+            "gain_bound": None,
         }
     ]
 

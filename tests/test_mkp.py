@@ -36,20 +36,20 @@ def best_known() -> dict[str, float]:
 
 MKNAP1 = read_knapsack_file(DATA / "mknap1.txt")
 # One Chu & Beasley 5x100 problem (proven optimum 24274), the fastest of the three here: about 5 s.
-CHU_BEASLEY = [read_knapsack_file(DATA / "mknapcb1_first3.txt", "mknapcb1")[1]]
+CHU_BEASLEY = [read_knapsack_file(DATA / "mknapcb1_first5.txt", "mknapcb1")[1]]
 
 
 def test_the_data_files_match_their_published_values() -> None:
     known = best_known()
-    chu_beasley = read_knapsack_file(DATA / "mknapcb1_first3.txt", "mknapcb1")
+    chu_beasley = read_knapsack_file(DATA / "mknapcb1_first5.txt", "mknapcb1")
     assert [(p.name, len(p.profits), len(p.capacities)) for p in chu_beasley] == [
-        (f"mknapcb1_{i}", 100, 5) for i in (1, 2, 3)
+        (f"mknapcb1_{i}", 100, 5) for i in (1, 2, 3, 4, 5)
     ]
     assert [p.name for p in MKNAP1] == [f"mknap1_{i}" for i in range(1, 8)]
     assert {p.name: p.optimum for p in MKNAP1} == {
         name: v for name, v in known.items() if name.startswith("mknap1")
     }
-    assert [known[p.name] for p in chu_beasley] == [24381, 24274, 23551]
+    assert [known[p.name] for p in chu_beasley] == [24381, 24274, 23551, 23534, 23991]
 
 
 @pytest.mark.parametrize("problem", MKNAP1 + CHU_BEASLEY, ids=[p.name for p in MKNAP1 + CHU_BEASLEY])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 
 

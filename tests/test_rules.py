@@ -12,16 +12,24 @@ import pytest
 
 from quota_sim.export import write_outputs
 from quota_sim.model import build_model
+from quota_sim.pipeline import solve_scenario
 from quota_sim.results import AllocationRow, Result
-from quota_sim.solve import solve_scenario
 from quota_sim.verify import verify_outputs
 from tests.instances import load_instance, project_row, scenario_dict
+
+_SOLVER = {"name": "highs"}
+
+
+@pytest.fixture(autouse=True)
+def _every_solver(solver: str) -> None:
+    """Each rule test runs once per installed solver (``tests/conftest.py``)."""
+    _SOLVER["name"] = solver
 
 
 def _solve(tmp_path: Path, scenario: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Result, dict]:
     """Solve, check the written outputs, and return the result and its allocation rows by project id."""
     loaded, projects, _ = load_instance(tmp_path / "input", scenario, rows)
-    result = solve_scenario(loaded, projects)
+    result = solve_scenario(loaded, projects, solver=_SOLVER["name"])
     assert result.status == "optimal"
     write_outputs(result, tmp_path / "out")
     assert verify_outputs(loaded, projects, tmp_path / "out") == []
@@ -128,7 +136,7 @@ def test_lock_out_is_never_approved(tmp_path: Path) -> None:
 def test_locks_that_cannot_all_be_met_are_infeasible(tmp_path: Path) -> None:
     rows = [project_row("one", land_mu=60, lock="in"), project_row("two", land_mu=60, lock="in")]
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas=_land(100)), rows)
-    assert solve_scenario(scenario, projects).status == "infeasible"
+    assert solve_scenario(scenario, projects, solver=_SOLVER["name"]).status == "infeasible"
 
 
 def test_each_project_at_most_once(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from quota_sim.export import write_outputs
+from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario
-from quota_sim.solve import solve_scenario
 from quota_sim.verify import project_value, verify_outputs, verify_tables
 from tests.instances import load_instance, project_row, scenario_dict
 
@@ -384,6 +384,7 @@ def test_the_validator_shares_no_code_with_the_model() -> None:
     for module in (
         "quota_sim.model",
         "quota_sim.solve",
+        "quota_sim.pipeline",
         "quota_sim.results",
         "quota_sim.screens",
         "quota_sim.valuation",

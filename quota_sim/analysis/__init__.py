@@ -8,36 +8,62 @@ of ``summary.json``, extra allocation columns and ``diagnosis.json``.
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from quota_sim.analysis.baselines import baseline_summary
 from quota_sim.analysis.diagnosis import Finding, check_scenario, diagnose
 from quota_sim.analysis.grades import grade_projects
 from quota_sim.analysis.importance import project_importance
 from quota_sim.analysis.marginal import marginal_values
+from quota_sim.model import QuotaModel
 from quota_sim.results import Result, approved_plan
+from quota_sim.solve import Relaxation
 
-__all__ = ["Finding", "check_scenario", "diagnose", "enrich", "solve_options_of"]
+__all__ = ["Finding", "analysis_budget", "check_scenario", "diagnose", "enrich"]
+
+#: The analyses' time budget is this share of the solve's time (seconds) ...
+ANALYSIS_SHARE = 0.25
+#: ... but at least this many seconds, for the re-solves of marginal values.
+ANALYSIS_FLOOR = 0.5
 
 
-def solve_options_of(result: Result) -> dict[str, Any]:
-    """The solver settings a result was obtained with, as keyword arguments of ``solve_scenario``."""
-    settings = result.settings
-    return {"time_limit": settings.time_limit, "gap": settings.gap, "solver": settings.name}
+def analysis_budget(result: Result, importance_top: int = 0) -> float:
+    """Seconds the analyses of ``result`` may take by default: :data:`ANALYSIS_SHARE` of the solve time,
+    at least :data:`ANALYSIS_FLOOR`, for the marginal values' re-solves (one per quota), scaled up in
+    proportion when ``importance_top`` importance re-solves come on top."""
+    per_run = max(ANALYSIS_FLOOR, ANALYSIS_SHARE * result.seconds.get("solve", 0.0))
+    return per_run * (1.0 + importance_top / max(1, len(result.scenario.quotas)))
 
 
 def enrich(
-    result: Result, *, marginal: bool = True, baselines: bool = True, importance_top: int = 10, jobs: int = 2
+    result: Result,
+    *,
+    marginal: bool = True,
+    baselines: bool = True,
+    importance_top: int = 10,
+    jobs: int | None = None,
+    budget: float | None = None,
+    model: QuotaModel | None = None,
+    relaxation: Relaxation | None = None,
+    cancel: threading.Event | None = None,
 ) -> None:
-    """Add the analyses to ``result.extras`` in place.
+    """Add the analyses to ``result.extras`` in place, within ``budget`` seconds of re-solves.
 
     Always: ``allocation_columns`` with the 亩均 ``per_mu_score`` and ``grade`` of every project.
     When infeasible: ``diagnosis`` (the content of diagnosis.json). When solved:
     ``marginal_values`` (if ``marginal``), ``baselines`` (if ``baselines``) and ``importance``
     with a ``replacement_cost`` allocation column for the ``importance_top`` approved projects
-    of highest value (none if 0). Re-solves use the result's own solver settings and run in
-    ``jobs`` worker processes (1: in this process, e.g. inside a batch worker).
+    of highest value (none if 0), and ``analysis``: the budget, the time taken and how many re-solves
+    were exact (proven within the solver gap), time-limited or not run.
+
+    Re-solves use the result's own solver settings, start from its plan and run in ``jobs`` threads
+    (default one per core); ``budget`` defaults to :func:`analysis_budget`. ``model`` and
+    ``relaxation``: the built model and its LP relaxation when the solve has them (else built and
+    solved here). ``cancel``: once set, re-solves not yet started are skipped.
     """
+    started = time.perf_counter()
     scenario, projects = result.scenario, result.projects
     columns: dict[str, list] = grade_projects(projects)
     result.extras["allocation_columns"] = columns
@@ -48,26 +74,38 @@ def enrich(
         return
     if not result.solved or result.objective is None:
         return
+    budget = analysis_budget(result, max(0, importance_top)) if budget is None else budget
+    deadline = started + max(0.0, budget)
     # Re-solves start from this plan: it stays feasible when supply is added, so a gain is never
     # negative, and dropping one project leaves the rest of it as a start for the importance re-solve.
     start = approved_plan(result)
-    options = {**solve_options_of(result), "start": start}
+    common = {
+        "settings": result.settings, "start": start, "deadline": deadline, "jobs": jobs, "cancel": cancel
+    }
+    statuses: list[str] = []
+    # The hand-ranking baselines are pure Python; the re-solves spend their time inside HiGHS, which
+    # releases the GIL: the two run side by side.
+    hand = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-sim-baselines") if baselines else None
+    by_hand = hand.submit(baseline_summary, scenario, projects, result.objective) if hand else None
     if marginal:
-        result.extras["marginal_values"] = marginal_values(
-            scenario, projects, result.objective, solve_options=options, jobs=jobs
+        rows = marginal_values(
+            scenario, projects, result.objective, model=model, relaxation=relaxation, **common
         )
-    if baselines:
-        result.extras["baselines"] = baseline_summary(scenario, projects, result.objective)
+        result.extras["marginal_values"] = rows
+        statuses += [row["status"] for row in rows if row["method"] == "resolve"]
     if importance_top > 0:
         rows = project_importance(
-            scenario,
-            projects,
-            result.allocation,
-            result.objective,
-            top=importance_top,
-            solve_options=options,
-            jobs=jobs,
+            scenario, projects, result.allocation, result.objective, top=importance_top, **common
         )
         result.extras["importance"] = rows
         cost = {row["id"]: row["replacement_cost"] for row in rows}
         columns["replacement_cost"] = [cost.get(pid) for pid in projects.ids]
+        statuses += [{"feasible": "time_limited"}.get(row["status"], row["status"]) for row in rows]
+    if hand is not None and by_hand is not None:
+        result.extras["baselines"] = by_hand.result()
+        hand.shutdown()
+    result.extras["analysis"] = {
+        "budget_seconds": round(budget, 3),
+        "seconds": round(time.perf_counter() - started, 3),
+        "resolves": {status: statuses.count(status) for status in sorted(set(statuses))},
+    }

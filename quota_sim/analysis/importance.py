@@ -4,17 +4,21 @@ For the approved projects of highest value, the scenario is solved again with th
 project locked out; the ``replacement_cost`` is the optimised objective minus the new
 one (万元). It is usually well below the project's own value, because the freed quota
 goes to the next best projects: a small replacement cost means the approval is easy to
-replace, a large one that the plan depends on it.
+replace, a large one that the plan depends on it. The re-solves share the analyses' time budget
+(:mod:`quota_sim.analysis.resolve`); a time-limited one (``status`` ``feasible``) gives an upper
+bound of the replacement cost, one not run within the budget (``no_time``) none.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
-from quota_sim.analysis.parallel import solve_many
+from quota_sim.analysis.resolve import resolve_variants
 from quota_sim.projects import Projects
-from quota_sim.scenario import Scenario
+from quota_sim.scenario import Scenario, SolverSettings
+from quota_sim.solve import Start
 
 
 def locked_out(projects: Projects, index: int) -> Projects:
@@ -37,8 +41,11 @@ def project_importance(
     base_objective: float,
     *,
     top: int = 10,
-    solve_options: dict[str, Any] | None = None,
-    jobs: int = 2,
+    settings: SolverSettings | None = None,
+    start: Start | None = None,
+    deadline: float | None = None,
+    jobs: int | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
     """Replacement cost of the ``top`` approved projects by value.
 
@@ -48,6 +55,8 @@ def project_importance(
         The solved plan's allocation rows (``results.AllocationRow``), aligned with ``projects``.
     base_objective
         The solved plan's objective (万元).
+    settings, start, deadline, jobs
+        As for :func:`quota_sim.analysis.resolve.resolve_variants` (settings default to the scenario's).
 
     Returns
     -------
@@ -58,12 +67,14 @@ def project_importance(
         re-solve's ``status``.
     """
     chosen = top_approved(allocation, top)
-    queues = [locked_out(projects, i) for i in chosen]
-    outcomes = solve_many([scenario] * len(chosen), queues, dict(solve_options or {}), jobs)
+    variants = [(scenario, locked_out(projects, i)) for i in chosen]
+    outcomes = resolve_variants(
+        variants, settings or scenario.solver, start=start, deadline=deadline, jobs=jobs, cancel=cancel
+    )
     rows = []
     for i, outcome in zip(chosen, outcomes, strict=True):
         row = allocation[i]
-        without = outcome["objective"]
+        without = outcome.objective if outcome.solved else None
         rows.append(
             {
                 "id": row.id,
@@ -73,7 +84,7 @@ def project_importance(
                 "value": round(float(row.value), 6),
                 "objective_without": None if without is None else round(without, 6),
                 "replacement_cost": None if without is None else round(base_objective - without, 6),
-                "status": outcome["status"],
+                "status": outcome.status,
             }
         )
     return rows

@@ -2,25 +2,35 @@
 
 Two measures per quota:
 
-- ``resolve`` (exact): add ``delta`` units to the quota's city supply in the first horizon
-  year, solve the scenario again and report the objective gained, and the gain per unit;
-- ``lp_dual`` (approximate): the shadow price of the same extra supply in the LP relaxation
-  of the model (projects may be approved fractionally), per unit of the quota.
+- ``resolve``: add ``delta`` units to the quota's city supply in the first horizon year, solve the
+  scenario again from the solved plan and report the objective gained, and the gain per unit. The
+  re-solves share the analyses' time budget (:mod:`quota_sim.analysis.resolve`). Each variant's LP
+  relaxation is solved first: when its bound shows the gain is within the solver gap of 0, no MIP is
+  solved. The others share the budget, the quotas whose LP shadow price promises most first.
+  ``status`` says how exact each gain is: ``optimal`` (the re-solve proved its gap: exact up to the
+  solver gap), ``lp_bound`` (0, as exact: the LP bound leaves no gain beyond the solver gap),
+  ``time_limited`` (the gain found so far, a lower bound), ``no_time`` (not re-solved within the
+  budget), ``no_solution`` or ``infeasible``; ``gain_bound`` is an upper bound of the gain when one
+  is known (the re-solve's or the LP's bound);
+- ``lp_dual`` (approximate, ``status`` ``lp``): the shadow price of the same extra supply in the LP
+  relaxation of the model (projects may be approved fractionally), per unit of the quota, from the
+  relaxation HiGHS solved for its start plan.
 
 Units: objective and gains in 万元, ``delta`` in the quota's unit, value per unit in 万元 per unit.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
-import pulp
 
-from quota_sim.analysis.parallel import solve_many
-from quota_sim.model import build_model
+from quota_sim.analysis.resolve import resolve_variants
+from quota_sim.model import QuotaModel, build_model
 from quota_sim.projects import Projects
-from quota_sim.scenario import Quota, Scenario, with_values
+from quota_sim.scenario import Quota, Scenario, SolverSettings, with_values
+from quota_sim.solve import Relaxation, Start, solve_model
 from quota_sim.supply import CITY
 
 #: Share of the quota's first-year city supply used as ``delta`` (at least one median project's charge).
@@ -70,44 +80,30 @@ def with_extra_city_supply(scenario: Scenario, quota: Quota, delta: float) -> Sc
     return with_values(scenario, {f"quotas.{quota.id}.sources": sources})
 
 
-def normalised_duals(problem: pulp.LpProblem, solver: pulp.LpSolver) -> dict[str, float]:
-    """Row duals of a solved LP as d(objective) / d(right-hand side), whatever the sense.
-
-    PuLP hands a maximisation to HiGHS as a minimisation of the negated objective and
-    returns HiGHS's duals unchanged, so for ``LpMaximize`` with HiGHS they are negated here.
-    """
-    flip = -1.0 if problem.sense == pulp.LpMaximize and isinstance(solver, pulp.HiGHS) else 1.0
-    return {row.name: flip * float(row.pi) for row in problem.constraints() if row.pi is not None}
+def relaxation_of(model: QuotaModel, settings: SolverSettings) -> Relaxation | None:
+    """The LP relaxation of ``model`` (objective and row duals), None when it has no optimum."""
+    return solve_model(model, settings, relax=True).relaxation
 
 
-def lp_dual_values(scenario: Scenario, projects: Projects) -> dict[str, float] | None:
+def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float]:
     """Per quota, the LP-relaxation shadow price of one more unit of first-year city supply (万元/unit).
 
-    With carry-over, first-year supply raises every later cumulative row of the source, so
-    the shadow price is the sum of the duals of that source's rows; without, only the
-    first year's row counts. Rows the model leaves out (no project could draw the source
-    by then) count 0; a quota with none of these rows (no city source, or no city supply
-    any project could draw) is left out. None when the relaxation has no optimal solution.
+    With carry-over, first-year supply raises every later cumulative row of the source, so the shadow
+    price is the sum of the duals of that source's rows; without, only the first year's row counts.
+    Rows the model leaves out (no project could draw the source by then) count 0; a quota with none of
+    these rows (no city source, or no city supply any project could draw) is left out.
     """
-    model = build_model(scenario, projects)
-    solver = pulp.HiGHS(msg=False, mip=False)
-    model.problem.solve(solver)
-    if pulp.LpStatus[model.problem.status] != "Optimal":
-        return None
-    duals = normalised_duals(model.problem, solver)
+    scenario = model.scenario
     values: dict[str, float] = {}
     for quota in scenario.quotas:
         city = next((s for s in quota.sources if s.scope == "city"), None)
         if city is None:
             continue
         years = range(scenario.years) if quota.carry_over else range(1)
-        rows = [
-            model.supply_rows[key]
-            for t in years
-            if (key := (quota.id, city.id, CITY, t)) in model.supply_rows
-        ]
+        keys = [(quota.id, city.id, CITY, t) for t in years]
+        rows = [model.supply_rows[key] for key in keys if key in model.supply_rows]
         if rows:
-            values[quota.id] = float(np.sum([duals[row.name] for row in rows]))
+            values[quota.id] = float(np.sum([relaxation.row_duals.get(row.name, 0.0) for row in rows]))
     return values
 
 
@@ -116,60 +112,102 @@ def marginal_values(
     projects: Projects,
     base_objective: float,
     *,
-    solve_options: dict[str, Any] | None = None,
-    jobs: int = 2,
+    settings: SolverSettings | None = None,
+    start: Start | None = None,
+    model: QuotaModel | None = None,
+    relaxation: Relaxation | None = None,
+    deadline: float | None = None,
+    jobs: int | None = None,
     with_duals: bool = True,
+    cancel: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of ``marginal_values.csv``: one ``resolve`` row per quota, then ``lp_dual`` rows.
+    """Rows of ``marginal_values.csv`` (``quota, delta, objective_gain, value_per_unit, method, status,
+    gain_bound``): one ``resolve`` row per quota, in
+    scenario order, then ``lp_dual`` rows.
 
     Parameters
     ----------
     base_objective
         Objective of the scenario as solved (万元).
-    solve_options
-        Keyword arguments for :func:`quota_sim.solve.solve_scenario` (``time_limit``, ``gap``,
-        ``solver``) used for every re-solve.
+    settings
+        Solver settings of every re-solve (default: the scenario's own).
+    start
+        The solved plan, project id -> (zone, start year): every re-solve starts from it, so a gain is
+        never negative (the plan stays feasible when supply is added).
+    model, relaxation
+        The scenario's built model and its LP relaxation, when the solve already has them; else they
+        are built and solved here.
+    deadline
+        ``time.perf_counter()`` value by which the re-solves end (None: each gets the settings' time limit).
     jobs
-        Worker processes for the re-solves (one per quota, independent of each other).
+        Threads for the re-solves (default one per core).
 
     Notes
     -----
-    Each solve stops within the relative MIP gap ``g`` of its optimum, so a gain smaller than
-    about ``g * base_objective`` is not significant. Given the base plan as a ``start`` in
-    ``solve_options`` (as :func:`quota_sim.analysis.enrich` does), a re-solve never returns a
-    worse plan, so gains are never negative. Gains below 1e-9 of the objective are float noise
-    and reported as 0. A re-solve that finds no solution gives an empty gain.
+    Each re-solve stops within the relative MIP gap ``g`` of its optimum, so a gain smaller than about
+    ``g * base_objective`` is not significant. Gains below 1e-9 of the objective are float noise and
+    reported as 0.
     """
-    options = dict(solve_options or {})
+    settings = settings or scenario.solver
     noise = 1e-9 * max(1.0, abs(base_objective))
     deltas = {q.id: choose_delta(scenario, projects, q) for q in scenario.quotas}
-    variants = [with_extra_city_supply(scenario, q, deltas[q.id]) for q in scenario.quotas]
-    solved = solve_many(variants, projects, options, jobs)
-    rows: list[dict[str, Any]] = []
-    for quota, outcome in zip(scenario.quotas, solved, strict=True):
-        delta, status, objective = deltas[quota.id], outcome["status"], outcome["objective"]
-        if status in ("optimal", "feasible") and objective is not None:
-            gain = objective - base_objective
-            if abs(gain) <= noise:
-                gain = 0.0
-            rows.append(_row(quota.id, delta, gain, gain / delta, "resolve"))
-        else:
-            rows.append(_row(quota.id, delta, None, None, "resolve"))
+    duals: dict[str, float] = {}
     if with_duals:
-        duals = lp_dual_values(scenario, projects) or {}
-        for quota in scenario.quotas:
-            if quota.id in duals:
-                price = duals[quota.id]
-                rows.append(_row(quota.id, deltas[quota.id], price * deltas[quota.id], price, "lp_dual"))
+        model = model or build_model(scenario, projects)
+        relaxation = relaxation or relaxation_of(model, settings)
+        duals = lp_dual_values(model, relaxation) if relaxation is not None else {}
+    # The budget goes first to the quotas whose extra supply the LP says is worth most.
+    order = sorted(
+        range(len(scenario.quotas)),
+        key=lambda i: -duals.get(scenario.quotas[i].id, 0.0) * deltas[scenario.quotas[i].id],
+    )
+    variants = [
+        (with_extra_city_supply(scenario, scenario.quotas[i], deltas[scenario.quotas[i].id]), projects)
+        for i in order
+    ]
+    # A variant whose LP bound is within the solver gap of the solved objective gains nothing a
+    # re-solve at that gap could show: it is settled without a MIP.
+    settle_below = base_objective + settings.gap * abs(base_objective) + noise
+    outcomes = resolve_variants(
+        variants, settings, start=start, deadline=deadline, jobs=jobs, cancel=cancel,
+        settle_below=settle_below,
+    )
+    by_quota = {scenario.quotas[i].id: outcome for i, outcome in zip(order, outcomes, strict=True)}
+    rows: list[dict[str, Any]] = []
+    for quota in scenario.quotas:
+        delta, outcome = deltas[quota.id], by_quota[quota.id]
+        bound = None if outcome.bound is None else max(0.0, outcome.bound - base_objective)
+        status = {"feasible": "time_limited"}.get(outcome.status, outcome.status)
+        if outcome.status == "lp_bound":
+            gain = 0.0
+        elif outcome.solved:
+            gain = outcome.objective - base_objective
+            gain = 0.0 if abs(gain) <= noise else gain
+        elif outcome.status == "no_solution" and start is not None:
+            gain, status = 0.0, "time_limited"  # the solved plan is still feasible: the gain is at least 0
+        else:
+            rows.append(_row(quota.id, delta, None, None, "resolve", status, bound))
+            continue
+        bound = None if bound is None else max(bound, gain)
+        rows.append(_row(quota.id, delta, gain, gain / delta, "resolve", status, bound))
+    for quota in scenario.quotas:
+        if quota.id in duals:
+            price = duals[quota.id]
+            delta = deltas[quota.id]
+            rows.append(_row(quota.id, delta, price * delta, price, "lp_dual", "lp", None))
     return rows
 
 
-def _row(quota: str, delta: float, gain: float | None, per_unit: float | None, method: str) -> dict[str, Any]:
+def _row(
+    quota: str, delta: float, gain: float | None, per_unit: float | None, method: str, status: str,
+    bound: float | None,
+) -> dict[str, Any]:
     return {
         "quota": quota,
         "delta": delta,
         "objective_gain": None if gain is None else round(gain, 6),
         "value_per_unit": None if per_unit is None else round(per_unit, 6),
         "method": method,
+        "status": status,
+        "gain_bound": None if bound is None else round(bound, 6),
     }
-

@@ -18,7 +18,7 @@ from quota_sim.scenario import Scenario
 #: Workers come from a fork server, never from a fork of a process that has run HiGHS: a forked
 #: child inherits HiGHS's thread pool in an unusable state and hangs in its first solve.
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["quota_sim.solve"])
+_CONTEXT.set_forkserver_preload(["quota_sim.pipeline"])
 
 #: KPI keys copied from each re-solve's result.
 OUTCOME_KPIS = ("approved", "land_used", "investment", "output", "tax")
@@ -27,7 +27,7 @@ OUTCOME_KPIS = ("approved", "land_used", "investment", "output", "tax")
 def solve_outcome(scenario: Scenario, projects: Projects, solve_options: dict[str, Any]) -> dict[str, Any]:
     """Solve one variant; return ``status``, ``objective`` (万元), ``seconds`` and the KPIs of
     :data:`OUTCOME_KPIS`."""
-    from quota_sim.solve import solve_scenario
+    from quota_sim.pipeline import solve_scenario
 
     result = solve_scenario(scenario, projects, **solve_options)
     solved = result.status in ("optimal", "feasible")

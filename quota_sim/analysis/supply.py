@@ -17,7 +17,6 @@ Units: each quota's own unit (mu, tce, t); money in 万元.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from quota_sim.scenario import Quota, Scenario
 from quota_sim.supply import CITY, SupplyKey, source_total, supply_keys
@@ -199,6 +198,8 @@ def cheapest_draw(
     if cost.any():
         upper_rows.append(cost.copy())
         upper_bounds.append(scenario.objective.purchase_budget)
+    from scipy.optimize import linprog  # SciPy loads slowly and only priced sources need it
+
     result = linprog(
         cost,
         A_ub=np.array(upper_rows),

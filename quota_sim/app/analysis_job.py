@@ -29,7 +29,7 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 def _work(toml_text: str, steps: list[str], out: Any) -> None:
     from quota_sim.analysis import enrich
     from quota_sim.app_state import scenario_from_toml
-    from quota_sim.solve import solve_scenario
+    from quota_sim.pipeline import solve_scenario
 
     result = solve_scenario(scenario_from_toml(toml_text))
     for step in steps:

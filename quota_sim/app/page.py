@@ -3,7 +3,7 @@
 :func:`main` draws the page; Streamlit runs it from :mod:`quota_sim.app.streamlit_app` (``quota-sim
 app``, ``make app``) or from the checkout's ``app.py``. This module holds the page only: every
 figure comes from the ``quota_sim`` library (scenario variants and tables from
-``quota_sim.app_state``, the solve from ``quota_sim.solve``, analyses from ``quota_sim.analysis``
+``quota_sim.app_state``, the solve from ``quota_sim.pipeline``, analyses from ``quota_sim.analysis``
 via :mod:`quota_sim.app.analysis_job`, the shared settings from :mod:`quota_sim.app.library`,
 downloads from ``quota_sim.export``, labels from ``quota_sim.i18n``).
 
@@ -46,10 +46,10 @@ from quota_sim.i18n import (
     t,
     unit_label,
 )
+from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, scenario_to_toml
-from quota_sim.solve import solve_scenario
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "quota-sim-uploads"
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
