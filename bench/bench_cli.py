@@ -1,0 +1,158 @@
+"""Figures of the command line: start-up, what the analyses cost, the CLI against raw HiGHS, the solvers.
+
+    python bench/bench_cli.py                   # --help, baseline full vs --no-analysis, CLI vs raw HiGHS
+    python bench/bench_cli.py --solvers         # and HiGHS vs CBC vs SCIP at 10 s and 60 s (several minutes)
+    python bench/bench_cli.py --suite           # and the test suite's wall time
+
+Every figure is a wall time in seconds of real processes (``python -m quota_sim ...``), the median of
+``--repeat`` runs taken in one session, so ratios compare like with like on a shared machine:
+
+- ``--help``: the parser only (no solver library is imported);
+- the embedded baseline, ``run`` with the default analyses against ``run --no-analysis``;
+- OR-Library mknapcb1 #1-5 (tests/data/mkp): ``quota-sim run`` (analyses on) against raw HiGHS on the
+  same model, exported with ``quota-sim export-model`` and solved by highspy with its defaults at the
+  scenario's gap (0: proven optimal), timed from ``readModel`` to the end of ``run`` in one process;
+- ``--solvers``: objective and proven gap of each installed solver (solve only, gap 0) at 10 s and 60 s
+  on the baseline, mknapcb1 #1 and mknapcb4 #1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.instances import knapsack_instance, read_knapsack_file, write_instance  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "mkp"
+RAW_HIGHS = """
+import sys, time, highspy
+highs = highspy.Highs()
+highs.setOptionValue("output_flag", False)
+highs.setOptionValue("mip_rel_gap", float(sys.argv[2]))
+started = time.perf_counter()
+highs.readModel(sys.argv[1])
+highs.run()
+print(time.perf_counter() - started, highs.modelStatusToString(highs.getModelStatus()),
+      highs.getInfo().objective_function_value)
+"""
+
+
+def _wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"bench_cli: {' '.join(command)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return elapsed
+
+
+def _quota_sim(*args: str) -> list[str]:
+    return [sys.executable, "-m", "quota_sim", *args]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_help(repeat: int) -> None:
+    times = [_wall(_quota_sim("--help")) for _ in range(max(repeat, 5))]
+    print(f"--help\t{_median(times):.3f} s (median of {len(times)}; target <= 0.3 s)")
+
+
+def bench_baseline(repeat: int, tmp: Path) -> None:
+    full, solve_only = [], []
+    for i in range(repeat):  # interleaved, so both see the same machine load
+        full.append(_wall(_quota_sim("run", "--out", str(tmp / f"full{i}"))))
+        solve_only.append(_wall(_quota_sim("run", "--no-analysis", "--out", str(tmp / f"solve{i}"))))
+    ratio = _median(full) / _median(solve_only)
+    print(f"baseline run\t{_median(full):.2f} s full, {_median(solve_only):.2f} s --no-analysis: "
+          f"{ratio:.2f}x (median of {repeat}; target <= 1.5x)")
+
+
+def bench_knapsack(repeat: int, tmp: Path) -> None:
+    problems = read_knapsack_file(DATA / "mknapcb1_first5.txt", "mknapcb1")
+    print("instance\tCLI full s\tCLI --no-analysis s\traw HiGHS s\tfull / raw\tno-analysis / raw")
+    ratios = []
+    for problem in problems:
+        scenario = write_instance(tmp / problem.name / "input", *knapsack_instance(problem))
+        model = tmp / problem.name / "model.mps"
+        _wall(_quota_sim("export-model", str(scenario), str(model)))
+        full, solve_only, raw = [], [], []
+        for i in range(repeat):
+            full.append(_wall(_quota_sim("run", str(scenario), "--out", str(tmp / problem.name / f"f{i}"))))
+            out = str(tmp / problem.name / f"s{i}")
+            solve_only.append(_wall(_quota_sim("run", str(scenario), "--no-analysis", "--out", out)))
+            done = subprocess.run(
+                [sys.executable, "-c", RAW_HIGHS, str(model), "0"], capture_output=True, text=True, check=True
+            )
+            raw.append(float(done.stdout.split()[0]))
+        ratio = _median(full) / _median(raw)
+        ratios.append(ratio)
+        print(f"{problem.name}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"
+              f"{ratio:.2f}\t{_median(solve_only) / _median(raw):.2f}")
+    print(f"# CLI full run / raw HiGHS: median {_median(ratios):.2f}x, max {max(ratios):.2f}x "
+          f"(median of {repeat} each; target <= 2x)")
+
+
+def bench_solvers(tmp: Path) -> None:
+    from quota_sim.pipeline import solve_scenario
+    from quota_sim.scenario import baseline_path, load_scenario
+    from tests.solvers import INSTALLED_SOLVERS
+
+    cases = [("baseline", load_scenario(baseline_path()))]
+    for file, set_name in (("mknapcb1_first5.txt", "mknapcb1"), ("mknapcb4_first2.txt", "mknapcb4")):
+        problem = read_knapsack_file(DATA / file, set_name)[0]
+        path = write_instance(tmp / problem.name, *knapsack_instance(problem))
+        cases.append((problem.name, load_scenario(path)))
+    print("instance\tsolver\tlimit s\tstatus\tobjective\tbest bound\tgap\tseconds")
+    for name, scenario in cases:
+        for solver in INSTALLED_SOLVERS:
+            for limit in (10.0, 60.0):
+                result = solve_scenario(scenario, time_limit=limit, gap=0.0, solver=solver)
+                gap = "-" if result.gap is None else f"{result.gap:.2e}"
+                objective = "-" if result.objective is None else f"{result.objective:,.1f}"
+                bound = "-" if result.best_bound is None else f"{result.best_bound:,.1f}"
+                print(f"{name}\t{solver}\t{limit:g}\t{result.status}\t{objective}\t{bound}\t{gap}\t"
+                      f"{result.seconds['solve']:.1f}", flush=True)
+
+
+def bench_suite() -> None:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+    print(f"test suite\t{time.perf_counter() - started:.0f} s wall ({done.stdout.strip().splitlines()[-1]}; "
+          f"target <= 120 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure, median printed (default 3)")
+    parser.add_argument("--solvers", action="store_true", help="also HiGHS vs CBC vs SCIP at 10 s and 60 s")
+    parser.add_argument("--suite", action="store_true", help="also the test suite's wall time")
+    parser.add_argument("--only", choices=("help", "baseline", "knapsack"), help="one default section only")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="quota-sim-bench-") as folder:
+        tmp = Path(folder)
+        if args.only in (None, "help"):
+            bench_help(args.repeat)
+        if args.only in (None, "baseline"):
+            bench_baseline(args.repeat, tmp)
+        if args.only in (None, "knapsack"):
+            bench_knapsack(args.repeat, tmp)
+        if args.solvers:
+            bench_solvers(tmp)
+        if args.suite:
+            bench_suite()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
