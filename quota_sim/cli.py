@@ -201,8 +201,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>)")
     _add_solver_options(run)
     _add_analysis_options(run)
-    run.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                     help="processes for the analyses' re-solves (default 1)")
+    run.add_argument("--jobs", type=positive_int, metavar="N",
+                     help="parallel re-solves of the analyses, as threads (default: one per core)")
     _add_language(run, "allocation.xlsx and report.docx")
     run.add_argument("--report", action="store_true", help="also write the meeting report report.docx")
     run.set_defaults(func=cmd_run)
