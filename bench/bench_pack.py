@@ -25,8 +25,8 @@ from quota_sim.meeting.charts import cjk_font
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.report import report_bytes
 from quota_sim.meeting.workbook import workbook_bytes
+from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario
-from quota_sim.solve import solve_scenario
 
 
 def _median_seconds(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:

@@ -10,8 +10,8 @@ import pytest
 
 from quota_sim.attribution import attribute
 from quota_sim.export import write_outputs
+from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario
-from quota_sim.solve import solve_scenario
 from tests.instances import load_instance, project_row, random_instance, scenario_dict
 
 TOL = 1e-6

@@ -18,9 +18,8 @@ from quota_sim.meeting import charts, labels
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.report import report_bytes
 from quota_sim.output_set import read_trusted
-from quota_sim.pipeline import run_and_write
+from quota_sim.pipeline import run_and_write, solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario
-from quota_sim.solve import solve_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 
 ZH_SHEETS = ["概要", "配置表", "供地计划", "指标来源", "指标使用", "边际价值"]

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from quota_sim.needs import waiting_needs
-from quota_sim.solve import solve_scenario
+from quota_sim.pipeline import solve_scenario
 from tests.instances import START_YEAR, load_instance, project_row, random_instance, scenario_dict
 
 
