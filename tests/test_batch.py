@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -375,6 +377,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
         )
         deadline = time.monotonic() + 60
@@ -401,6 +404,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
         )
         from distributed import Client
@@ -409,14 +413,11 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
             client.wait_for_workers(2, timeout=120)
         yield address
     finally:
+        # Each started in its own session: the whole group (the worker's nanny and its processes) is
+        # killed at once, instead of waiting seconds for a graceful shutdown nobody needs here.
         for process in reversed(started):
-            process.terminate()
-        for process in reversed(started):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.mark.cluster

@@ -1,4 +1,4 @@
-"""Published multidimensional knapsack problems (OR-Library) solved through the real command line.
+"""Published multidimensional knapsack problems (OR-Library) solved through the command line.
 
 With one zone, one year, one quota per knapsack constraint and profits as output, the scenario's
 optimum is the knapsack's published optimum (see tests/data/mkp/README.md). The Chu & Beasley 5×100
@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from quota_sim.cli import main
 from quota_sim.projects import projects_for
 from quota_sim.scenario import load_scenario
 from quota_sim.verify import verify_outputs
 from tests.instances import KnapsackProblem, knapsack_instance, read_knapsack_file, write_instance
 
 DATA = Path(__file__).parent / "data" / "mkp"
-REPO = Path(__file__).parent.parent
 
 
 def best_known() -> dict[str, float]:
@@ -57,14 +55,7 @@ def test_cli_finds_the_published_optimum(problem: KnapsackProblem, tmp_path: Pat
     scenario_raw, rows = knapsack_instance(problem)
     path = write_instance(tmp_path / "input", scenario_raw, rows)
     out = tmp_path / "out"
-    completed = subprocess.run(
-        [sys.executable, "-m", "quota_sim", "run", str(path), "--out", str(out), "--no-analysis"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
+    assert main(["run", str(path), "--out", str(out), "--no-analysis"]) == 0  # the command, in process
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "optimal"
     assert summary["objective"] == pytest.approx(best_known()[problem.name], rel=1e-9)

@@ -21,10 +21,10 @@ from quota_sim.cli import main
 from quota_sim.errors import InputError
 from quota_sim.export import output_files, write_outputs
 from quota_sim.model import build_model
+from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import load_scenario, with_values
 from quota_sim.sites import load_sites
-from quota_sim.solve import solve_scenario
 from quota_sim.verify import verify_outputs
 from tests.instances import load_instance, project_row, scenario_dict, write_instance
 
