@@ -1,81 +1,225 @@
-"""Benchmark of the planners' app on the embedded baseline.
+"""Benchmark of the planners' app in real Chromium (Debian's /usr/bin/chromium) on the embedded baseline.
 
-Measures, with Streamlit's AppTest driving ``app.py`` in this process:
+Serves the app as ``quota-sim app --headless`` does (own port, own empty data folder) and drives it
+with Playwright:
 
-- the first page load (baseline solved once);
-- the time from a slider change (the yearly plan land quota, a new value each time, so every run
-  solves) to the updated result: set the value, press Solve, run the page; median of ``--runs``;
-- the same submit with nothing changed (answered from the cache, no solve);
-- the process's peak memory (resident set, MB) and its memory at the end.
+- first load: from opening the page to the first result on screen;
+- lever change: the yearly plan land quota moved one step (a new value each time, so every
+  Solve solves), then Solve; timed from the Solve click to the new result on screen (the page's
+  URL names the new setting and the result is no longer dimmed) and to the page being idle
+  (Streamlit's running indicator gone); median and max over ``--runs``;
+- the same with ``--sessions`` planners at once (each its own browser context, moving its own
+  lever; each must see its own result);
+- the server's memory: peak resident set of the server and its child processes, sampled
+  every 0.1 s.
 
-Usage: ``.venv/bin/python bench/bench_app.py [--runs 5]``
+Usage: ``.venv/bin/python bench/bench_app.py [--runs 10] [--sessions 5] [--port 8611]``
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import asyncio
+import os
+import re
 import statistics
+import subprocess
+import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
-from streamlit.testing.v1 import AppTest
+from playwright.async_api import Page, async_playwright, expect
 
+from quota_sim.app import streamlit_command
+from quota_sim.app.library import DATA_ENV
 from quota_sim.i18n import t
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
-TIMEOUT = 300  # s, per page run
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 120_000
 
 
-def _timed_run(at: AppTest) -> float:
+class Memory:
+    """Peak resident memory (MB) of a process and its children, sampled in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def now(self) -> float:
+        processes = [self.process, *self.process.children(recursive=True)]
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total / 1024 / 1024
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.now())
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def serve(port: int, data: Path) -> subprocess.Popen:
+    command = [*streamlit_command(port, "127.0.0.1", headless=True), "--server.fileWatcherType", "none"]
+    env = {**os.environ, DATA_ENV: str(data)}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the app did not start")
+
+
+def approved_metric(page: Page):
+    metric = page.get_by_test_id("stMetric").filter(has_text=t("metric_approved", "zh"))
+    return metric.get_by_test_id("stMetricValue")
+
+
+async def idle(page: Page) -> None:
+    """Wait until the script run is over (Streamlit's running indicator gone)."""
+    await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+async def first_load(page: Page, address: str) -> float:
     started = time.perf_counter()
-    at.run()
+    await page.goto(address)
+    await approved_metric(page).wait_for(timeout=TIMEOUT_MS)
     elapsed = time.perf_counter() - started
-    if at.exception:
-        raise RuntimeError(f"the page failed: {at.exception[0].message}")
+    await idle(page)
     return elapsed
 
 
-def _plan_slider(at: AppTest):
-    return next(s for s in at.slider if s.label == t("plan_land", "zh"))
+async def lever_change(page: Page) -> tuple[float, float, float, str]:
+    """Move the plan land quota one step up, press Solve; seconds to the new result and to idle, the
+    solve's own seconds (as the page reports them) and the slider's value."""
+    plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
+    await plan.focus()
+    await page.keyboard.press("ArrowRight")
+    await expect(page.get_by_text(t("solve_pending", "zh").split("：")[0], exact=False)).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    await idle(page)
+    url = page.url
+    started = time.perf_counter()
+    await page.get_by_role("button", name=t("solve_button", "zh"), exact=True).click()
+    await page.wait_for_url(lambda new: new != url, timeout=TIMEOUT_MS)
+    await expect(page.locator(".st-key-result")).to_have_css("opacity", "1", timeout=TIMEOUT_MS)
+    shown = time.perf_counter() - started
+    await idle(page)
+    settled = time.perf_counter() - started
+    status = page.get_by_test_id("stMetric").filter(has_text=t("metric_status", "zh"))
+    solve = float(re.findall(r"[0-9.]+", await status.get_by_test_id("stMetricDelta").inner_text())[0])
+    return shown, settled, solve, await plan.get_attribute("aria-valuenow") or ""
 
 
-def _solve_seconds(at: AppTest) -> str:
-    return next(m.proto.delta for m in at.metric if m.label == t("metric_status", "zh"))
+async def session(browser, address: str, runs: int, offset: int) -> dict:
+    """One planner: load, move the stock land ``offset`` steps (so each planner's settings are its
+    own and are solved, not taken from another's cache), then ``runs`` lever changes."""
+    context = await browser.new_context(viewport={"width": 1500, "height": 1300})
+    page = await context.new_page()
+    load = await first_load(page, address)
+    stock = page.get_by_test_id("stSlider").filter(has_text=t("stock_land", "zh")).get_by_role("slider")
+    await stock.focus()
+    for _ in range(offset):
+        await page.keyboard.press("ArrowRight")
+    await idle(page)
+    shown, settled, solves, values = [], [], [], []
+    for _ in range(runs):
+        result, done, solve, value = await lever_change(page)
+        shown.append(result)
+        settled.append(done)
+        solves.append(solve)
+        values.append(value)
+    url = page.url
+    await context.close()
+    return {"load": load, "shown": shown, "idle": settled, "solve": solves, "values": values, "url": url}
+
+
+def report(label: str, seconds: list[float]) -> str:
+    return (
+        f"{label}: median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s, "
+        f"min {min(seconds):.2f} s ({len(seconds)} changes)"
+    )
+
+
+async def bench(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="quota-sim-bench-") as data:
+        server = serve(args.port, Path(data))
+        memory = Memory(server.pid)
+        address = f"http://127.0.0.1:{args.port}"
+        try:
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    alone = await session(browser, address, args.runs, 0)
+                    print(f"first load to first result (server warm after start): {alone['load']:.2f} s")
+                    print(report("one planner, Solve -> new result shown", alone["shown"]))
+                    print(report("one planner, Solve -> page idle", alone["idle"]))
+                    print(report("one planner, of which the solve itself", alone["solve"]))
+                    print(
+                        f"server memory after one planner: {memory.now():.0f} MB (peak {memory.peak:.0f} MB)"
+                    )
+                    many = await asyncio.gather(
+                        *[session(browser, address, args.runs, 1 + i) for i in range(args.sessions)]
+                    )
+                finally:
+                    await browser.close()
+        finally:
+            memory.stop()
+            server.terminate()
+            server.wait(timeout=10)
+    if many:
+        loads = [s["load"] for s in many]
+        print(
+            f"{args.sessions} planners at once, first load: median {statistics.median(loads):.2f} s, "
+            f"max {max(loads):.2f} s"
+        )
+        shown = [x for s in many for x in s["shown"]]
+        settled = [x for s in many for x in s["idle"]]
+        print(report(f"{args.sessions} planners at once, Solve -> new result shown", shown))
+        print(report(f"{args.sessions} planners at once, Solve -> page idle", settled))
+        own = len({s["url"] for s in many}) == len(many) and all(
+            s["values"][-1] == alone["values"][-1] for s in many
+        )
+        print(f"each planner saw its own setting (distinct settings, own slider value): {own}")
+    print(f"server memory: peak {memory.peak:.0f} MB resident (server and its child processes)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="slider changes to time (default 5)")
-    args = parser.parse_args()
-
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    first = _timed_run(at)
-    print(f"first page load (baseline solve): {first:.2f} s ({_solve_seconds(at)})")
-
-    changes = []
-    start_value = _plan_slider(at).value
-    for i in range(1, args.runs + 1):
-        _plan_slider(at).set_value(start_value + 10.0 * i)
-        at.button(key="solve").click()
-        elapsed = _timed_run(at)
-        changes.append(elapsed)
-        print(f"  slider -> {start_value + 10.0 * i:.0f} mu/yr: {elapsed:.2f} s ({_solve_seconds(at)})")
-    print(
-        f"slider change to updated result: median {statistics.median(changes):.2f} s "
-        f"(min {min(changes):.2f}, max {max(changes):.2f}, {len(changes)} runs)"
-    )
-
-    cached = []
-    for _ in range(args.runs):
-        at.button(key="solve").click()
-        cached.append(_timed_run(at))
-    print(f"unchanged submit (cached, no solve): median {statistics.median(cached):.2f} s")
-
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
-    now_mb = psutil.Process().memory_info().rss / 1024 / 1024
-    print(f"memory: peak {peak_mb:.0f} MB resident, {now_mb:.0f} MB at the end")
+    parser.add_argument("--runs", type=int, default=10, help="lever changes per planner (default 10)")
+    parser.add_argument("--sessions", type=int, default=5, help="planners at once (default 5)")
+    parser.add_argument("--port", type=int, default=8611)
+    asyncio.run(bench(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ Public helpers:
 - :func:`status_label` — a project status or a solve status;
 - :func:`quota_label` / :func:`unit_label` — a quota's display name and unit;
 - :func:`method_label` — an analysis method's name;
-- :func:`reason_label` — the reason a project was not selected.
+- :func:`reason_label` — the reason a project was not selected;
+- :func:`error_message` — the detail of a bad-input message, in Chinese where its wording is known.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
 LANGUAGES = ("zh", "en")
@@ -469,7 +471,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pin_describe_fix": ("{id} 锁定批准于 {zone}，{year} 年起", "{id} locked in at {zone} from {year}"),
     "locks_header": ("锁定批准的项目(可解除后重新求解)", "Locked-in projects (release one and solve again)"),
     # balance and sweep
-    "balance_header": ("指标平衡(按园区、年份)", "Quota balance by park and year"),
+    "balance_header": ("指标平衡", "Quota balance"),
+    "balance_table": ("指标平衡(按园区、年份)", "Quota balance by park and year"),
     "balance_note": (
         ("供给：当年新增的无偿指标；已用：当年开工项目占用(各来源)；购买：来自有价来源；结转：年末剩余并结转到下一年。"
         "“全市”为全市统筹的来源，各园区共用。"),
@@ -600,3 +603,42 @@ def reason_label(
     for word, chinese in _SCREEN_WORDS_ZH:
         shown = shown.replace(word, chinese)
     return shown
+
+
+# Bad-input details as the readers word them, and their Chinese (first match wins; the rest of a
+# message that matches no pattern stays as it is).
+_ERRORS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^project (.+?): ", r"项目 \1："),
+    (r"(?:text )?'(.*)' is not a (?:finite )?number", r"“\1”不是数字"),
+    (r"^(\S+) is not a (?:finite |whole )?number", r"\1 不是有效数字"),
+    (r"the project id is blank", "项目编号为空"),
+    (r"the zone is blank", "园区为空"),
+    (r"'(.+)' is blank", r"“\1”为空"),
+    (r"required column '(.+)' is missing", r"缺少必需的列“\1”"),
+    (r"column '(.+?)' is missing; ", r"缺少列“\1”："),
+    (r"column '(.+?)' holds text, but ", r"列“\1”含文字，但"),
+    (r"(\S+) is negative; numbers must be >= 0", r"\1 为负数，数值须 ≥ 0"),
+    (r"(\S+) is implausibly large \(at most (\S+)\)", r"\1 过大（至多 \2）"),
+    (r"(\S+) is implausibly small \(0, or at least (\S+)\)", r"\1 过小（须为 0 或至少 \2）"),
+    (r"zone '(.+?)' is not declared in the scenario \(declared: (.+?)\)", r"园区“\1”不在情景中（已有：\2）"),
+    (r"; did you mean '(.+)'\?", r"；是否应为“\1”？"),
+    (r"lock must be 'in', 'out' or blank, got '(.*)'", r"锁定只能为 in、out 或空，实为“\1”"),
+    (r"'(.*)' is not an ISO date \(YYYY-MM-DD\)", r"“\1”不是日期（应为 YYYY-MM-DD）"),
+    (r"old \.xls format: save as \.xlsx or CSV", "旧版 .xls 格式：请另存为 .xlsx 或 CSV"),
+    (r"not a readable \.xlsx workbook", "不是可读取的 .xlsx 工作簿"),
+    (r"not a readable CSV table", "不是可读取的 CSV 表格"),
+    (r"the table has no project \(only a header row\)", "表中没有项目（只有表头）"),
+    (r"the table is empty: row 1 must hold the column headers", "表格为空：第 1 行应为列标题"),
+    (r"the file holds binary data \(NUL bytes\), not a text table", "文件含二进制数据，不是文本表格"),
+    (r"file too large \((.+?)\); the limit is (.+)", r"文件过大（\1），上限为 \2"),
+    (r"the workbook has no visible sheet", "工作簿没有可见的工作表"),
+)
+
+
+def error_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The detail of a bad-input message in ``lang``: in Chinese, the known phrases translated."""
+    if lang == "en":
+        return message
+    for pattern, chinese in _ERRORS_ZH:
+        message = re.sub(pattern, chinese, message)
+    return message

@@ -50,6 +50,12 @@ def multiselect(at: AppTest, key: str, lang: str):
     return at.multiselect(key=f"{key}@{lang}")
 
 
+def open_view(at: AppTest, view: str, lang: str = "zh") -> AppTest:
+    """Open one of the tabs below the headline (only the open tab is drawn)."""
+    at.session_state[f"view@{lang}"] = t(f"{view}_header", lang)
+    return run(at)
+
+
 def land_used(at: AppTest, lang: str = "zh") -> str:
     return metric(
         at,
@@ -128,7 +134,7 @@ def test_bad_upload_shows_row_and_column_in_chinese_and_keeps_the_last_good_data
     app.file_uploader[0].set_value(("queue.csv", "\n".join(lines).encode("utf-8"), "text/csv"))
     run(app)
     messages = [e.value for e in app.error]
-    assert any("第 5 行" in m and "“land_mu”列" in m for m in messages), messages
+    assert any("第 5 行" in m and "“land_mu”列" in m and "“abc”不是数字" in m for m in messages), messages
     assert metric(app, t("metric_approved", "zh")) == approved
 
 
@@ -163,19 +169,23 @@ def test_language_switch_to_english(app: AppTest) -> None:
 def test_language_round_trip_keeps_the_status_filter_and_translates_the_pickers(app: AppTest) -> None:
     approved = int(figure(metric(app, t("metric_approved", "zh"))))
     multiselect(app, "filter_status", "zh").set_value(["approved"])
-    app.selectbox(key="chart_quota@zh").set_value("energy")
     run(app)
     assert t("rows_shown", "zh", shown=approved, total=220) in [c.value for c in app.caption]
+    open_view(app, "charts")
+    app.selectbox(key="chart_quota@zh").set_value("energy")
+    run(app)
     for lang in ("en", "zh", "en"):
         app.segmented_control(key="lang").set_value(lang)
         run(app)
+        picker = app.selectbox(key=f"chart_quota@{lang}")  # the charts tab stays open
+        assert picker.value == "energy"
+        assert picker.format_func("energy") == ("用能" if lang == "zh" else "Energy use")
+        open_view(app, "allocation", lang)
         assert t("rows_shown", lang, shown=approved, total=220) in [c.value for c in app.caption]
         chips = multiselect(app, "filter_status", lang)
         assert chips.value == ["approved"]
         assert chips.format_func("approved") == status_label("approved", lang)
-        picker = app.selectbox(key=f"chart_quota@{lang}")
-        assert picker.value == "energy"
-        assert picker.format_func("energy") == ("用能" if lang == "zh" else "Energy use")
+        open_view(app, "charts", lang)
 
 
 # ---------------------------------------- bug 2: stale result
@@ -234,6 +244,7 @@ def test_downloads_are_named_after_the_setting_and_the_toml_states_its_figures(
 
 
 def save(at: AppTest, name: str) -> AppTest:
+    open_view(at, "compare")
     at.text_input(key="save_name").input(name)
     at.button(key="save").click()
     return run(at)
@@ -360,6 +371,7 @@ def test_infeasible_setting_explains_itself_and_a_lock_can_be_released(app: AppT
 
 
 def test_balance_table_per_park_and_year(app: AppTest) -> None:
+    open_view(app, "balance")
     table = next(df.value for df in app.dataframe if "结转(亩)" in df.value.columns)
     assert {"全市", "田营科技园"} <= set(table["园区"])
     assert not table.isin(["None", "nan"]).any().any()

@@ -31,9 +31,10 @@ def test_the_entry_is_inside_the_package() -> None:
 
 
 def test_the_command_serves_the_entry_with_the_app_settings() -> None:
+    """(test_browser.py and bench/bench_app.py serve the app with this very command.)"""
     command = streamlit_command(8611, "127.0.0.1", headless=True)
-    assert command[:5] == [sys.executable, "-m", "streamlit", "run", str(ENTRY)]
-    pairs = dict(zip(command[5::2], command[6::2], strict=True))
+    assert command[:3] == [sys.executable, "-m", "quota_sim.app.serve"]
+    pairs = dict(zip(command[3::2], command[4::2], strict=True))
     assert pairs["--server.port"] == "8611"
     assert pairs["--server.address"] == "127.0.0.1"
     assert pairs["--server.headless"] == "true"

@@ -511,3 +511,14 @@ def test_balance_per_park_and_year_adds_up(result) -> None:
         for row in rows.itertuples():
             left = left + row.supply - (row.used - row.bought)
             assert row.carried_over == pytest.approx(max(left, 0.0))
+
+
+def test_bad_input_details_read_in_chinese() -> None:
+    from quota_sim.i18n import error_message
+
+    assert error_message("project P3: text 'abc' is not a number", "zh") == "项目 P3：“abc”不是数字"
+    assert error_message("required column 'land_mu' is missing", "zh") == "缺少必需的列“land_mu”"
+    unknown = "zone 'tianyin' is not declared in the scenario (declared: a, b); did you mean 'a'?"
+    assert error_message(unknown, "zh") == "园区“tianyin”不在情景中（已有：a, b）；是否应为“a”？"
+    english = "project P3: text 'abc' is not a number"
+    assert error_message(english, "en") == english

@@ -3,6 +3,8 @@
 - :mod:`quota_sim.app.page` draws the page (every figure comes from the library);
 - :mod:`quota_sim.app.streamlit_app` is the script Streamlit runs: it draws the page only when run
   as the main script, never when a worker process imports it (``__mp_main__``);
+- :mod:`quota_sim.app.serve` is the server process (modules loaded and the baseline solved
+  before the first planner arrives);
 - :func:`streamlit_command` is the command line that serves it.
 """
 
@@ -23,8 +25,8 @@ SERVER_OPTIONS = {
 
 
 def streamlit_command(port: int = 8501, address: str | None = None, headless: bool = False) -> list[str]:
-    """``python -m streamlit run <entry>`` with the app's server settings."""
-    command = [sys.executable, "-m", "streamlit", "run", str(ENTRY), "--server.port", str(port)]
+    """``python -m quota_sim.app.serve`` (``streamlit run <entry>``) with the app's server settings."""
+    command = [sys.executable, "-m", "quota_sim.app.serve", "--server.port", str(port)]
     if address:
         command += ["--server.address", address]
     if headless:

@@ -39,6 +39,7 @@ from quota_sim.errors import InputError
 from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes
 from quota_sim.i18n import (
     column_label,
+    error_message,
     method_label,
     quota_label,
     reason_label,
@@ -86,9 +87,11 @@ def load_projects(toml_text: str) -> Projects:
     return projects_for(app_state.scenario_from_toml(toml_text))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def solve_toml(toml_text: str) -> Result:
-    """Solve a scenario given as TOML text (the cache key): grades always, the diagnosis when infeasible."""
+    """Solve a scenario given as TOML text (the cache key): grades always, the diagnosis when infeasible.
+
+    One shared result per setting, never modified by the page (no copy per rerun)."""
     result = solve_scenario(app_state.scenario_from_toml(toml_text))
     enrich(result, marginal=False, baselines=False, importance_top=0)
     return result
@@ -154,7 +157,7 @@ def error_text(error: InputError, lang: str) -> str:
         where.append(t("error_where_row", lang, row=error.row))
     if error.column:
         where.append(t("error_where_column", lang, column=error.column))
-    return ("，".join(where) + "：" if where else "") + error.message
+    return ("，".join(where) + "：" if where else "") + error_message(error.message, lang)
 
 
 def lever_label(name: str, scenario: Scenario, lang: str) -> str:
@@ -287,7 +290,19 @@ def load_base_setting(lang: str) -> Base:
     return Base(scenario_file, upload_path, scenario, projects, key)
 
 
-def variant_of(base: Base, levers: Levers, pins: tuple[Pin, ...], lang: str) -> Scenario:
+def variant_and_toml(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> tuple[Scenario, str]:
+    """:func:`variant_of` and its TOML text, kept per session for the last settings (no work on a rerun)."""
+    memo: dict = st.session_state.setdefault("variants", {})
+    key = (base.key, repr(levers), pins)
+    if key not in memo:
+        variant = variant_of(base, levers, pins)
+        memo[key] = (variant, scenario_to_toml(variant))
+        while len(memo) > 8:
+            memo.pop(next(iter(memo)))
+    return memo[key]
+
+
+def variant_of(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> Scenario:
     """The scenario holding ``levers`` and ``pins``, named after its changes, with its own description."""
     variant = app_state.apply_levers(base.scenario, levers)
     changes = app_state.lever_differences(app_state.levers_from_scenario(base.scenario), levers)
@@ -690,7 +705,7 @@ def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
     if result.solved:
         cols[0].download_button(
             t("download_csv", lang),
-            allocation_csv_bytes(result, lang),
+            lambda: allocation_csv_bytes(result, lang),  # made when clicked, not on every run
             f"{stem}_allocation.csv",
             "text/csv",
             key="download_csv",
@@ -699,7 +714,7 @@ def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
         )
         cols[1].download_button(
             t("download_xlsx", lang),
-            allocation_xlsx_bytes(result, lang),
+            lambda: allocation_xlsx_bytes(result, lang),
             f"{stem}_allocation.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="download_xlsx",
@@ -933,7 +948,7 @@ def balance_panel(result: Result, toml_text: str, lang: str) -> None:
     scenario = result.scenario
     units = quota_units(scenario)
     quota_ids = [q.id for q in scenario.quotas]
-    st.markdown(f"**{t('balance_header', lang)}**", help=t("balance_note", lang))
+    st.markdown(f"**{t('balance_table', lang)}**", help=t("balance_note", lang))
     quota_id = pick(
         "selectbox",
         t("chart_quota_pick", lang),
@@ -1282,6 +1297,41 @@ def save_form(shelf: Library, setting: Setting, lang: str) -> None:
 # --------------------------------------------------------------------------- the page
 
 
+VIEWS = ("allocation", "charts", "balance", "analysis", "compare")
+
+
+def panels(result: Result, base: Base, setting: Setting, toml_text: str, lang: str) -> None:
+    """The tabs below the headline; only the open one is drawn (a tab switch reruns the page)."""
+    labels = {view: t(f"{view}_header", lang) for view in VIEWS}
+    kept = st.session_state.get("view", VIEWS[0])
+    if st.session_state.get("view_lang") != lang:  # new language, new labels: open the same tab
+        st.session_state[f"view@{lang}"] = labels[kept]
+        st.session_state["view_lang"] = lang
+    tabs = st.tabs(list(labels.values()), key=f"view@{lang}", on_change="rerun")
+    view = next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), kept)
+    st.session_state["view"] = view
+    with tabs[VIEWS.index(view)]:
+        if view == "analysis":
+            analysis_panel(result, toml_text, lang)
+        elif not result.solved:
+            st.info(status_label(result.status, lang))
+            if view == "allocation":
+                pin_panel(result, base, lang)
+        elif view == "allocation":
+            allocation_panel(result, base, lang)
+        elif view == "charts":
+            charts_panel(result, base.projects, lang)
+        elif view == "balance":
+            balance_panel(result, toml_text, lang)
+        else:
+            comparison_panel(result, base, setting, toml_text, lang)
+
+
+def warm_up() -> None:
+    """Solve the baseline as the page first shows it, so the first planner finds it ready."""
+    solve_toml(scenario_to_toml(load_scenario(baseline_path())))
+
+
 def language() -> str:
     if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
         st.session_state["lang"] = st.query_params["lang"]
@@ -1322,12 +1372,11 @@ def main() -> None:
     shown_levers, shown_pins = applied[base.key]
     try:
         show_shortfall(shortfall, app_state.apply_levers(base.scenario, levers), base.projects, lang)
-        variant = variant_of(base, shown_levers, shown_pins, lang)
+        variant, toml_text = variant_and_toml(base, shown_levers, shown_pins)
     except InputError as error:
         st.error(t("scenario_error", lang, message=error_text(error, lang)))
         applied[base.key] = (app_state.levers_from_scenario(base.scenario), ())
         st.stop()
-    toml_text = scenario_to_toml(variant)
     with st.spinner(t("solving", lang)):
         try:
             result = solve_toml(toml_text)
@@ -1337,7 +1386,9 @@ def main() -> None:
     setting = Setting(
         base.file.name, base.upload, app_state.levers_to_dict(shown_levers), [vars(p) for p in shown_pins]
     )
-    library().put(setting, toml_text, snapshot_of(result, shown_levers) if result.solved else None)
+    if st.session_state.get("stored") != (setting.id, result.solved):
+        library().put(setting, toml_text, snapshot_of(result, shown_levers) if result.solved else None)
+        st.session_state["stored"] = (setting.id, result.solved)
     if st.query_params.get("setting") != setting.id:
         st.query_params["setting"] = setting.id
     if st.query_params.get("lang") != lang:
@@ -1352,35 +1403,4 @@ def main() -> None:
         if result.status == "infeasible":
             infeasible_panel(result, base, lang)
         downloads(result, toml_text, saved or variant.name, lang)
-        tabs = st.tabs(
-            [
-                t("allocation_header", lang),
-                t("charts_header", lang),
-                t("balance_header", lang),
-                t("analysis_header", lang),
-                t("compare_header", lang),
-            ]
-        )
-        with tabs[0]:
-            if result.solved:
-                allocation_panel(result, base, lang)
-            else:
-                st.info(status_label(result.status, lang))
-                pin_panel(result, base, lang)
-        with tabs[1]:
-            if result.solved:
-                charts_panel(result, base.projects, lang)
-            else:
-                st.info(status_label(result.status, lang))
-        with tabs[2]:
-            if result.solved:
-                balance_panel(result, toml_text, lang)
-            else:
-                st.info(status_label(result.status, lang))
-        with tabs[3]:
-            analysis_panel(result, toml_text, lang)
-        with tabs[4]:
-            if result.solved:
-                comparison_panel(result, base, setting, toml_text, lang)
-            else:
-                st.info(status_label(result.status, lang))
+        panels(result, base, setting, toml_text, lang)
