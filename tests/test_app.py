@@ -96,7 +96,7 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
     assert shortfall and "2,060" in shortfall[0]
     assert app.dataframe, "the allocation table is missing"
     labels = [d.label for d in app.get("download_button")]
-    assert labels == [t("download_csv", "zh"), t("download_xlsx", "zh"), t("download_toml", "zh")]
+    assert labels == [t(f"download_{kind}", "zh") for kind in ("csv", "xlsx", "docx", "toml")]
 
 
 def test_slider_change_resolves_and_the_toml_reproduces_it(app: AppTest, tmp_path: Path) -> None:

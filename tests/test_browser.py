@@ -137,12 +137,18 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: str, tmp_p
                 page.get_by_role("button", name=t("download_csv", "zh")).click()
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)
+            with page.expect_download(timeout=RESULT_TIMEOUT) as report:
+                page.get_by_role("button", name=t("download_docx", "zh")).click()
+            document = tmp_path / report.value.suggested_filename
+            report.value.save_as(document)
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
     assert int(after.replace(",", "")) > int(before.replace(",", ""))
     assert saved.name == "baseline_plan_land-1110_allocation.csv"
+    assert document.name == "baseline_plan_land-1110_report.docx"
+    assert document.read_bytes().startswith(b"PK")  # a Word document is a zip archive
     assert saved.read_bytes().startswith("\ufeff".encode())
     assert "项目编号" in saved.read_text(encoding="utf-8-sig")
     assert shot.exists() and shot.stat().st_size > 10_000

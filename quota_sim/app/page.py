@@ -36,7 +36,7 @@ from quota_sim.app.analysis_job import STEPS, AnalysisJob
 from quota_sim.app.library import Library, NameTaken, Setting, data_folder
 from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.errors import InputError
-from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes
+from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes, report_docx_bytes
 from quota_sim.i18n import (
     column_label,
     error_message,
@@ -56,6 +56,8 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "quota-sim-uploads"
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
 SWEEP_POINTS = 9
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 #: Streamlit's own words in the upload box, in Chinese (Streamlit has no parameter for them).
 UPLOADER_STYLE_ZH = """
@@ -699,38 +701,29 @@ def set_pin(base: Base, pin: Pin) -> None:
 
 
 def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
-    """The allocation table and the setting's TOML, named after the setting."""
-    cols = st.columns(3)
+    """The allocation table, the planners' workbook, the meeting report and the setting's TOML, named
+    after the setting; the table, workbook and report are made when clicked, not on every run."""
+    cols = st.columns(4)
     stem = app_state.file_stem(name)
+    files = []
     if result.solved:
-        cols[0].download_button(
-            t("download_csv", lang),
-            lambda: allocation_csv_bytes(result, lang),  # made when clicked, not on every run
-            f"{stem}_allocation.csv",
-            "text/csv",
-            key="download_csv",
+        files += [
+            ("csv", lambda: allocation_csv_bytes(result, lang), f"{stem}_allocation.csv", "text/csv"),
+            ("xlsx", lambda: allocation_xlsx_bytes(result, lang), f"{stem}_allocation.xlsx", XLSX_TYPE),
+            ("docx", lambda: report_docx_bytes(result, lang), f"{stem}_report.docx", DOCX_TYPE),
+        ]
+    files.append(("toml", toml_text.encode("utf-8"), f"{stem}.toml", "application/toml"))
+    for col, (kind, data, file_name, mime) in zip(cols, files, strict=False):
+        col.download_button(
+            t(f"download_{kind}", lang),
+            data,
+            file_name,
+            mime,
+            help=t(f"download_help_{kind}", lang),
+            key=f"download_{kind}",
             on_click="ignore",
             icon=":material/download:",
         )
-        cols[1].download_button(
-            t("download_xlsx", lang),
-            lambda: allocation_xlsx_bytes(result, lang),
-            f"{stem}_allocation.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key="download_xlsx",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-    cols[2].download_button(
-        t("download_toml", lang),
-        toml_text.encode("utf-8"),
-        f"{stem}.toml",
-        "application/toml",
-        help=t("download_help_toml", lang),
-        key="download_toml",
-        on_click="ignore",
-        icon=":material/download:",
-    )
 
 
 def allocation_panel(result: Result, base: Base, lang: str) -> None:
