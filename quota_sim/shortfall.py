@@ -1,59 +1,105 @@
-"""The queue's yearly land shortfall, as docs/baseline.md defines it (mu per year).
+"""The queue's land shortfall, year by year, as docs/baseline.md defines it (mu).
 
-Demand is the land of every queued project that is not locked out, spread over the horizon;
-supply is every land source (city and zone) over the horizon, per year. The same figure is shown
-under the app's plan-land slider, marked on `quota-sim sweep` charts, stated in the baseline
-and checked by its tests: :func:`balance` is the one definition, :func:`land_balance` applies it
-to a loaded scenario.
+Demand in year t is the land of the queued projects (not locked out) that become ready in t: their
+``earliest_year`` is t, and the first horizon year also carries every project ready before it.
+Supply in year t is the amount of every land source (city and zone) in t. The shortfall of year t is
+demand minus supply; the horizon averages are the sums divided by the horizon length. The same
+figures are shown under the app's plan-land slider, marked on `quota-sim sweep` charts, written into
+generated scenarios' descriptions and checked by the baseline's tests: :func:`yearly_balance` is the
+one definition, :func:`land_balance` applies it to a loaded scenario.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario
-from quota_sim.supply import land_quota, source_total
+from quota_sim.supply import amounts, land_quota, supply_keys
 
 
 @dataclass(frozen=True)
 class LandBalance:
-    """Horizon averages in mu per year; ``shortfall`` < 0 when supply exceeds demand."""
+    """Land demand and supply, mu; ``shortfall`` < 0 when supply exceeds demand.
 
-    demand: float
-    supply: float
-    shortfall: float
-    by_source: dict[str, float]  # yearly supply of each land source
+    ``years`` are the calendar years; ``demand_by_year``, ``supply_by_year`` and
+    ``shortfall_by_year`` are aligned with them (mu in that year). ``demand``, ``supply`` and
+    ``shortfall`` are horizon averages (mu per year); ``by_source`` is each land source's
+    average yearly supply.
+    """
+
+    years: tuple[int, ...]
+    demand_by_year: tuple[float, ...]
+    supply_by_year: tuple[float, ...]
+    by_source: dict[str, float]
+
+    @property
+    def shortfall_by_year(self) -> tuple[float, ...]:
+        return tuple(d - s for d, s in zip(self.demand_by_year, self.supply_by_year, strict=True))
+
+    @property
+    def demand(self) -> float:
+        return float(np.sum(self.demand_by_year)) / len(self.years)
+
+    @property
+    def supply(self) -> float:
+        return float(np.sum(self.supply_by_year)) / len(self.years)
+
+    @property
+    def shortfall(self) -> float:
+        return self.demand - self.supply
 
 
-def balance(
-    land_mu: Iterable[float], locks: Iterable[str], source_totals: Mapping[str, float], years: int
+def yearly_balance(
+    start_year: int,
+    horizon: int,
+    land_mu: Sequence[float],
+    earliest_year: Sequence[int],
+    open_projects: Sequence[bool],
+    supply_by_source: Mapping[str, Sequence[float]],
 ) -> LandBalance:
-    """The yearly land balance of a queue.
+    """The land balance from plain figures.
 
     Parameters
     ----------
-    land_mu, locks
-        Per project, its land (mu) and its lock (``in``, ``out`` or blank).
-    source_totals
-        Per land source, the mu it supplies over the horizon (every zone together).
-    years
-        The horizon length.
+    start_year, horizon
+        First calendar year and number of years.
+    land_mu, earliest_year, open_projects
+        Per project: land (mu), first year it may start (0 or a year before ``start_year`` = at
+        once) and whether it counts (not locked out). Projects ready after the horizon count nowhere.
+    supply_by_source
+        Per land source, its supply in each horizon year (mu), all zones together.
     """
-    by_source = {source: float(total) / years for source, total in source_totals.items()}
-    demand = (
-        math.fsum(float(land) for land, lock in zip(land_mu, locks, strict=True) if lock != "out") / years
+    years = tuple(start_year + t for t in range(horizon))
+    ready = np.maximum(np.asarray(earliest_year, dtype=int), start_year)
+    land = np.asarray(land_mu, dtype=float)
+    counted = np.asarray(open_projects, dtype=bool)
+    demand = tuple(float(np.sum(land[counted & (ready == year)])) for year in years)
+    supply = tuple(
+        float(np.sum([amounts[t] for amounts in supply_by_source.values()])) for t in range(horizon)
     )
-    supply = math.fsum(by_source.values())
-    return LandBalance(demand, supply, demand - supply, by_source)
+    by_source = {source: float(np.sum(amounts)) / horizon for source, amounts in supply_by_source.items()}
+    return LandBalance(years, demand, supply, by_source)
 
 
 def land_balance(scenario: Scenario, projects: Projects) -> LandBalance | None:
-    """The queue's yearly land demand against the yearly land supply (None without a land quota)."""
+    """The queue's land demand by year against the land supply by year (None without a land quota)."""
     land = land_quota(scenario)
     if land is None:
         return None
-    totals = {s.id: source_total(s, scenario.years) for s in land.sources}
-    return balance(projects.land_mu, projects.lock, totals, scenario.years)
+    zone_ids = scenario.zone_ids()
+    supply_by_source = {
+        s.id: np.sum([amounts(s, key, scenario.years) for key in supply_keys(s, zone_ids)], axis=0)
+        for s in land.sources
+    }
+    return yearly_balance(
+        scenario.start_year,
+        scenario.years,
+        projects.land_mu,
+        projects.earliest_year,
+        [lock != "out" for lock in projects.lock],
+        supply_by_source,
+    )
