@@ -1,14 +1,15 @@
 """Synthetic project queues and scenarios of any size, seeded.
 
 The ``jieshou`` profile builds a queue shaped like the one the zone's work report describes: a
-resource-recycling flagship (recycled lead, plastics, aluminium) next to bio-based degradable
-materials, aluminium-based materials, plastic municipal pipes, power batteries, polymer materials,
-nutrition & health, intelligent machinery and logistics, in up to eight parks. Every figure is
-synthetic; the ranges follow DOMAIN §2–§6 (see ``docs/baseline.md``).
+resource-recycling flagship (recycled lead, plastics, aluminium) next to lead-acid batteries,
+bio-based degradable materials, aluminium-based materials, plastic municipal pipes, polymer
+materials, nutrition & health, intelligent machinery and logistics, in up to eight parks. Every
+figure is synthetic; the ranges and their sources are listed in ``docs/baseline.md``.
 
-Supplies are set as fixed fractions of the queue's demand, so any size of instance is constrained
-the same way: land hardest, then energy and NOx. Units: land mu, money 万元, energy tce per year,
-emissions t per year.
+A cohort of about the same land becomes ready every horizon year, and supplies are fixed fractions
+of the queue's demand, so the land shortfall recurs every year and any size of instance is
+constrained the same way: land hardest, then lead, energy and NOx. Units: land mu, money 万元,
+energy tce per year, emissions t per year, labour jobs.
 
 The same arguments always give the same files: one ``numpy.random.default_rng(seed)`` stream is
 drawn in a fixed order, nothing depends on dict or set ordering or on the clock.
@@ -31,6 +32,9 @@ import numpy as np
 from quota_sim import shortfall
 from quota_sim.errors import InputError
 from quota_sim.output_set import write_atomic
+from quota_sim.projects import read_projects_bytes
+from quota_sim.scenario import scenario_from_dict
+from quota_sim.shortfall import LandBalance
 
 # ---------------------------------------------------------------------------
 # The profile: industries, parks, quotas
@@ -41,10 +45,11 @@ Range = tuple[float, float]
 
 @dataclass(frozen=True)
 class Industry:
-    """An industry of the queue and the per-mu ranges its projects are drawn from.
+    """An industry of the queue and the ranges its projects are drawn from.
 
-    Money in 万元 per mu (investment) or 万元 per mu per year (output, tax); energy in tce per
-    万元 of output; NOx in t per tce; VOCs, COD and lead in t per mu per year.
+    Investment in 万元 per mu; output as 万元 of yearly output per 万元 invested; tax as a share
+    of output; energy in tce per 万元 of output; NOx in t per tce; jobs per mu; VOCs, COD and
+    lead in t per mu per year. Sources and rules of every range: ``docs/baseline.md``.
     """
 
     key: str
@@ -53,8 +58,8 @@ class Industry:
     share: float  # expected share of the queue's projects
     project_words: tuple[str, ...]  # Chinese project-name stems
     investment_per_mu: Range
-    output_per_mu: Range
-    tax_per_mu: Range
+    output_per_investment: Range
+    tax_per_output: Range
     energy_per_output: Range
     nox_per_tce: Range
     jobs_per_mu: Range
@@ -97,6 +102,7 @@ class QuotaPlan:
     ratio: float
     coverage: float  # total supply / (ratio * total demand of the projects not locked out)
     sources: tuple[SourcePlan, ...]
+    carry_over: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,77 +119,77 @@ JIESHOU_INDUSTRIES = (
     Industry(
         "lead", "再生铅", "4210", 0.12,
         ("再生铅循环利用项目", "废铅蓄电池回收处理项目", "再生铅冶炼技术改造项目"),
-        investment_per_mu=(250, 450), output_per_mu=(300, 400), tax_per_mu=(12, 28),
-        energy_per_output=(0.40, 0.60), nox_per_tce=(0.006, 0.012), jobs_per_mu=(1.0, 2.5),
-        lead_per_mu=(0.002, 0.008),
+        investment_per_mu=(200, 350), output_per_investment=(3.5, 6.0), tax_per_output=(0.015, 0.03),
+        energy_per_output=(0.06, 0.12), nox_per_tce=(0.003, 0.006), jobs_per_mu=(0.6, 1.5),
+        cod_per_mu=(0.02, 0.08), lead_per_mu=(0.003, 0.010),
     ),
     Industry(
-        "plastics", "再生塑料", "4220", 0.16,
+        "batteries", "铅蓄电池", "3843", 0.10,
+        ("动力铅蓄电池项目", "储能铅碳电池项目", "铅蓄电池极板项目"),
+        investment_per_mu=(250, 450), output_per_investment=(2.5, 4.0), tax_per_output=(0.03, 0.05),
+        energy_per_output=(0.03, 0.06), nox_per_tce=(0.001, 0.003), jobs_per_mu=(3.0, 6.0),
+        cod_per_mu=(0.05, 0.20), lead_per_mu=(0.001, 0.004), strategic_share=0.3,
+    ),
+    Industry(
+        "plastics", "再生塑料", "4220", 0.15,
         ("废旧塑料再生利用项目", "再生塑料颗粒项目", "再生塑料制品项目"),
-        investment_per_mu=(180, 500), output_per_mu=(150, 300), tax_per_mu=(8, 20),
-        energy_per_output=(0.25, 0.45), nox_per_tce=(0.002, 0.005), jobs_per_mu=(2.0, 4.0),
-        vocs_per_mu=(0.05, 0.25),
+        investment_per_mu=(150, 350), output_per_investment=(2.5, 4.0), tax_per_output=(0.03, 0.05),
+        energy_per_output=(0.05, 0.10), nox_per_tce=(0.0005, 0.0015), jobs_per_mu=(2.0, 4.0),
+        vocs_per_mu=(0.05, 0.20), cod_per_mu=(0.2, 0.8),
     ),
     Industry(
-        "aluminium_recycling", "再生铝", "4210", 0.10,
+        "aluminium_recycling", "再生铝", "4210", 0.09,
         ("再生铝循环利用项目", "废铝回收熔铸项目"),
-        investment_per_mu=(200, 400), output_per_mu=(250, 400), tax_per_mu=(10, 25),
-        energy_per_output=(0.40, 0.60), nox_per_tce=(0.005, 0.010), jobs_per_mu=(1.0, 2.5),
+        investment_per_mu=(200, 400), output_per_investment=(3.0, 5.0), tax_per_output=(0.015, 0.03),
+        energy_per_output=(0.06, 0.12), nox_per_tce=(0.003, 0.006), jobs_per_mu=(1.0, 2.5),
     ),
     Industry(
         "bio_based", "生物基可降解材料", "2651", 0.10,
         ("生物基可降解新材料项目", "聚乳酸可降解材料项目", "全生物降解制品项目"),
-        investment_per_mu=(250, 500), output_per_mu=(150, 350), tax_per_mu=(10, 25),
-        energy_per_output=(0.20, 0.40), nox_per_tce=(0.002, 0.004), jobs_per_mu=(1.5, 3.5),
-        vocs_per_mu=(0.05, 0.20), strategic_share=0.9,
+        investment_per_mu=(300, 500), output_per_investment=(1.5, 3.0), tax_per_output=(0.04, 0.07),
+        energy_per_output=(0.06, 0.12), nox_per_tce=(0.001, 0.003), jobs_per_mu=(1.5, 3.5),
+        vocs_per_mu=(0.03, 0.10), cod_per_mu=(0.3, 1.0), strategic_share=0.9,
     ),
     Industry(
-        "aluminium_materials", "铝基新材料", "3262", 0.08,
+        "aluminium_materials", "铝基新材料", "3252", 0.08,
         ("铝基新材料项目", "高端铝型材项目", "铝合金精深加工项目"),
-        investment_per_mu=(200, 450), output_per_mu=(200, 380), tax_per_mu=(8, 22),
-        energy_per_output=(0.30, 0.50), nox_per_tce=(0.003, 0.007), jobs_per_mu=(1.5, 3.0),
+        investment_per_mu=(200, 450), output_per_investment=(2.5, 4.0), tax_per_output=(0.03, 0.05),
+        energy_per_output=(0.03, 0.07), nox_per_tce=(0.002, 0.004), jobs_per_mu=(1.5, 3.0),
         strategic_share=0.7,
     ),
     Industry(
         "pipes", "高性能塑胶市政管道", "2922", 0.08,
         ("高性能塑胶市政管道项目", "塑料管材管件项目"),
-        investment_per_mu=(150, 350), output_per_mu=(150, 300), tax_per_mu=(6, 18),
-        energy_per_output=(0.10, 0.25), nox_per_tce=(0.001, 0.003), jobs_per_mu=(2.0, 4.0),
-        vocs_per_mu=(0.03, 0.15), strategic_share=0.3,
-    ),
-    Industry(
-        "batteries", "动力电池", "3841", 0.08,
-        ("动力电池电芯项目", "储能电池模组项目", "动力电池系统集成项目"),
-        investment_per_mu=(300, 500), output_per_mu=(200, 400), tax_per_mu=(10, 30),
-        energy_per_output=(0.10, 0.25), nox_per_tce=(0.001, 0.003), jobs_per_mu=(2.5, 5.0),
-        strategic_share=0.9,
+        investment_per_mu=(150, 350), output_per_investment=(2.5, 4.0), tax_per_output=(0.03, 0.05),
+        energy_per_output=(0.03, 0.06), nox_per_tce=(0.0005, 0.001), jobs_per_mu=(2.0, 4.0),
+        vocs_per_mu=(0.02, 0.10), strategic_share=0.3,
     ),
     Industry(
         "polymer", "高分子新材料", "2659", 0.08,
         ("高分子新材料项目", "工程塑料改性项目", "功能高分子膜材料项目"),
-        investment_per_mu=(200, 450), output_per_mu=(150, 350), tax_per_mu=(10, 25),
-        energy_per_output=(0.20, 0.40), nox_per_tce=(0.002, 0.004), jobs_per_mu=(1.5, 3.5),
-        vocs_per_mu=(0.05, 0.25), strategic_share=0.9,
+        investment_per_mu=(250, 450), output_per_investment=(2.0, 3.5), tax_per_output=(0.04, 0.07),
+        energy_per_output=(0.06, 0.12), nox_per_tce=(0.001, 0.003), jobs_per_mu=(1.5, 3.5),
+        vocs_per_mu=(0.05, 0.20), cod_per_mu=(0.1, 0.3), strategic_share=0.9,
     ),
     Industry(
         "nutrition", "营养健康", "1491", 0.07,
         ("营养健康食品项目", "功能性食品项目", "特殊医学用途食品项目"),
-        investment_per_mu=(150, 350), output_per_mu=(100, 250), tax_per_mu=(5, 20),
-        energy_per_output=(0.05, 0.15), nox_per_tce=(0.001, 0.002), jobs_per_mu=(3.0, 6.0),
-        cod_per_mu=(0.2, 0.8), strategic_share=0.7,
+        investment_per_mu=(150, 350), output_per_investment=(2.0, 4.0), tax_per_output=(0.05, 0.09),
+        energy_per_output=(0.02, 0.05), nox_per_tce=(0.001, 0.002), jobs_per_mu=(3.0, 6.0),
+        cod_per_mu=(0.3, 1.0), strategic_share=0.7,
     ),
     Industry(
         "machinery", "智能机械", "3491", 0.07,
         ("智能装备制造项目", "工业机器人项目", "智能输送设备项目"),
-        investment_per_mu=(200, 400), output_per_mu=(150, 300), tax_per_mu=(8, 20),
-        energy_per_output=(0.05, 0.12), nox_per_tce=(0.0005, 0.0015), jobs_per_mu=(3.0, 6.0),
+        investment_per_mu=(200, 400), output_per_investment=(2.0, 3.5), tax_per_output=(0.05, 0.08),
+        energy_per_output=(0.01, 0.03), nox_per_tce=(0.0005, 0.001), jobs_per_mu=(3.0, 6.0),
         strategic_share=0.9,
     ),
     Industry(
         "logistics", "现代物流", "5920", 0.06,
         ("现代物流园项目", "有色金属期货交割仓储项目", "智慧仓储配送项目"),
-        investment_per_mu=(150, 250), output_per_mu=(100, 180), tax_per_mu=(5, 12),
-        energy_per_output=(0.05, 0.08), nox_per_tce=(0.0005, 0.001), jobs_per_mu=(0.8, 2.0),
+        investment_per_mu=(150, 250), output_per_investment=(0.5, 1.0), tax_per_output=(0.04, 0.08),
+        energy_per_output=(0.01, 0.02), nox_per_tce=(0.0005, 0.001), jobs_per_mu=(0.8, 2.0),
     ),
 )
 
@@ -205,6 +211,9 @@ LINKAGE_PRICE = 20.0
 ENERGY_RIGHT_PRICE = 0.015
 NOX_RIGHT_PRICE = 2.25
 LEAD_RIGHT_PRICE = 50.0
+# Heavy-metal key areas replace new lead emissions by more than they add (减量替代, DOMAIN §8): 1.2 t
+# retired for every t emitted.
+LEAD_REDUCTION_RATIO = 1.2
 
 JIESHOU_QUOTAS = (
     QuotaPlan("land", "建设用地指标", "mu", "land_mu", 1.0, 0.33, (
@@ -229,10 +238,13 @@ JIESHOU_QUOTAS = (
     QuotaPlan("cod", "化学需氧量总量指标", "t", "cod_t", 1.0, 0.50, (
         SourcePlan("allocation", "总量指标分配", "city", 1.00),
     )),
-    QuotaPlan("lead", "重金属（铅）总量指标", "t", "lead_t", 1.0, 0.50, (
+    QuotaPlan("lead", "重金属（铅）总量指标", "t", "lead_t", LEAD_REDUCTION_RATIO, 0.35, (
         SourcePlan("reduction", "淘汰产能腾出的铅排放量", "city", 0.80),
         SourcePlan("trading", "铅排污权交易", "city", 0.20, LEAD_RIGHT_PRICE),
     )),
+    QuotaPlan("labour", "专业技术工人", "人", "jobs", 1.0, 0.40, (
+        SourcePlan("pool", "新增技能人才供给（职业院校毕业生、返乡技工）", "city", 1.00),
+    ), carry_over=False),
     QuotaPlan("forest", "使用林地定额", "mu", "forest_mu", 1.0, 0.30, (
         SourcePlan("quota", "林地定额", "city", 1.00),
     )),
@@ -247,7 +259,6 @@ PROFILES = {"jieshou": Profile("jieshou", JIESHOU_INDUSTRIES, JIESHOU_PARKS, JIE
 LAND_MEDIAN_MU = 55.0  # lognormal land demand: median 55 mu, most projects 20–80 mu
 LAND_SIGMA = 0.7
 LAND_RANGE_MU = (10.0, 300.0)
-READY_NOW_SHARE = 0.60  # projects ready in the first horizon year (the backlog)
 TWO_ZONE_SHARE = 1 / 3  # projects listing a second, fallback zone
 HOSTED_PARK_WEIGHT = 8.0  # a park hosting the industry vs any other park (weight 1)
 LOCK_IN_SHARE = 0.03  # projects already signed
@@ -353,6 +364,30 @@ def _round_sig(value: float, digits: int = 3, whole: bool = False) -> float | in
     return int(rounded) if float(rounded).is_integer() else float(rounded)
 
 
+def _ready_years(
+    rng: np.random.Generator, land: np.ndarray, locks: list[str], years: int, start_year: int
+) -> list[int]:
+    """The year each project becomes ready: every horizon year gets about the same land.
+
+    Signed projects (``lock = in``) are ready at once; the others are taken in a random order and
+    each joins the year with the least open land so far, so a new cohort of about the same size
+    becomes ready every year (the work report's 每年), not a one-off backlog.
+    """
+    load = np.zeros(years)
+    ready = [start_year] * len(locks)
+    for p, lock in enumerate(locks):
+        if lock == "in":
+            load[0] += land[p]
+    for p in rng.permutation(len(locks)):
+        if locks[p] == "in":
+            continue
+        t = int(np.argmin(load))
+        ready[p] = start_year + t
+        if locks[p] != "out":
+            load[t] += land[p]
+    return ready
+
+
 def _draw_projects(
     rng: np.random.Generator, profile: Profile, n: int, parks: tuple[Park, ...], years: int, start_year: int
 ) -> list[dict[str, Any]]:
@@ -360,21 +395,22 @@ def _draw_projects(
     industries = profile.industries
     shares = np.array([ind.share for ind in industries])
     industry_index = rng.choice(len(industries), size=n, p=shares / shares.sum())
-    land = np.clip(rng.lognormal(math.log(LAND_MEDIAN_MU), LAND_SIGMA, n), *LAND_RANGE_MU)
+    land = np.round(np.clip(rng.lognormal(math.log(LAND_MEDIAN_MU), LAND_SIGMA, n), *LAND_RANGE_MU),
+                    DECIMALS["land_mu"])
     two_zones = rng.random(n) < TWO_ZONE_SHARE
     zone_lists = [
         _pick_zones(rng, parks, industries[i], bool(two))
         for i, two in zip(industry_index, two_zones, strict=True)
     ]
     lock_draw = rng.random(n)
+    locks = ["in" if u < LOCK_IN_SHARE else "out" if u >= 1 - LOCK_OUT_SHARE else "" for u in lock_draw]
     screen_draw = rng.random(n)
-    unit = {  # one uniform(0, 1) per project for each per-mu figure, scaled to the industry's range below
+    unit = {  # one uniform(0, 1) per project for each figure, scaled to the industry's range below
         key: rng.random(n)
         for key in ("investment", "output", "tax", "energy", "nox", "jobs", "vocs", "cod", "lead", "lift")
     }
     strategic_draw = rng.random(n)
-    ready_later = rng.random(n) >= READY_NOW_SHARE
-    later_year = rng.integers(1, max(years, 2), n)
+    ready = _ready_years(rng, land, locks, years, start_year)
     ramp = rng.choice(len(RAMP_PROBABILITIES), size=n, p=RAMP_PROBABILITIES)
     queued_days = rng.integers(30, 1096, n)
     recent_days = rng.integers(0, 365, n)
@@ -388,10 +424,11 @@ def _draw_projects(
         ind = industries[int(industry_index[p])]
 
         u = {key: float(values[p]) for key, values in unit.items()}
-        land_mu = _round(land[p], DECIMALS["land_mu"])
-        lock = "in" if lock_draw[p] < LOCK_IN_SHARE else "out" if lock_draw[p] >= 1 - LOCK_OUT_SHARE else ""
+        land_mu = float(land[p])
+        lock = locks[p]
         invest_per_mu = _scale(ind.investment_per_mu, u["investment"])
-        tax_per_mu = _scale(ind.tax_per_mu, u["tax"])
+        output_per_mu = invest_per_mu * _scale(ind.output_per_investment, u["output"])
+        tax_per_mu = output_per_mu * _scale(ind.tax_per_output, u["tax"])
         if lock == "in" or screen_draw[p] >= FAIL_ALL_SHARE + FAIL_SOME_SHARE:
             outcome = "pass"
         else:
@@ -399,42 +436,39 @@ def _draw_projects(
         invest_per_mu, tax_per_mu = _screened(
             invest_per_mu, tax_per_mu, [parks[z] for z in zone_lists[p]], outcome, u["lift"]
         )
-        output = _round(land_mu * _scale(ind.output_per_mu, u["output"]), DECIMALS["output"])
+        output = _round(land_mu * output_per_mu, DECIMALS["output"])
         energy = _round(output * _scale(ind.energy_per_output, u["energy"]), DECIMALS["energy_tce"])
         on_forest = lock != "in" and site_draw[p] < FOREST_SHARE
         on_farmland = lock != "in" and FOREST_SHARE <= site_draw[p] < FOREST_SHARE + FARMLAND_SHARE
         number = str(p + 1).zfill(width)
         stem = ind.project_words[int(word_draw[p] * len(ind.project_words))]
-        earliest = start_year + (int(later_year[p]) if ready_later[p] and lock != "in" and years > 1 else 0)
-        days = int(queued_days[p]) if earliest == start_year else int(recent_days[p])
-        rows.append(
-            {
-                "id": f"P{number}",
-                "name": f"{stem} #{number}",
-                "industry": ind.name,
-                "industry_code": ind.code,
-                "zone": "|".join(parks[z].id for z in zone_lists[p]),
-                "land_mu": land_mu,
-                "investment": _round(land_mu * invest_per_mu, DECIMALS["investment"]),
-                "output": output,
-                "tax": _round(land_mu * tax_per_mu, DECIMALS["tax"]),
-                "jobs": round(land_mu * _scale(ind.jobs_per_mu, u["jobs"])),
-                "strategic": int(strategic_draw[p] < ind.strategic_share),
-                "earliest_year": earliest,
-                "ramp_years": int(ramp[p]),
-                "lock": lock,
-                "queued_since": (date(start_year, 1, 1) - timedelta(days=days)).isoformat(),
-                "energy_tce": energy,
-                "nox_t": _round(energy * _scale(ind.nox_per_tce, u["nox"]), DECIMALS["nox_t"]),
-                "vocs_t": _round(land_mu * _scale(ind.vocs_per_mu, u["vocs"]), DECIMALS["vocs_t"]),
-                "cod_t": _round(land_mu * _scale(ind.cod_per_mu, u["cod"]), DECIMALS["cod_t"]),
-                "lead_t": _round(land_mu * _scale(ind.lead_per_mu, u["lead"]), DECIMALS["lead_t"]),
-                "forest_mu": _round(land_mu * site_share[p], DECIMALS["forest_mu"]) if on_forest else 0.0,
-                "farmland_mu": _round(land_mu * 0.6 * site_share[p], DECIMALS["farmland_mu"])
-                if on_farmland
-                else 0.0,
-            }
-        )
+        days = int(queued_days[p]) if ready[p] == start_year else int(recent_days[p])
+        rows.append({
+            "id": f"P{number}",
+            "name": f"{stem} #{number}",
+            "industry": ind.name,
+            "industry_code": ind.code,
+            "zone": "|".join(parks[z].id for z in zone_lists[p]),
+            "land_mu": land_mu,
+            "investment": _round(land_mu * invest_per_mu, DECIMALS["investment"]),
+            "output": output,
+            "tax": _round(land_mu * tax_per_mu, DECIMALS["tax"]),
+            "jobs": round(land_mu * _scale(ind.jobs_per_mu, u["jobs"])),
+            "strategic": int(strategic_draw[p] < ind.strategic_share),
+            "earliest_year": ready[p],
+            "ramp_years": int(ramp[p]),
+            "lock": lock,
+            "queued_since": (date(start_year, 1, 1) - timedelta(days=days)).isoformat(),
+            "energy_tce": energy,
+            "nox_t": _round(energy * _scale(ind.nox_per_tce, u["nox"]), DECIMALS["nox_t"]),
+            "vocs_t": _round(land_mu * _scale(ind.vocs_per_mu, u["vocs"]), DECIMALS["vocs_t"]),
+            "cod_t": _round(land_mu * _scale(ind.cod_per_mu, u["cod"]), DECIMALS["cod_t"]),
+            "lead_t": _round(land_mu * _scale(ind.lead_per_mu, u["lead"]), DECIMALS["lead_t"]),
+            "forest_mu": _round(land_mu * site_share[p], DECIMALS["forest_mu"]) if on_forest else 0.0,
+            "farmland_mu": (
+                _round(land_mu * 0.6 * site_share[p], DECIMALS["farmland_mu"]) if on_farmland else 0.0
+            ),
+        })
     return rows
 
 
@@ -528,7 +562,7 @@ def _quota_tables(
             "unit": plan.unit,
             "demand": plan.demand,
             "ratio": plan.ratio,
-            "carry_over": True,
+            "carry_over": plan.carry_over,
             "sources": [
                 _source_table(s, total, years, parks, zone_share, plan.unit == "mu") for s in plan.sources
             ],
@@ -536,31 +570,25 @@ def _quota_tables(
     return quotas
 
 
-def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, float]:
-    """The yearly land shortfall of a scenario, as the baseline documents it.
+def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> LandBalance:
+    """The land balance of a generated scenario (:mod:`quota_sim.shortfall`), year by year.
 
-    Demand is the land (mu) of every queued project that is not locked out; year 1 carries the
-    backlog (projects ready at once), later years the projects becoming ready then. Averaged over
-    the horizon it is compared with the yearly land supply of every source (city and zone).
-
-    Returns
-    -------
-    dict
-        ``demand`` and ``supply`` (mu per year, horizon averages), ``shortfall`` (their difference),
-        ``backlog`` (mu ready in the first year), ``by_source`` (mu per year of each source).
+    The scenario and the rows are read back as ``quota-sim`` reads the written files, so the
+    figures are those of the files.
     """
-    years = scenario["years"]
-    totals = {s["id"]: _supply_total(s, years) for s in scenario["quotas"]["land"]["sources"]}
-    land = shortfall.balance([row["land_mu"] for row in rows], [row["lock"] for row in rows], totals, years)
-    backlog = math.fsum(
-        row["land_mu"]
-        for row in rows
-        if row["lock"] != "out" and row["earliest_year"] <= scenario["start_year"]
+    checked = scenario_from_dict(
+        {"name": "generated", "projects": "generated_projects.csv", **scenario}, ".", "generated scenario"
     )
-    return {
-        "demand": land.demand, "supply": land.supply, "shortfall": land.shortfall, "backlog": backlog,
-        "by_source": land.by_source,
-    }
+    projects = read_projects_bytes(
+        projects_csv(rows).encode("utf-8"),
+        "generated_projects.csv",
+        checked.zone_ids(),
+        [quota.demand for quota in checked.quotas],
+        checked.start_year,
+    )
+    balance = shortfall.land_balance(checked, projects)
+    assert balance is not None  # every profile has a land quota
+    return balance
 
 
 # ---------------------------------------------------------------------------
@@ -570,48 +598,59 @@ def land_balance(scenario: dict[str, Any], rows: list[dict[str, Any]]) -> dict[s
 
 def _description(scenario: dict[str, Any], rows: list[dict[str, Any]], parks: tuple[Park, ...]) -> str:
     balance = land_balance(scenario, rows)
-    src = balance["by_source"]
+    src = balance.by_source
     first, last = scenario["start_year"], scenario["start_year"] + scenario["years"] - 1
     n, t = len(rows), scenario["years"]
-    total = balance["demand"] * t
     park_names = "、".join(f"{park.name}（{park.id}）" for park in parks)
     locked_in = sum(row["lock"] == "in" for row in rows)
     locked_out = sum(row["lock"] == "out" for row in rows)
-    energy = scenario["quotas"]["energy"]
-    energy_plan = next(s for s in energy["sources"] if s["id"] == "plan")["amounts"]
+    quotas = scenario["quotas"]
+    energy_plan = next(s for s in quotas["energy"]["sources"] if s["id"] == "plan")["amounts"]
     energy_demand = queue_demand(rows, "energy_tce")
-    energy_cover = (
-        math.fsum(_supply_total(s, t) for s in energy["sources"]) / energy_demand if energy_demand else 0.0
+    energy_supply = math.fsum(_supply_total(s, t) for s in quotas["energy"]["sources"])
+    energy_cover = energy_supply / energy_demand if energy_demand else 0.0
+    lead_ratio = quotas["lead"]["ratio"]
+    labour_pool = quotas["labour"]["sources"][0]["amounts"]
+    years_zh = "；".join(
+        f"{year}年需求{d:,.0f}亩、供给{s:,.0f}亩、缺口{d - s:,.0f}亩"
+        for year, d, s in zip(balance.years, balance.demand_by_year, balance.supply_by_year, strict=True)
+    )
+    years_en = "; ".join(
+        f"{year}: demand {d:,.0f}, supply {s:,.0f}, shortfall {d - s:,.0f} mu"
+        for year, d, s in zip(balance.years, balance.demand_by_year, balance.supply_by_year, strict=True)
     )
     return (
-        f"合成数据，不是真实项目。情景仿照一个皖北县级市国家级高新区的工作汇报构造：{len(parks)}个园区（{park_names}），"
-        f"{n}个排队项目，规划期{first}–{last}年（{t}年）；产业以资源循环利用（再生铅、再生塑料、再生铝）为主，"
-        f"兼有生物基可降解材料、铝基新材料、塑胶市政管道、动力电池、高分子材料、营养健康、智能机械和物流。\n"
-        f"用地缺口的算法：未被排除（lock ≠ out）的项目共需用地{total:,.0f}亩，"
-        f"其中{first}年已具备条件的存量排队{balance['backlog']:,.0f}亩，"
-        f"其余在{first + 1}–{last}年陆续具备条件；按规划期平均，需求{balance['demand']:,.0f}亩/年，"
-        f"供给{balance['supply']:,.0f}亩/年（年度计划指标{src['plan']:,.0f} + 盘活存量{src['stock']:,.0f}"
-        f" + 增减挂钩{src['linkage']:,.0f}，挂钩指标{LINKAGE_PRICE:g}万元/亩），"
-        f"缺口约{balance['shortfall']:,.0f}亩/年。"
-        f"能耗增量指标{energy_plan:,}吨标准煤/年另加用能权交易，约为需求的{energy_cover:.0%}；NOx、VOCs按2倍量替代，"
-        f"铅仅再生铅项目需要；部分项目占用林地（林地定额有限）或基本农田（调整指标为0，不能开工）；"
-        f"{locked_in}个项目已签约锁定（lock = in），{locked_out}个已排除（lock = out）。\n"
+        f"合成数据，不是真实项目。情景仿照一个皖北县级市国家级高新区的工作汇报构造：{len(parks)}个园区（"
+        f"{park_names}），{n}个排队项目，规划期{first}–{last}年（{t}年）；产业以资源循环利用（再生铅、再"
+        f"生塑料、再生铝）为主，兼有铅蓄电池、生物基可降解材料、铝基新材料、塑胶市政管道、高分子材料、营"
+        f"养健康、智能机械和物流。\n"
+        f"用地缺口的算法：每年新具备开工条件（最早开工年份为当年）的项目（未被排除，lock ≠ out）用地，减"
+        f"去当年各来源用地供给（年度计划指标、盘活存量、增减挂钩）。{years_zh}。平均需求"
+        f"{balance.demand:,.0f}亩/年，供给{balance.supply:,.0f}亩/年（年度计划指标{src['plan']:,.0f} + 盘"
+        f"活存量{src['stock']:,.0f} + 增减挂钩{src['linkage']:,.0f}，挂钩指标{LINKAGE_PRICE:g}万元/亩），"
+        f"缺口约{balance.shortfall:,.0f}亩/年，年年如此。能耗增量指标{energy_plan:,}吨标准煤/年另加用能权"
+        f"交易，约为需求的{energy_cover:.0%}；NOx、VOCs按2倍量替代；铅（再生铅、铅蓄电池项目）按"
+        f"1:{lead_ratio:g}减量替代；专业技术工人每年新增约{labour_pool:,}人，当年不用即流失；部分项目占用"
+        f"林地（林地定额有限）或基本农田（调整指标为0，不能开工）；{locked_in}个项目已签约锁定（lock = "
+        f"in），{locked_out}个已排除（lock = out）。\n"
         f"Synthetic data, not real projects. The scenario is modelled on the work report of a national "
-        f"high-tech zone in a county-level city of northern Anhui: {len(parks)} parks, {n} queued projects, "
-        f"horizon {first}-{last} ({t} years); resource recycling (recycled lead, plastics, aluminium) leads, "
-        f"with bio-based degradable materials, aluminium-based materials, plastic municipal pipes, power "
-        f"batteries, polymer materials, nutrition & health, intelligent machinery and logistics.\n"
-        f"How the land shortfall arises: the projects not locked out need {total:,.0f} mu in all, "
-        f"{balance['backlog']:,.0f} mu of it ready in {first} (the backlog) and the rest becoming ready in "
-        f"{first + 1}-{last}; averaged over the horizon that is a demand of {balance['demand']:,.0f} mu/yr "
-        f"against a supply of {balance['supply']:,.0f} mu/yr (plan quota {src['plan']:,.0f} + revitalised "
-        f"stock {src['stock']:,.0f} + linkage quota {src['linkage']:,.0f} at {LINKAGE_PRICE:g} 万元/mu), "
-        f"a shortfall of about {balance['shortfall']:,.0f} mu/yr. "
-        f"The energy-use quota ({energy_plan:,} tce/yr plus energy-right trading) "
-        f"covers about {energy_cover:.0%} of the demand; NOx and VOCs are replaced 2:1; only "
-        f"recycled-lead projects need lead quota; some sites are forest land (small forest quota) or basic "
-        f"farmland (adjustment quota 0: they cannot start); {locked_in} projects are signed (lock = in) "
-        f"and {locked_out} withdrawn (lock = out)."
+        f"high-tech zone in a county-level city of northern Anhui: {len(parks)} parks, {n} queued "
+        f"projects, horizon {first}-{last} ({t} years); resource recycling (recycled lead, plastics, "
+        f"aluminium) leads, with lead-acid batteries, bio-based degradable materials, aluminium-based "
+        f"materials, plastic municipal pipes, polymer materials, nutrition & health, intelligent "
+        f"machinery and logistics.\n"
+        f"How the land shortfall arises: each year, the land of the projects (not locked out) that "
+        f"become ready that year (earliest_year) minus that year's supply from every land source. "
+        f"{years_en}. On average a demand of {balance.demand:,.0f} mu/yr against a supply of "
+        f"{balance.supply:,.0f} mu/yr (plan quota {src['plan']:,.0f} + revitalised stock "
+        f"{src['stock']:,.0f} + linkage quota {src['linkage']:,.0f} at {LINKAGE_PRICE:g} 万元/mu), a "
+        f"shortfall of about {balance.shortfall:,.0f} mu every year. The energy-use quota "
+        f"({energy_plan:,} tce/yr plus energy-right trading) covers about {energy_cover:.0%} of the "
+        f"demand; NOx and VOCs are replaced 2:1; lead (recycled-lead and lead-acid battery projects) "
+        f"1:{lead_ratio:g} (reduction replacement); about {labour_pool:,} skilled workers join the pool "
+        f"each year and leave if not hired that year; some sites are forest land (small forest quota) "
+        f"or basic farmland (adjustment quota 0: they cannot start); {locked_in} projects are signed "
+        f"(lock = in) and {locked_out} withdrawn (lock = out)."
     )
 
 
@@ -745,9 +784,8 @@ def scenario_toml(name: str, projects: str, scenario: dict[str, Any], command: s
             lines += ["", f"[[quotas.{quota_id}.sources]]"]
             lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
     for table in ("objective", "solver"):
-        lines += ["", f"[{table}]"] + [
-            f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()
-        ]
+        lines += ["", f"[{table}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()]
     return "\n".join(lines) + "\n"
 
 

@@ -3,15 +3,17 @@ shortfall, its variants load, and it solves to a proven optimum."""
 
 from __future__ import annotations
 
+import csv
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from quota_sim.analysis.marginal import lp_dual_values
 from quota_sim.generate import generate_command, write_generated
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
-from quota_sim.scenario import Scenario, baseline_path, load_scenario
+from quota_sim.scenario import baseline_path, load_scenario
 from quota_sim.shortfall import land_balance
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -24,18 +26,16 @@ def _toml(name: str) -> dict:
     return tomllib.loads((SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
 
 
-def _land_balance(scenario: Scenario) -> tuple[float, float]:
-    """(demand, supply) in mu per year, as :func:`quota_sim.shortfall.land_balance` defines them."""
-    balance = land_balance(scenario, projects_for(scenario))
-    return balance.demand, balance.supply
+def _balance(name: str):
+    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    return land_balance(scenario, projects_for(scenario))
 
 
 def test_committed_baseline_equals_a_regeneration(tmp_path: Path) -> None:
     toml_path = write_generated(tmp_path, "baseline", **BASELINE_ARGS)
-    assert (tmp_path / "baseline_projects.csv").read_bytes() == (
-        SCENARIOS / "baseline_projects.csv"
-    ).read_bytes()
-    assert toml_path.read_bytes() == (SCENARIOS / "baseline.toml").read_bytes()
+    for name in ("baseline_projects.csv", "baseline.toml"):
+        assert (tmp_path / name).read_bytes() == (SCENARIOS / name).read_bytes(), name
+    assert toml_path == tmp_path / "baseline.toml"
     header = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8").splitlines()[1]
     assert header.endswith(generate_command("baseline", **BASELINE_ARGS))
 
@@ -52,25 +52,36 @@ def test_baseline_shape() -> None:
     assert len(scenario.zones) == 4
     assert next(z.name for z in scenario.zones if z.id == "tianying") == "田营科技园"
     assert {q.id for q in scenario.quotas} == {
-        "land",
-        "energy",
-        "nox",
-        "vocs",
-        "cod",
-        "lead",
-        "forest",
-        "farmland",
+        "land", "energy", "nox", "vocs", "cod", "lead", "labour", "forest", "farmland"
     }
 
 
-def test_baseline_land_shortfall_is_about_2000_mu_a_year() -> None:
-    scenario = _toml("baseline")
-    demand, supply = _land_balance(load_scenario(SCENARIOS / "baseline.toml"))
-    assert 1700 <= demand - supply <= 2300
-    description = scenario["description"]
+def test_baseline_land_shortfall_recurs_at_about_2000_mu_every_year() -> None:
+    balance = _balance("baseline")
+    assert balance.years == (2026, 2027, 2028, 2029, 2030)
+    for year, short in zip(balance.years, balance.shortfall_by_year, strict=True):
+        assert 1700 <= short <= 2300, year
+    # Not a backlog spread over the horizon: every year a cohort of about the same land becomes ready.
+    assert max(balance.demand_by_year) <= 1.1 * min(balance.demand_by_year)
+    description = _toml("baseline")["description"]
     assert description.index("合成数据") < description.index("Synthetic data")
-    assert f"demand of {demand:,.0f} mu/yr against a supply of {supply:,.0f} mu/yr" in description
-    assert f"需求{demand:,.0f}亩/年" in description and f"供给{supply:,.0f}亩/年" in description
+    yearly = zip(balance.years, balance.demand_by_year, balance.supply_by_year, strict=True)
+    for year, demand, supply in yearly:
+        short = demand - supply
+        assert f"{year}: demand {demand:,.0f}, supply {supply:,.0f}, shortfall {short:,.0f} mu" in description
+        assert f"{year}年需求{demand:,.0f}亩、供给{supply:,.0f}亩、缺口{short:,.0f}亩" in description
+    average = f"demand of {balance.demand:,.0f} mu/yr against a supply of {balance.supply:,.0f} mu/yr"
+    assert average in description
+
+
+def test_baseline_lead_is_replaced_by_reduction_and_carried_by_lead_industries() -> None:
+    scenario = load_scenario(SCENARIOS / "baseline.toml")
+    lead = next(q for q in scenario.quotas if q.id == "lead")
+    assert lead.ratio > 1
+    with open(SCENARIOS / "baseline_projects.csv", encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {row["industry"] for row in rows if row["lead_t"]} == {"再生铅", "铅蓄电池"}
+    assert {row["industry"] for row in rows if row["cod_t"]} >= {"再生塑料", "铅蓄电池", "生物基可降解材料"}
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -87,11 +98,11 @@ def test_variants_change_what_they_say() -> None:
     def source(scenario, quota: str, source_id: str):
         return next(s for q in scenario.quotas if q.id == quota for s in q.sources if s.id == source_id)
 
-    expanded = load_scenario(SCENARIOS / "land_expanded.toml")
-    demand, supply = _land_balance(expanded)
-    assert supply >= demand - 5
+    expanded = _balance("land_expanded")
+    assert all(short <= 0 for short in expanded.shortfall_by_year)
     market = load_scenario(SCENARIOS / "linkage_market.toml")
-    assert source(market, "land", "linkage").amount(None, 0) > source(base, "land", "linkage").amount(None, 0)
+    linkage = source(market, "land", "linkage").amount(None, 0)
+    assert linkage > source(base, "land", "linkage").amount(None, 0)
     assert source(market, "land", "linkage").price == 20 and market.objective.purchase_budget == 50000
     strict = load_scenario(SCENARIOS / "strict_emissions.toml")
     for quota in ("nox", "vocs"):
@@ -103,8 +114,10 @@ def test_variants_change_what_they_say() -> None:
     assert tax.objective.strategic_bonus > 0
 
 
-def test_baseline_solves_to_optimal_with_land_binding() -> None:
-    result = solve_scenario(load_scenario(baseline_path()))
+def test_baseline_solves_to_optimal_with_land_and_lead_binding_and_cod_used() -> None:
+    scenario = load_scenario(baseline_path())
+    projects = projects_for(scenario)
+    result = solve_scenario(scenario, projects)
     assert result.status == "optimal"
     assert result.gap <= result.scenario.solver.gap
     assert result.seconds["solve"] < 30
@@ -113,7 +126,11 @@ def test_baseline_solves_to_optimal_with_land_binding() -> None:
     for row in result.quota_use:
         used[row.quota, row.source] += row.used
         available[row.quota, row.source] += row.available
-    for key in (("land", "plan"), ("energy", "plan"), ("nox", "allocation")):
-        assert used[key] == pytest.approx(available[key], rel=1e-6)
+    for key in (("land", "plan"), ("lead", "reduction")):
+        assert used[key] == pytest.approx(available[key], rel=1e-6), key
+    assert used["cod", "allocation"] > 0.5 * available["cod", "allocation"]
+    assert used["labour", "pool"] > 0
+    # One more tonne of lead quota is worth something: the quota binds, not only fills up.
+    assert lp_dual_values(scenario, projects)["lead"] > 0
     statuses = [row.status for row in result.allocation]
     assert statuses.count("approved") < statuses.count("not_selected")
