@@ -324,20 +324,18 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
 def demand_vs_supply(scenario: Scenario, projects: Projects) -> pd.DataFrame:
     """The queue's land demand by the year projects become ready, and the land supply per year (mu).
 
-    Columns year, ready (land of projects not locked out whose earliest start is that year;
-    the first year carries the backlog of projects ready at once), supply (every land source)
-    and cumulative_ready / cumulative_supply (running totals). Projects that cannot start
-    within the horizon are in no year.
+    Columns year, ready and supply (the demand and supply of :func:`quota_sim.shortfall.land_balance`:
+    land of projects not locked out becoming ready that year, the first year carrying those ready
+    at once; every land source) and cumulative_ready / cumulative_supply (running totals).
+    Projects that cannot start within the horizon are in no year.
     """
-    land = land_quota(scenario)
-    horizon = scenario.horizon
-    first = np.maximum(projects.earliest_year, scenario.start_year)
-    open_projects = np.array([lock != "out" for lock in projects.lock], dtype=bool)
-    ready = np.array([float(np.sum(projects.land_mu[open_projects & (first == year)])) for year in horizon])
-    supply = supply_per_year(scenario, land.id)["supply"].to_numpy() if land else np.zeros(scenario.years)
+    balance = land_balance(scenario, projects)
+    zeros = np.zeros(scenario.years)
+    ready = np.array(balance.demand_by_year) if balance else zeros
+    supply = np.array(balance.supply_by_year) if balance else zeros
     return pd.DataFrame(
         {
-            "year": horizon,
+            "year": scenario.horizon,
             "ready": ready,
             "supply": supply,
             "cumulative_ready": np.cumsum(ready),
