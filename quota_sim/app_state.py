@@ -886,9 +886,8 @@ def pinned_projects(projects: Projects, pins: Sequence[Pin]) -> Projects:
 
 
 def projects_csv_bytes(projects: Projects) -> bytes:
-    """The queue as a projects table (SPEC §1.2 columns, then every quota demand column), UTF-8 CSV."""
-    demand = [column for column in projects.demand if column != "land_mu"]
-    header = [
+    """The queue as a projects table (SPEC §1.2 columns, then every other quota demand column), UTF-8 CSV."""
+    core = [
         "id",
         "name",
         "industry",
@@ -904,8 +903,9 @@ def projects_csv_bytes(projects: Projects) -> bytes:
         "ramp_years",
         "lock",
         "queued_since",
-        *demand,
     ]
+    demand = [column for column in projects.demand if column not in core]  # e.g. a labour quota charges jobs
+    header = [*core, *demand]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

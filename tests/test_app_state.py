@@ -497,6 +497,17 @@ def test_pins_lock_fix_and_release(scenario, tmp_path: Path) -> None:
     assert again.demand["nox_t"].tolist() == projects.demand["nox_t"].tolist()
 
 
+def test_pins_keep_a_quota_charging_a_core_column(scenario, tmp_path: Path) -> None:
+    # As the baseline's labour quota charges jobs: here a quota on tax, another core column the table has.
+    levy = {"demand": "tax", "sources": [{"id": "pool", "scope": "city", "amounts": 100}]}
+    with_levy = app_state.with_values(scenario, {"quotas.levy": levy})
+    projects = projects_for(with_levy)
+    variant = app_state.with_pins(with_levy, projects, [app_state.Pin("P1", "out")], tmp_path / "queues")
+    header = variant.projects_path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header.count("tax") == 1
+    assert projects_for(variant).tax.tolist() == projects.tax.tolist()
+
+
 def test_balance_per_park_and_year_adds_up(result) -> None:
     frame = app_state.balance_frame(result, "land")
     used = sum(row.used for row in result.quota_use if row.quota == "land")
