@@ -212,8 +212,8 @@ def test_the_scenarios_own_stock_value_can_be_set_again_and_reset(app: AppTest) 
     approved = metric(app, t("metric_approved", "zh"))
     stock = slider(app, t("stock_land", "zh"))
     own = stock.value
-    assert own == pytest.approx(1013)
-    assert stock.proto.step == 1  # a step of 10 could not land on 1013
+    assert own == pytest.approx(1014)
+    assert stock.proto.step == 2  # a step of 10 could not land on 1014; a fifth of it does
     stock.set_value(own - 3)
     solve(app)
     slider(app, t("stock_land", "zh")).set_value(own)
