@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from quota_sim.analysis.marginal import lp_dual_values
+from quota_sim.analysis.marginal import lp_dual_values, relaxation_of
 from quota_sim.generate import generate_command, write_generated
-from quota_sim.pipeline import solve_scenario
+from quota_sim.pipeline import solve
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario
 from quota_sim.shortfall import land_balance
@@ -117,7 +117,8 @@ def test_variants_change_what_they_say() -> None:
 def test_baseline_solves_to_optimal_with_land_and_lead_binding_and_cod_used() -> None:
     scenario = load_scenario(baseline_path())
     projects = projects_for(scenario)
-    result = solve_scenario(scenario, projects)
+    solved = solve(scenario, projects)
+    result = solved.result
     assert result.status == "optimal"
     assert result.gap <= result.scenario.solver.gap
     assert result.seconds["solve"] < 30
@@ -131,6 +132,7 @@ def test_baseline_solves_to_optimal_with_land_and_lead_binding_and_cod_used() ->
     assert used["cod", "allocation"] > 0.5 * available["cod", "allocation"]
     assert used["labour", "pool"] > 0
     # One more tonne of lead quota is worth something: the quota binds, not only fills up.
-    assert lp_dual_values(scenario, projects)["lead"] > 0
+    relaxation = relaxation_of(solved.model, scenario.solver)
+    assert relaxation is not None and lp_dual_values(solved.model, relaxation)["lead"] > 0
     statuses = [row.status for row in result.allocation]
     assert statuses.count("approved") < statuses.count("not_selected")
