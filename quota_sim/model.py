@@ -193,17 +193,26 @@ def _define_quota_balance(model: QuotaModel, limits: dict[tuple[str, str, Supply
     """Per quota, zone and year: charges of projects started there == use drawn for them."""
     scenario = model.scenario
     zone_ids = scenario.zone_ids()
-    site_index = model.site_index
-    for qi, quota in enumerate(scenario.quotas):
-        charge = model.charges[quota.id]
-        share = model.space.shares.get(quota.id)
-        demand: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = {}
-        for (p, z, k, t), var in model.x.items():
-            amount = (
-                float(charge[p]) if k is None or charge[p] == 0 else float(charge[p] * share[site_index[k]])
-            )
+    space, site_index = model.space, model.site_index
+    quotas = scenario.quotas
+    # One pass over the placements: each adds its charge to the (zone, year) of every quota it needs.
+    needs: dict[int, list[tuple[int, float, np.ndarray | None]]] = {}
+    demands: list[dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]]] = [{} for _ in quotas]
+    for (p, z, k, t), var in model.x.items():
+        need = needs.get(p)
+        if need is None:
+            need = needs[p] = [
+                (qi, float(space.charges[q.id][p]), space.shares.get(q.id))
+                for qi, q in enumerate(quotas)
+                if space.charges[q.id][p] > 0
+            ]
+        ki = None if k is None else site_index[k]
+        for qi, charge, share in need:
+            amount = charge if ki is None else charge * float(share[ki])
             if amount > 0:
-                demand.setdefault((z, t), []).append((var, amount))
+                demands[qi].setdefault((z, t), []).append((var, amount))
+    for qi, quota in enumerate(quotas):
+        demand = demands[qi]
         for (z, t), terms in demand.items():
             supply_terms = []
             for si, source in enumerate(quota.sources):

@@ -17,6 +17,8 @@ import pytest
 
 from quota_sim.analysis.baselines import allocate_by_hand
 from quota_sim.analysis.diagnosis import check_scenario, diagnose
+from quota_sim.analysis.marginal import marginal_values
+from quota_sim.analysis.sweep import run_sweep
 from quota_sim.cli import main
 from quota_sim.errors import InputError
 from quota_sim.export import output_files, write_outputs
@@ -453,3 +455,31 @@ def test_the_validator_catches_an_overfilled_site(tmp_path) -> None:
     path.write_text(text, encoding="utf-8")
     problems = verify_outputs(result.scenario, result.projects, tmp_path / "out")
     assert any("site s1: projects use 40 mu of its 30 mu" in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------- analyses
+
+
+def _forest_case(tmp_path: Path):
+    """Two projects; the better one can only go on a site that is partly public-welfare forest."""
+    quotas = {"land": _land(100), "public_forest": _land(0, site_classes=["public_forest"])}
+    sites = [_site("s1", area=40, public_forest_mu=10), _site("s2", area=20)]
+    rows = [project_row("p1", land_mu=40, output=300), project_row("p2", land_mu=20, output=100)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(zones=ZONES, quotas=quotas), rows, sites)
+    return scenario, projects
+
+
+def test_marginal_values_cover_quotas_charged_on_site_classes(tmp_path) -> None:
+    scenario, projects = _forest_case(tmp_path)
+    result = solve_scenario(scenario, projects)
+    assert result.objective == pytest.approx(100)
+    rows = marginal_values(scenario, projects, result.objective, jobs=1, with_duals=False)
+    forest = next(r for r in rows if r["quota"] == "public_forest" and r["method"] == "resolve")
+    assert forest["delta"] >= 10 and forest["objective_gain"] == pytest.approx(300)
+
+
+def test_a_sweep_over_the_forest_adjustment_releases_the_forest_site(tmp_path) -> None:
+    scenario, projects = _forest_case(tmp_path)
+    assert len(projects) == 2
+    rows = run_sweep(scenario, "quotas.public_forest.sources.plan.amounts", [0, 5, 10], jobs=1)
+    assert [r["objective"] for r in rows] == pytest.approx([100, 100, 400])

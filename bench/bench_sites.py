@@ -1,0 +1,168 @@
+"""Sites (SPEC §5): what parcels cost the model, measured on generated scenarios.
+
+Two cases, each in a fresh process so that its peak memory is its own:
+
+- ``compare``: a generated queue (default 220 projects, 4 parks, 5 years, as the baseline) solved
+  with a seeded sites layer and without it (the same projects); prints load, build and solve
+  seconds, the model's size and the objective of both;
+- ``scale``: 5,000 projects x 300 sites x 5 years; prints the build seconds (target <= 3 s), the LP
+  relaxation bound, the objective and its gap to the LP bound after the time limit (target <= 1 %
+  after 60 s) and the peak resident memory (target <= 2 GB).
+
+    .venv/bin/python bench/bench_sites.py [--case compare|scale|all] [--time-limit 60]
+
+The sites layer (:func:`write_sites`) is drawn from a seed: per park a share of the sites, areas
+from 10 to 600 mu (log-uniform), construction land on most of each site and, on some, cropland,
+basic farmland, public-welfare and commercial forest; a fifth only ready in a later year. The land
+quota then charges only the non-construction classes of the chosen site, and a ``forest`` quota
+with no supply blocks public-welfare forest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tomli_w
+
+from quota_sim.generate import write_generated
+from quota_sim.model import build_model
+from quota_sim.projects import projects_for
+from quota_sim.scenario import load_scenario
+from quota_sim.solve import relative_gap, solve_model
+
+CLASSES = ("construction", "cropland", "basic_farmland", "public_forest", "commercial_forest")
+
+
+def write_sites(toml_path: Path, n_sites: int, seed: int) -> Path:
+    """Add a seeded sites layer to a generated scenario; return the new scenario (``<name>_sites.toml``)."""
+    raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    rng = np.random.default_rng(seed)
+    zones = [zone["id"] for zone in raw["zones"]]
+    start, years = raw["start_year"], raw["years"]
+    rows = []
+    for k in range(n_sites):
+        area = float(np.round(np.exp(rng.uniform(np.log(10), np.log(600))), 1))
+        shares = np.zeros(len(CLASSES))
+        shares[0] = rng.uniform(0.4, 1.0)
+        others = rng.dirichlet(np.ones(len(CLASSES) - 1)) * (1 - shares[0])
+        keep = rng.random(len(CLASSES) - 1) < np.array([0.5, 0.2, 0.08, 0.2])
+        shares[1:] = others * keep
+        ready = int(start + rng.integers(1, years)) if years > 1 and rng.random() < 0.2 else ""
+        row = {"id": f"S{k + 1:03d}", "zone": zones[k % len(zones)], "area_mu": area, "ready_year": ready}
+        for name, share in zip(CLASSES, shares, strict=True):
+            row[f"{name}_mu"] = float(np.round(area * share, 1))
+        excess = sum(row[f"{name}_mu"] for name in CLASSES) - area
+        row["construction_mu"] = round(row["construction_mu"] - max(0.0, excess), 1)
+        rows.append(row)
+    sites_path = toml_path.with_name(f"{toml_path.stem}_sites.csv")
+    with sites_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    raw["name"] = f"{raw['name']}_sites"
+    raw["sites"] = sites_path.name
+    raw["quotas"]["land"]["site_classes"] = [name for name in CLASSES if name != "construction"]
+    raw["quotas"]["public_forest"] = {
+        "unit": "mu",
+        "demand": "land_mu",
+        "site_classes": ["public_forest"],
+        "sources": [{"id": "adjustment", "scope": "city", "amounts": 0}],
+    }
+    path = toml_path.with_name(f"{toml_path.stem}_sites.toml")
+    path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    return path
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not math.isfinite(objective) or not math.isfinite(bound):
+        return None
+    return relative_gap(objective, bound)
+
+
+def measure(path: Path, time_limit: float) -> dict[str, Any]:
+    """Load, build, relax and solve one scenario; the figures in seconds, 万元 and MB."""
+    figures: dict[str, Any] = {}
+    started = time.perf_counter()
+    scenario = load_scenario(path)
+    projects = projects_for(scenario)
+    figures["load_s"] = time.perf_counter() - started
+    figures["projects"] = len(projects)
+    figures["sites"] = len(scenario.sites) if scenario.sites is not None else 0
+    started = time.perf_counter()
+    model = build_model(scenario, projects)
+    figures["build_s"] = time.perf_counter() - started
+    figures["binaries"] = len(model.x)
+    figures["rows"] = len(model.problem.constraints())
+    settings = replace(scenario.solver, time_limit=time_limit)
+    relaxation = solve_model(model, settings, relax=True)
+    figures["lp_bound"] = relaxation.objective
+    solution = solve_model(model, settings)
+    figures["solve_s"] = solution.seconds
+    figures["status"] = solution.status
+    figures["objective"] = solution.objective
+    figures["gap_lp"] = _gap(solution.objective, relaxation.objective)
+    figures["gap_mip"] = solution.gap
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def _child(path: Path, time_limit: float) -> dict[str, Any]:
+    """``measure`` in a fresh process (its own peak memory)."""
+    code = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, 'bench'); import bench_sites; "
+        f"print(json.dumps(bench_sites.measure(Path({str(path)!r}), {time_limit!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _line(label: str, f: dict[str, Any]) -> str:
+    gap = "-" if f["gap_lp"] is None else f"{100 * f['gap_lp']:.3f} %"
+    return (
+        f"  {label:<14} {f['projects']:>6,} projects {f['sites']:>4} sites: {f['binaries']:>9,} binaries "
+        f"{f['rows']:>7,} rows | load {f['load_s']:6.2f} s build {f['build_s']:6.2f} s "
+        f"solve {f['solve_s']:7.2f} s "
+        f"| {f['status']:<8} objective {f['objective'] or 0:>14,.0f} gap to LP {gap:>9} "
+        f"| peak {f['peak_rss_mb']:,.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=["compare", "scale", "all"], default="all")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve (default 60)")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-sites-") as temporary:
+        if args.case in ("compare", "all"):
+            plain = write_generated(temporary, "queue", 220, 4, 5, args.seed)
+            with_sites = write_sites(plain, 60, args.seed)
+            print("220 projects, 4 parks, 5 years: without sites vs with 60 sites (same projects)")
+            print(_line("without sites", _child(plain, args.time_limit)))
+            print(_line("with sites", _child(with_sites, args.time_limit)))
+        if args.case in ("scale", "all"):
+            plain = write_generated(temporary, "large", 5000, 6, 5, args.seed)
+            with_sites = write_sites(plain, 300, args.seed)
+            print(
+                f"5,000 projects x 300 sites x 5 years (targets: build <= 3 s, gap to LP <= 1 % "
+                f"after {args.time_limit:g} s, peak <= 2,048 MB)"
+            )
+            print(_line("without sites", _child(plain, args.time_limit)))
+            print(_line("with sites", _child(with_sites, args.time_limit)))
+
+
+if __name__ == "__main__":
+    main()
