@@ -5,9 +5,10 @@ Two cases, each in a fresh process so that its peak memory is its own:
 - ``compare``: a generated queue (default 220 projects, 4 parks, 5 years, as the baseline) solved
   with a seeded sites layer and without it (the same projects); prints load, build and solve
   seconds, the model's size and the objective of both;
-- ``scale``: 5,000 projects x 300 sites x 5 years; prints the build seconds (target <= 3 s), the LP
-  relaxation bound, the objective and its gap to the LP bound after the time limit (target <= 1 %
-  after 60 s) and the peak resident memory (target <= 2 GB).
+- ``scale``: 5,000 projects x 300 sites x 5 years, the projects naming no site (any site of their
+  parks: the largest model) and naming 1-3 candidate sites each; prints the build seconds (target
+  <= 3 s), the LP relaxation bound, the objective and its gap to the LP bound after the time limit
+  (target <= 1 % after 60 s) and the peak resident memory (target <= 2 GB).
 
     .venv/bin/python bench/bench_sites.py [--case compare|scale|all] [--time-limit 60]
 
@@ -46,8 +47,12 @@ from quota_sim.solve import relative_gap, solve_model
 CLASSES = ("construction", "cropland", "basic_farmland", "public_forest", "commercial_forest")
 
 
-def write_sites(toml_path: Path, n_sites: int, seed: int) -> Path:
-    """Add a seeded sites layer to a generated scenario; return the new scenario (``<name>_sites.toml``)."""
+def write_sites(toml_path: Path, n_sites: int, seed: int, named: int = 0) -> Path:
+    """Add a seeded sites layer to a generated scenario; return the new scenario (``<name>_sites.toml``).
+
+    ``named`` > 0: every project names up to that many candidate sites in its parks (large enough for
+    it where there are such), as planners' proposed sites; 0 leaves the ``site`` column out (any site).
+    """
     raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     rng = np.random.default_rng(seed)
     zones = [zone["id"] for zone in raw["zones"]]
@@ -67,12 +72,31 @@ def write_sites(toml_path: Path, n_sites: int, seed: int) -> Path:
         excess = sum(row[f"{name}_mu"] for name in CLASSES) - area
         row["construction_mu"] = round(row["construction_mu"] - max(0.0, excess), 1)
         rows.append(row)
-    sites_path = toml_path.with_name(f"{toml_path.stem}_sites.csv")
+    suffix = f"_sites{named or ''}"
+    sites_path = toml_path.with_name(f"{toml_path.stem}{suffix}.csv")
     with sites_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    raw["name"] = f"{raw['name']}_sites"
+    if named:
+        projects_path = toml_path.with_name(raw["projects"])
+        with projects_path.open(encoding="utf-8", newline="") as handle:
+            projects = list(csv.DictReader(handle))
+        for project in projects:
+            zones_of = project["zone"].split("|")
+            fitting = [
+                r["id"] for r in rows if r["zone"] in zones_of and r["area_mu"] >= float(project["land_mu"])
+            ]
+            pool = fitting or [r["id"] for r in rows if r["zone"] in zones_of]
+            chosen = rng.choice(pool, size=min(len(pool), int(rng.integers(1, named + 1))), replace=False)
+            project["site"] = "|".join(str(site) for site in chosen)
+        projects_path = toml_path.with_name(f"{toml_path.stem}{suffix}_projects.csv")
+        with projects_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(projects[0]))
+            writer.writeheader()
+            writer.writerows(projects)
+        raw["projects"] = projects_path.name
+    raw["name"] = f"{raw['name']}{suffix}"
     raw["sites"] = sites_path.name
     raw["quotas"]["land"]["site_classes"] = [name for name in CLASSES if name != "construction"]
     raw["quotas"]["public_forest"] = {
@@ -81,7 +105,7 @@ def write_sites(toml_path: Path, n_sites: int, seed: int) -> Path:
         "site_classes": ["public_forest"],
         "sources": [{"id": "adjustment", "scope": "city", "amounts": 0}],
     }
-    path = toml_path.with_name(f"{toml_path.stem}_sites.toml")
+    path = toml_path.with_name(f"{toml_path.stem}{suffix}.toml")
     path.write_text(tomli_w.dumps(raw), encoding="utf-8")
     return path
 
@@ -131,11 +155,12 @@ def _child(path: Path, time_limit: float) -> dict[str, Any]:
 
 def _line(label: str, f: dict[str, Any]) -> str:
     gap = "-" if f["gap_lp"] is None else f"{100 * f['gap_lp']:.3f} %"
+    mip = "-" if f["gap_mip"] is None else f"{100 * f['gap_mip']:.3f} %"
     return (
         f"  {label:<14} {f['projects']:>6,} projects {f['sites']:>4} sites: {f['binaries']:>9,} binaries "
         f"{f['rows']:>7,} rows | load {f['load_s']:6.2f} s build {f['build_s']:6.2f} s "
         f"solve {f['solve_s']:7.2f} s "
-        f"| {f['status']:<8} objective {f['objective'] or 0:>14,.0f} gap to LP {gap:>9} "
+        f"| {f['status']:<8} objective {f['objective'] or 0:>14,.0f} gap to LP {gap:>9} HiGHS gap {mip} "
         f"| peak {f['peak_rss_mb']:,.0f} MB"
     )
 
@@ -162,6 +187,8 @@ def main() -> None:
             )
             print(_line("without sites", _child(plain, args.time_limit)))
             print(_line("with sites", _child(with_sites, args.time_limit)))
+            named = write_sites(plain, 300, args.seed, named=3)
+            print(_line("1-3 named", _child(named, args.time_limit)))
 
 
 if __name__ == "__main__":

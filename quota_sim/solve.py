@@ -33,6 +33,7 @@ _ON = 0.5  # a binary above this is taken as 1
 # greedy pass (a 20,000-project queue, 98k variables, otherwise had no plan within a minute).
 GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.25  # of the time limit, for the restricted MIP
+LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
 RESTRICTED_GAP_SHARE = 0.5  # the restricted MIP aims at half the requested gap, so its plan
 # usually lets the full MIP prove the requested gap at its root
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
@@ -307,22 +308,25 @@ def _start_plan(
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
     heuristic) is solved to half the requested gap within a quarter of the time limit; it is
     small, and its plan usually lets the full MIP prove the requested gap at its root. On larger models
-    the relaxation guides a greedy pass (:mod:`quota_sim.greedy`) instead.
+    the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
+    and when it is not solved in that time the greedy pass goes by the placements' values.
     """
     n = len(model.x)
+    large = n >= GREEDY_START_BINARIES
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
-        lp_run = _configured_highs(settings, time_limit=settings.time_limit)
+        lp_time = settings.time_limit * (LARGE_LP_TIME_SHARE if large else 1.0)
+        lp_run = _configured_highs(settings, time_limit=lp_time)
         lp_run.passModel(lp)
         lp_run.run()
     finally:
         lp.integrality_ = integrality
     if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, None
+        return (greedy_start(model, dict(model.value)) if large else None), None
     relaxation = _relaxation(model, lp_run)
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
-    if n >= GREEDY_START_BINARIES:
+    if large:
         return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()

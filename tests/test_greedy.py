@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from quota_sim import solve
 from quota_sim.greedy import greedy_start
 from quota_sim.model import build_model
+from quota_sim.pipeline import solve_scenario
 from tests.bruteforce import _cheapest_supply, _share
 from tests.instances import load_instance, random_instance, random_sites_instance
 
@@ -56,3 +58,20 @@ def test_greedy_plans_with_sites_fit_sites_quotas_and_the_budget(tmp_path, seed)
         assert cheapest is not None, f"seed {seed}: quota {quota.id} overfilled"
         cost += cheapest
     assert cost <= scenario.objective.purchase_budget * (1 + 1e-9) + 1e-9
+
+
+def test_a_large_model_without_a_relaxation_in_time_starts_from_a_greedy_plan_by_value(tmp_path, monkeypatch):
+    scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(3))
+    calls = []
+
+    def recording(model, weights):
+        calls.append(weights)
+        return greedy_start(model, weights)
+
+    monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)
+    monkeypatch.setattr(solve, "LARGE_LP_TIME_SHARE", 1e-12)
+    monkeypatch.setattr(solve, "greedy_start", recording)
+    result = solve_scenario(scenario, projects)
+    model = build_model(scenario, projects)
+    assert calls and calls[0] == dict(model.value)
+    assert result.status == "optimal"
