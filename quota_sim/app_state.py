@@ -22,7 +22,9 @@ import csv
 import dataclasses
 import hashlib
 import io
+import itertools
 import math
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,7 +65,8 @@ class LeverSources:
     stock and the first priced source the linkage quota. The energy increment is the
     first unpriced source of the quota charged by ``energy_tce`` (or named ``energy``).
     Every other quota not measured in mu is a pollutant; its allocation is its first
-    unpriced source.
+    unpriced source. The other quotas in mu (forest quota, basic-farmland plan adjustment) are
+    land-class quotas, moved by their first unpriced source too.
     """
 
     plan: tuple[str, str] | None
@@ -71,6 +74,7 @@ class LeverSources:
     linkage: tuple[str, str] | None
     energy: tuple[str, str] | None
     pollutants: tuple[tuple[str, str | None], ...]
+    land_classes: tuple[tuple[str, str | None], ...] = ()
 
 
 def _energy_quota(scenario: Scenario) -> Quota | None:
@@ -106,13 +110,14 @@ def find_lever_sources(scenario: Scenario) -> LeverSources:
     if energy is not None:
         chosen = _pick_source(energy, "", None, False) or (energy.sources[0] if energy.sources else None)
         energy_source = (energy.id, chosen.id) if chosen else None
-    pollutants = []
+    pollutants, land_classes = [], []
     for quota in scenario.quotas:
-        if quota is land or quota is energy or quota.unit in LAND_UNITS:
+        if quota is land or quota is energy:
             continue
         chosen = _pick_source(quota, "", None, False) or (quota.sources[0] if quota.sources else None)
-        pollutants.append((quota.id, chosen.id if chosen else None))
-    return LeverSources(plan, stock, linkage, energy_source, tuple(pollutants))
+        kind = land_classes if quota.unit in LAND_UNITS else pollutants
+        kind.append((quota.id, chosen.id if chosen else None))
+    return LeverSources(plan, stock, linkage, energy_source, tuple(pollutants), tuple(land_classes))
 
 
 def _quota(scenario: Scenario, quota_id: str) -> Quota:
@@ -153,6 +158,8 @@ class Levers:
     strategic_bonus, discount_rate : fractions
     years : horizon length
     time_limit : solver time limit, s
+    land_classes : one :class:`PollutantLever` (its yearly amount, mu/yr) per land-class quota: the
+        forest quota (林地定额), the basic-farmland plan adjustment (基本农田调整)…
     """
 
     plan_land: float | None
@@ -167,6 +174,7 @@ class Levers:
     discount_rate: float = 0.06
     years: int = 1
     time_limit: float = 60.0
+    land_classes: tuple[PollutantLever, ...] = ()
 
 
 def _matrix(source: Source, zone_ids: Sequence[str], years: int) -> dict[str | None, list[float]]:
@@ -191,6 +199,11 @@ def levers_from_scenario(scenario: Scenario) -> Levers:
         quota = _quota(scenario, quota_id)
         amount = yearly((quota_id, source_id)) if source_id else None
         pollutants.append(PollutantLever(quota_id, quota.unit, amount, quota.ratio))
+    land_classes = []
+    for quota_id, source_id in where.land_classes:
+        quota = _quota(scenario, quota_id)
+        amount = yearly((quota_id, source_id)) if source_id else None
+        land_classes.append(PollutantLever(quota_id, quota.unit, amount, quota.ratio))
     objective = scenario.objective
     budget = objective.purchase_budget
     return Levers(
@@ -208,6 +221,7 @@ def levers_from_scenario(scenario: Scenario) -> Levers:
         discount_rate=objective.discount_rate,
         years=scenario.years,
         time_limit=scenario.solver.time_limit,
+        land_classes=tuple(land_classes),
     )
 
 
@@ -280,6 +294,11 @@ def lever_changes(scenario: Scenario, levers: Levers) -> dict[str, Any]:
             supply.append(((new.quota, source_id), old.amount, new.amount, years))
         if _changed(old.ratio, new.ratio):
             changes[f"quotas.{new.quota}.ratio"] = float(new.ratio)
+    old_classes = {p.quota: p for p in now.land_classes}
+    for new in levers.land_classes:
+        source_id = dict(where.land_classes)[new.quota]
+        if source_id is not None:
+            supply.append(((new.quota, source_id), old_classes[new.quota].amount, new.amount, years))
     for at, old_value, new_value, per in supply:
         if at is not None and new_value is not None and _changed(old_value, new_value):
             matrices[at] = _scaled(matrix(at), float(new_value) * per)
@@ -695,6 +714,8 @@ def lever_values(levers: Levers) -> dict[str, float | None]:
     for lever in levers.pollutants:
         values[f"{lever.quota}_amount"] = lever.amount
         values[f"{lever.quota}_ratio"] = lever.ratio
+    for lever in levers.land_classes:
+        values[f"{lever.quota}_amount"] = lever.amount
     return values
 
 
@@ -713,6 +734,7 @@ def levers_from_dict(data: Mapping[str, Any]) -> Levers:
     """Levers from :func:`levers_to_dict`'s data."""
     fields = dict(data)
     fields["pollutants"] = tuple(PollutantLever(**p) for p in fields.get("pollutants", ()))
+    fields["land_classes"] = tuple(PollutantLever(**p) for p in fields.get("land_classes", ()))
     fields["weights"] = dict(fields.get("weights", {}))
     return Levers(**fields)
 
@@ -843,13 +865,15 @@ def display_frame(
 
 @dataclass(frozen=True)
 class Pin:
-    """A planner's decision on one project: ``lock`` "in" (must be approved) or "out" (never); a
-    pinned-in project may also be fixed to one park (``zone``) and to start no earlier than ``year``."""
+    """A planner's decision on one project: ``lock`` "in" (must be approved), "out" (never) or ""
+    (release the table's lock); a pinned-in project may also be fixed to one park (``zone``), one
+    site of it (``site``, with sites) and its start ``year`` (exactly that year)."""
 
     project: str
     lock: str
     zone: str | None = None
     year: int | None = None
+    site: str | None = None
 
 
 def pinned_projects(projects: Projects, pins: Sequence[Pin]) -> Projects:
@@ -865,8 +889,11 @@ def pinned_projects(projects: Projects, pins: Sequence[Pin]) -> Projects:
     if not pins:
         return projects
     index = {project_id: i for i, project_id in enumerate(projects.ids)}
+    n = len(projects.ids)
     locks, zones = list(projects.lock), list(projects.zones)
+    sites = list(projects.sites) if len(projects.sites) == n else [()] * n
     earliest = projects.earliest_year.copy()
+    latest = projects.latest_year.copy() if len(projects.latest_year) == n else np.zeros(n, dtype=int)
     for pin in pins:
         if pin.project not in index:
             raise InputError(f"no project '{pin.project}' in the queue", column="id")
@@ -880,9 +907,17 @@ def pinned_projects(projects: Projects, pins: Sequence[Pin]) -> Projects:
             if pin.zone not in zones[i]:
                 raise InputError(f"park '{pin.zone}' is not among the project's parks", column="zone")
             zones[i] = (pin.zone,)
+        if pin.site is not None:
+            sites[i] = (pin.site,)
         if pin.year is not None:
-            earliest[i] = int(pin.year)
-    return dataclasses.replace(projects, lock=locks, zones=zones, earliest_year=earliest)
+            earliest[i] = latest[i] = int(pin.year)
+    return dataclasses.replace(
+        projects, lock=locks, zones=zones, sites=sites, earliest_year=earliest, latest_year=latest
+    )
+
+
+def _year_cell(years: np.ndarray, i: int) -> str:
+    return str(int(years[i])) if i < len(years) and years[i] else ""
 
 
 def projects_csv_bytes(projects: Projects) -> bytes:
@@ -903,6 +938,8 @@ def projects_csv_bytes(projects: Projects) -> bytes:
         "ramp_years",
         "lock",
         "queued_since",
+        "site",
+        "latest_year",
     ]
     demand = [column for column in projects.demand if column not in core]  # e.g. a labour quota charges jobs
     header = [*core, *demand]
@@ -927,6 +964,8 @@ def projects_csv_bytes(projects: Projects) -> bytes:
                 str(int(projects.ramp_years[i])),
                 projects.lock[i],
                 projects.queued_since[i],
+                "|".join(projects.sites[i]) if i < len(projects.sites) else "",
+                _year_cell(projects.latest_year, i),
                 *[repr(float(projects.demand[column][i])) for column in demand],
             ]
         )
@@ -990,3 +1029,162 @@ def balance_frame(result: Result, quota_id: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(records, columns=["zone", "year", "supply", "used", "bought", "carried_over", "cost"])
+
+
+# --------------------------------------------------------------------------- sites on a map
+
+_WKT_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _wkt_rings(body: str) -> list:
+    """Nested coordinate lists of a WKT body ("(x y, x y), (…)"), following its parentheses."""
+    stack: list[list] = [[]]
+    for token in re.findall(r"\(|\)|[^(),]+", body):
+        if token == "(":
+            stack.append([])
+        elif token == ")":
+            if len(stack) < 2:
+                raise ValueError("unbalanced parentheses")
+            done = stack.pop()
+            stack[-1].append(done)
+        elif token.strip():
+            numbers = [float(n) for n in _WKT_NUMBER.findall(token)]
+            if len(numbers) != 2:
+                raise ValueError(f"a point needs two numbers: '{token.strip()}'")
+            stack[-1].append(numbers)
+    if len(stack) != 1:
+        raise ValueError("unbalanced parentheses")
+    return stack[0]
+
+
+def _polygon(rings: Any) -> bool:
+    """True for a list of closed-ring candidates: lists of at least 4 points of two numbers each."""
+    return (
+        isinstance(rings, list)
+        and bool(rings)
+        and all(
+            isinstance(ring, list)
+            and len(ring) >= 4
+            and all(isinstance(p, list) and len(p) == 2 for p in ring)
+            for ring in rings
+        )
+    )
+
+
+def _wound(rings: list) -> list:
+    """A polygon's rings wound as d3-geo (Vega's maps) reads them: the outer ring clockwise, holes
+    counter-clockwise; the other way round a ring is taken to cover the rest of the globe."""
+
+    def area(ring: list) -> float:  # twice the signed area in the lon/lat plane; > 0 anticlockwise
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
+
+    return [ring[::-1] if (area(ring) > 0) == (k == 0) else ring for k, ring in enumerate(rings)]
+
+
+def wkt_geometry(text: str) -> dict[str, Any] | None:
+    """A GeoJSON geometry from WKT (POINT, POLYGON, MULTIPOLYGON; lon/lat), its rings wound for
+    d3-geo (see :func:`_wound`); None if blank or unreadable."""
+    text = (text or "").strip()
+    kind, _, body = text.partition("(")
+    kind = kind.strip().upper()
+    try:
+        rings = _wkt_rings("(" + body)
+    except ValueError:
+        return None
+    if kind == "POINT" and len(rings) == 1 and len(rings[0]) == 1:
+        return {"type": "Point", "coordinates": rings[0][0]}
+    if kind == "POLYGON" and len(rings) == 1 and _polygon(rings[0]):
+        return {"type": "Polygon", "coordinates": _wound(rings[0])}
+    if kind == "MULTIPOLYGON" and len(rings) == 1 and all(_polygon(p) for p in rings[0]):
+        return {"type": "MultiPolygon", "coordinates": [_wound(polygon) for polygon in rings[0]]}
+    return None
+
+
+#: A site's state in a plan: used by approved projects, free, blocked by a land class whose quota
+#: has no supply (e.g. public-welfare forest at 0), or not ready within the horizon.
+SITE_STATES = ("used", "free", "blocked", "not_ready")
+OTHER_CLASS = "other"  # the part of a site's area no land-class column covers
+
+
+def site_frame(result: Result) -> pd.DataFrame:
+    """One row per site of a scenario with sites: id, name, zone, area_mu, ready_year, main_class (the
+    land class covering most of it), state (see :data:`SITE_STATES`), used_mu, free_mu, projects
+    (approved ids, ``|``-separated) and ``<class>_mu`` for every land class. Empty without sites."""
+    scenario = result.scenario
+    sites = scenario.sites
+    if sites is None:
+        return pd.DataFrame()
+    use = {row.id: row for row in result.site_use}
+    end = scenario.start_year + scenario.years - 1
+    blocking = _blocking_classes(scenario, list(sites.classes))
+    records = []
+    for k, site in enumerate(sites.ids):
+        area = float(sites.area_mu[k])
+        classes = {name: float(areas[k]) for name, areas in sites.classes.items()}
+        covered = float(np.sum(list(classes.values()))) if classes else 0.0
+        shares = {**classes, OTHER_CLASS: max(area - covered, 0.0)}
+        main = max(shares, key=lambda name: (shares[name], name != OTHER_CLASS))
+        row = use.get(site)
+        used = row.used_mu if row else 0.0
+        ready = int(sites.ready_year[k]) or scenario.start_year
+        if used > 0:
+            state = "used"
+        elif ready > end:
+            state = "not_ready"
+        elif any(classes.get(name, 0.0) > 0 for name in blocking):
+            state = "blocked"
+        else:
+            state = "free"
+        records.append(
+            {
+                "id": site,
+                "name": sites.names[k] if k < len(sites.names) else "",
+                "zone": sites.zones[k],
+                "area_mu": area,
+                "ready_year": ready,
+                "main_class": main,
+                "state": state,
+                "used_mu": used,
+                "free_mu": area - used,
+                "projects": "|".join(row.projects) if row else "",
+                **{f"{name}_mu": value for name, value in classes.items()},
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def _blocking_classes(scenario: Scenario, classes: Sequence[str]) -> set[str]:
+    """Land classes charged by a quota that has no supply over the whole horizon."""
+    blocking: set[str] = set()
+    for quota in scenario.quotas:
+        if not quota.site_classes:
+            continue
+        supply = float(supply_per_year(scenario, quota.id)["supply"].sum())
+        if supply <= 0:
+            blocking.update(name for name in quota.site_classes if name in classes)
+    return blocking
+
+
+def _centre(shape: dict[str, Any]) -> tuple[float, float]:
+    """Where to write a site's label: the mean of its (first) outer ring's corners, or the point."""
+    if shape["type"] == "Point":
+        return tuple(shape["coordinates"])
+    ring = shape["coordinates"][0] if shape["type"] == "Polygon" else shape["coordinates"][0][0]
+    corners = ring[:-1] or ring
+    return (float(np.mean([c[0] for c in corners])), float(np.mean([c[1] for c in corners])))
+
+
+def site_features(result: Result) -> list[dict[str, Any]]:
+    """The sites that have a geometry, as GeoJSON features whose properties are :func:`site_frame`'s row
+    and ``lon``/``lat``, where to write its label."""
+    frame = site_frame(result)
+    if frame.empty:
+        return []
+    geometry = result.scenario.sites.geometry
+    features = []
+    for k, row in enumerate(frame.to_dict("records")):
+        shape = wkt_geometry(geometry[k]) if k < len(geometry) else None
+        if shape is not None:
+            row["lon"], row["lat"] = _centre(shape)
+            features.append({"type": "Feature", "geometry": shape, "properties": row})
+    return features

@@ -231,6 +231,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "levers_header": ("调整参数", "Levers"),
     "levers_land": ("土地", "Land"),
     "levers_energy_env": ("能耗与排放", "Energy and emissions"),
+    "levers_land_classes": ("地类指标(林地、基本农田调整)", "Land-class quotas (forest, farmland)"),
+    "class_amount": ("{name} 年度指标({unit}/年)", "{name} yearly quota ({unit}/yr)"),
+    "class_amount_help": (
+        "占用该地类的项目须有此指标：林地定额、基本农田规划调整(调整土地利用规划)等；为 0 时不能占用",
+        "Projects on land of this class need this quota: the forest quota, the basic-farmland plan "
+        "adjustment (a land-use plan change)…; at 0 such land cannot be used",
+    ),
     "levers_objective": ("目标与求解", "Objective and solver"),
     "plan_land": ("年度新增建设用地计划指标(亩/年)", "Yearly plan land quota (mu/yr)"),
     "plan_land_help": (
@@ -466,16 +473,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pin_action": ("操作", "Action"),
     "pin_in": ("锁定批准", "Lock in (must be approved)"),
     "pin_out": ("锁定排除", "Lock out (never approved)"),
-    "pin_fix": ("锁定到指定园区和年份", "Lock in to a park, from a year"),
+    "pin_fix": ("锁定到指定园区、年份(和地块)", "Lock in to a park, a year (and a site)"),
     "pin_zone": ("园区", "Park"),
-    "pin_year": ("最早开工年份", "Earliest start year"),
+    "pin_year": ("开工年份", "Start year"),
+    "pin_site": ("地块", "Site"),
+    "pin_any_site": ("园区内任一地块", "any site of the park"),
     "pin_button": ("固定并求解", "Pin and solve"),
     "pins_now": ("已固定的项目", "Pinned projects"),
     "pin_release": ("解除", "Release"),
     "pin_describe_in": ("{id} 锁定批准", "{id} locked in"),
     "pin_describe_out": ("{id} 锁定排除", "{id} locked out"),
     "pin_describe_free": ("{id} 解除锁定", "{id} released"),
-    "pin_describe_fix": ("{id} 锁定批准于 {zone}，{year} 年起", "{id} locked in at {zone} from {year}"),
+    "pin_describe_fix": ("{id} 锁定批准于 {zone}，{year} 年开工", "{id} locked in at {zone} from {year}"),
     "locks_header": ("锁定批准的项目(可解除后重新求解)", "Locked-in projects (release one and solve again)"),
     # balance and sweep
     "balance_header": ("指标平衡", "Quota balance"),
@@ -497,6 +506,35 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "sweep_running": ("扫描中：{done} / {total}", "Sweeping: {done} of {total}"),
     "quota_unit_word": ("指标单位", "quota unit"),
+    # sites
+    "sites_header": ("地块", "Sites"),
+    "site_colour": ("着色", "Colour by"),
+    "site_colour_state": ("方案中的状态", "State in the plan"),
+    "site_colour_main_class": ("主要地类", "Main land class"),
+    "site_used": ("已用(亩)", "Used (mu)"),
+    "site_free": ("剩余(亩)", "Free (mu)"),
+    "site_state_used": ("已有批准项目", "Used by approved projects"),
+    "site_state_free": ("空闲", "Free"),
+    "site_state_blocked": ("受限(地类无指标)", "Blocked (its land class has no quota)"),
+    "site_state_not_ready": ("规划期内未具备供地条件", "Not ready within the horizon"),
+    "site_id": ("地块编号", "Site"),
+    "site_area": ("面积(亩)", "Area (mu)"),
+    "site_ready": ("可供年份", "Ready from"),
+    "site_projects": ("批准项目", "Approved projects"),
+    "site_map_note": (
+        "按地块边界绘制(不需要在线地图)。红：已有批准项目；绿：空闲；灰：含无指标可用的地类(如公益林、基本农田)；"
+        "橙：规划期内未具备供地条件。括号内为地块上批准的项目数，鼠标悬停可看项目。",
+        "Drawn from the sites' own boundaries (no online map needed). Red: approved projects on it; green: "
+        "free; grey: holds a land class with no quota (e.g. public-welfare forest, basic farmland); orange: "
+        "not ready within the horizon. In brackets: approved projects on the site (hover to see them).",
+    ),
+    "site_no_geometry": ("地块表没有几何信息，只列出表格。", "No geometry in the sites table: table only."),
+    "class_construction": ("建设用地", "Construction land"),
+    "class_cropland": ("耕地", "Cropland"),
+    "class_basic_farmland": ("永久基本农田", "Basic farmland"),
+    "class_public_forest": ("公益林", "Public-welfare forest"),
+    "class_commercial_forest": ("商品林", "Commercial forest"),
+    "class_other": ("其他(未分类)", "Other (unclassified)"),
     "sweep_value": ("年度计划指标(亩/年)", "Yearly plan quota (mu/yr)"),
 }
 

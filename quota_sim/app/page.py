@@ -56,6 +56,7 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "quota-sim-uploads"
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
 SWEEP_POINTS = 9
+ANY_SITE = ""  # the site picker's "any site of the park"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -125,10 +126,12 @@ def library_at(folder: str) -> Library:
 
 
 def scenario_files() -> list[Path]:
-    """The scenarios shipped in ``scenarios/``, the baseline first."""
+    """The scenarios shipped in ``scenarios/`` (the baseline first), then those kept in the data
+    folder's ``scenarios/`` (the planners' own, e.g. with their sites table)."""
     baseline = baseline_path()
     others = sorted(p for p in baseline.parent.glob("*.toml") if p.name != baseline.name)
-    return [baseline, *others]
+    own = sorted((data_folder() / "scenarios").glob("*.toml"))
+    return [baseline, *others, *own]
 
 
 def number(value: float | None, decimals: int = 0) -> str:
@@ -181,6 +184,8 @@ def lever_label(name: str, scenario: Scenario, lang: str) -> str:
     quota, _, kind = name.rpartition("_")
     unit = unit_label(quota_units(scenario).get(quota, ""), lang)
     key = "pollutant_amount" if kind == "amount" else "pollutant_ratio"
+    if kind == "amount" and quota_units(scenario).get(quota) in app_state.LAND_UNITS:
+        key = "class_amount"
     return t(key, lang, name=quota_name(scenario, quota, lang), unit=unit)
 
 
@@ -471,6 +476,29 @@ def lever_panel(base: Base, lang: str) -> tuple[Levers, bool, Any]:
             key=key("budget"),
             disabled=unlimited,
         )
+    land_classes = []
+    if now.land_classes:
+        with sidebar.expander(t("levers_land_classes", lang), expanded=False):
+            own_classes = {c.quota: c for c in start.land_classes}
+            for lever in now.land_classes:
+                value = lever.amount
+                if value is not None:
+                    label = t(
+                        "class_amount",
+                        lang,
+                        name=quota_name(base.scenario, lever.quota, lang),
+                        unit=unit_label(lever.unit, lang),
+                    )
+                    value = amount(
+                        label,
+                        own_classes[lever.quota].amount,
+                        value,
+                        100,
+                        5.0,
+                        f"{lever.quota}:class",
+                        hint=t("class_amount_help", lang),
+                    )
+                land_classes.append(PollutantLever(lever.quota, lever.unit, value, lever.ratio))
     with sidebar.expander(t("levers_energy_env", lang), expanded=False):
         energy = None
         if now.energy_increment is not None:
@@ -561,6 +589,7 @@ def lever_panel(base: Base, lang: str) -> tuple[Levers, bool, Any]:
         discount_rate=discount,
         years=years,
         time_limit=time_limit,
+        land_classes=tuple(land_classes),
     )
     kept[base.key] = levers
     return levers, solve, shortfall
@@ -781,7 +810,8 @@ def allocation_panel(result: Result, base: Base, lang: str) -> None:
 
 
 def pin_panel(result: Result, base: Base, lang: str) -> None:
-    """Pin a project (lock in, lock out, lock in to a park from a year) and solve again; release pins."""
+    """Pin a project (lock in, lock out, lock in to a park, a year and, with sites, a site) and solve
+    again; release pins."""
     projects = base.projects
     zones = zone_names(result.scenario, lang)
     pins: tuple[Pin, ...] = state("pins").get(base.key, ())
@@ -807,9 +837,10 @@ def pin_panel(result: Result, base: Base, lang: str) -> None:
                 format_func=lambda a: t(f"pin_{a}", lang),
             )
         i = projects.ids.index(project)
-        zone = year = None
+        zone = year = site = None
         if action == "fix":
-            with cols[2]:
+            fix = st.columns(3, vertical_alignment="bottom")
+            with fix[0]:
                 zone = pick(
                     "selectbox",
                     t("pin_zone", lang),
@@ -818,16 +849,28 @@ def pin_panel(result: Result, base: Base, lang: str) -> None:
                     lang,
                     format_func=lambda z: zones.get(z, z),
                 )
-            with cols[3]:
-                years = [y for y in result.scenario.horizon if y >= projects.earliest_year[i]]
-                year = pick(
-                    "selectbox", t("pin_year", lang), years or list(result.scenario.horizon), "pin_year", lang
-                )
+            with fix[1]:
+                first = max(int(projects.earliest_year[i]), result.scenario.start_year)
+                years = [y for y in result.scenario.horizon if y >= first] or list(result.scenario.horizon)
+                year = pick("selectbox", t("pin_year", lang), years, "pin_year", lang)
+            sites = result.scenario.sites
+            if sites is not None:
+                choices = [k for k in sites.ids if sites.zone_of()[k] == zone]
+                if projects.sites[i]:
+                    choices = [k for k in choices if k in projects.sites[i]]
+                with fix[2]:
+                    site = pick(
+                        "selectbox",
+                        t("pin_site", lang),
+                        [ANY_SITE, *choices],
+                        "pin_site",
+                        lang,
+                        format_func=lambda k: t("pin_any_site", lang) if k == ANY_SITE else k,
+                    )
+                site = None if site == ANY_SITE else site
         if st.button(t("pin_button", lang), key="pin_button", type="primary"):
-            set_pin(
-                base,
-                Pin(project, "in" if action == "fix" else action, zone, None if year is None else int(year)),
-            )
+            year = None if year is None else int(year)
+            set_pin(base, Pin(project, "in" if action == "fix" else action, zone, year, site))
         if pins:
             st.markdown(f"**{t('pins_now', lang)}**")
             for pin in pins:
@@ -844,7 +887,8 @@ def describe_pin(pin: Pin, zones: dict[str, str], lang: str) -> str:
     if pin.lock == "":
         return t("pin_describe_free", lang, id=pin.project)
     if pin.zone is not None:
-        return t("pin_describe_fix", lang, id=pin.project, zone=zones.get(pin.zone, pin.zone), year=pin.year)
+        where = zones.get(pin.zone, pin.zone) + (f" {pin.site}" if pin.site else "")
+        return t("pin_describe_fix", lang, id=pin.project, zone=where, year=pin.year)
     return t(f"pin_describe_{pin.lock}", lang, id=pin.project)
 
 
@@ -1019,6 +1063,113 @@ def sweep_panel(result: Result, toml_text: str, lang: str) -> None:
         )
         column.altair_chart((line + rule).properties(height=260), width="stretch")
     st.caption(t("sweep_note", lang, gap=max(markers.shortfall_per_year or 0.0, 0.0)))
+
+
+SITE_COLOURS = {"used": "#d62728", "free": "#2ca02c", "blocked": "#7f7f7f", "not_ready": "#ff7f0e"}
+CLASS_COLOURS = {
+    "construction": "#bdbdbd",
+    "cropland": "#e6c229",
+    "basic_farmland": "#a05a2c",
+    "public_forest": "#1b7837",
+    "commercial_forest": "#7fbf7b",
+    app_state.OTHER_CLASS: "#dddddd",
+}
+
+
+def class_name(name: str, lang: str) -> str:
+    """A land class as planners call it (known classes translated; others as the table names them)."""
+    key = f"class_{name}"
+    try:
+        return t(key, lang)
+    except KeyError:
+        return name
+
+
+def sites_panel(result: Result, lang: str) -> None:
+    """The parks' sites drawn from their own geometry (no map tiles: works offline), coloured by the
+    plan or by land class, with the approved projects; the plan-adjustment and forest quotas are
+    sliders in the sidebar; below, one row per site."""
+    frame = app_state.site_frame(result)
+    zones = zone_names(result.scenario, lang)
+    by = pick(
+        "selectbox",
+        t("site_colour", lang),
+        ["state", "main_class"],
+        "site_colour",
+        lang,
+        format_func=lambda k: t(f"site_colour_{k}", lang),
+    )
+    features = app_state.site_features(result)
+    if features:
+        for feature in features:
+            props = feature["properties"]
+            props["state_label"] = t(f"site_state_{props['state']}", lang)
+            props["class_label"] = class_name(props["main_class"], lang)
+            props["zone_label"] = zones.get(props["zone"], props["zone"])
+        if by == "state":
+            codes = [c for c in app_state.SITE_STATES if c in set(frame["state"])]
+            field_name, domain = "state_label", [t(f"site_state_{c}", lang) for c in codes]
+            colours = [SITE_COLOURS[c] for c in codes]
+        else:
+            codes = list(dict.fromkeys(frame["main_class"]))
+            field_name, domain = "class_label", [class_name(c, lang) for c in codes]
+            colours = [CLASS_COLOURS.get(c, "#9467bd") for c in codes]
+        shapes = (
+            alt.Chart(alt.Data(values=features))
+            .mark_geoshape(stroke="#333333", strokeWidth=0.6)
+            .encode(
+                color=alt.Color(
+                    f"properties.{field_name}:N",
+                    title=t(f"site_colour_{by}", lang),
+                    scale=alt.Scale(domain=domain, range=colours),
+                ),
+                tooltip=[
+                    alt.Tooltip("properties.id:N", title=t("site_id", lang)),
+                    alt.Tooltip("properties.zone_label:N", title=column_label("zone", lang)),
+                    alt.Tooltip("properties.area_mu:Q", title=t("site_area", lang), format=",.1f"),
+                    alt.Tooltip("properties.class_label:N", title=t("site_colour_main_class", lang)),
+                    alt.Tooltip("properties.state_label:N", title=t("site_colour_state", lang)),
+                    alt.Tooltip("properties.used_mu:Q", title=t("site_used", lang), format=",.1f"),
+                    alt.Tooltip("properties.projects:N", title=t("site_projects", lang)),
+                ],
+            )
+        )
+        labels = (
+            alt.Chart(alt.Data(values=features))
+            .mark_text(fontSize=11, fontWeight="bold", color="#111111")
+            .encode(longitude="properties.lon:Q", latitude="properties.lat:Q", text="properties.label:N")
+        )
+        for feature in features:
+            props = feature["properties"]
+            count = len(props["projects"].split("|")) if props["projects"] else 0
+            props["label"] = props["id"] + (f" ({count})" if count else "")
+        map_chart = (shapes + labels).project(type="mercator").properties(height=520)
+        st.altair_chart(map_chart, width="stretch")
+        st.caption(t("site_map_note", lang))
+    else:
+        st.info(t("site_no_geometry", lang))
+    table = frame.copy()
+    table["zone"] = table["zone"].map(lambda z: zones.get(z, z))
+    table["state"] = table["state"].map(lambda c: t(f"site_state_{c}", lang))
+    table["main_class"] = table["main_class"].map(lambda c: class_name(c, lang))
+    table["ready_year"] = table["ready_year"].astype(str)
+    shown = app_state.display_frame(table, decimals={"area_mu": 1, "used_mu": 1, "free_mu": 1})
+    labels = {
+        "id": t("site_id", lang),
+        "name": column_label("name", lang),
+        "zone": column_label("zone", lang),
+        "area_mu": t("site_area", lang),
+        "ready_year": t("site_ready", lang),
+        "main_class": t("site_colour_main_class", lang),
+        "state": t("site_colour_state", lang),
+        "used_mu": t("site_used", lang),
+        "free_mu": t("site_free", lang),
+        "projects": t("site_projects", lang),
+    }
+    for column in table.columns:
+        if column.endswith("_mu") and column not in labels:
+            labels[column] = f"{class_name(column[:-3], lang)}({unit_label('mu', lang)})"
+    st.dataframe(shown.rename(columns=labels), hide_index=True)
 
 
 def analysis_panel(result: Result, toml_text: str, lang: str) -> None:
@@ -1290,20 +1441,22 @@ def save_form(shelf: Library, setting: Setting, lang: str) -> None:
 # --------------------------------------------------------------------------- the page
 
 
-VIEWS = ("allocation", "charts", "balance", "analysis", "compare")
+VIEWS = ("allocation", "charts", "balance", "sites", "analysis", "compare")
 
 
 def panels(result: Result, base: Base, setting: Setting, toml_text: str, lang: str) -> None:
     """The tabs below the headline; only the open one is drawn (a tab switch reruns the page)."""
-    labels = {view: t(f"{view}_header", lang) for view in VIEWS}
+    views = [v for v in VIEWS if v != "sites" or result.scenario.sites is not None]
+    labels = {view: t(f"{view}_header", lang) for view in views}
     kept = st.session_state.get("view", VIEWS[0])
+    kept = kept if kept in views else VIEWS[0]
     if st.session_state.get("view_lang") != lang:  # new language, new labels: open the same tab
         st.session_state[f"view@{lang}"] = labels[kept]
         st.session_state["view_lang"] = lang
     tabs = st.tabs(list(labels.values()), key=f"view@{lang}", on_change="rerun")
-    view = next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), kept)
+    view = next((v for v, tab in zip(views, tabs, strict=True) if tab.open), kept)
     st.session_state["view"] = view
-    with tabs[VIEWS.index(view)]:
+    with tabs[views.index(view)]:
         if view == "analysis":
             analysis_panel(result, toml_text, lang)
         elif not result.solved:
@@ -1316,6 +1469,8 @@ def panels(result: Result, base: Base, setting: Setting, toml_text: str, lang: s
             charts_panel(result, base.projects, lang)
         elif view == "balance":
             balance_panel(result, toml_text, lang)
+        elif view == "sites":
+            sites_panel(result, lang)
         else:
             comparison_panel(result, base, setting, toml_text, lang)
 
