@@ -165,6 +165,10 @@ def test_the_report_opens_and_its_numbers_are_the_result(baseline_run):
     assert f"提高 {summary['baselines']['fcfs']['uplift_pct']:.1f}%" in narrative
     balance = summary["planner"]["land_balance"]
     assert f"缺口 {balance['shortfall']:,.1f} 亩/年" in narrative
+    land_gain = next(m for m in MeetingData.from_folder(out).marginal if m["quota"] == "land")
+    within_gap = land_gain["objective_gain"] < summary["objective"] * summary["solver_settings"]["gap"]
+    assert f"目标值约增加 {land_gain['value_per_unit']:,.0f} 万元" in narrative
+    assert ("增益在求解允许的间隙以内" in narrative) == within_gap
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert f"{summary['objective']:,.0f}" in cells and f"{kpi['land_used']:,.1f}" in cells
     assert len(document.inline_shapes) == 4  # the charts

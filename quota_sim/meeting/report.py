@@ -59,13 +59,13 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "marginal_caveat": (
         (
             "单位边际价值 = 在首年增加所列增量后重新求解的目标增益 ÷ 增量。"
-            "每次求解允许的相对间隙为 {accepted}（本方案为 {gap}，约 {slack} 万元），"
+            "每次求解允许的相对间隙为 {accepted}（约 {slack} 万元；本方案实际为 {gap}），"
             "增益小于该量时与零无法区分，仅供参考。"
         ),
         (
             "Value per unit = the objective gained when the quota's supply grows by the increment in the "
             "first year and the plan is solved again, divided by the increment. Each solve may stop within "
-            "a relative gap of {accepted} (this plan: {gap}, about {slack} 10k yuan); a gain below that "
+            "a relative gap of {accepted} (about {slack} 10k yuan; this plan: {gap}); a gain below that "
             "cannot be told from zero."
         ),
     ),
@@ -111,8 +111,12 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         " Against {method} the objective is {pct} higher.",
     ),
     "narrative_marginal": (
-        "每增加 1 {unit}{quota}，目标值约增加 {value} 万元。",
-        " One more {unit} of {quota} would add about {value} 10k yuan to the objective.",
+        "每增加 1 {unit}{quota}，目标值约增加 {value} 万元{caveat}。",
+        " One more {unit} of {quota} would add about {value} 10k yuan to the objective{caveat}.",
+    ),
+    "within_gap": (
+        "（增益在求解允许的间隙以内，仅供参考）",
+        " (a gain within the solver's accepted gap: indicative only)",
     ),
 }
 
@@ -258,9 +262,16 @@ def narrative(words: Words) -> str:
                 unit=words.unit(land),
                 quota=words.quota(land),
                 value=n(land_value["value_per_unit"], labels.PER_UNIT),
+                caveat=_say("within_gap", lang) if land_value["objective_gain"] < _gap_slack(summary) else "",
             )
         )
     return "".join(parts)
+
+
+def _gap_slack(summary: dict[str, Any]) -> float:
+    """The objective (万元) times the relative gap each solve may stop within: gains below it are noise."""
+    accepted = (summary.get("solver_settings") or {}).get("gap") or 0.0
+    return (summary.get("objective") or 0.0) * accepted
 
 
 def _land_plan(document, words: Words) -> None:
@@ -376,7 +387,7 @@ def _marginal(document, words: Words) -> None:
     )
     accepted = (summary.get("solver_settings") or {}).get("gap")
     gap = summary.get("gap")
-    slack = (summary.get("objective") or 0.0) * (accepted or 0.0)
+    slack = _gap_slack(summary)
     document.add_paragraph(
         _clean(
             _say(
