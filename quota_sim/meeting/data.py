@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,20 @@ class MeetingData:
     def facts(self) -> dict[str, Any]:
         return self.summary["planner"]
 
-    def zone_name(self, zone: str) -> str:
-        return self.facts["zones"].get(zone, zone)
-
     def quota(self, quota_id: str) -> dict[str, Any]:
-        return next(q for q in self.facts["quotas"] if q["id"] == quota_id)
+        """A quota's names, unit and sources as the planner block records them."""
+        return self._quotas[quota_id]
 
     def source(self, quota_id: str, source_id: str) -> dict[str, Any]:
-        return next(s for s in self.quota(quota_id)["sources"] if s["id"] == source_id)
+        return self._sources[quota_id, source_id]
+
+    @cached_property
+    def _quotas(self) -> dict[str, dict[str, Any]]:
+        return {q["id"]: q for q in self.facts["quotas"]}
+
+    @cached_property
+    def _sources(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(q["id"], s["id"]): s for q in self.facts["quotas"] for s in q["sources"]}
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], label: str = "results") -> MeetingData:

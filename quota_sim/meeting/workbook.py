@@ -82,7 +82,11 @@ class _Table:
         for row in self.rows:
             cells = []
             for i, (value, unit_code) in enumerate(row):
-                cell = WriteOnlyCell(sheet, value=neutralise(rounded(value, unit_code)))
+                shown = neutralise(rounded(value, unit_code))
+                if (unit_code is TEXT or value is None) and i not in wrap:
+                    cells.append(shown)  # a plain cell: no style to carry
+                    continue
+                cell = WriteOnlyCell(sheet, value=shown)
                 if unit_code is not TEXT and value is not None:
                     cell.number_format = number_format(unit_code, float(value))
                 if i in wrap:
