@@ -17,6 +17,7 @@ from quota_sim.export import allocation_xlsx_bytes, report_docx_bytes
 from quota_sim.meeting import charts, labels
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.report import report_bytes
+from quota_sim.meeting.words import Words
 from quota_sim.output_set import read_trusted
 from quota_sim.pipeline import run_and_write, solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario
@@ -198,7 +199,7 @@ def test_report_without_matplotlib_or_cjk_font(baseline_run, monkeypatch):
     result, _ = baseline_run
     data = MeetingData.from_result(result)
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
-    drawn = charts.charts(__import__("quota_sim.meeting.words", fromlist=["Words"]).Words(data, "zh"))
+    drawn = charts.charts(Words(data, "zh"))
     assert len(drawn) == 4 and all(not labels.is_cjk(caption) for caption, _ in drawn)
     monkeypatch.setattr(charts, "available", lambda: False)
     document = docx.Document(io.BytesIO(report_bytes(data, "zh")))
@@ -269,3 +270,16 @@ def test_a_small_scenario_without_analyses(tmp_path):
     assert len(waiting) == 1 and "Land short: 20.0 mu missing" in waiting[0][6]
     document = docx.Document(str(out / "report.docx"))
     assert any("Marginal values were not computed" in p.text for p in document.paragraphs)
+
+
+def test_a_displaced_project_is_only_called_outranked_by_a_proven_plan(tmp_path):
+    quotas = {"land": {"unit": "mu", "demand": "land_mu", "sources": [
+        {"id": "linkage", "scope": "city", "amounts": 100, "price": 10}]}}
+    rows = [project_row("P1", land_mu=10)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas=quotas), rows)
+    data = MeetingData.from_result(solve_scenario(scenario, projects))
+    row = data.allocation[0]
+    assert Words(data, "zh").explanation(row).endswith("但目标贡献不及已批准项目，未入选")
+    data.summary.update(status="feasible", gap=0.25)
+    assert "限时可行解（间隙 25.00%），不能断定被更优项目挤出" in Words(data, "zh").explanation(row)
+    assert "not shown to be displaced" in Words(data, "en").explanation(row)

@@ -125,6 +125,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "剩余指标可容纳（最早 {year} 年，{zone}），但目标贡献不及已批准项目，未入选",
         "fits in the supply left (from {year}, {zone}) but is worth less than the approved projects",
     ),
+    "fits_unproven": (
+        "剩余指标可容纳（最早 {year} 年，{zone}）；方案为限时可行解（间隙 {gap}），不能断定被更优项目挤出",
+        "fits in the supply left (from {year}, {zone}); the plan is time-limited (gap {gap}): "
+        "not shown to be displaced by better projects",
+    ),
     "after_horizon": ("最早开工年份晚于规划期", "its earliest start is after the horizon"),
     "locked_out": ("按锁定设置排除", "excluded by its lock"),
     "screen_investment": (

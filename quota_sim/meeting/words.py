@@ -79,6 +79,10 @@ class Words:
                 return self.text("after_horizon")
             return i18n.reason_label(reason, self.lang, [q["id"] for q in self.facts["quotas"]])
         if not need["short"] and need["budget"] <= 0:
+            summary = self.data.summary
+            if summary["status"] != "optimal":  # a time-limited plan proves nothing about displacement
+                gap = "—" if summary.get("gap") is None else f"{summary['gap']:.2%}"
+                return self.text("fits_unproven", year=need["year"], zone=self.zone(need["zone"]), gap=gap)
             return self.text("fits", year=need["year"], zone=self.zone(need["zone"]))
         parts = [
             self.text("quota_short", quota=self.quota(q), amount=self.amount(v, q), unit=self.unit(q))
