@@ -283,3 +283,68 @@ def test_a_displaced_project_is_only_called_outranked_by_a_proven_plan(tmp_path)
     data.summary.update(status="feasible", gap=0.25)
     assert "限时可行解（间隙 25.00%），不能断定被更优项目挤出" in Words(data, "zh").explanation(row)
     assert "not shown to be displaced" in Words(data, "en").explanation(row)
+
+
+def _sites_result(tmp_path):
+    """Two parks with sites: P1 on cropland in park a, P2 waits for forest quota (its only site is forest),
+    P3 has no site large enough."""
+    zones = [{"id": "a", "name": "甲园"}, {"id": "b", "name": "乙园"}]
+    quotas = {
+        "land": {"unit": "mu", "demand": "land_mu", "site_classes": ["cropland", "forest"],
+                 "sources": [{"id": "plan", "scope": "city", "amounts": 100, "name": "计划指标"}]},
+        "forest": {"unit": "mu", "demand": "land_mu", "site_classes": ["forest"],
+                   "sources": [{"id": "quota", "scope": "city", "amounts": 5, "name": "林地定额"}]},
+    }
+    sites = [
+        {"id": "s1", "zone": "a", "area_mu": 80, "name": "甲一", "construction_mu": 20, "cropland_mu": 60},
+        {"id": "s2", "zone": "b", "area_mu": 40, "name": "乙一", "forest_mu": 40},
+    ]
+    rows = [
+        project_row("P1", zone="a", land_mu=40, output=100, site="s1"),
+        project_row("P2", zone="b", land_mu=30, output=90, site="s2"),
+        project_row("P3", zone="b", land_mu=60, output=80),
+    ]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(zones=zones, quotas=quotas), rows, sites)
+    return solve_scenario(scenario, projects)
+
+
+def test_sites_names_land_classes_and_site_problems(tmp_path):
+    result = _sites_result(tmp_path)
+    assert [row.status for row in result.allocation] == ["approved", "not_selected", "not_selected"]
+    book = _book(allocation_xlsx_bytes(result, "zh"))
+    rows = list(book["配置表"].iter_rows(values_only=True))
+    header = rows[0]
+    assert rows[1][header.index("地块")] == "甲一"
+    waiting = "林地不足：缺 25.0 亩；补足后最早 2026 年可在乙园（地块 乙一）开工"
+    assert rows[2][header.index("说明")] == waiting
+    assert rows[2][header.index("补足后开工地块")] == "乙一"
+    assert rows[3][header.index("说明")] == "无面积足够的地块（需 60 亩）"
+    plan = list(book["供地计划"].iter_rows(values_only=True))
+    assert plan[0] == (
+        "年份", "园区", "地块", "项目编号", "项目名称", "用地（亩）", "占用存量建设用地（亩）",
+        "占用耕地（亩）", "占用林地（亩）", "用地核定占用（亩）", "计划指标（亩）", "累计用地（亩）",
+    )
+    # 40 mu on s1 (a quarter construction, three quarters cropland): 10 + 30, the land quota charged 30.
+    assert plan[1] == (2026, "甲园", "甲一", "P1", "P1", 40.0, 10.0, 30.0, 0.0, 30.0, 30.0, 40.0)
+    codes = {"s1", "s2", "construction", "cropland", "forest", "plan", "quota", "land", "a", "b"}
+    pattern = re.compile(r"(?<![A-Za-z_])(" + "|".join(codes) + r")(?![A-Za-z_])")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                assert not (isinstance(cell, str) and pattern.search(cell)), (sheet.title, cell)
+    document = docx.Document(io.BytesIO(report_docx_bytes(result, "en")))
+    assert document.paragraphs
+
+
+def test_blocking_reasons_with_sites_in_words():
+    names = {"land": "建设用地指标", "forest": "林地定额"}.get
+    reason = "forest (its site is public_forest land)|no free site large enough"
+    expected = "林地定额不足（可选地块为公益林地）；无面积足够的空闲地块"
+    assert labels.blocking_sentence(reason, names, "zh") == expected
+    assert labels.blocking_sentence("no site large enough ready by 2029", names, "zh") == (
+        "2029 年前无面积足够且已具备供地条件的地块")
+    assert labels.blocking_sentence("latest_year 2027 before it can start", names, "en") == (
+        "its latest start 2027 is before it can start")
+    assert labels.blocking_sentence("something else", names, "zh") is None
+    screen = labels.screen_sentence("b: industry 再生铅 not admitted", {"b": "乙园"}.get, "zh")
+    assert screen == "乙园：行业“再生铅”不在准入清单内"

@@ -1,6 +1,7 @@
 """The ``planner`` block of summary.json: what the meeting pack needs beyond the §4 tables.
 
-Names of the parks, quotas and sources (so a results folder can be read without the scenario), the
+Names of the parks, sites (with their land classes), quotas and sources (so a results folder can be
+read without the scenario), the
 queue's land balance (the one shortfall definition, :mod:`quota_sim.shortfall`) and, per waiting
 project, what it would need (:mod:`quota_sim.needs`).
 """
@@ -11,12 +12,14 @@ from typing import Any
 
 from quota_sim.needs import waiting_needs
 from quota_sim.results import Result
+from quota_sim.scenario import Scenario
 from quota_sim.shortfall import land_balance
 from quota_sim.supply import NO_BUDGET, land_quota
 
 
 def planner_facts(result: Result) -> dict[str, Any]:
-    """Names, land balance and waiting projects' needs, as plain JSON data. Units: quota units, 万元."""
+    """Names (parks, sites, quotas, sources), land balance and waiting projects' needs, as plain JSON
+    data. Units: quota units, mu, 万元."""
     scenario, projects = result.scenario, result.projects
     land = land_quota(scenario)
     balance = land_balance(scenario, projects)
@@ -26,13 +29,12 @@ def planner_facts(result: Result) -> dict[str, Any]:
         p = index[pid]
         waiting[pid] = {
             "zone": need.zone,
+            "site": need.site,
             "year": need.year,
             "short": need.short,
             "budget": need.budget,
-            "charge": {q.id: q.ratio * float(projects.demand[q.demand][p]) for q in scenario.quotas},
+            "land_mu": float(projects.land_mu[p]),
             "output": float(projects.output[p]),
-            "tax": float(projects.tax[p]),
-            "investment": float(projects.investment[p]),
         }
     budget = scenario.objective.purchase_budget
     return {
@@ -63,5 +65,24 @@ def planner_facts(result: Result) -> dict[str, Any]:
             "shortfall": balance.shortfall,
             "by_source": balance.by_source,
         },
+        "sites": _sites(scenario),
+        "land_mu": {row.id: float(projects.land_mu[index[row.id]]) for row in result.allocation
+                    if row.status == "approved"},
         "waiting": waiting,
+    }
+
+
+def _sites(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """Per site id: name, park, area and the area of each land class (mu); empty without sites."""
+    sites = scenario.sites
+    if sites is None:
+        return {}
+    return {
+        site: {
+            "name": sites.names[k],
+            "zone": sites.zones[k],
+            "area_mu": float(sites.area_mu[k]),
+            "classes": {name: float(areas[k]) for name, areas in sites.classes.items()},
+        }
+        for k, site in enumerate(sites.ids)
     }

@@ -71,6 +71,19 @@ SOURCE_NAMES: dict[str, tuple[str, str]] = {
     "grant": ("追加指标", "granted quota"),
 }
 
+# Land classes of a sites table (its `<class>_mu` columns, SPEC §5); others are shown as they are.
+LAND_CLASSES: dict[str, tuple[str, str]] = {
+    "construction": ("存量建设用地", "construction land"),
+    "cropland": ("耕地", "cropland"),
+    "basic_farmland": ("永久基本农田", "basic farmland"),
+    "farmland": ("基本农田", "farmland"),
+    "public_forest": ("公益林地", "public-welfare forest"),
+    "commercial_forest": ("商品林地", "commercial forest"),
+    "forest": ("林地", "forest"),
+    "unused": ("未利用地", "unused land"),
+    "water": ("水域", "water"),
+}
+
 METHODS: dict[str, tuple[str, str]] = {
     "resolve": ("增加指标后重新求解", "re-solve with more quota"),
     "lp_dual": ("线性松弛对偶值（近似）", "LP-relaxation dual (approximate)"),
@@ -117,10 +130,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "charged": ("{quota}核定占用（{unit}）", "{quota} charged ({unit})"),
     "short": ("尚缺{quota}（{unit}）", "{quota} missing ({unit})"),
     "source_mu": ("{source}（亩）", "{source} (mu)"),
-    "class_mu": ("转用{land_class}（亩）", "{land_class} converted (mu)"),
     "quota_short": ("{quota}不足：缺 {amount} {unit}", "{quota} short: {amount} {unit} missing"),
     "budget_short": ("购买预算不足：缺 {amount} 万元", "purchase budget short: {amount} 10k yuan missing"),
     "could_start": ("补足后最早 {year} 年可在{zone}开工", "if granted, it could start in {year} in {zone}"),
+    "on_site": ("{zone}（地块 {site}）", "{zone}, site {site}"),
+    "class_mu": ("占用{land_class}（亩）", "{land_class} taken (mu)"),
+    "need_site": ("补足后开工地块", "On site (if granted)"),
+    # why a project has no placement, or what blocks it (quota_sim.results reasons with sites)
+    "quota_blocked": ("{quota}不足", "{quota} short"),
+    "quota_on_class": ("{quota}不足（可选地块为{land_class}）", "{quota} short (its site is {land_class})"),
+    "budget_blocked": ("购买预算不足", "purchase budget short"),
+    "site_full": ("无面积足够的空闲地块", "no free site large enough"),
+    "no_site_in_zones": ("所在园区无地块", "no site in its parks"),
+    "sites_elsewhere": ("所列地块均不在其可准入的园区", "none of its sites lies in a park it may enter"),
+    "site_too_small": ("无面积足够的地块（需 {land} 亩）", "no site large enough ({land} mu)"),
+    "site_not_ready": ("{year} 年前无面积足够且已具备供地条件的地块", "no site large enough ready by {year}"),
+    "latest_before_start": (
+        "最晚开工年份 {year} 早于可开工年份",
+        "its latest start {year} is before it can start",
+    ),
+    "not_admitted": ("行业“{industry}”不在准入清单内", "industry {industry} not on the admission list"),
     "fits": (
         "剩余指标可容纳（最早 {year} 年，{zone}），但目标贡献不及已批准项目，未入选",
         "fits in the supply left (from {year}, {zone}) but is worth less than the approved projects",
@@ -184,6 +213,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 # Words of the screen-failure text produced by quota_sim.screens.failure_text.
 _SCREEN = re.compile(r"^(?P<zone>[^:]+): (?P<tests>.*)$")
+_ADMISSION = re.compile(r"^industry (?P<industry>.*) not admitted$")
 _TEST = re.compile(r"^(?P<kind>investment|tax) (?P<value>[-\d.e+]+)<(?P<threshold>[-\d.e+]+) 万元/mu(/yr)?$")
 
 
@@ -195,6 +225,47 @@ def text(key: str, lang: str, **fields: object) -> str:
     """A sentence or label of the pack in ``lang``, with ``{fields}`` filled in."""
     words = pick(TEXT[key], lang)
     return words.format(**fields) if fields else words
+
+
+def land_class(code: str, lang: str) -> str:
+    return pick(LAND_CLASSES[code], lang) if code in LAND_CLASSES else code
+
+
+_QUOTA_ON_CLASS = re.compile(r"^(?P<quota>\S+) \(its site is (?P<classes>.+) land\)$")
+_PROBLEMS = (
+    (re.compile(r"^no site in its zones$"), "no_site_in_zones"),
+    (re.compile(r"^none of its sites in a zone it passes$"), "sites_elsewhere"),
+    (re.compile(r"^no site large enough \((?P<land>[\d.e+]+) mu\)$"), "site_too_small"),
+    (re.compile(r"^no site large enough ready by (?P<year>\d+)$"), "site_not_ready"),
+    (re.compile(r"^latest_year (?P<year>\d+) before it can start$"), "latest_before_start"),
+    (re.compile(r"^no free site large enough$"), "site_full"),
+    (re.compile(r"^budget$"), "budget_blocked"),
+)
+
+
+def blocking_sentence(reason: str, quota_name, lang: str) -> str | None:
+    """A waiting project's reason from :mod:`quota_sim.results` (quota ids, ``budget`` and site problems
+    joined by ``|``) in words; ``quota_name`` maps a quota id to its name. None when a part is not one
+    of those (the caller falls back to other wording)."""
+    sentences = []
+    for part in reason.split("|"):
+        on_class = _QUOTA_ON_CLASS.match(part)
+        if on_class:
+            classes = text("list_sep", lang).join(land_class(c, lang) for c in on_class["classes"].split("/"))
+            quota = quota_name(on_class["quota"])
+            sentences.append(text("quota_on_class", lang, quota=quota, land_class=classes))
+            continue
+        for pattern, key in _PROBLEMS:
+            found = pattern.match(part)
+            if found:
+                sentences.append(text(key, lang, **found.groupdict()))
+                break
+        else:
+            name = quota_name(part)
+            if name is None:
+                return None
+            sentences.append(text("quota_blocked", lang, quota=name))
+    return text("sep", lang).join(sentences)
 
 
 def column(key: str, lang: str) -> str:
@@ -243,7 +314,11 @@ def screen_sentence(failure: str, zone_name, lang: str) -> str:
             sentences.append(part)
             continue
         tests = []
-        for test in match["tests"].split(" and "):
+        admission = _ADMISSION.match(match["tests"])
+        if admission:
+            industry = "" if admission["industry"] == "(blank)" else admission["industry"]
+            tests = [text("not_admitted", lang, industry=industry)]
+        for test in [] if admission else match["tests"].split(" and "):
             found = _TEST.match(test)
             if not found:
                 tests.append(test)

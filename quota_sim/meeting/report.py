@@ -275,6 +275,7 @@ def _gap_slack(summary: dict[str, Any]) -> float:
 
 
 def _land_plan(document, words: Words) -> None:
+    """Per year: the approved projects' land area, the land quota drawn from each source, the area so far."""
     land = words.facts["land_quota"]
     if land is None:
         return
@@ -283,27 +284,22 @@ def _land_plan(document, words: Words) -> None:
     sources = [s["id"] for s in words.data.quota(land)["sources"]]
     years = [words.facts["start_year"] + t for t in range(words.facts["years"])]
     by_year = {y: {s: 0.0 for s in sources} for y in years}
+    area = dict.fromkeys(years, 0.0)
     for row in land_rows(words):
+        area[row["year"]] += row["land"]
         for s, mu in row["sources"].items():
             by_year[row["year"]][s] += mu
     header = [
         words.column("year"),
-        *(words.text("source_mu", source=words.source(land, s)) for s in sources),
         words.column("land"),
+        *(words.text("source_mu", source=words.source(land, s)) for s in sources),
         words.column("cumulative"),
     ]
     rows, cumulative = [], 0.0
     for y in years:
-        total = sum(by_year[y].values())
-        cumulative += total
-        rows.append(
-            [
-                str(y),
-                *(_figure(by_year[y][s], "mu") for s in sources),
-                _figure(total, "mu"),
-                _figure(cumulative, "mu"),
-            ]
-        )
+        cumulative += area[y]
+        drawn = [_figure(by_year[y][s], "mu") for s in sources]
+        rows.append([str(y), _figure(area[y], "mu"), *drawn, _figure(cumulative, "mu")])
     _table(document, header, rows)
 
 

@@ -32,6 +32,26 @@ class Words:
             return zone_id
         return f"{name} ({zone_id})" if self.lang == "en" and name != zone_id else name
 
+    def site(self, site_id: str) -> str:
+        """A site's name (its id where the table gives none; in English "name (id)")."""
+        name = (self.facts.get("sites") or {}).get(site_id, {}).get("name") or site_id
+        if self.plain:
+            return site_id
+        return f"{name} ({site_id})" if self.lang == "en" and name != site_id else name
+
+    def place(self, zone_id: str, site_id: str = "") -> str:
+        """A park, or a site in its park."""
+        if not site_id:
+            return self.zone(zone_id)
+        return self.text("on_site", zone=self.zone(zone_id), site=self.site(site_id))
+
+    def land_class(self, code: str) -> str:
+        return labels.land_class(code, self.lang)
+
+    def _quota_or_none(self, quota_id: str) -> str | None:
+        known = any(q["id"] == quota_id for q in self.facts["quotas"])
+        return self.quota(quota_id) if known else None
+
     def supply_zone(self, zone_id: str) -> str:
         """Who a source serves: the whole city (blank zone) or one park."""
         return self.text("city") if not zone_id else self.zone(zone_id)
@@ -74,23 +94,27 @@ class Words:
         if status == "ineligible":
             return labels.screen_sentence(reason, self.zone, self.lang)
         need = self.facts["waiting"].get(row["id"])
-        if need is None:
+        if need is None:  # no placement left: a site problem, or blocked where no extra quota helps
             if reason == "earliest_year after horizon":
                 return self.text("after_horizon")
+            sentence = labels.blocking_sentence(reason, self._quota_or_none, self.lang)
+            if sentence is not None:
+                return sentence
             return i18n.reason_label(reason, self.lang, [q["id"] for q in self.facts["quotas"]])
+        place = self.place(need["zone"], need.get("site", ""))
         if not need["short"] and need["budget"] <= 0:
             summary = self.data.summary
             if summary["status"] != "optimal":  # a time-limited plan proves nothing about displacement
                 gap = "—" if summary.get("gap") is None else f"{summary['gap']:.2%}"
-                return self.text("fits_unproven", year=need["year"], zone=self.zone(need["zone"]), gap=gap)
-            return self.text("fits", year=need["year"], zone=self.zone(need["zone"]))
+                return self.text("fits_unproven", year=need["year"], zone=place, gap=gap)
+            return self.text("fits", year=need["year"], zone=place)
         parts = [
             self.text("quota_short", quota=self.quota(q), amount=self.amount(v, q), unit=self.unit(q))
             for q, v in need["short"].items()
         ]
         if need["budget"] > 0:
             parts.append(self.text("budget_short", amount=labels.number(need["budget"], "万元")))
-        parts.append(self.text("could_start", year=need["year"], zone=self.zone(need["zone"])))
+        parts.append(self.text("could_start", year=need["year"], zone=place))
         return self.text("sep").join(parts)
 
     def land_arithmetic(self) -> list[tuple[str, float, str]] | None:

@@ -207,6 +207,7 @@ def allocation_sheet(words: Words) -> _Table:
     header += [words.text("short", quota=words.quota(q), unit=words.unit(q)) for q in short]
     header += [words.column("need_budget")] if any_budget else []
     header += [words.column("need_year"), words.column("need_zone")]
+    header += [words.text("need_site")] if has_site else []
     header += [words.column("grade")] if has_grade else []
     table = _Table(labels.sheet("allocation", words.lang), header)
     for row in data.allocation:
@@ -217,7 +218,7 @@ def allocation_sheet(words: Words) -> _Table:
             (words.status(row["status"]), TEXT),
             (words.zone(row["zone"]) if row["zone"] else "", TEXT),
         ]
-        cells += [(row["site"], TEXT)] if has_site else []
+        cells += [(words.site(row["site"]) if row["site"] else "", TEXT)] if has_site else []
         cells += [(row["start_year"], YEAR), (row["value"], "万元"), (words.explanation(row), TEXT)]
         cells += [(row[f"{q}_charged"], words.unit_code(q)) for q in quotas]
         cells += [((need["short"].get(q, 0.0) if need else None), words.unit_code(q)) for q in short]
@@ -226,64 +227,71 @@ def allocation_sheet(words: Words) -> _Table:
             ((need["year"] if need else None), YEAR),
             ((words.zone(need["zone"]) if need else ""), TEXT),
         ]
+        if has_site:
+            cells += [((words.site(need["site"]) if need and need.get("site") else ""), TEXT)]
         cells += [(row["grade"], TEXT)] if has_grade else []
         table.add(cells)
     return table
 
 
 def land_rows(words: Words) -> list[dict[str, Any]]:
-    """Approved land by year, park and project: mu from each land source and the running total.
-
-    Rows in year, park (scenario order) and queue order; ``sources`` maps land source id -> mu.
-    """
+    """Approved land by year, park, site and project, in that order (parks in scenario order, projects in
+    queue order): ``land`` the project's area (mu), ``charged`` its land-quota charge, ``sources`` land
+    source id -> mu drawn (from attribution), ``classes`` land class -> mu of it taken on the project's
+    site (area × the class's share of the site; empty without sites), ``cumulative`` the area so far."""
     data, facts = words.data, words.facts
     land = facts["land_quota"]
-    if land is None:
-        return []
     drawn: dict[str, dict[str, float]] = {}
     for row in data.attribution:
         if row["quota"] == land:
-            drawn.setdefault(row["id"], {})
-            drawn[row["id"]][row["source"]] = drawn[row["id"]].get(row["source"], 0.0) + row["amount"]
+            sources = drawn.setdefault(row["id"], {})
+            sources[row["source"]] = sources.get(row["source"], 0.0) + row["amount"]
     zone_order = {z: i for i, z in enumerate(facts["zones"])}
+    sites = facts.get("sites") or {}
     approved = [
-        (row["start_year"], zone_order.get(row["zone"], len(zone_order)), i, row)
+        (row["start_year"], zone_order.get(row["zone"], len(zone_order)), row.get("site") or "", i, row)
         for i, row in enumerate(data.allocation)
-        if row["status"] == "approved" and row[f"{land}_charged"] > 0
+        if row["status"] == "approved"
     ]
     rows, total = [], 0.0
-    for year, _, _, row in sorted(approved, key=lambda item: item[:3]):
-        total += row[f"{land}_charged"]
-        rows.append(
-            {
-                "year": year,
-                "zone": row["zone"],
-                "site": row.get("site", ""),
-                "id": row["id"],
-                "name": row["name"],
-                "land": row[f"{land}_charged"],
-                "sources": drawn.get(row["id"], {}),
-                "cumulative": total,
-            }
+    for year, _, site, _, row in sorted(approved, key=lambda item: item[:4]):
+        area = facts["land_mu"].get(row["id"], 0.0)
+        total += area
+        parcel = sites.get(site)
+        classes = (
+            {name: area * mu / parcel["area_mu"] for name, mu in parcel["classes"].items()} if parcel else {}
         )
+        rows.append({
+            "year": year, "zone": row["zone"], "site": site, "id": row["id"], "name": row["name"],
+            "land": area, "charged": row[f"{land}_charged"] if land else 0.0,
+            "sources": drawn.get(row["id"], {}), "classes": classes, "cumulative": total,
+        })
     return rows
 
 
 def land_plan_table(words: Words) -> _Table:
+    """供地计划: the rows of :func:`land_rows` with a column per land source and per land class."""
     facts = words.facts
     land = facts["land_quota"]
     sources = [s["id"] for s in words.data.quota(land)["sources"]] if land else []
     rows = land_rows(words)
     has_site = any(row["site"] for row in rows)
+    sites = (facts.get("sites") or {}).values()
+    classes = list(dict.fromkeys(name for site in sites for name in site["classes"]))
+    show_charged = land is not None and any(abs(row["charged"] - row["land"]) > 1e-6 for row in rows)
     header = [words.column("year"), words.column("zone")] + ([words.column("site")] if has_site else [])
     header += [words.column(c) for c in ("id", "name", "land")]
+    header += [words.text("class_mu", land_class=words.land_class(c)) for c in classes]
+    header += [words.text("charged", quota=words.quota(land), unit=words.unit(land))] if show_charged else []
     header += [words.text("source_mu", source=words.source(land, s)) for s in sources]
     header += [words.column("cumulative")]
     table = _Table(labels.sheet("land_plan", words.lang), header)
     for row in rows:
         cells = [(row["year"], YEAR), (words.zone(row["zone"]), TEXT)]
-        cells += [(row["site"], TEXT)] if has_site else []
+        cells += [(words.site(row["site"]) if row["site"] else "", TEXT)] if has_site else []
         cells += [(row["id"], TEXT), (row["name"], TEXT), (row["land"], "mu")]
+        cells += [(row["classes"].get(c, 0.0), "mu") for c in classes]
+        cells += [(row["charged"], "mu")] if show_charged else []
         cells += [(row["sources"].get(s, 0.0), "mu") for s in sources]
         cells += [(row["cumulative"], "mu")]
         table.add(cells)
