@@ -20,6 +20,7 @@ from quota_sim.meeting.report import report_bytes
 from quota_sim.meeting.words import Words
 from quota_sim.output_set import read_trusted
 from quota_sim.pipeline import run_and_write, solve_scenario
+from quota_sim.results import quota_used_key
 from quota_sim.scenario import baseline_path, load_scenario
 from tests.instances import load_instance, project_row, scenario_dict
 
@@ -80,10 +81,15 @@ def test_no_code_is_left_in_the_chinese_workbook(baseline_run):
     assert scanned > 1000
 
 
+def _words(out, lang="zh"):
+    return Words(MeetingData.from_folder(out), lang)
+
+
 def test_the_workbook_numbers_equal_the_summary(baseline_run):
     _, out = baseline_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     kpi = summary["kpi"]
+    words = _words(out)
     book = _book(out / "allocation.xlsx")
     figures = _summary_figures(book)
     assert figures["目标值（万元）"] == round(summary["objective"])
@@ -91,13 +97,14 @@ def test_the_workbook_numbers_equal_the_summary(baseline_run):
     assert figures["批准项目用地（亩）"] == round(kpi["land_used"], 1)
     assert figures["批准项目年产值（万元/年）"] == round(kpi["output"])
     assert figures["指标购买费用（万元）"] == round(kpi["purchase_cost"])
-    assert figures["能耗增量指标已用（吨标准煤）"] == round(kpi["energy_used"])
-    assert figures["氮氧化物总量指标已用（吨）"] == round(kpi["nox_used"], 2)
+    for quota in summary["planner"]["quotas"]:
+        q = quota["id"]
+        label = labels.text("quota_used", "zh", quota=words.quota(q), unit=words.unit(q))
+        assert figures[label] == round(kpi[quota_used_key(q)], labels.decimals(quota["unit"]))
     balance = summary["planner"]["land_balance"]
     assert figures["用地缺口（亩/年）"] == round(balance["shortfall"], 1)
-    assert figures["先到先得（按排队时间）：目标值（万元）"] == round(
-        summary["baselines"]["fcfs"]["objective"]
-    )
+    fcfs = labels.text("baseline_objective", "zh", method=labels.method("fcfs", "zh"))
+    assert figures[fcfs] == round(summary["baselines"]["fcfs"]["objective"])
     # The allocation sheet: one row per project, statuses in words, counts as in the summary.
     rows = list(book["配置表"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
@@ -105,19 +112,24 @@ def test_the_workbook_numbers_equal_the_summary(baseline_run):
     assert len(body) == kpi["queued"]
     assert sum(r[status] == "批准" for r in body) == kpi["approved"]
     assert sum(r[status] == "不符合准入条件" for r in body) == kpi["ineligible"]
-    land = header.index("建设用地指标核定占用（亩）")
-    assert sum(r[land] for r in body) == pytest.approx(kpi["land_used"], abs=0.05 * len(body))
-    # The land plan ends at the land used; the sources add up to each project's land.
+    land_used = kpi[quota_used_key("land")]
+    land = header.index(labels.text("charged", "zh", quota=words.quota("land"), unit="亩"))
+    assert sum(r[land] for r in body) == pytest.approx(land_used, abs=0.05 * len(body))
+    # The land plan ends at the land of the approved projects; the sources add up to the land charged.
     plan = list(book["供地计划"].iter_rows(values_only=True))
     assert plan[-1][-1] == pytest.approx(kpi["land_used"], abs=0.1)
-    first_source = plan[0].index("用地（亩）") + 1
+    land_sources = [labels.text("source_mu", "zh", source=words.source("land", s["id"]))
+                    for s in words.data.quota("land")["sources"]]
+    first = plan[0].index(land_sources[0])
+    charged = first - 1  # the land charged, or the area where they are the same
+    assert plan[0][first:-1] == tuple(land_sources)
     for row in plan[1:]:
-        assert sum(row[first_source:-1]) == pytest.approx(row[first_source - 1], abs=0.2)
+        assert sum(row[first:-1]) == pytest.approx(row[charged], abs=0.2)
     # Attribution sums per quota to the quota used.
     sources = list(book["指标来源"].iter_rows(values_only=True))
     amount, quota = sources[0].index("数量"), sources[0].index("指标")
-    land_drawn = sum(r[amount] for r in sources[1:] if r[quota] == "建设用地指标")
-    assert land_drawn == pytest.approx(kpi["land_used"], abs=0.05 * len(sources))
+    land_drawn = sum(r[amount] for r in sources[1:] if r[quota] == words.quota("land"))
+    assert land_drawn == pytest.approx(land_used, abs=0.05 * len(sources))
 
 
 def test_the_workbook_is_numbers_with_formats_and_frozen_headers(baseline_run):
@@ -128,10 +140,13 @@ def test_the_workbook_is_numbers_with_formats_and_frozen_headers(baseline_run):
         assert sheet.column_dimensions["A"].width > 5
     sheet = book["配置表"]
     header = [c.value for c in sheet[1]]
-    value = sheet.cell(row=3, column=header.index("目标贡献（万元）") + 1)  # P002, approved
+    rows = list(sheet.iter_rows(min_row=2))
+    approved = next(row for row in rows if row[header.index("状态")].value == "批准")
+    value = approved[header.index("目标贡献（万元）")]
     assert isinstance(value.value, (int, float)) and value.value > 1000 and value.number_format == "#,##0"
-    land = sheet.cell(row=3, column=header.index("建设用地指标核定占用（亩）") + 1)
-    assert isinstance(land.value, float) and land.number_format == "#,##0.0"
+    words = _words(baseline_run[1])
+    land = approved[header.index(labels.text("charged", "zh", quota=words.quota("land"), unit="亩"))]
+    assert isinstance(land.value, (int, float)) and land.number_format == "#,##0.0"
 
 
 def test_waiting_projects_say_what_they_need(baseline_run):
@@ -140,7 +155,7 @@ def test_waiting_projects_say_what_they_need(baseline_run):
     rows = list(book["配置表"].iter_rows(values_only=True))
     header = rows[0]
     explain, year = header.index("说明"), header.index("补足后最早开工年份")
-    short = header.index("尚缺建设用地指标（亩）")
+    short = header.index(labels.text("short", "zh", quota=_words(out).quota("land"), unit="亩"))
     waiting = [r for r in rows[1:] if r[header.index("状态")] == "未入选"]
     assert waiting and all(r[year] in result.scenario.horizon for r in waiting)
     blocked = [r for r in waiting if r[short]]
@@ -161,7 +176,7 @@ def test_the_report_opens_and_its_numbers_are_the_result(baseline_run):
     assert "汇报口径" in text and "用地缺口测算" in text
     narrative = next(p.text for p in document.paragraphs if p.text.startswith("2026–2030 年规划期内"))
     assert f"批准 {kpi['approved']} 个" in narrative
-    assert f"使用建设用地 {kpi['land_used']:,.1f} 亩" in narrative
+    assert f"使用建设用地 {kpi[quota_used_key('land')]:,.1f} 亩" in narrative
     assert f"年产值 {kpi['output']:,.0f} 万元" in narrative
     assert f"提高 {summary['baselines']['fcfs']['uplift_pct']:.1f}%" in narrative
     balance = summary["planner"]["land_balance"]
@@ -171,7 +186,7 @@ def test_the_report_opens_and_its_numbers_are_the_result(baseline_run):
     assert f"目标值约增加 {land_gain['value_per_unit']:,.0f} 万元" in narrative
     assert ("增益在求解允许的间隙以内" in narrative) == within_gap
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
-    assert f"{summary['objective']:,.0f}" in cells and f"{kpi['land_used']:,.1f}" in cells
+    assert f"{summary['objective']:,.0f}" in cells and f"{kpi[quota_used_key('land')]:,.1f}" in cells
     assert len(document.inline_shapes) == 4  # the charts
     fonts = document.styles["Normal"].element.rPr.rFonts
     assert fonts.get(qn("w:eastAsia")) == "SimSun"

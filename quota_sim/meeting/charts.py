@@ -182,7 +182,7 @@ def _quota_use(words: Words):
     quotas = [q["id"] for q in words.facts["quotas"] if kpi[f"{q['id']}_available"] > 0]
     if not quotas:
         return None
-    shares = [100 * kpi[f"{q}_used"] / kpi[f"{q}_available"] for q in quotas]
+    shares = [100 * words.used(q) / kpi[f"{q}_available"] for q in quotas]
     figure = _figure()
     axes = figure.add_subplot()
     names = [words.quota(q) for q in quotas]

@@ -215,7 +215,7 @@ def narrative(words: Words) -> str:
             _say(
                 "narrative_land",
                 lang,
-                used=n(kpi[f"{land}_used"], "mu"),
+                used=n(words.used(land), "mu"),
                 available=n(kpi[f"{land}_available"], "mu"),
             )
         )
@@ -309,7 +309,7 @@ def _quota_use(document, words: Words) -> None:
     rows = []
     for quota in words.facts["quotas"]:
         q = quota["id"]
-        used, available = kpi[f"{q}_used"], kpi[f"{q}_available"]
+        used, available = words.used(q), kpi[f"{q}_available"]
         rows.append(
             [
                 words.quota(q),

@@ -7,6 +7,7 @@ from typing import Any
 from quota_sim import i18n
 from quota_sim.meeting import labels
 from quota_sim.meeting.data import MeetingData
+from quota_sim.results import quota_used_key
 
 
 class Words:
@@ -80,6 +81,10 @@ class Words:
 
     def method(self, code: str) -> str:
         return labels.method(code, self.lang)
+
+    def used(self, quota_id: str) -> float:
+        """A quota's use over the horizon (its unit), from the summary's KPIs."""
+        return self.data.summary["kpi"][quota_used_key(quota_id)]
 
     def amount(self, value: float, quota_id: str) -> str:
         return labels.number(value, self.unit_code(quota_id))

@@ -147,7 +147,7 @@ def summary_table(words: Words) -> _Table:
     line(words.text("purchase_cost"), kpi["purchase_cost"], "万元", wan)
     for quota in facts["quotas"]:
         q = quota["id"]
-        used, available = kpi[f"{q}_used"], kpi[f"{q}_available"]
+        used, available = words.used(q), kpi[f"{q}_available"]
         rate = f"{used / available:.1%}" if available > 0 else "—"
         line(
             words.text("quota_used", quota=words.quota(q), unit=words.unit(q)),
