@@ -64,6 +64,9 @@ def planner_facts(result: Result) -> dict[str, Any]:
             "supply": balance.supply,
             "shortfall": balance.shortfall,
             "by_source": balance.by_source,
+            "years": list(balance.years),
+            "demand_by_year": list(balance.demand_by_year),
+            "supply_by_year": list(balance.supply_by_year),
         },
         "sites": _sites(scenario),
         "land_mu": {row.id: float(projects.land_mu[index[row.id]]) for row in result.allocation

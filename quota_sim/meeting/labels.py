@@ -91,6 +91,17 @@ METHODS: dict[str, tuple[str, str]] = {
     "per_mu": ("按亩均效益排序", "ranked by per-mu efficiency"),
 }
 
+# How exact a marginal value is (quota_sim.analysis.marginal ``status``).
+MARGINAL_STATUSES: dict[str, tuple[str, str]] = {
+    "optimal": ("精确（重新求解已证明间隙）", "exact (re-solve proved its gap)"),
+    "lp_bound": ("为零（线性松弛上界已证明）", "zero (proven by the LP bound)"),
+    "time_limited": ("下限（限时重新求解）", "lower bound (time-limited re-solve)"),
+    "no_time": ("未在分析时限内计算", "not computed within the analyses' time budget"),
+    "no_solution": ("限时内无解", "no solution within the limits"),
+    "infeasible": ("不可行", "infeasible"),
+    "lp": ("近似（线性松弛对偶值）", "approximate (LP-relaxation dual)"),
+}
+
 COLUMNS: dict[str, tuple[str, str]] = {
     "id": ("项目编号", "Project ID"),
     "name": ("项目名称", "Project name"),
@@ -120,6 +131,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "objective_gain": ("目标增益（万元）", "Objective gain (10k yuan)"),
     "value_per_unit": ("单位边际价值（万元/单位）", "Value per unit (10k yuan per unit)"),
     "method": ("方法", "Method"),
+    "marginal_status": ("精确程度", "How exact"),
+    "gain_bound": ("增益上界（万元）", "Gain bound (10k yuan)"),
+    "dual_per_unit": ("线性松弛对偶近似（万元/单位）", "LP dual estimate (10k yuan per unit)"),
     "item": ("项目", "Item"),
     "figure": ("数值", "Figure"),
     "note": ("说明", "Note"),
@@ -197,14 +211,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "supply": ("用地供给合计（亩/年）", "Land supply, all sources (mu/yr)"),
     "shortfall": ("用地缺口（亩/年）", "Land shortfall (mu/yr)"),
     "demand_note": (
-        "未排除项目用地合计 {total} 亩 ÷ {years} 年 = {demand} 亩/年",
-        "land of the projects not excluded, {total} mu ÷ {years} years = {demand} mu/yr",
+        "规划期内陆续具备开工条件的未排除项目用地合计 {total} 亩 ÷ {years} 年 = {demand} 亩/年",
+        "land of the projects (not excluded) becoming ready within the horizon, {total} mu ÷ {years} years "
+        "= {demand} mu/yr",
     ),
     "supply_note": ("{parts} = {supply} 亩/年", "{parts} = {supply} mu/yr"),
     "shortfall_note": ("{demand} − {supply} = {shortfall} 亩/年", "{demand} − {supply} = {shortfall} mu/yr"),
     "surplus_note": (
         "{demand} − {supply} = {shortfall} 亩/年（供给大于需求，无缺口）",
         "{demand} − {supply} = {shortfall} mu/yr (supply exceeds demand: no shortfall)",
+    ),
+    "year_shortfall": ("{year} 年用地缺口（亩）", "Land shortfall {year} (mu)"),
+    "year_note": (
+        "当年具备条件的项目用地 {demand} − 当年供给 {supply} = {shortfall}",
+        "land of the projects becoming ready {demand} − supply {supply} = {shortfall}",
     ),
     "baselines_header": ("与常用排序方法对比", "Compared with rule-of-thumb rankings"),
     "baseline_objective": ("{method}：目标值（万元）", "{method}: objective (10k yuan)"),
@@ -282,6 +302,10 @@ def status(code: str, lang: str) -> str:
 
 def unit(code: str, lang: str) -> str:
     return pick(UNITS[code], lang) if code in UNITS else code
+
+
+def marginal_status(code: str, lang: str) -> str:
+    return pick(MARGINAL_STATUSES[code], lang) if code in MARGINAL_STATUSES else code
 
 
 def method(code: str, lang: str) -> str:

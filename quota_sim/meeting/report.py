@@ -42,6 +42,9 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "baselines_header": ("与常用排序方法对比", "Compared with rule-of-thumb rankings"),
     "charts_header": ("图表", "Charts"),
     "total": ("合计", "Total"),
+    "year_demand": ("当年具备条件的项目用地（亩）", "Land of projects becoming ready (mu)"),
+    "year_supply": ("当年供给（亩）", "Supply that year (mu)"),
+    "year_gap": ("当年缺口（亩）", "Shortfall (mu)"),
     "waiting_note": (
         (
             "共 {count} 个项目未入选；下表按年产值列出前 {top} 个及其所需指标，"
@@ -114,6 +117,10 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "每增加 1 {unit}{quota}，目标值约增加 {value} 万元{caveat}。",
         " One more {unit} of {quota} would add about {value} 10k yuan to the objective{caveat}.",
     ),
+    "dual_only": (
+        "（线性松弛对偶近似，重新求解未在分析时限内完成）",
+        " (an LP-dual estimate: the re-solve did not finish within the analyses' time budget)",
+    ),
     "within_gap": (
         "（增益在求解允许的间隙以内，仅供参考）",
         " (a gain within the solver's accepted gap: indicative only)",
@@ -174,6 +181,13 @@ def report_bytes(data: MeetingData, lang: str = "zh") -> bytes:
             document.add_paragraph(
                 _clean(f"{label}：{note}" if lang != "en" else f"{label}: {note}"), style="List Bullet"
             )
+        balance = words.facts["land_balance"]
+        by_year = zip(balance["years"], balance["demand_by_year"], balance["supply_by_year"], strict=True)
+        _table(
+            document,
+            [words.column("year"), *(_say(key, lang) for key in ("year_demand", "year_supply", "year_gap"))],
+            [[str(y), _figure(d, "mu"), _figure(v, "mu"), _figure(d - v, "mu")] for y, d, v in by_year],
+        )
 
     _land_plan(document, words)
     _quota_use(document, words)
@@ -251,18 +265,24 @@ def narrative(words: Words) -> str:
                     pct=f"{figures['uplift_pct']:.1f}%",
                 )
             )
-    land_value = next(
-        (m for m in words.data.marginal if m["quota"] == land and m["method"] == "resolve"), None
-    )
-    if land_value and land_value["value_per_unit"]:
+    marginal = {(m["quota"], m["method"]): m for m in words.data.marginal if m["quota"] == land}
+    resolved, dual = marginal.get((land, "resolve")), marginal.get((land, "lp_dual"))
+    if resolved and resolved["value_per_unit"]:
+        within = resolved["objective_gain"] < _gap_slack(summary)
+        value, caveat = resolved["value_per_unit"], _say("within_gap", lang) if within else ""
+    elif dual and dual["value_per_unit"]:
+        value, caveat = dual["value_per_unit"], _say("dual_only", lang)
+    else:
+        value = None
+    if value:
         parts.append(
             _say(
                 "narrative_marginal",
                 lang,
                 unit=words.unit(land),
                 quota=words.quota(land),
-                value=n(land_value["value_per_unit"], labels.PER_UNIT),
-                caveat=_say("within_gap", lang) if land_value["objective_gain"] < _gap_slack(summary) else "",
+                value=n(value, labels.PER_UNIT),
+                caveat=caveat,
             )
         )
     return "".join(parts)
@@ -361,6 +381,7 @@ def _marginal(document, words: Words) -> None:
     if not rows:
         document.add_paragraph(_say("no_marginal", lang))
         return
+    dual = {m["quota"]: m["value_per_unit"] for m in words.data.marginal if m["method"] == "lp_dual"}
     _table(
         document,
         [
@@ -369,14 +390,18 @@ def _marginal(document, words: Words) -> None:
             words.column("unit"),
             words.column("objective_gain"),
             words.column("value_per_unit"),
+            words.column("marginal_status"),
+            words.column("dual_per_unit"),
         ],
         [
             [
                 words.quota(m["quota"]),
                 _figure(m["delta"], words.unit_code(m["quota"])),
                 words.unit(m["quota"]),
-                _figure(m["objective_gain"], "万元"),
-                _figure(m["value_per_unit"], labels.PER_UNIT),
+                _figure(m["objective_gain"], "万元") or "—",
+                _figure(m["value_per_unit"], labels.PER_UNIT) or "—",
+                labels.marginal_status(m.get("status") or "", lang),
+                _figure(dual.get(m["quota"]), labels.PER_UNIT) or "—",
             ]
             for m in rows
         ],

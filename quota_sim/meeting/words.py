@@ -149,3 +149,17 @@ class Words:
                 self.text(key, demand=n(demand, "mu"), supply=n(supply, "mu"), shortfall=n(shortfall, "mu")),
             ),
         ]
+
+    def yearly_shortfall(self) -> list[tuple[str, float, str]]:
+        """The shortfall of each year written out: (label, mu, demand − supply spelt out)."""
+        balance = self.facts["land_balance"]
+        if balance is None or self.facts["land_quota"] is None:
+            return []
+        n = labels.number
+        lines = []
+        years = zip(balance["years"], balance["demand_by_year"], balance["supply_by_year"], strict=True)
+        for year, demand, supply in years:
+            note = self.text("year_note", demand=n(demand, "mu"), supply=n(supply, "mu"),
+                             shortfall=n(demand - supply, "mu"))
+            lines.append((self.text("year_shortfall", year=year), demand - supply, note))
+        return lines

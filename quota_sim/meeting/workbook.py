@@ -165,7 +165,7 @@ def summary_table(words: Words) -> _Table:
     arithmetic = words.land_arithmetic()
     if arithmetic:
         line(words.text("shortfall_header"), None, TEXT)
-        for label, figure, note in arithmetic:
+        for label, figure, note in arithmetic + words.yearly_shortfall():
             line(label, figure, "mu", labels.unit("mu", words.lang), note)
     baselines = summary.get("baselines") or {}
     if baselines:
@@ -368,8 +368,11 @@ def quota_use_table(words: Words) -> _Table:
 
 
 def marginal_table(words: Words) -> _Table:
+    """Every marginal value row: increment, gain, value per unit, method, how exact, the gain's bound."""
     header = [
-        words.column(c) for c in ("quota", "delta", "unit", "objective_gain", "value_per_unit", "method")
+        words.column(c)
+        for c in ("quota", "delta", "unit", "objective_gain", "value_per_unit", "method", "marginal_status",
+                  "gain_bound")
     ]
     table = _Table(labels.sheet("marginal", words.lang), header)
     for row in words.data.marginal:
@@ -382,6 +385,8 @@ def marginal_table(words: Words) -> _Table:
                 (row["objective_gain"], "万元"),
                 (row["value_per_unit"], labels.PER_UNIT),
                 (words.method(row["method"]), TEXT),
+                (labels.marginal_status(row.get("status") or "", words.lang), TEXT),
+                (row.get("gain_bound"), "万元"),
             ]
         )
     return table
