@@ -16,7 +16,7 @@ from quota_sim.cli import main
 from quota_sim.export import allocation_xlsx_bytes, report_docx_bytes
 from quota_sim.meeting import charts, labels
 from quota_sim.meeting.data import MeetingData
-from quota_sim.meeting.report import report_bytes
+from quota_sim.meeting.report import _marginal_sentence, report_bytes
 from quota_sim.meeting.words import Words
 from quota_sim.output_set import read_trusted
 from quota_sim.pipeline import run_and_write, solve_scenario
@@ -184,14 +184,8 @@ def test_the_report_opens_and_its_numbers_are_the_result(baseline_run):
     assert f"提高 {summary['baselines']['fcfs']['uplift_pct']:.1f}%" in narrative
     balance = summary["planner"]["land_balance"]
     assert f"缺口 {balance['shortfall']:,.1f} 亩/年" in narrative
-    rows = {m["method"]: m for m in MeetingData.from_folder(out).marginal if m["quota"] == "land"}
-    if rows["resolve"]["value_per_unit"]:
-        gain = rows["resolve"]["objective_gain"]
-        assert f"目标值约增加 {rows['resolve']['value_per_unit']:,.0f} 万元" in narrative
-        within_gap = gain < summary["objective"] * summary["solver_settings"]["gap"]
-        assert ("增益在求解允许的间隙以内" in narrative) == within_gap
-    else:  # the re-solve found no time: the LP dual, said to be one
-        assert f"目标值约增加 {rows['lp_dual']['value_per_unit']:,.0f} 万元（线性松弛对偶近似" in narrative
+    sentence = "".join(_marginal_sentence(_words(out), "land"))
+    assert sentence and sentence in narrative
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert f"{summary['objective']:,.0f}" in cells and f"{kpi[quota_used_key('land')]:,.1f}" in cells
     assert len(document.inline_shapes) == 4  # the charts
@@ -370,3 +364,30 @@ def test_blocking_reasons_with_sites_in_words():
     assert labels.blocking_sentence("something else", names, "zh") is None
     screen = labels.screen_sentence("b: industry 再生铅 not admitted", {"b": "乙园"}.get, "zh")
     assert screen == "乙园：行业“再生铅”不在准入清单内"
+
+
+@pytest.mark.parametrize(
+    ("resolve", "dual", "expected"),
+    [
+        ({"objective_gain": 5000.0, "value_per_unit": 100.0, "status": "optimal"}, 90.0,
+         "每增加 1 亩用地，目标值约增加 100.0 万元。"),
+        ({"objective_gain": 10.0, "value_per_unit": 0.2, "status": "optimal"}, 90.0,
+         "每增加 1 亩用地，目标值约增加 0.2000 万元（增益在求解允许的间隙以内，仅供参考）。"),
+        ({"objective_gain": 1000.0, "value_per_unit": 20.0, "status": "time_limited"}, 6227.0,
+         "每增加 1 亩用地，目标值至少增加 20.00 万元（限时重新求解的下限；线性松弛对偶近似为 6,227 万元）。"),
+        ({"objective_gain": 0.0, "value_per_unit": 0.0, "status": "lp_bound"}, 90.0,
+         "再增加用地不能提高目标值（已证明）。"),
+        ({"objective_gain": None, "value_per_unit": None, "status": "no_time"}, 90.0,
+         "每增加 1 亩用地，目标值约增加 90.00 万元（线性松弛对偶近似，重新求解未在分析时限内完成）。"),
+        ({"objective_gain": None, "value_per_unit": None, "status": "no_time"}, None, ""),
+    ],
+)
+def test_what_one_more_mu_is_worth_is_said_as_exactly_as_known(tmp_path, resolve, dual, expected):
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), [project_row("P1", land_mu=60)])
+    data = MeetingData.from_result(solve_scenario(scenario, projects))
+    data.summary["objective"], data.summary["solver_settings"]["gap"] = 100_000.0, 0.01  # slack 1,000 万元
+    data.marginal = [{"quota": "land", "delta": 50.0, "method": "resolve", **resolve}]
+    if dual is not None:
+        data.marginal.append({"quota": "land", "delta": 50.0, "method": "lp_dual",
+                              "objective_gain": dual * 50, "value_per_unit": dual, "status": "lp"})
+    assert "".join(_marginal_sentence(Words(data, "zh"), "land")) == expected

@@ -117,6 +117,16 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "每增加 1 {unit}{quota}，目标值约增加 {value} 万元{caveat}。",
         " One more {unit} of {quota} would add about {value} 10k yuan to the objective{caveat}.",
     ),
+    "narrative_at_least": (
+        "每增加 1 {unit}{quota}，目标值至少增加 {value} 万元（限时重新求解的下限{dual}）。",
+        " One more {unit} of {quota} would add at least {value} 10k yuan to the objective (a time-limited "
+        "re-solve's lower bound{dual}).",
+    ),
+    "dual_beside": ("；线性松弛对偶近似为 {dual} 万元", "; the LP-dual estimate is {dual}"),
+    "narrative_no_gain": (
+        "再增加{quota}不能提高目标值（已证明）。",
+        " More {quota} would not raise the objective (proven).",
+    ),
     "dual_only": (
         "（线性松弛对偶近似，重新求解未在分析时限内完成）",
         " (an LP-dual estimate: the re-solve did not finish within the analyses' time budget)",
@@ -265,27 +275,33 @@ def narrative(words: Words) -> str:
                     pct=f"{figures['uplift_pct']:.1f}%",
                 )
             )
-    marginal = {(m["quota"], m["method"]): m for m in words.data.marginal if m["quota"] == land}
-    resolved, dual = marginal.get((land, "resolve")), marginal.get((land, "lp_dual"))
-    if resolved and resolved["value_per_unit"]:
-        within = resolved["objective_gain"] < _gap_slack(summary)
-        value, caveat = resolved["value_per_unit"], _say("within_gap", lang) if within else ""
-    elif dual and dual["value_per_unit"]:
-        value, caveat = dual["value_per_unit"], _say("dual_only", lang)
-    else:
-        value = None
-    if value:
-        parts.append(
-            _say(
-                "narrative_marginal",
-                lang,
-                unit=words.unit(land),
-                quota=words.quota(land),
-                value=n(value, labels.PER_UNIT),
-                caveat=caveat,
-            )
-        )
+    parts.extend(_marginal_sentence(words, land))
     return "".join(parts)
+
+
+def _marginal_sentence(words: Words, quota: str | None) -> list[str]:
+    """What one more unit of ``quota`` is worth, as exact as the analyses made it: a proven gain (marked
+    when it is within the solver's gap), a lower bound from a time-limited re-solve (with the LP-dual
+    estimate), or the LP-dual estimate alone when the re-solve found no time."""
+    lang, n = words.lang, labels.number
+    rows = {m["method"]: m for m in words.data.marginal if m["quota"] == quota}
+    resolved, dual = rows.get("resolve"), rows.get("lp_dual")
+    names = {"unit": words.unit(quota), "quota": words.quota(quota)} if quota else {}
+    dual_value = dual["value_per_unit"] if dual else None
+    if resolved and resolved["value_per_unit"] is not None:
+        value, status = resolved["value_per_unit"], resolved.get("status")
+        if status == "time_limited":
+            estimate = _say("dual_beside", lang, dual=n(dual_value, labels.PER_UNIT)) if dual_value else ""
+            return [_say("narrative_at_least", lang, value=n(value, labels.PER_UNIT), dual=estimate, **names)]
+        if value <= 0:
+            return [_say("narrative_no_gain", lang, **names)]
+        within = resolved["objective_gain"] < _gap_slack(words.data.summary)
+        caveat = _say("within_gap", lang) if within else ""
+        return [_say("narrative_marginal", lang, value=n(value, labels.PER_UNIT), caveat=caveat, **names)]
+    if dual_value:
+        value = n(dual_value, labels.PER_UNIT)
+        return [_say("narrative_marginal", lang, value=value, caveat=_say("dual_only", lang), **names)]
+    return []
 
 
 def _gap_slack(summary: dict[str, Any]) -> float:
