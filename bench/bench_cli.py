@@ -112,7 +112,7 @@ def bench_knapsack(repeat: int, tmp: Path) -> None:
             done = subprocess.run(
                 [sys.executable, "-c", RAW_HIGHS, str(model), "0"], capture_output=True, text=True, check=True
             )
-            raw.append(float(done.stdout.split()[0]))
+            raw.append(float(done.stdout.strip().splitlines()[-1].split()[0]))  # after the banner
         ratio = _median(full) / _median(raw)
         ratios.append(ratio)
         print(f"{problem.name}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"

@@ -145,7 +145,7 @@ def run_and_write(
     result = solved.result
     if analyses:
         analysing = time.perf_counter()
-        budget = min(solved.deadline - analysing, analysis_budget(result, importance_top))
+        budget = min(solved.deadline - analysing, analysis_budget(result, importance_top, jobs))
         with outputs:  # staged files are discarded if the analyses fail or are interrupted
             enrich(
                 result, importance_top=importance_top, jobs=jobs, budget=budget,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -15,10 +16,11 @@ from quota_sim.analysis.marginal import (
 )
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve, solve_scenario
+from quota_sim.results import approved_plan
 from quota_sim.scenario import with_values
 from quota_sim.solve import solve_model
 from quota_sim.supply import CITY
-from tests.instances import load_instance, project_row, scenario_dict
+from tests.instances import hard_knapsack, load_instance, project_row, scenario_dict
 
 
 def test_relaxation_duals_are_d_objective_d_supply(tmp_path) -> None:
@@ -160,3 +162,18 @@ def test_parallel_and_serial_resolves_agree(tmp_path) -> None:
     assert [r["quota"] for r in serial] == ["land", "energy"]
     assert serial[0]["objective_gain"] == 0.0  # energy binds: p1 and p3 use 40 of 50 tce
     assert serial[1]["objective_gain"] == pytest.approx(20.0)  # 30 more tce: p1 and p2 (190) beat p1 and p3
+
+
+def test_a_time_limited_resolve_says_so_with_both_bounds(tmp_path) -> None:
+    scenario, projects = hard_knapsack(tmp_path)
+    base = solve_scenario(scenario, projects, time_limit=5)
+    start = approved_plan(base)
+    quick = dataclasses.replace(scenario.solver, time_limit=0.2)  # too short to prove a re-solve
+    rows = marginal_values(scenario, projects, base.objective, settings=quick, start=start, jobs=2)
+    resolve = [r for r in rows if r["method"] == "resolve"]
+    assert len(resolve) == len(scenario.quotas)
+    assert {r["status"] for r in resolve} <= {"time_limited", "lp_bound", "optimal"}
+    assert any(r["status"] == "time_limited" for r in resolve)
+    for row in resolve:  # the plan stays feasible with more supply: never a negative gain
+        assert row["objective_gain"] >= 0
+        assert row["gain_bound"] is None or row["gain_bound"] >= row["objective_gain"]

@@ -17,6 +17,7 @@ from quota_sim.analysis.diagnosis import Finding, check_scenario, diagnose
 from quota_sim.analysis.grades import grade_projects
 from quota_sim.analysis.importance import project_importance
 from quota_sim.analysis.marginal import marginal_values
+from quota_sim.analysis.resolve import lanes
 from quota_sim.model import QuotaModel
 from quota_sim.results import Result, approved_plan
 from quota_sim.solve import Relaxation
@@ -27,14 +28,18 @@ __all__ = ["Finding", "analysis_budget", "check_scenario", "diagnose", "enrich"]
 ANALYSIS_SHARE = 0.25
 #: ... but at least this many seconds, for the re-solves of marginal values.
 ANALYSIS_FLOOR = 0.5
+#: Seconds budgeted at least for each importance re-solve.
+MIN_RESOLVE_SECONDS = 0.1
 
 
-def analysis_budget(result: Result, importance_top: int = 0) -> float:
-    """Seconds the analyses of ``result`` may take by default: :data:`ANALYSIS_SHARE` of the solve time,
-    at least :data:`ANALYSIS_FLOOR`, for the marginal values' re-solves (one per quota), scaled up in
-    proportion when ``importance_top`` importance re-solves come on top."""
-    per_run = max(ANALYSIS_FLOOR, ANALYSIS_SHARE * result.seconds.get("solve", 0.0))
-    return per_run * (1.0 + importance_top / max(1, len(result.scenario.quotas)))
+def analysis_budget(result: Result, importance_top: int = 0, jobs: int | None = None) -> float:
+    """Seconds the analyses of ``result`` may take by default: for the marginal values,
+    :data:`ANALYSIS_SHARE` of the solve time and at least :data:`ANALYSIS_FLOOR`; for each of the
+    ``importance_top`` importance re-solves (asked for explicitly), one solve's time over the lanes
+    that run them side by side."""
+    solve = result.seconds.get("solve", 0.0)
+    marginal = max(ANALYSIS_FLOOR, ANALYSIS_SHARE * solve)
+    return marginal + importance_top * max(solve, MIN_RESOLVE_SECONDS) / lanes(jobs, max(1, importance_top))
 
 
 def enrich(
@@ -74,7 +79,7 @@ def enrich(
         return
     if not result.solved or result.objective is None:
         return
-    budget = analysis_budget(result, max(0, importance_top)) if budget is None else budget
+    budget = analysis_budget(result, max(0, importance_top), jobs) if budget is None else budget
     deadline = started + max(0.0, budget)
     # Re-solves start from this plan: it stays feasible when supply is added, so a gain is never
     # negative, and dropping one project leaves the rest of it as a start for the importance re-solve.
