@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomli_w
 
 from quota_sim import shortfall
 from quota_sim.errors import InputError
@@ -732,29 +732,8 @@ def generate_queue(
 # ---------------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _toml_text(value: str) -> str:
-    """A string as TOML text: a multi-line basic string when it has line breaks."""
-    if "\n" not in value:
-        return _toml_value(value)
-    return '"""\n' + value.replace("\\", "\\\\").replace('"', '\\"') + '"""'
-
-
 def scenario_toml(name: str, projects: str, scenario: dict[str, Any], command: str) -> str:
-    """The TOML text of a generated scenario, readable and with the command that made it.
+    """The TOML text of a generated scenario (written by ``tomli_w``), with the command that made it.
 
     Parameters
     ----------
@@ -765,28 +744,14 @@ def scenario_toml(name: str, projects: str, scenario: dict[str, Any], command: s
     command
         The ``quota-sim generate`` command line recorded in the header comment.
     """
-    lines = [
-        "# Synthetic scenario (all figures are made up; see docs/baseline.md).",
-        f"# Made by: {command}",
-        "",
-        f"name = {_toml_value(name)}",
-        f"description = {_toml_text(scenario['description'])}",
-        f"projects = {_toml_value(projects)}",
-        f"start_year = {scenario['start_year']}",
-        f"years = {scenario['years']}",
-    ]
-    for zone in scenario["zones"]:
-        lines += ["", "[[zones]]"] + [f"{key} = {_toml_value(value)}" for key, value in zone.items()]
-    for quota_id, quota in scenario["quotas"].items():
-        lines += ["", f"[quotas.{quota_id}]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in quota.items() if key != "sources"]
-        for source in quota["sources"]:
-            lines += ["", f"[[quotas.{quota_id}.sources]]"]
-            lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
-    for table in ("objective", "solver"):
-        lines += ["", f"[{table}]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in scenario[table].items()]
-    return "\n".join(lines) + "\n"
+    document = {
+        "name": name,
+        "description": scenario["description"],
+        "projects": projects,
+        **{key: scenario[key] for key in ("start_year", "years", "zones", "quotas", "objective", "solver")},
+    }
+    header = f"# Synthetic scenario (all figures are made up; see docs/baseline.md).\n# Made by: {command}\n"
+    return header + "\n" + tomli_w.dumps(document, multiline_strings=True)
 
 
 def _csv_cell(column: str, value: Any) -> str:
