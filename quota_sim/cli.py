@@ -31,6 +31,7 @@ from quota_sim.codes import (
     exit_code_of,
 )
 from quota_sim.errors import InputError
+from quota_sim.interrupts import TimeUp, solver_still_running, stop_on_terminate
 
 if TYPE_CHECKING:
     from quota_sim.results import Result
@@ -602,14 +603,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version (0) or an option argparse refused (2, message printed)
         return int(done.code or 0)
     started = time.perf_counter()
+    stop_on_terminate()
     try:
         return args.func(args)
     except InputError as error:
         print(f"quota-sim: bad input: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"quota-sim: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    except KeyboardInterrupt as signal_name:
+        seconds = time.perf_counter() - started
+        print(f"quota-sim: stopped by {str(signal_name) or 'SIGINT'} after {seconds:.1f} s", file=sys.stderr)
+        if solver_still_running():  # HiGHS has not reached a callback yet: end without waiting for it
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+    except TimeUp as error:  # the time limit ended the run before any plan was found
+        print(f"quota-sim: no solution: {error}", file=sys.stderr)
+        return EXIT_NO_SOLUTION
     except Exception as error:  # a solver or system failure: no traceback, and not bad input
         print(f"quota-sim: {args.command} failed: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_NO_SOLUTION

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from quota_sim.errors import InputError
+from quota_sim.interrupts import deferred
 
 MANIFEST_FORMAT = "quota-sim output manifest"
 _AT_FDCWD = -100
@@ -248,10 +249,11 @@ class OutputSet:
             for name, data in files.items():
                 self.staged.append(name)
                 _create_exclusive(self.staging / name, data)
-            if self.beside and not self._foreign():
-                self._swap_in(files)
-            else:
-                self._rename_in(files)
+            with deferred():  # a signal now waits until the set is in place
+                if self.beside and not self._foreign():
+                    self._swap_in(files)
+                else:
+                    self._rename_in(files)
         except BaseException:
             self.discard()
             raise

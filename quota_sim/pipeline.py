@@ -24,6 +24,8 @@ from pathlib import Path
 
 from quota_sim.analysis import analysis_budget, enrich
 from quota_sim.export import open_outputs, scenario_inputs, write_outputs
+from quota_sim.interrupts import TimeUp
+from quota_sim.interrupts import time_limit as stop_at
 from quota_sim.model import QuotaModel, build_model
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result, assign_results
@@ -43,6 +45,11 @@ class Solved:
     model: QuotaModel
     solution: Solution
     deadline: float
+
+
+def _grace(limit: float) -> float:
+    """Seconds past the time limit that HiGHS gets to return its plan before the run is stopped."""
+    return 2.0 + 0.05 * limit
 
 
 def solver_settings(
@@ -79,17 +86,33 @@ def solve(
     ``start``: a known plan to start HiGHS from (see :func:`quota_sim.solve.solve_model`).
     ``reserve``: share of the time left after building kept back from the solver (for analyses).
     ``started``: ``time.perf_counter()`` when the run began (default now); the time limit counts from it.
+
+    Past the limit (and a short grace for HiGHS to return its plan) the run is stopped wherever it is
+    (:func:`quota_sim.interrupts.time_limit`): before the model is built this raises
+    :class:`~quota_sim.interrupts.TimeUp` naming the phase reached; later it gives a ``no_solution``.
     """
     started = time.perf_counter() if started is None else started
-    if projects is None:
-        projects = projects_for(scenario)
-    loaded = time.perf_counter()
     settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
     deadline = started + settings.time_limit
-    model = build_model(scenario, projects)
-    built = time.perf_counter()
-    limit = max(0.0, deadline - built) * (1.0 - reserve)
-    solution = solve_model(model, replace(settings, time_limit=limit), start=start)
+    phase = "reading the queue"
+    try:
+        with stop_at(deadline - time.perf_counter() + _grace(settings.time_limit)):
+            if projects is None:
+                projects = projects_for(scenario)
+            loaded = time.perf_counter()
+            phase = f"building the model of {len(projects):,} projects"
+            model = build_model(scenario, projects)
+            built = time.perf_counter()
+            phase = "looking for a plan"
+            limit = max(0.0, deadline - built) * (1.0 - reserve)
+            solution = solve_model(model, replace(settings, time_limit=limit), start=start)
+    except TimeUp:
+        message = (f"the time limit of {settings.time_limit:g} s was reached while {phase} "
+                   f"({time.perf_counter() - started:.1f} s); allow more time")
+        if phase != "looking for a plan":
+            raise TimeUp(message) from None
+        solution = Solution("no_solution", None, None, None, settings.name, time.perf_counter() - built,
+                            message=message)
     solved = time.perf_counter()
     seconds = {"load": loaded - started, "build": built - loaded, "solve": solved - built}
     return Solved(assign_results(model, solution, settings, seconds), model, solution, deadline)

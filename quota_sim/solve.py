@@ -24,6 +24,7 @@ import pulp
 
 from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
+from quota_sim.interrupts import run_highs
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
 from quota_sim.scenario import SolverSettings
 
@@ -240,7 +241,7 @@ def _solve_highs(
         )
     if start is not None and not relax and model.x:
         highs.setSolution(len(model.x), *_start_vector(model, start))
-    highs.run()
+    run_highs(highs)
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
@@ -319,7 +320,7 @@ def _start_plan(
         lp_time = settings.time_limit * (LARGE_LP_TIME_SHARE if large else 1.0)
         lp_run = _configured_highs(settings, time_limit=lp_time)
         lp_run.passModel(lp)
-        lp_run.run()
+        run_highs(lp_run)
     finally:
         lp.integrality_ = integrality
     if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -339,7 +340,7 @@ def _start_plan(
             gap=RESTRICTED_GAP_SHARE * settings.gap,
         )
         highs.passModel(lp)
-        highs.run()
+        run_highs(highs)
     finally:
         lp.col_upper_ = upper
     if highs.getInfo().primal_solution_status != 2:

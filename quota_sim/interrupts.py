@@ -1,0 +1,126 @@
+"""Stopping on Ctrl-C (SIGINT) and SIGTERM: promptly, without a traceback, leaving outputs whole.
+
+- :func:`stop_on_terminate` makes SIGTERM stop the program as Ctrl-C does (a
+  :class:`KeyboardInterrupt` in the main thread), so the command line exits 130 after cleaning up.
+- :func:`run_highs` runs HiGHS in its solver thread while the main thread waits, so a signal is
+  handled at once: HiGHS is asked to stop at its next callback and the interrupt goes on (after at most
+  ``HIGHS_STOP_WAIT`` seconds; :func:`solver_still_running` then tells the caller to end the process
+  without interpreter shutdown).
+- :func:`time_limit` raises :class:`TimeUp` in the main thread when a run's time is up, wherever it
+  is (reading the queue, building the model, a start heuristic), so the limit bounds the whole run.
+- :func:`deferred` holds signals back while a short critical step runs (putting an output set in
+  place), then delivers them.
+
+Signal handlers belong to the main thread; elsewhere (e.g. the app's script threads) these helpers
+change nothing about signals.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+HIGHS_STOP_WAIT = 1.5  # seconds to let HiGHS reach a callback after a stop request
+
+_abandoned: list[Any] = []  # solver threads still running after a stop request
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT or SIGTERM)."""
+
+
+class TimeUp(Exception):
+    """The time limit of a run was reached (see :func:`time_limit`)."""
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def stop_on_terminate() -> None:
+    """Make SIGTERM raise :class:`Interrupted` in the main thread, as SIGINT raises KeyboardInterrupt."""
+    if _in_main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeUp` in the block once ``seconds`` have passed (SIGALRM, main thread only;
+    an enclosing limit that ends sooner still applies)."""
+    if not _in_main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeUp(f"{seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    if 0 < outer < seconds:  # the enclosing limit ends first: keep it
+        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_REAL, outer)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then stop as they ask (main thread only)."""
+    if not _in_main_thread():
+        yield
+        return
+    received: list[int] = []
+    def hold(signum: int, _frame: Any) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        raise Interrupted(signal.Signals(received[0]).name)
+
+
+def run_highs(highs: Any) -> None:
+    """``highs.run()``, stoppable: HiGHS solves in its own thread and checks for a stop request at its
+    simplex, interior-point and branch-and-bound callbacks; a KeyboardInterrupt (Ctrl-C, or SIGTERM
+    after :func:`stop_on_terminate`) in the waiting thread asks it to stop and is raised again."""
+    highs.HandleUserInterrupt = True
+    thread = highs.startSolve()
+    try:
+        while not highs.wait(0.05)[0]:
+            pass
+    except BaseException:
+        highs.cancelSolve()
+        deadline = time.monotonic() + HIGHS_STOP_WAIT
+        while time.monotonic() < deadline and thread.is_alive():
+            try:
+                thread.join(0.05)
+            except KeyboardInterrupt:
+                continue
+        if thread.is_alive():
+            _abandoned.append(highs)  # kept alive: destroying it under a running solver aborts
+        raise
+
+
+def solver_still_running() -> bool:
+    """Whether a stopped HiGHS has not reached a callback yet; the process must then end with
+    ``os._exit`` (normal interpreter shutdown would abort under the running solver thread)."""
+    return any(highs.is_solver_running() for highs in _abandoned)

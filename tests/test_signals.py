@@ -1,0 +1,91 @@
+"""A real SIGINT or SIGTERM to a running `quota-sim run`: it stops at once, exit 130, old outputs intact."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from quota_sim.cli import main
+from tests.instances import hard_knapsack
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_BOUND = 10.0  # seconds; the bench measures the real figure (well under 2 s)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_for(condition, process: subprocess.Popen, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the run never reached the point to interrupt"
+        time.sleep(0.02)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory) -> tuple[Path, Path]:
+    """A hard instance (gap 0: minutes of branch and bound) and the outputs of an earlier, short run."""
+    folder = tmp_path_factory.mktemp("signals")
+    scenario, _ = hard_knapsack(folder / "in", n=400, m=10)
+    out = folder / "out"
+    assert main(["run", str(scenario.path), "--out", str(out), "--time-limit", "1", "--no-analysis"]) in (0, 3)
+    return scenario.path, out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the run's progress")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_highs_solves_stops_the_run_and_keeps_the_old_outputs(tmp_path, earlier_run, sig):
+    scenario_path, earlier = earlier_run
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out)
+    before = _snapshot(out)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "quota_sim", "run", str(scenario_path), "--out", str(out),
+               "--time-limit", "300", "--no-analysis"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        staged = lambda: any(p.name.startswith(".out.quota-sim-") for p in tmp_path.iterdir())  # noqa: E731
+        _wait_for(staged, process)
+        cpu_at_staging = _cpu_seconds(process.pid)
+        _wait_for(lambda: _cpu_seconds(process.pid) > cpu_at_staging + 1.0, process)  # HiGHS is searching
+        sent = time.monotonic()
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and f"stopped by {sig.name}" in err
+    assert stopped_after < STOP_BOUND
+    assert _snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if ".quota-sim-" in p.name]
+
+
+def test_the_time_limit_bounds_loading_and_building(tmp_path, capsys):
+    from quota_sim.generate import write_generated
+
+    scenario = write_generated(tmp_path / "in", "queue", 20_000, 6, 5, 1)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    assert main(["run", str(scenario), "--out", str(out), "--time-limit", "0.5", "--no-analysis"]) == 3
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert "time limit of 0.5 s was reached while" in err and "Traceback" not in err
+    assert took < 0.5 + STOP_BOUND  # not the minutes a model of 20,000 projects takes to build and solve
+    assert not out.exists()
