@@ -19,13 +19,11 @@ import glob
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +34,11 @@ import quota_sim
 from quota_sim.cells import csv_bytes, neutralise_row
 from quota_sim.codes import exit_code_of, worst_exit_code
 from quota_sim.errors import InputError
+from quota_sim.input_files import read_input_file
+from quota_sim.interrupts import TimeUp
 from quota_sim.output_set import OutputSet, read_manifest, read_trusted
 from quota_sim.scenario import load_scenario
+from quota_sim.workers import run_isolated
 
 HASH_FILE = "inputs.sha256"
 SUMMARY_FILE = "summary.json"
@@ -187,12 +188,7 @@ def _prepare(path: Path, options: RunOptions) -> _Member:
     try:
         scenario = load_scenario(path)
         projects_path = Path(scenario.projects_path)
-        try:
-            projects_bytes = projects_path.read_bytes()
-        except OSError as error:
-            raise InputError(
-                f"cannot read the projects table ({error.strerror})", file=projects_path
-            ) from None
+        projects_bytes = read_input_file(projects_path, "projects file")
     except InputError as error:
         failure = MemberOutcome(path.stem, label, "bad_input", 2, error=str(error), computed=False)
         return _Member(path.stem, label, None, "", (), failure)
@@ -273,6 +269,8 @@ def solve_member(job: MemberJob) -> MemberOutcome:
             if error.file is not None and Path(error.file).resolve() == projects.resolve():
                 error.file = job.projects_file
             return MemberOutcome(job.name, job.scenario_file, "bad_input", 2, error=str(error))
+        except TimeUp as error:
+            return MemberOutcome(job.name, job.scenario_file, "no_solution", 3, error=str(error))
         except Exception as error:
             message = f"solver failure: {type(error).__name__}: {error}"
             return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
@@ -354,19 +352,10 @@ def _store(outcome: MemberOutcome, member_dir: Path, digest: str) -> None:
 # ---------------------------------------------------------------------------- execution
 
 
-def _run_local(jobs: list[MemberJob], workers: int) -> Iterator[MemberOutcome]:
-    """Solve ``jobs`` in ``workers`` spawned processes, yielding outcomes as they finish."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(solve_member, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                yield future.result()
-            except Exception as error:
-                yield _worker_failure(job, error)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _run_local(jobs: list[MemberJob], workers: int, member_timeout: float | None) -> Iterator[MemberOutcome]:
+    """Solve ``jobs``, ``workers`` at a time, each in its own process (:func:`run_isolated`): a member
+    that crashes, is killed or runs past ``member_timeout`` seconds fails alone."""
+    return run_isolated(jobs, solve_member, _worker_failure, workers=workers, timeout=member_timeout)
 
 
 def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
@@ -387,14 +376,13 @@ def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
                 try:
                     yield future.result()
                 except Exception as error:
-                    yield _worker_failure(job, error)
+                    yield _worker_failure(job, f"{type(error).__name__}: {error}")
         finally:
             client.cancel(list(futures))
 
 
-def _worker_failure(job: MemberJob, error: BaseException) -> MemberOutcome:
-    message = f"worker failure: {type(error).__name__}: {error}"
-    return MemberOutcome(job.name, job.scenario_file, "error", 3, error=message)
+def _worker_failure(job: MemberJob, reason: str) -> MemberOutcome:
+    return MemberOutcome(job.name, job.scenario_file, "error", 3, error=f"worker failure: {reason}")
 
 
 def batch_exit_code(outcomes: Iterable[MemberOutcome]) -> int:
@@ -412,6 +400,7 @@ def run_batch(
     options: RunOptions | None = None,
     progress: bool = False,
     on_outcome: Callable[[MemberOutcome], None] | None = None,
+    member_timeout: float | None = None,
 ) -> BatchReport:
     """Solve many scenarios and write their outputs and the comparison table.
 
@@ -434,6 +423,9 @@ def run_batch(
         Show a progress bar on stderr.
     on_outcome
         Called with each outcome as it is known (taken from an earlier run or just solved).
+    member_timeout
+        Wall-clock seconds a member may take (local processes); past them it is stopped and fails
+        alone, as does a member whose process crashes or is killed.
 
     Raises
     ------
@@ -473,7 +465,8 @@ def run_batch(
             elif scheduler:
                 stream = _run_dask(job_list, scheduler)
             else:
-                stream = _run_local(job_list, max(1, min(jobs or os.cpu_count() or 1, len(job_list))))
+                workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
+                stream = _run_local(job_list, workers, member_timeout)
             for outcome in stream:
                 member = members[index_of[outcome.name]]
                 outcome.quotas = member.quotas

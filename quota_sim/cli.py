@@ -366,6 +366,8 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--force", action="store_true", help="solve every scenario again")
     _add_solver_options(batch, per=" per scenario")
     _add_analysis_options(batch)
+    batch.add_argument("--member-timeout", type=positive_float, metavar="S",
+                       help="wall-clock seconds a member may take; past them it fails alone")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.set_defaults(func=cmd_batch)
 
@@ -381,6 +383,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         report = run_batch(
             args.scenarios, args.out, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
             options=options, progress=not args.no_progress and sys.stderr.isatty(),
+            member_timeout=args.member_timeout,
         )
     except OSError as error:
         print(f"quota-sim: cannot reach the Dask scheduler or write outputs: {error}", file=sys.stderr)

@@ -1,0 +1,163 @@
+"""Tasks in child processes, one process per task: a task that crashes, is killed (e.g. out of memory)
+or runs past its time fails alone, and stopping the parent stops every child.
+
+Children are forked from this process after it has imported the solver once (``fork``, where the
+process has no other thread; else ``spawn``), so a task starts in a fraction of a second. A child
+ignores Ctrl-C (the terminal sends it to the whole process group; the parent decides), dies quietly on
+SIGTERM, and ends itself when its parent is gone (even after SIGKILL), so no member is left solving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+Running = dict[Any, tuple[Any, Connection, Any, float]]  # connection -> process, connection, task, start
+_PR_SET_PDEATHSIG = 1
+STOP_GRACE = 1.0  # seconds a child gets to end after SIGTERM before SIGKILL
+_PRELOAD = ["quota_sim.pipeline"]
+
+
+def _context() -> Any:
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        for module in _PRELOAD:
+            importlib.import_module(module)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this process (quietly) once the process that started it is gone."""
+    if sys.platform == "linux":  # the kernel kills us with the parent (a thread may wait for the GIL)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _child(function: Callable[[Any], Any], task: Any, connection: Connection, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent(parent)
+    try:
+        result = function(task)
+    except BaseException as error:  # reported to the parent as this task's failure
+        connection.send(("failed", f"{type(error).__name__}: {error}"))
+    else:
+        connection.send(("done", result))
+    connection.close()
+
+
+def describe_exit(code: int | None) -> str:
+    """Why a child ended without a result, from its exit code."""
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the worker process was killed by {name}{hint}"
+    return f"the worker process ended with exit code {code} and no result"
+
+
+def run_isolated(
+    tasks: Sequence[Task],
+    function: Callable[[Task], Result],
+    failure: Callable[[Task, str], Result],
+    *,
+    workers: int,
+    timeout: float | None = None,
+) -> Iterator[Result]:
+    """``function(task)`` for every task, at most ``workers`` at a time, each in its own process;
+    results are yielded as they come. A task whose process fails, dies or runs longer than
+    ``timeout`` seconds yields ``failure(task, reason)``. Leaving the iteration early (an exception,
+    Ctrl-C, SIGTERM) stops every child still running."""
+    context = _context()
+    waiting = deque(tasks)
+    running: Running = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, workers):
+                task = waiting.popleft()
+                receive, send = context.Pipe(duplex=False)
+                arguments = (function, task, send, os.getpid())
+                process = context.Process(target=_child, args=arguments, daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (process, receive, task, time.monotonic())
+            handles = [*running, *(process.sentinel for process, *_ in running.values())]
+            ready = wait(handles, timeout=_next_timeout(running, timeout))
+            for connection in list(running):
+                process, _, task, started = running[connection]
+                outcome = _collect(process, connection, task, started, failure, timeout, ready)
+                if outcome is not None:
+                    del running[connection]
+                    connection.close()
+                    yield outcome
+    finally:
+        _stop(running)
+
+
+def _next_timeout(running: Running, timeout: float | None) -> float | None:
+    """Seconds until the first running task's time is up (None: no limit)."""
+    if timeout is None or not running:
+        return None
+    first = min(started for *_, started in running.values())
+    return max(0.0, first + timeout - time.monotonic())
+
+
+def _collect(
+    process: Any,
+    connection: Connection,
+    task: Any,
+    started: float,
+    failure: Callable[[Any, str], Any],
+    timeout: float | None,
+    ready: list[Any],
+) -> Any:
+    """The task's result or failure if it is over, else None."""
+    if connection in ready or process.sentinel in ready:
+        try:
+            if connection.poll():
+                kind, value = connection.recv()
+                process.join()
+                return value if kind == "done" else failure(task, value)
+        except (EOFError, OSError):
+            pass
+        process.join(STOP_GRACE)
+        if not process.is_alive():
+            return failure(task, describe_exit(process.exitcode))
+    if timeout is not None and time.monotonic() - started > timeout:
+        _stop({connection: (process, connection, task, started)})
+        return failure(task, f"stopped after the member time limit of {timeout:g} s")
+    return None
+
+
+def _stop(running: Running) -> None:
+    """SIGTERM every child, then SIGKILL those still there after STOP_GRACE seconds."""
+    processes = [process for process, *_ in running.values()]
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()

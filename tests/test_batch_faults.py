@@ -1,0 +1,196 @@
+"""Batch faults with real processes: a killed or crashed worker, a hanging member, a bad member file,
+Ctrl-C and SIGTERM to the batch, resume after the batch itself was killed."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from quota_sim.batch import RunOptions, run_batch
+from quota_sim.workers import run_isolated
+from tests.instances import hard_knapsack
+from tests.test_batch import write_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes")
+
+
+def _task(kind: str) -> str:
+    """A task for a worker process: it returns, raises, is killed, aborts or hangs."""
+    if kind == "raise":
+        raise ValueError("bad task")
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "abort":
+        os.abort()
+    if kind == "hang":
+        while True:
+            time.sleep(1)
+    return f"{kind} done"
+
+
+def test_each_failure_stays_with_its_own_task():
+    tasks = ["a", "kill", "b", "abort", "raise", "hang", "c"]
+    results = run_isolated(tasks, _task, lambda task, why: f"{task} failed: {why}", workers=3, timeout=3)
+    by_task = {result.split(" ")[0]: result for result in results}
+    assert set(by_task) == set(tasks)
+    assert by_task["a"] == "a done" and by_task["b"] == "b done" and by_task["c"] == "c done"
+    assert "killed by SIGKILL (out of memory?)" in by_task["kill"]
+    assert "killed by SIGABRT" in by_task["abort"]
+    assert "ValueError: bad task" in by_task["raise"]
+    assert "member time limit of 3 s" in by_task["hang"]
+
+
+# ---------------------------------------------------------------------------- real batches
+
+
+def _hard(folder: Path, name: str) -> Path:
+    """A member that solves for minutes (gap 0 on a hard knapsack)."""
+    scenario, _ = hard_knapsack(folder / name, n=400, m=10)
+    text = scenario.path.read_text(encoding="utf-8").replace('name = "case"', f'name = "{name}"')
+    path = scenario.path.with_name(f"{name}.toml")
+    path.write_text(text, encoding="utf-8")
+    scenario.path.unlink()
+    return path
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None and fields[0] != "Z":
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _busy_members(batch: int) -> set[int]:
+    """Member processes: descendants of the batch with no child (not the fork server) that have used
+    a second of CPU."""
+    tick = os.sysconf("SC_CLK_TCK")
+    descendants = _descendants(batch)
+    parents = {int(fields[1]) for pid in descendants if (fields := _stat(pid)) is not None}
+    busy = set()
+    for pid in descendants - parents:
+        fields = _stat(pid)
+        if fields is not None and (int(fields[11]) + int(fields[12])) / tick > 1.0:
+            busy.add(pid)
+    return busy
+
+
+def _poll(condition, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def _batch(arguments: list[str], **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "quota_sim", "batch", *arguments, "--no-progress", "--no-analysis"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+    )
+
+
+def _comparison(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "comparison.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["name"]: row for row in csv.DictReader(handle)}
+
+
+def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
+    hard = _hard(tmp_path / "in", "hard")
+    easy = write_scenario(tmp_path / "in" / "easy", "easy")
+    slow = _hard(tmp_path / "in", "slow")
+    out = tmp_path / "out"
+    arguments = [str(hard), str(easy), str(slow), "--out", str(out), "--jobs", "3", "--member-timeout", "20"]
+    batch = _batch(arguments)
+    try:
+        _poll(lambda: len(_busy_members(batch.pid)) >= 2)  # both hard members are solving
+        victim = max(_busy_members(batch.pid))
+        os.kill(victim, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        _, err = batch.communicate(timeout=300)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    rows = _comparison(out)
+    assert rows["easy"]["status"] == "optimal"
+    failed = [rows[name] for name in ("hard", "slow")]
+    assert sorted(row["status"] for row in failed) == ["error", "error"]
+    reasons = " ".join(row["error"] for row in failed)
+    assert "killed by SIGKILL (out of memory?)" in reasons and "member time limit of 20 s" in reasons
+    assert batch.returncode == 3 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_stopping_the_batch_stops_every_member_without_a_traceback(tmp_path, stop):
+    members = [str(_hard(tmp_path / "in", f"m{i}")) for i in range(2)]
+    out = tmp_path / "out"
+    batch = _batch([*members, "--out", str(out), "--jobs", "2"], start_new_session=True)
+    try:
+        _poll(lambda: len(_busy_members(batch.pid)) >= 2)
+        members_pids = _busy_members(batch.pid)
+        sent = time.monotonic()
+        if stop == "ctrl-c":
+            os.killpg(batch.pid, signal.SIGINT)  # the terminal signals the whole process group
+        else:
+            batch.send_signal(signal.SIGTERM)
+        _, err = batch.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    assert batch.returncode == 130 and "Traceback" not in err and "stopped by" in err
+    assert stopped_after < 10
+    _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in members_pids), limit=10)
+
+
+def test_resume_after_the_batch_itself_was_killed(tmp_path):
+    easy = write_scenario(tmp_path / "in" / "easy", "easy")
+    hard = _hard(tmp_path / "in", "hard")
+    out = tmp_path / "out"
+    batch = _batch([str(easy), str(hard), "--out", str(out), "--jobs", "2"])
+    try:
+        _poll(lambda: (out / "easy" / "inputs.sha256").exists() and bool(_busy_members(batch.pid)))
+        orphans = _busy_members(batch.pid)
+        batch.kill()  # SIGKILL: no chance to clean up
+        batch.wait()
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in orphans), limit=15)  # no orphan
+    report = run_batch([easy], out, jobs=1, options=RunOptions(analyses=False))  # as --no-analysis
+    assert report.outcomes[0].status == "optimal" and not report.outcomes[0].computed
+
+
+def test_bad_member_files_are_bad_input_rows(tmp_path):
+    good = write_scenario(tmp_path / "in" / "good", "good")
+    garbage = tmp_path / "in" / "garbage.toml"
+    garbage.write_bytes(b"\xff\xfe not toml")
+    deep = tmp_path / "in" / "deep.toml"
+    deep.write_text('name = "deep"\nprojects = "p.csv"\nx = ' + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    device = write_scenario(tmp_path / "in" / "device", "device")
+    text = device.read_text(encoding="utf-8").replace('"projects.csv"', '"/dev/zero"')
+    device.write_text(text, encoding="utf-8")
+    report = run_batch([good, garbage, deep, device], tmp_path / "out", jobs=1)
+    statuses = {outcome.scenario_file: outcome for outcome in report.outcomes}
+    assert statuses[str(good)].status == "optimal"
+    for path, phrase in ((garbage, "not UTF-8"), (deep, "nest too deeply"), (device, "not a regular file")):
+        assert statuses[str(path)].status == "bad_input" and phrase in statuses[str(path)].error
+    assert report.exit_code == 2
