@@ -486,6 +486,7 @@ def _progress_bar(total: int, enabled: bool) -> Any:
         return None
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: members are forked from this process
     return tqdm(total=total, unit="scenario", file=sys.stderr, dynamic_ncols=True)
 
 

@@ -31,7 +31,7 @@ from quota_sim.codes import (
     exit_code_of,
 )
 from quota_sim.errors import InputError
-from quota_sim.interrupts import TimeUp, solver_still_running, stop_on_terminate
+from quota_sim.interrupts import TimeUp, highs_was_stopped, stop_on_terminate
 
 if TYPE_CHECKING:
     from quota_sim.results import Result
@@ -600,13 +600,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the sub-command; every outcome leaves through here as an exit code."""
+    """Parse ``argv`` and run the sub-command; every outcome leaves through here as an exit code.
+
+    Run as the program (``argv`` None) after a stopped HiGHS run, the process ends here with the code."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version (0) or an option argparse refused (2, message printed)
         return int(done.code or 0)
     started = time.perf_counter()
     stop_on_terminate()
+    code = _run(args, started)
+    if argv is None and highs_was_stopped():  # the program itself, after HiGHS was stopped: end here,
+        # without interpreter shutdown (it would abort inside HiGHS)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(args: argparse.Namespace, started: float) -> int:
     try:
         return args.func(args)
     except InputError as error:
@@ -615,10 +627,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as signal_name:
         seconds = time.perf_counter() - started
         print(f"quota-sim: stopped by {str(signal_name) or 'SIGINT'} after {seconds:.1f} s", file=sys.stderr)
-        if solver_still_running():  # HiGHS has not reached a callback yet: end without waiting for it
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except TimeUp as error:  # the time limit ended the run before any plan was found
         print(f"quota-sim: no solution: {error}", file=sys.stderr)

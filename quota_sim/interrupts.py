@@ -4,7 +4,7 @@
   :class:`KeyboardInterrupt` in the main thread), so the command line exits 130 after cleaning up.
 - :func:`run_highs` runs HiGHS in its solver thread while the main thread waits, so a signal is
   handled at once: HiGHS is asked to stop at its next callback and the interrupt goes on (after at most
-  ``HIGHS_STOP_WAIT`` seconds; :func:`solver_still_running` then tells the caller to end the process
+  ``HIGHS_STOP_WAIT`` seconds; :func:`highs_was_stopped` then tells the caller to end the process
   without interpreter shutdown).
 - :func:`time_limit` raises :class:`TimeUp` in the main thread when a run's time is up, wherever it
   is (reading the queue, building the model, a start heuristic), so the limit bounds the whole run.
@@ -17,6 +17,7 @@ change nothing about signals.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -27,7 +28,7 @@ from typing import Any
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 HIGHS_STOP_WAIT = 1.5  # seconds to let HiGHS reach a callback after a stop request
 
-_abandoned: list[Any] = []  # solver threads still running after a stop request
+_stopped: list[tuple[Any, threading.Thread]] = []  # HiGHS runs stopped by a signal or the time limit
 
 
 class Interrupted(KeyboardInterrupt):
@@ -99,28 +100,50 @@ def deferred() -> Iterator[None]:
 
 
 def run_highs(highs: Any) -> None:
-    """``highs.run()``, stoppable: HiGHS solves in its own thread and checks for a stop request at its
-    simplex, interior-point and branch-and-bound callbacks; a KeyboardInterrupt (Ctrl-C, or SIGTERM
-    after :func:`stop_on_terminate`) in the waiting thread asks it to stop and is raised again."""
-    highs.HandleUserInterrupt = True
-    thread = highs.startSolve()
+    """``highs.run()``, stoppable: in the main thread HiGHS solves in a thread of its own and checks
+    for a stop request at its simplex, interior-point and branch-and-bound callbacks; a
+    KeyboardInterrupt (Ctrl-C, or SIGTERM after :func:`stop_on_terminate`) or :class:`TimeUp` in the
+    waiting main thread asks it to stop and is raised again. Elsewhere it is ``highs.run()``."""
+    if not _in_main_thread():
+        highs.run()
+        return
+    stop = threading.Event()
+
+    def check(event: Any) -> None:
+        if stop.is_set():
+            event.interrupt()
+
+    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+        callback.subscribe(check)
+    failure: list[BaseException] = []
+
+    def solve() -> None:
+        try:
+            highs.run()
+        except BaseException as error:  # handed to the waiting thread
+            failure.append(error)
+        finally:  # HiGHS' worker threads belong to this thread: end them with it (else exit aborts)
+            type(highs).resetThreadScheduler(False)
+
+    thread = threading.Thread(target=solve, name="highs", daemon=True)
+    thread.start()
     try:
-        while not highs.wait(0.05)[0]:
-            pass
+        while thread.is_alive():
+            thread.join(0.05)
     except BaseException:
-        highs.cancelSolve()
+        stop.set()
         deadline = time.monotonic() + HIGHS_STOP_WAIT
         while time.monotonic() < deadline and thread.is_alive():
-            try:
+            with contextlib.suppress(KeyboardInterrupt, TimeUp):
                 thread.join(0.05)
-            except KeyboardInterrupt:
-                continue
-        if thread.is_alive():
-            _abandoned.append(highs)  # kept alive: destroying it under a running solver aborts
+        _stopped.append((highs, thread))  # kept alive: destroying a stopped HiGHS at exit aborts
         raise
+    if failure:
+        raise failure[0]
 
 
-def solver_still_running() -> bool:
-    """Whether a stopped HiGHS has not reached a callback yet; the process must then end with
-    ``os._exit`` (normal interpreter shutdown would abort under the running solver thread)."""
-    return any(highs.is_solver_running() for highs in _abandoned)
+def highs_was_stopped() -> bool:
+    """Whether a HiGHS run was stopped in this process: the process must then end with ``os._exit``
+    (interpreter shutdown would abort in HiGHS' thread scheduler, or under a solver thread that has
+    not reached a callback yet)."""
+    return bool(_stopped)

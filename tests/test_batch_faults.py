@@ -38,14 +38,14 @@ def _task(kind: str) -> str:
 
 def test_each_failure_stays_with_its_own_task():
     tasks = ["a", "kill", "b", "abort", "raise", "hang", "c"]
-    results = run_isolated(tasks, _task, lambda task, why: f"{task} failed: {why}", workers=3, timeout=3)
+    results = run_isolated(tasks, _task, lambda task, why: f"{task} failed: {why}", workers=3, timeout=8)
     by_task = {result.split(" ")[0]: result for result in results}
     assert set(by_task) == set(tasks)
     assert by_task["a"] == "a done" and by_task["b"] == "b done" and by_task["c"] == "c done"
     assert "killed by SIGKILL (out of memory?)" in by_task["kill"]
     assert "killed by SIGABRT" in by_task["abort"]
     assert "ValueError: bad task" in by_task["raise"]
-    assert "member time limit of 3 s" in by_task["hang"]
+    assert "member time limit of 8 s" in by_task["hang"]
 
 
 # ---------------------------------------------------------------------------- real batches
@@ -129,6 +129,7 @@ def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
     finally:
         if batch.poll() is None:
             batch.kill()
+            batch.communicate()
     rows = _comparison(out)
     assert rows["easy"]["status"] == "optimal"
     failed = [rows[name] for name in ("hard", "slow")]
@@ -156,6 +157,7 @@ def test_stopping_the_batch_stops_every_member_without_a_traceback(tmp_path, sto
     finally:
         if batch.poll() is None:
             batch.kill()
+            batch.communicate()
     assert batch.returncode == 130 and "Traceback" not in err and "stopped by" in err
     assert stopped_after < 10
     _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in members_pids), limit=10)
@@ -170,10 +172,11 @@ def test_resume_after_the_batch_itself_was_killed(tmp_path):
         _poll(lambda: (out / "easy" / "inputs.sha256").exists() and bool(_busy_members(batch.pid)))
         orphans = _busy_members(batch.pid)
         batch.kill()  # SIGKILL: no chance to clean up
-        batch.wait()
+        batch.communicate()
     finally:
         if batch.poll() is None:
             batch.kill()
+            batch.communicate()
     _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in orphans), limit=15)  # no orphan
     report = run_batch([easy], out, jobs=1, options=RunOptions(analyses=False))  # as --no-analysis
     assert report.outcomes[0].status == "optimal" and not report.outcomes[0].computed

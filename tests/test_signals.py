@@ -42,7 +42,8 @@ def earlier_run(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("signals")
     scenario, _ = hard_knapsack(folder / "in", n=400, m=10)
     out = folder / "out"
-    assert main(["run", str(scenario.path), "--out", str(out), "--time-limit", "1", "--no-analysis"]) in (0, 3)
+    arguments = ["run", str(scenario.path), "--out", str(out), "--time-limit", "1", "--no-analysis"]
+    assert main(arguments) in (0, 3)
     return scenario.path, out
 
 
@@ -69,7 +70,7 @@ def test_a_signal_while_highs_solves_stops_the_run_and_keeps_the_old_outputs(tmp
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
+            process.communicate()
     assert process.returncode == 130, err
     assert "Traceback" not in err and f"stopped by {sig.name}" in err
     assert stopped_after < STOP_BOUND
