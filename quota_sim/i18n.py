@@ -467,6 +467,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lever": ("参数", "Lever"),
     "library_remove": ("从已保存列表中移除", "Remove from the saved list"),
     "open_setting": ("打开", "Open"),
+    # what a waiting project would take
+    "need_column": ("入选所需(追加指标)", "What it would take"),
+    "need_short": (
+        "追加 {parts} 可于 {year} 年在{zone}开工",
+        "{parts} more would let it start in {zone} in {year}",
+    ),
+    "need_fits": ("剩余指标即可容纳({zone}，{year} 年)", "fits in what the plan leaves ({zone}, {year})"),
+    "need_budget": ("购买预算 {amount} 万元", "purchase budget {amount} (10k yuan)"),
     # pins
     "pin_header": ("固定项目并重新求解", "Pin a project and solve again"),
     "pin_project": ("项目", "Project"),

@@ -95,6 +95,12 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
     shortfall = [c.value for c in app.caption if "缺口" in c.value]
     assert shortfall and "2,060" in shortfall[0]
     assert app.dataframe, "the allocation table is missing"
+    table = app.dataframe[0].value
+    waiting = table[table["状态"] == status_label("not_selected", "zh")]
+    needs = list(waiting[t("need_column", "zh")])
+    assert needs and all(n.startswith("追加") or n.startswith("剩余指标即可容纳") for n in needs)
+    assert any("用地" in n and "亩" in n for n in needs)
+    assert set(table.loc[table["状态"] == status_label("approved", "zh"), t("need_column", "zh")]) == {""}
     labels = [d.label for d in app.get("download_button")]
     assert labels == [t(f"download_{kind}", "zh") for kind in ("csv", "xlsx", "docx", "toml")]
 

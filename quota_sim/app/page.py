@@ -47,6 +47,7 @@ from quota_sim.i18n import (
     t,
     unit_label,
 )
+from quota_sim.needs import Need, waiting_needs
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
@@ -793,6 +794,12 @@ def allocation_panel(result: Result, base: Base, lang: str) -> None:
         else reason_label(r, lang, quota_ids)
         for r in shown["reason"]
     ]
+    needs = waiting_needs(result)
+    shown.insert(
+        shown.columns.get_loc("reason") + 1,
+        "need",
+        [need_text(needs.get(i), result, lang) for i in shown["id"]],
+    )
     shown["status"] = shown["status"].map(lambda s: status_label(s, lang))
     shown["zone"] = shown["zone"].map(lambda z: zones.get(z, z) if z else "")
     shown["value"] = shown["value"].round(1)
@@ -801,12 +808,34 @@ def allocation_panel(result: Result, base: Base, lang: str) -> None:
         if column.endswith("_charged"):
             shown[column] = shown[column].round(2)
     units = quota_units(result.scenario)
+    shown = shown.rename(columns={"need": t("need_column", lang)})
     st.dataframe(
         shown.rename(columns={c: column_label(c, lang, units) for c in shown.columns}),
         hide_index=True,
         height=420,
     )
     pin_panel(result, base, lang)
+
+
+def need_text(need: Need | None, result: Result, lang: str) -> str:
+    """What a waiting project would take to start: the extra quota, park and year (blank for others)."""
+    if need is None:
+        return ""
+    zones = zone_names(result.scenario, lang)
+    where = zones.get(need.zone, need.zone) + (f" {need.site}" if need.site else "")
+    if need.fits:
+        return t("need_fits", lang, zone=where, year=need.year)
+    units = quota_units(result.scenario)
+    parts = [
+        f"{quota_name(result.scenario, q, lang)} {app_state.display_number(v, 2 if v < 10 else 0)} "
+        f"{unit_label(units.get(q, ''), lang)}"
+        for q, v in need.short.items()
+    ]
+    if need.budget > 0:
+        parts.append(t("need_budget", lang, amount=app_state.display_number(need.budget)))
+    return t(
+        "need_short", lang, zone=where, year=need.year, parts=("、" if lang != "en" else ", ").join(parts)
+    )
 
 
 def pin_panel(result: Result, base: Base, lang: str) -> None:
