@@ -35,14 +35,14 @@ import numpy as np
 import pandas as pd
 
 from quota_sim.errors import InputError
+from quota_sim.output_set import write_atomic
 from quota_sim.projects import Projects, read_projects_bytes
 from quota_sim.results import Result, quota_used_key
 from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
 from quota_sim.shortfall import LandBalance, land_balance  # noqa: F401  (the page uses them from here)
 from quota_sim.supply import NO_BUDGET, land_quota, supply_keys, zone_supply
+from quota_sim.upload_store import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
-MAX_UPLOAD_MB = 20
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _SAME = 1e-9  # relative tolerance under which a lever counts as unchanged
 
 ENERGY_QUOTA = "energy"
@@ -398,10 +398,7 @@ def store_upload(data: bytes, filename: str, folder: Path) -> Path:
     suffix = Path(filename).suffix.lower() or ".csv"
     path = Path(folder) / f"projects-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(path.suffix + ".part")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+        write_atomic(path, data)
     return path
 
 

@@ -10,7 +10,8 @@ planners' workbooks) passes its cells through :func:`neutralise`:
   or their full-width forms, gets a leading apostrophe.
 
 Numbers, booleans and None pass unchanged. :func:`csv_bytes` writes CSV whose fields holding a
-separator or a quote are quoted (quotes doubled), one line per row.
+separator or a quote are quoted (quotes doubled), one line per row. :func:`markdown_text` is the same
+idea for a page that renders Markdown: user text is shown as it is, never as markup.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def neutralise(cell: Any) -> Any:
 def neutralise_row(row: Iterable[Any]) -> list[Any]:
     """Every cell of ``row`` neutralised."""
     return [neutralise(cell) for cell in row]
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def markdown_text(text: str) -> str:
+    """User text (a file name, a cell, a message quoting them) shown literally where a page renders
+    Markdown and HTML: every character Markdown or HTML would act on is escaped, line breaks kept."""
+    cleaned = _DROPPED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _MARKDOWN.sub(r"\\\1", cleaned)
 
 
 def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]], *, bom: bool = False) -> bytes:

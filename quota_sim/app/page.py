@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from quota_sim.analysis.sweep import run_sweep, sweep_markers
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
 from quota_sim.app.library import Library, NameTaken, Setting, data_folder
 from quota_sim.app_state import Levers, Pin, PollutantLever
+from quota_sim.cells import markdown_text
 from quota_sim.errors import InputError
 from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes, report_docx_bytes
 from quota_sim.i18n import (
@@ -52,8 +52,8 @@ from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, scenario_to_toml
+from quota_sim.upload_store import upload_store
 
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "quota-sim-uploads"
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
 SWEEP_POINTS = 9
@@ -155,7 +155,7 @@ def quota_units(scenario: Scenario) -> dict[str, str]:
 def error_text(error: InputError, lang: str) -> str:
     """An input error in the page's language: where it is (file, row, column), then the library's detail."""
     if lang == "en":
-        return str(error)
+        return markdown_text(str(error))
     where = []
     if error.file:
         where.append(t("error_where_file", lang, file=Path(error.file).name))
@@ -163,7 +163,7 @@ def error_text(error: InputError, lang: str) -> str:
         where.append(t("error_where_row", lang, row=error.row))
     if error.column:
         where.append(t("error_where_column", lang, column=error.column))
-    return ("，".join(where) + "：" if where else "") + error_message(error.message, lang)
+    return markdown_text(("，".join(where) + "：" if where else "") + error_message(error.message, lang))
 
 
 def lever_label(name: str, scenario: Scenario, lang: str) -> str:
@@ -292,7 +292,7 @@ def load_base_setting(lang: str) -> Base:
     except InputError as error:
         st.error(t("scenario_error", lang, message=error_text(error, lang)))
         st.stop()
-    source = Path(upload_path).name if upload_path else scenario.projects_path.name
+    source = markdown_text(Path(upload_path).name if upload_path else scenario.projects_path.name)
     st.sidebar.caption(t("projects_source", lang, source=source, n=len(projects)))
     key = hashlib.sha256(base_toml.encode("utf-8")).hexdigest()[:12]
     return Base(scenario_file, upload_path, scenario, projects, key)
@@ -364,7 +364,7 @@ def handle_upload(data: bytes, filename: str, scenario_file: Path, lang: str) ->
         scenario = load_base(str(scenario_file), None)
         projects = app_state.read_upload(data, filename, scenario)
     except InputError as error:
-        kept = Path(uploads[str(scenario_file)]).name if str(scenario_file) in uploads else scenario_file.name
+        kept = markdown_text(Path(uploads.get(str(scenario_file), scenario_file)).name)
         text = (
             t("upload_failed", lang, message=error_text(error, lang))
             + "\n\n"
@@ -372,7 +372,9 @@ def handle_upload(data: bytes, filename: str, scenario_file: Path, lang: str) ->
         )
         st.session_state["upload_message"] = ("error", text)
         return
-    path = app_state.store_upload(data, filename, UPLOAD_DIR)
+    if "upload_session" not in st.session_state:  # this session's uploads, removed when it ends
+        st.session_state["upload_session"] = upload_store().session()
+    path = st.session_state["upload_session"].save(data, filename, replaces=uploads.get(str(scenario_file)))
     uploads[str(scenario_file)] = str(path)
     st.session_state["upload_message"] = ("ok", t("upload_ok", lang, n=len(projects)))
 
