@@ -458,6 +458,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "step_baselines": ("对照方法", "rule-of-thumb rankings"),
     "step_marginal": ("指标边际价值", "marginal values"),
     "step_importance": ("项目重要性", "project importance"),
+    "analysis_status_optimal": ("已证明(间隙内)", "proven (within the gap)"),
+    "analysis_status_time_limited": ("限时(至少此值)", "time-limited (at least this)"),
+    "analysis_status_lp_bound": ("线性松弛上界证明为 0", "zero by the LP bound"),
+    "analysis_status_lp": ("线性松弛(近似)", "LP relaxation (approximate)"),
+    "analysis_status_no_solution": ("限时内无解", "no solution in time"),
+    "analysis_status_not_run": ("未运行(超出时间预算)", "not run (time budget)"),
+    "analysis_status_no_time": ("时间预算已用完，未求解", "not solved: the time budget ran out"),
+    "analysis_status_cancelled": ("已取消", "cancelled"),
+    "analysis_budget_note": (
+        "分析用时 {seconds:.1f} 秒(预算 {budget:.1f} 秒)；重新求解：{resolves}",
+        "Analyses took {seconds:.1f} s (budget {budget:.1f} s); re-solves: {resolves}",
+    ),
     # comparison and library
     "save_taken": ("名称“{name}”已被另一个设置使用。", "The name “{name}” is taken by another setting."),
     "save_replace": ("覆盖“{name}”", "Replace “{name}”"),

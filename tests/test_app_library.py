@@ -9,7 +9,9 @@ import pytest
 
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
 from quota_sim.app.library import DATA_ENV, Library, NameTaken, Setting, data_folder
+from quota_sim.app_state import scenario_from_toml
 from quota_sim.generate import write_generated
+from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import load_scenario, scenario_to_toml
 
 
@@ -57,7 +59,7 @@ def small_toml(tmp_path: Path) -> str:
 
 
 def test_an_analysis_job_sends_every_step(small_toml: str) -> None:
-    job = AnalysisJob(small_toml, list(STEPS))
+    job = AnalysisJob(solve_scenario(scenario_from_toml(small_toml)), list(STEPS))
     parts: dict = {}
     deadline = time.monotonic() + 120
     try:
@@ -72,7 +74,7 @@ def test_an_analysis_job_sends_every_step(small_toml: str) -> None:
 
 
 def test_a_stopped_job_leaves_no_process(small_toml: str) -> None:
-    job = AnalysisJob(small_toml, list(STEPS))
+    job = AnalysisJob(solve_scenario(scenario_from_toml(small_toml)), list(STEPS))
     process = job._process
     job.stop()
     assert not process.is_alive()

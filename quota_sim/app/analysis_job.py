@@ -1,9 +1,10 @@
 """The page's analyses run in a child process, so they show progress, can be stopped at once
 (cancel, session end, time budget) and never keep a worker busy after the planner has left.
 
-:class:`AnalysisJob` starts one process that solves the setting again and runs the steps of
-:data:`STEPS` one after another (each a call of :func:`quota_sim.analysis.enrich`), sending each
-step's part of ``result.extras`` back as soon as it is done. :meth:`AnalysisJob.stop` kills it.
+:class:`AnalysisJob` starts one process that takes the solved result (no solve again) and runs the
+steps of :data:`STEPS` one after another (each a call of :func:`quota_sim.analysis.enrich`, within
+its default time budget, its re-solves on one thread per core), sending each step's part of
+``result.extras`` back as soon as it is done. :meth:`AnalysisJob.stop` kills it.
 """
 
 from __future__ import annotations
@@ -12,39 +13,52 @@ import multiprocessing
 import queue
 from typing import Any
 
+#: Approved projects whose replacement cost the app computes (one re-solve each).
+IMPORTANCE_TOP = 5
+
 #: The analysis steps, in the order they run, and the ``enrich`` options of each.
 STEPS: dict[str, dict[str, Any]] = {
     "baselines": {"marginal": False, "baselines": True, "importance_top": 0},
     "marginal": {"marginal": True, "baselines": False, "importance_top": 0},
-    "importance": {"marginal": False, "baselines": False, "importance_top": 10},
+    "importance": {"marginal": False, "baselines": False, "importance_top": IMPORTANCE_TOP},
 }
 
 #: The extras each step adds.
-STEP_KEYS = {"baselines": ("baselines",), "marginal": ("marginal_values",), "importance": ("importance",)}
+STEP_KEYS = {
+    "baselines": ("baselines",),
+    "marginal": ("marginal_values", "analysis"),
+    "importance": ("importance",),
+}
 
-# A fork server, never a fork of the server process (which runs HiGHS and Streamlit's threads).
+# A fork server, never a fork of the server process (which runs HiGHS and Streamlit's threads); it
+# loads the analyses once, so each job starts at once (the context is shared: parallel.py's list too).
 _CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["quota_sim.pipeline", "quota_sim.analysis"])
 
 
-def _work(toml_text: str, steps: list[str], out: Any) -> None:
-    from quota_sim.analysis import enrich
-    from quota_sim.app_state import scenario_from_toml
-    from quota_sim.pipeline import solve_scenario
+#: Seconds of re-solves each step may take at least: a planner who asks for the analyses waits a
+#: little longer than a run's default share, so the land quota's re-solve is not left out.
+MIN_STEP_BUDGET = 5.0
 
-    result = solve_scenario(scenario_from_toml(toml_text))
+
+def _work(result: Any, steps: list[str], out: Any) -> None:
+    from quota_sim.analysis import analysis_budget, enrich
+
     for step in steps:
-        enrich(result, jobs=1, **STEPS[step])
+        options = STEPS[step]
+        budget = max(MIN_STEP_BUDGET, analysis_budget(result, options["importance_top"]))
+        enrich(result, budget=budget, **options)
         out.put((step, {key: result.extras.get(key) for key in STEP_KEYS[step]}))
     out.put(("done", None))
 
 
 class AnalysisJob:
-    """One child process running ``steps`` for the scenario given as TOML text."""
+    """One child process running ``steps`` on a solved result (a :class:`quota_sim.results.Result`)."""
 
-    def __init__(self, toml_text: str, steps: list[str]) -> None:
+    def __init__(self, result: Any, steps: list[str]) -> None:
         self.steps = list(steps)
         self._out = _CONTEXT.Queue()
-        self._process = _CONTEXT.Process(target=_work, args=(toml_text, self.steps, self._out), daemon=True)
+        self._process = _CONTEXT.Process(target=_work, args=(result, self.steps, self._out), daemon=True)
         self._process.start()
         self.finished = False
 

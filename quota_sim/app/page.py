@@ -1246,7 +1246,7 @@ def run_analysis(toml_text: str, budget: float, lang: str) -> dict[str, Any]:
     if missing:
         bar = st.progress(0.0)
         st.button(t("analysis_cancel", lang), key="analysis_cancel")
-        job = AnalysisJob(toml_text, missing)
+        job = AnalysisJob(solve_toml(toml_text), missing)
         started = time.monotonic()
         try:
             while job.alive and time.monotonic() - started < budget:
@@ -1285,6 +1285,14 @@ def run_analysis(toml_text: str, budget: float, lang: str) -> dict[str, Any]:
     return extras
 
 
+def analysis_status(code: str, lang: str) -> str:
+    """How an analysis re-solve ended, in words (unknown codes as they are)."""
+    try:
+        return t(f"analysis_status_{code}", lang)
+    except KeyError:
+        return status_label(code, lang)
+
+
 def show_analysis(result: Result, extras: dict[str, Any], lang: str) -> None:
     scenario = result.scenario
     marginal = extras.get("marginal_values") or []
@@ -1294,11 +1302,25 @@ def show_analysis(result: Result, extras: dict[str, Any], lang: str) -> None:
         frame["unit"] = frame["quota"].map(lambda q: unit_label(quota_units(scenario)[q], lang))
         frame["quota"] = frame["quota"].map(lambda q: quota_name(scenario, q, lang))
         frame["method"] = frame["method"].map(lambda m: method_label(m, lang))
+        if "status" in frame:
+            frame["status"] = frame["status"].map(lambda c: analysis_status(c, lang))
         shown = app_state.display_frame(
             frame, decimals={"delta": 2, "objective_gain": 1, "value_per_unit": 2}
         )
         st.dataframe(shown.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
         st.caption(t("lp_dual_help", lang))
+        info = extras.get("analysis")
+        if info:
+            counts = "、".join(f"{analysis_status(k, lang)} {v}" for k, v in info.get("resolves", {}).items())
+            st.caption(
+                t(
+                    "analysis_budget_note",
+                    lang,
+                    seconds=info["seconds"],
+                    budget=info["budget_seconds"],
+                    resolves=counts or "—",
+                )
+            )
     baselines = extras.get("baselines")
     if baselines:
         st.markdown(f"**{t('baselines_header', lang)}**")
@@ -1327,7 +1349,9 @@ def show_analysis(result: Result, extras: dict[str, Any], lang: str) -> None:
                     "uplift_pct": entry.get("uplift_pct"),
                 }
             )
-        shown = app_state.display_frame(pd.DataFrame(rows), decimals={"uplift_pct": 1, "land_used": 0})
+        shown = app_state.display_frame(
+            pd.DataFrame(rows), decimals={"uplift_pct": 1, "land_used": 0, "approved": 0}
+        )
         st.dataframe(shown.rename(columns=lambda c: column_label(c, lang)), hide_index=True)
     importance = extras.get("importance")
     if importance:
