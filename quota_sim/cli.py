@@ -300,6 +300,11 @@ def _add_app(sub: argparse._SubParsersAction) -> None:
     app.add_argument("--port", type=port, default=8501, help="TCP port (default 8501)")
     app.add_argument("--address", help="address to listen on (default: all)")
     app.add_argument("--headless", action="store_true", help="do not open a browser")
+    app.add_argument(
+        "--data-dir",
+        help="folder for the shared scenario library and pinned queues "
+        "(default: $QUOTA_SIM_DATA, else the user's data directory)",
+    )
     app.set_defaults(func=cmd_app)
 
 
@@ -311,6 +316,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("streamlit") is None:
         print("quota-sim: the app needs Streamlit: pip install 'quota-sim[app]'", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from quota_sim.app.library import DATA_ENV
+
+    if args.data_dir:
+        os.environ[DATA_ENV] = str(Path(args.data_dir).expanduser().resolve())
     command = streamlit_command(args.port, args.address, args.headless)
     os.execv(command[0], command)  # the server takes this process over: signals reach it directly
     return 0  # not reached

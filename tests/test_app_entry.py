@@ -40,3 +40,19 @@ def test_the_command_serves_the_entry_with_the_app_settings() -> None:
     assert pairs["--server.headless"] == "true"
     assert pairs["--server.maxUploadSize"] == "20"
     assert "--server.headless" not in streamlit_command(8611)
+
+
+def test_quota_sim_app_serves_with_the_data_folder_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    from quota_sim import cli
+    from quota_sim.app.library import DATA_ENV
+
+    served: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, command: served.append(command))
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    assert cli.main(["app", "--headless", "--port", "8611", "--data-dir", str(tmp_path / "shared")]) == 0
+    assert served and served[0][:3] == [sys.executable, "-m", "quota_sim.app.serve"]
+    assert os.environ[DATA_ENV] == str((tmp_path / "shared").resolve())

@@ -156,3 +156,25 @@ def test_a_project_pinned_to_a_site_and_year(sites_app: AppTest) -> None:
     table = next(df.value for df in sites_app.dataframe if "项目编号" in df.value.columns)
     row = table.set_index("项目编号").loc["p3"]
     assert row["状态"] == "批准" and row["开工年份"] == "2027"
+
+
+def test_the_analysis_tables_read_in_words_without_raw_floats(sites_app: AppTest) -> None:
+    sites_app.session_state["view@zh"] = t("analysis_header", "zh")
+    sites_app.run()
+    sites_app.toggle(key="analysis_on:0@zh").set_value(True)
+    sites_app.run()
+    assert not sites_app.exception, sites_app.exception
+    marginal = next(
+        df.value for df in sites_app.dataframe if "单位边际价值(万元/指标单位)" in df.value.columns
+    )
+    assert set(marginal["状态"]) <= {
+        t(f"analysis_status_{c}", "zh")
+        for c in ("optimal", "time_limited", "lp_bound", "lp", "no_solution", "no_time")
+    }
+    for table in (df.value for df in sites_app.dataframe):
+        cells = [str(cell) for cell in table.to_numpy().ravel()]
+        assert not {"None", "nan"} & set(cells)
+        assert not [
+            c for c in cells if "." in c and len(c.split(".")[-1]) > 4 and c.replace(".", "").isdigit()
+        ]
+    assert any(c.value.startswith("分析用时") for c in sites_app.caption)

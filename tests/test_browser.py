@@ -9,8 +9,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from quota_sim.app import streamlit_command
@@ -49,10 +51,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    address: str
+    pid: int
+
+
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path) -> Iterator[Served]:
     """The app served as ``quota-sim app --headless`` serves it, on a free port, with its own data
-    folder; yields its address."""
+    folder; yields its address and process id."""
     _require_chromium()
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
@@ -76,7 +84,7 @@ def server(tmp_path: Path) -> Iterator[str]:
                 output = (tmp_path / "server.log").read_text(errors="replace")
                 raise RuntimeError(f"the app did not start: {output}")
             time.sleep(0.3)
-        yield address
+        yield Served(address, process.pid)
     finally:
         process.terminate()
         try:
@@ -87,14 +95,14 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_slider_language_round_trip_and_download_in_a_browser(server: str, tmp_path: Path) -> None:
+def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
-            page.goto(server)
+            page.goto(server.address)
             approved = (
                 page.get_by_test_id("stMetric")
                 .filter(has_text=t("metric_approved", "zh"))
@@ -152,3 +160,43 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: str, tmp_p
     assert saved.read_bytes().startswith("\ufeff".encode())
     assert "项目编号" in saved.read_text(encoding="utf-8-sig")
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def analysis_workers(server_pid: int) -> list[psutil.Process]:
+    """Processes the fork server started for the page (the analysis jobs) that are still running."""
+    workers = []
+    for child in psutil.Process(server_pid).children(recursive=True):
+        try:
+            parent = child.parent()
+            if parent is not None and "forkserver" in " ".join(parent.cmdline()) and child.is_running():
+                workers.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return [w for w in workers if w.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_the_analysis_shows_progress_and_cancel_stops_its_worker(server: Served) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1600})
+            page.goto(server.address)
+            page.get_by_test_id("stMetric").first.wait_for(timeout=RESULT_TIMEOUT)
+            page.get_by_role("tab", name=t("analysis_header", "zh")).click()
+            page.get_by_text(t("analysis_toggle", "zh")).click()
+            progress = page.get_by_test_id("stProgress")
+            expect(progress).to_contain_text("正在分析", timeout=RESULT_TIMEOUT)
+            deadline = time.monotonic() + 30
+            while not analysis_workers(server.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert analysis_workers(server.pid), "no analysis worker while the progress bar runs"
+            page.get_by_role("button", name=t("analysis_cancel", "zh")).click()
+            expect(page.get_by_text(t("analysis_cancelled", "zh"))).to_be_visible(timeout=RESULT_TIMEOUT)
+            deadline = time.monotonic() + 10
+            while analysis_workers(server.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not analysis_workers(server.pid), "the analysis worker outlived Cancel"
+        finally:
+            browser.close()
