@@ -351,7 +351,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     toml_path = write_generated(
         args.out, args.name, args.projects, args.zones, args.years, args.seed, args.start_year
     )
-    print(f"wrote {toml_path} and {toml_path.with_name(f'{args.name}_projects.csv')}")
+    tables = [toml_path.with_name(f"{args.name}_{table}.csv") for table in ("projects", "sites")]
+    print(f"wrote {toml_path}, {tables[0]} and {tables[1]}")
     return 0
 
 

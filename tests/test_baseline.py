@@ -1,5 +1,7 @@
 """The embedded baseline: it is exactly what the generator writes, it has the work report's land
-shortfall, its variants load, and it solves to a proven optimum."""
+shortfall every year, its parcels, admission lists and signed projects look like the zone's, its
+variants load, and it solves to a proven optimum with land, lead and forest binding, COD used and
+forest and farmland charged from the parcels."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from quota_sim.shortfall import land_balance
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # The command documented in docs/baseline.md.
 BASELINE_ARGS = {"n_projects": 220, "n_zones": 4, "years": 5, "seed": 4, "start_year": 2026}
-VARIANTS = ("land_expanded", "linkage_market", "strict_emissions", "tax_priority")
+VARIANTS = ("land_expanded", "linkage_market", "strict_emissions", "tax_priority", "plan_adjustment")
 
 
 def _toml(name: str) -> dict:
@@ -33,7 +35,7 @@ def _balance(name: str):
 
 def test_committed_baseline_equals_a_regeneration(tmp_path: Path) -> None:
     toml_path = write_generated(tmp_path, "baseline", **BASELINE_ARGS)
-    for name in ("baseline_projects.csv", "baseline.toml"):
+    for name in ("baseline_projects.csv", "baseline_sites.csv", "baseline.toml"):
         assert (tmp_path / name).read_bytes() == (SCENARIOS / name).read_bytes(), name
     assert toml_path == tmp_path / "baseline.toml"
     header = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8").splitlines()[1]
@@ -52,8 +54,27 @@ def test_baseline_shape() -> None:
     assert len(scenario.zones) == 4
     assert next(z.name for z in scenario.zones if z.id == "tianying") == "田营科技园"
     assert {q.id for q in scenario.quotas} == {
-        "land", "energy", "nox", "vocs", "cod", "lead", "labour", "forest", "farmland"
+        "land", "cropland", "energy", "nox", "vocs", "cod", "lead", "labour",
+        "forest", "public_forest", "farmland",
     }
+
+
+def test_baseline_parcels_and_admission() -> None:
+    scenario = load_scenario(SCENARIOS / "baseline.toml")
+    sites, projects = scenario.sites, projects_for(scenario)
+    assert sites is not None and 40 <= len(sites) <= 120
+    # Parcels of about the size Anhui supplies (≈ 71 mu), with a spread.
+    assert 60 <= float(sites.area_mu.mean()) <= 130 and sites.area_mu.min() < 40 and sites.area_mu.max() > 200
+    for name in ("construction", "cropland", "basic_farmland", "commercial_forest", "public_forest"):
+        assert (sites.classes[name] > 0).sum() >= 3, name
+    assert (sites.ready_year > scenario.start_year).sum() >= 10  # some parcels are only ready later
+    land = next(q for q in scenario.quotas if q.id == "land")
+    assert "construction" not in land.site_classes and len(land.site_classes) == len(sites.classes) - 1
+    # Recycled lead only where the planning EIA allows it.
+    admitting = [z.id for z in scenario.zones if "再生铅" in z.industries]
+    assert admitting == ["tianying"]
+    signed = [i for i, lock in enumerate(projects.lock) if lock == "in"]
+    assert signed and all(projects.sites[i] and projects.latest_year[i] for i in signed)
 
 
 def test_baseline_land_shortfall_recurs_at_about_2000_mu_every_year() -> None:
@@ -103,7 +124,7 @@ def test_variants_change_what_they_say() -> None:
     market = load_scenario(SCENARIOS / "linkage_market.toml")
     linkage = source(market, "land", "linkage").amount(None, 0)
     assert linkage > source(base, "land", "linkage").amount(None, 0)
-    assert source(market, "land", "linkage").price == 20 and market.objective.purchase_budget == 50000
+    assert source(market, "land", "linkage").price == 20 and market.objective.purchase_budget == 100000
     strict = load_scenario(SCENARIOS / "strict_emissions.toml")
     for quota in ("nox", "vocs"):
         assert source(strict, quota, "allocation").amount(None, 0) == pytest.approx(
@@ -112,9 +133,23 @@ def test_variants_change_what_they_say() -> None:
     tax = load_scenario(SCENARIOS / "tax_priority.toml")
     assert tax.objective.weights["tax"] > base.objective.weights["tax"]
     assert tax.objective.strategic_bonus > 0
+    adjusted = load_scenario(SCENARIOS / "plan_adjustment.toml")
+    release = [source(adjusted, "farmland", "adjustment").amount(None, t) for t in range(adjusted.years)]
+    assert release[:2] == [0, 0] and min(release[2:]) > 0  # basic farmland released in later years
+    assert sum(release) >= float(base.sites.classes["basic_farmland"].sum())
+    assert sum(source(base, "farmland", "adjustment").amount(None, t) for t in range(base.years)) == 0
 
 
-def test_baseline_solves_to_optimal_with_land_and_lead_binding_and_cod_used() -> None:
+def _used(result) -> tuple[dict, dict]:
+    used = {(row.quota, row.source): 0.0 for row in result.quota_use}
+    available = dict(used)
+    for row in result.quota_use:
+        used[row.quota, row.source] += row.used
+        available[row.quota, row.source] += row.available
+    return used, available
+
+
+def test_baseline_solves_to_optimal_with_land_lead_and_forest_binding_and_cod_used() -> None:
     scenario = load_scenario(baseline_path())
     projects = projects_for(scenario)
     solved = solve(scenario, projects)
@@ -122,17 +157,39 @@ def test_baseline_solves_to_optimal_with_land_and_lead_binding_and_cod_used() ->
     assert result.status == "optimal"
     assert result.gap <= result.scenario.solver.gap
     assert result.seconds["solve"] < 30
-    used = {(row.quota, row.source): 0.0 for row in result.quota_use}
-    available = dict(used)
-    for row in result.quota_use:
-        used[row.quota, row.source] += row.used
-        available[row.quota, row.source] += row.available
+    used, available = _used(result)
     for key in (("land", "plan"), ("lead", "reduction")):
         assert used[key] == pytest.approx(available[key], rel=1e-6), key
     assert used["cod", "allocation"] > 0.5 * available["cod", "allocation"]
-    assert used["labour", "pool"] > 0
-    # One more tonne of lead quota is worth something: the quota binds, not only fills up.
+    assert used["labour", "pool"] > 0 and used["cropland", "market"] > 0
+    # One more unit of land, lead or forest quota is worth something: they bind, not only fill up.
     relaxation = relaxation_of(solved.model, scenario.solver)
-    assert relaxation is not None and lp_dual_values(solved.model, relaxation)["lead"] > 0
+    assert relaxation is not None
+    duals = lp_dual_values(solved.model, relaxation)
+    assert duals["land"] > 0 and duals["lead"] > 0 and duals["forest"] > 0
     statuses = [row.status for row in result.allocation]
     assert statuses.count("approved") < statuses.count("not_selected")
+    # Forest and farmland are charged from the parcel a project is placed on, not carried by it.
+    sites = scenario.sites
+    approved = [row for row in result.allocation if row.status == "approved"]
+    assert all(row.site for row in approved)
+    land = dict(zip(projects.ids, projects.land_mu, strict=True))
+    forest_share = dict(zip(sites.ids, sites.share(("commercial_forest",)), strict=True))
+    for row in approved:
+        assert row.charged["forest"] == pytest.approx(land[row.id] * forest_share[row.site])
+        assert row.charged["farmland"] == 0 and row.charged["public_forest"] == 0
+    assert sum(row.charged["forest"] > 0 for row in approved) >= 3
+    blocking = sites.share(("basic_farmland", "public_forest"))
+    blocked = {site for site, share in zip(sites.ids, blocking, strict=True) if share > 0}
+    assert not {row.site for row in approved} & blocked
+
+
+def test_plan_adjustment_places_projects_on_released_basic_farmland() -> None:
+    scenario = load_scenario(SCENARIOS / "plan_adjustment.toml")
+    result = solve(scenario).result
+    assert result.status == "optimal"
+    approved = [row for row in result.allocation if row.status == "approved"]
+    on_farmland = [row for row in approved if row.charged["farmland"] > 0]
+    assert on_farmland and all(row.start_year >= 2028 for row in on_farmland)
+    used, available = _used(result)
+    assert 0 < used["farmland", "adjustment"] <= available["farmland", "adjustment"] + 1e-6
