@@ -12,10 +12,22 @@ from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV, Library
 from quota_sim.i18n import status_label, t
 from quota_sim.pipeline import solve_scenario
-from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml
+from quota_sim.projects import projects_for
+from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml, with_values
+from quota_sim.shortfall import land_balance
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
+
+BASE = load_scenario(baseline_path())
+BASE_PROJECTS = projects_for(BASE)
+_LAND = next(q for q in BASE.quotas if q.id == "land")
+BASE_PLAN = next(s for s in _LAND.sources if s.id == "plan").amount(None, 0)  # mu/yr
+BASE_STOCK = sum(sum(values) for values in next(s for s in _LAND.sources if s.id == "stock").amounts.values())
+
+
+def _shown(value: float) -> str:
+    return f"{value:,.0f}"
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -91,14 +103,18 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
         status_label("feasible", "zh", short=True),
     )
     assert figure(land_used(app)) > 0
-    assert slider(app, t("plan_land", "zh")).value == pytest.approx(710)
+    assert slider(app, t("plan_land", "zh")).value == pytest.approx(BASE_PLAN)
     shortfall = [c.value for c in app.caption if "缺口" in c.value]
-    assert shortfall and "2,060" in shortfall[0]
+    assert shortfall and _shown(land_balance(BASE, BASE_PROJECTS).shortfall) in shortfall[0]
     assert app.dataframe, "the allocation table is missing"
     table = app.dataframe[0].value
     waiting = table[table["状态"] == status_label("not_selected", "zh")]
     needs = list(waiting[t("need_column", "zh")])
-    assert needs and all(n.startswith("追加") or n.startswith("剩余指标即可容纳") for n in needs)
+    assert needs and all(n.startswith("追加") or n.startswith("剩余指标即可容纳") for n in needs if n)
+    # No extra quota helps a project its parcels stop (taken, too small, not ready in time).
+    stopped = waiting[waiting[t("need_column", "zh")] == ""]
+    site_problems = ("site large enough", "none of its sites", "no site in its zones", "latest_year")
+    assert all(any(problem in reason for problem in site_problems) for reason in stopped["未入选原因"])
     assert any("用地" in n and "亩" in n for n in needs)
     assert set(table.loc[table["状态"] == status_label("approved", "zh"), t("need_column", "zh")]) == {""}
     labels = [d.label for d in app.get("download_button")]
@@ -165,7 +181,7 @@ def test_language_switch_to_english(app: AppTest) -> None:
     run(app)
     assert app.title[0].value == t("page_title", "en")
     assert figure(metric(app, t("metric_approved", "en"))) > 0
-    assert slider(app, t("plan_land", "en")).value == pytest.approx(710)
+    assert slider(app, t("plan_land", "en")).value == pytest.approx(BASE_PLAN)
     assert next(d.label for d in app.get("download_button")) == t("download_csv", "en")
 
 
@@ -203,8 +219,10 @@ def test_a_moved_lever_marks_the_result_as_stale_and_the_shortfall_follows_live(
     slider(app, t("plan_land", "zh")).set_value(1500.0)
     run(app)
     pending = [w.value for w in app.warning if "尚未求解" in w.value]
-    assert pending and "710 → 1,500" in pending[0]
-    assert "缺口 1,270 亩/年" in next(c.value for c in app.sidebar.caption if "缺口" in c.value)
+    assert pending and f"{_shown(BASE_PLAN)} → 1,500" in pending[0]
+    moved = land_balance(with_values(BASE, {"quotas.land.sources.plan.amounts": 1500}), BASE_PROJECTS)
+    live = next(c.value for c in app.sidebar.caption if "缺口" in c.value)
+    assert f"缺口 {_shown(moved.shortfall)} 亩/年" in live
     assert metric(app, t("metric_approved", "zh")) == approved  # the old result, marked as such
     solve(app)
     assert not [w for w in app.warning if "尚未求解" in w.value]
@@ -218,8 +236,8 @@ def test_the_scenarios_own_stock_value_can_be_set_again_and_reset(app: AppTest) 
     approved = metric(app, t("metric_approved", "zh"))
     stock = slider(app, t("stock_land", "zh"))
     own = stock.value
-    assert own == pytest.approx(1014)
-    assert stock.proto.step == 2  # a step of 10 could not land on 1014; a fifth of it does
+    assert own == pytest.approx(BASE_STOCK)
+    assert (own / stock.proto.step).is_integer()  # the slider's steps land on the scenario's own value
     stock.set_value(own - 3)
     solve(app)
     slider(app, t("stock_land", "zh")).set_value(own)
@@ -229,7 +247,7 @@ def test_the_scenarios_own_stock_value_can_be_set_again_and_reset(app: AppTest) 
     run(app)
     app.button(key="reset_levers").click()
     run(app)
-    assert slider(app, t("plan_land", "zh")).value == pytest.approx(710)
+    assert slider(app, t("plan_land", "zh")).value == pytest.approx(BASE_PLAN)
     assert not [w for w in app.warning if "尚未求解" in w.value]
 
 
@@ -243,7 +261,11 @@ def test_downloads_are_named_after_the_setting_and_the_toml_states_its_figures(
     solve(app)
     entry = Library(data / "library.sqlite3").get(app.query_params["setting"])
     assert 'name = "baseline_plan_land-1500"' in entry.toml
-    assert "1,804 亩/年" in entry.toml and "1,014" not in entry.toml  # figures of this setting, not the base
+    # The figures of this setting, not the base's.
+    setting = land_balance(with_values(BASE, {"quotas.land.sources.plan.amounts": 1500}), BASE_PROJECTS)
+    base = land_balance(BASE, BASE_PROJECTS)
+    assert f"{_shown(setting.supply)} 亩/年" in entry.toml
+    assert f"{_shown(base.supply)} 亩/年" not in entry.toml
 
 
 # ---------------------------------------- bug 7 and 8: library, comparison, URL
@@ -267,7 +289,7 @@ def test_saved_settings_are_all_compared_with_their_lever_differences(app: AppTe
     columns = [list(df.value.columns) for df in app.dataframe]
     assert ["基准", "计划1200", t("current", "zh")] in columns
     levers = next(df.value for df in app.dataframe if t("plan_land", "zh") in df.value.index)
-    assert list(levers.loc[t("plan_land", "zh")]) == ["710", "1,200", "1,500"]
+    assert list(levers.loc[t("plan_land", "zh")]) == [_shown(BASE_PLAN), "1,200", "1,500"]
     figures = next(df.value for df in app.dataframe if "相对间隙" in df.value.index)
     assert all(cell.endswith("%") for cell in figures.loc["相对间隙"])
     changes = [
@@ -305,7 +327,7 @@ def test_an_unknown_setting_in_the_url_falls_back_to_the_scenario(data: Path) ->
     fresh.query_params["setting"] = "0123456789abcdef"
     run(fresh)
     assert any(t("restore_missing", "zh") == w.value for w in fresh.warning)
-    assert slider(fresh, t("plan_land", "zh")).value == pytest.approx(710)
+    assert slider(fresh, t("plan_land", "zh")).value == pytest.approx(BASE_PLAN)
 
 
 # ---------------------------------------- bug 9: units and terms
@@ -327,7 +349,22 @@ def test_units_and_terms_are_spelled_out(app: AppTest) -> None:
 def test_pin_a_project_in_and_out_then_release_it(app: AppTest) -> None:
     result = solve_scenario(load_scenario(baseline_path()))
     approved = next(r.id for r in result.allocation if r.status == "approved" and r.zone)
-    waiting = next(r.id for r in result.allocation if r.status == "not_selected")
+    # A waiting project that may start in 2028 (no deadline before it), stopped by no parcel problem and
+    # by no quota without supply (basic farmland, public-welfare forest).
+    queue = BASE_PROJECTS
+    free = {
+        p
+        for i, p in enumerate(queue.ids)
+        if queue.latest_year[i] in (0, 2028, 2029, 2030) and queue.earliest_year[i] <= 2028
+    }
+    unplaceable = {"farmland", "public_forest", "no", "none"}  # first words of those reasons' parts
+    waiting = next(
+        r.id
+        for r in result.allocation
+        if r.status == "not_selected"
+        and r.id in free
+        and not {part.split(" ")[0] for part in r.reason.split("|")} & unplaceable
+    )
     app.selectbox(key="pin_project@zh").set_value(approved)
     app.selectbox(key="pin_action@zh").set_value("out")
     app.button(key="pin_button").click()
@@ -368,7 +405,7 @@ def test_infeasible_setting_explains_itself_and_a_lock_can_be_released(app: AppT
     assert "锁定" in messages
     assert any(t("overrun_label", "zh") in df.value.columns for df in app.dataframe)
     releases = [b for b in app.button if b.key and b.key.startswith("release:")]
-    assert len(releases) == 11  # the baseline's signed projects
+    assert len(releases) == BASE_PROJECTS.lock.count("in")  # the baseline's signed projects
     for _ in range(len(releases)):
         next(b for b in app.button if b.key and b.key.startswith("release:")).click()
         run(app)

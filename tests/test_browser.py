@@ -15,9 +15,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from quota_sim import app_state
 from quota_sim.app import streamlit_command
 from quota_sim.app.library import DATA_ENV
 from quota_sim.i18n import status_label, t
+from quota_sim.projects import projects_for
+from quota_sim.scenario import baseline_path, load_scenario
+from quota_sim.shortfall import land_balance
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,6 +102,14 @@ def server(tmp_path: Path) -> Iterator[Served]:
 def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    base = load_scenario(baseline_path())
+    projects = projects_for(base)
+    queued = len(projects)
+    plan_source = next(s for q in base.quotas if q.id == "land" for s in q.sources if s.id == "plan")
+    assert app_state.lever_step(plan_source.amount(None, 0), 10) == 10
+    moved = plan_source.amount(None, 0) + 400  # mu/yr
+    shortfall = land_balance(base, projects).shortfall  # mu/yr on average
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -116,11 +128,11 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
             status.click()
             page.get_by_role("option", name=status_label("approved", "zh")).click()
             page.keyboard.press("Escape")
-            shown = t("rows_shown", "zh", shown=int(before), total=220)
+            shown = t("rows_shown", "zh", shown=int(before), total=queued)
             expect(page.get_by_text(shown)).to_be_visible(timeout=RESULT_TIMEOUT)
             sidebar = page.get_by_test_id("stSidebar")
             sidebar.get_by_text("English", exact=True).click()
-            expect(page.get_by_text(t("rows_shown", "en", shown=int(before), total=220))).to_be_visible()
+            expect(page.get_by_text(t("rows_shown", "en", shown=int(before), total=queued))).to_be_visible()
             chips = page.get_by_test_id("stMultiSelect").first
             expect(chips).to_contain_text(status_label("approved", "en"))
             sidebar.get_by_text("中文", exact=True).click()
@@ -129,10 +141,11 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
             # a moved slider dims the result until Solve; the shortfall line follows at once
             plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
             plan.focus()
-            for _ in range(40):  # 40 steps of 10 mu: 710 -> 1,110 mu/yr
+            for _ in range(40):  # 40 steps of 10 mu: 400 mu/yr more plan land
                 page.keyboard.press("ArrowRight")
-            expect(plan).to_have_value("1110")
-            expect(page.get_by_text("缺口 1,660 亩/年")).to_be_visible(timeout=RESULT_TIMEOUT)
+            expect(plan).to_have_value(f"{moved:.0f}")
+            live = page.get_by_text(f"缺口 {shortfall - 400:,.0f} 亩/年")
+            expect(live).to_be_visible(timeout=RESULT_TIMEOUT)
             expect(page.locator(".st-key-result")).to_have_css("opacity", "0.4")
             expect(approved).to_have_text(before)
             page.get_by_role("button", name=t("solve_button", "zh"), exact=True).click()
@@ -154,8 +167,8 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
         finally:
             browser.close()
     assert int(after.replace(",", "")) > int(before.replace(",", ""))
-    assert saved.name == "baseline_plan_land-1110_allocation.csv"
-    assert document.name == "baseline_plan_land-1110_report.docx"
+    assert saved.name == f"baseline_plan_land-{moved:.0f}_allocation.csv"
+    assert document.name == f"baseline_plan_land-{moved:.0f}_report.docx"
     assert document.read_bytes().startswith(b"PK")  # a Word document is a zip archive
     assert saved.read_bytes().startswith("\ufeff".encode())
     assert "项目编号" in saved.read_text(encoding="utf-8-sig")
