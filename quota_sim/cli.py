@@ -620,8 +620,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     stop_on_terminate()
     code = _run(args, started)
-    if argv is None and highs_was_stopped():  # the program itself, after HiGHS was stopped: end here,
-        # without interpreter shutdown (it would abort inside HiGHS)
+    if argv is None and (highs_was_stopped() or code == EXIT_INTERRUPTED):
+        # The program itself, stopped: end here without interpreter shutdown, which would abort inside
+        # a stopped HiGHS, and would take seconds to free the model of a large queue.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
