@@ -50,9 +50,9 @@ CLASSES = ("construction", "cropland", "basic_farmland", "public_forest", "comme
 def write_sites(toml_path: Path, n_sites: int, seed: int, named: int = 0) -> Path:
     """Add a seeded sites layer to a generated scenario; return the new scenario (``<name>_sites.toml``).
 
-    ``named`` > 0: every project names up to that many candidate sites in its parks that are large
-    enough for it (none where there is no such site), as planners' proposed sites; 0 leaves the
-    ``site`` column out (any site).
+    ``named`` > 0: every project not locked in names up to that many candidate sites in its parks that
+    are large enough for it (none where there is no such site), as planners' proposed sites; 0 leaves
+    the ``site`` column out (any site).
     """
     raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     rng = np.random.default_rng(seed)
@@ -88,7 +88,7 @@ def write_sites(toml_path: Path, n_sites: int, seed: int, named: int = 0) -> Pat
             fitting = [
                 r["id"] for r in rows if r["zone"] in zones_of and r["area_mu"] >= float(project["land_mu"])
             ]
-            count = min(len(fitting), int(rng.integers(1, named + 1)))
+            count = min(len(fitting), int(rng.integers(1, named + 1))) if project["lock"] != "in" else 0
             project["site"] = "|".join(str(site) for site in rng.choice(fitting, size=count, replace=False))
         projects_path = toml_path.with_name(f"{toml_path.stem}{suffix}_projects.csv")
         with projects_path.open("w", encoding="utf-8", newline="") as handle:

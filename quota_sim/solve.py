@@ -160,6 +160,29 @@ def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarr
     return np.arange(len(keys), dtype=np.int32), values
 
 
+def _completed_start(
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, start: Start
+) -> np.ndarray | None:
+    """Column values of the start plan with its supply use: the LP with every placement fixed to the
+    plan (None if the plan does not fit). Runs to its end: with the placements fixed it is small."""
+    n = len(model.x)
+    _, on = _start_vector(model, start)
+    lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    integrality = lp.integrality_
+    fixed_lower, fixed_upper = lower.copy(), upper.copy()
+    fixed_lower[:n] = fixed_upper[:n] = on
+    lp.col_lower_, lp.col_upper_, lp.integrality_ = fixed_lower, fixed_upper, []
+    try:
+        highs = _configured_highs(settings, time_limit=max(settings.time_limit, 60.0))
+        highs.passModel(lp)
+        highs.run()
+    finally:
+        lp.col_lower_, lp.col_upper_, lp.integrality_ = lower, upper, integrality
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
 def _columns(model: QuotaModel) -> list[pulp.LpVariable]:
     columns = [*model.x.values(), *model.use.values(), *model.extra.values(), *model.extra_site.values()]
     return columns + ([model.extra_budget] if model.extra_budget is not None else [])
@@ -247,6 +270,23 @@ def _solve_highs(
     has_solution = info.primal_solution_status == 2
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - clock)
+    if not has_solution and start is not None and not relax and model.x:
+        # The MIP ran out of time before taking in the start (very large models): the start plan itself,
+        # its supply drawn by an LP with every placement fixed, is the feasible plan to report.
+        values = _completed_start(model, lp, settings, start)
+        if values is not None:
+            bound = relaxation.objective if relaxation is not None else None
+            solution = _finish(
+                model, dict(zip((v.name for v in columns), values, strict=True)), clock, "feasible",
+                solver_name, bound=bound, gap=None,
+            )
+            if bound is not None and solution.objective is not None:
+                solution.gap = relative_gap(solution.objective, bound)
+            solution.message = (
+                f"HiGHS stopped with {highs.modelStatusToString(status)} before improving the start plan"
+            )
+            solution.relaxation = relaxation
+            return solution
     if not has_solution:
         return Solution(
             "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
@@ -308,7 +348,8 @@ def _start_plan(
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
     heuristic) is solved to half the requested gap within a quarter of the time limit; it is
-    small, and its plan usually lets the full MIP prove the requested gap at its root. On larger models
+    small, and its plan usually lets the full MIP prove the requested gap at its root; when it holds no
+    plan, the relaxation guides the greedy pass below. On larger models
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
     """
@@ -344,7 +385,8 @@ def _start_plan(
     finally:
         lp.col_upper_ = upper
     if highs.getInfo().primal_solution_status != 2:
-        return None, relaxation
+        # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
+        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation
     values = np.asarray(highs.getSolution().col_value)[:n]
     start_year = model.scenario.start_year
     plan = {

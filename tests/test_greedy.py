@@ -9,8 +9,10 @@ from quota_sim import solve
 from quota_sim.greedy import greedy_start
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
+from quota_sim.results import approved_plan
+from quota_sim.solve import _completed_start as completed_start
 from tests.bruteforce import _cheapest_supply, _share
-from tests.instances import load_instance, random_instance, random_sites_instance
+from tests.instances import load_instance, project_row, random_instance, random_sites_instance, scenario_dict
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -31,7 +33,6 @@ def test_greedy_plans_fit_every_quota_and_the_budget(tmp_path, seed):
         assert cheapest is not None, f"seed {seed}: quota {quota.id} overfilled"
         cost += cheapest
     assert cost <= scenario.objective.purchase_budget * (1 + 1e-9) + 1e-9
-
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -75,3 +76,37 @@ def test_a_large_model_without_a_relaxation_in_time_starts_from_a_greedy_plan_by
     model = build_model(scenario, projects)
     assert calls and calls[0] == dict(model.value)
     assert result.status == "optimal"
+
+
+def test_a_start_plan_the_mip_had_no_time_to_take_in_is_reported_as_feasible(tmp_path, monkeypatch):
+    scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(3))
+    best = solve_scenario(scenario, projects)
+    start = approved_plan(best)
+    completed = []
+
+    def recording(*args):
+        values = completed_start(*args)
+        completed.append(values is not None)
+        return values
+
+    monkeypatch.setattr(solve, "_START_SECONDS", 1e-12)
+    monkeypatch.setattr(solve, "_completed_start", recording)
+    rushed = solve_scenario(scenario, projects, time_limit=1e-9, start=start)
+    assert completed == [True]
+    assert rushed.status == "feasible" and rushed.objective == pytest.approx(best.objective)
+    assert [row.status for row in rushed.allocation] == [row.status for row in best.allocation]
+
+
+def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mip(tmp_path, monkeypatch):
+    rows = [project_row("locked", lock="in", land_mu=10), project_row("free", land_mu=10)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
+    calls = []
+
+    def recording(model, weights):
+        calls.append(weights)
+        return greedy_start(model, weights)
+
+    monkeypatch.setattr(solve, "_SUPPORT", 2.0)  # the restricted MIP keeps no placement: locks cannot be met
+    monkeypatch.setattr(solve, "greedy_start", recording)
+    result = solve_scenario(scenario, projects)
+    assert len(calls) == 1 and result.status == "optimal" and result.objective == pytest.approx(200)
