@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -81,7 +83,6 @@ def test_a_large_model_without_a_relaxation_in_time_starts_from_a_greedy_plan_by
 def test_a_start_plan_the_mip_had_no_time_to_take_in_is_reported_as_feasible(tmp_path, monkeypatch):
     scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(3))
     best = solve_scenario(scenario, projects)
-    start = approved_plan(best)
     completed = []
 
     def recording(*args):
@@ -91,10 +92,13 @@ def test_a_start_plan_the_mip_had_no_time_to_take_in_is_reported_as_feasible(tmp
 
     monkeypatch.setattr(solve, "_START_SECONDS", 1e-12)
     monkeypatch.setattr(solve, "_completed_start", recording)
-    rushed = solve_scenario(scenario, projects, time_limit=1e-9, start=start)
+    model = build_model(scenario, projects)
+    settings = replace(scenario.solver, time_limit=1e-9)
+    rushed = solve.solve_model(model, settings, start=approved_plan(best))
     assert completed == [True]
     assert rushed.status == "feasible" and rushed.objective == pytest.approx(best.objective)
-    assert [row.status for row in rushed.allocation] == [row.status for row in best.allocation]
+    placed = {projects.ids[p]: (z, k, scenario.start_year + t) for p, (z, k, t) in rushed.chosen.items()}
+    assert placed == approved_plan(best)
 
 
 def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mip(tmp_path, monkeypatch):
