@@ -175,7 +175,7 @@ def _completed_start(
     try:
         highs = _configured_highs(settings, time_limit=max(settings.time_limit, 60.0))
         highs.passModel(lp)
-        highs.run()
+        run_highs(highs)
     finally:
         lp.col_lower_, lp.col_upper_, lp.integrality_ = lower, upper, integrality
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
