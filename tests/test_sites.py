@@ -371,6 +371,19 @@ def test_diagnosis_names_the_site_area_locked_in_projects_lack(tmp_path) -> None
     assert any(f.severity == "error" and "only use site s1" in f.message for f in findings)
 
 
+def test_check_charges_locked_in_projects_by_the_classes_of_their_sites(tmp_path) -> None:
+    quotas = {"land": _land(), "forest": _land(0, site_classes=["public_forest"])}
+    sites = [_site("s1", area=30, public_forest_mu=10), _site("s2", area=30)]
+    layout = scenario_dict(zones=ZONES, quotas=quotas)
+    clean = [project_row("p1", land_mu=20, lock="in", site="s2")]
+    scenario, projects, _ = load_instance(tmp_path / "clean", layout, clean, sites)
+    assert not [f for f in check_scenario(scenario, projects) if f.severity == "error"]  # no forest on s2
+    forest = [project_row("p1", land_mu=20, lock="in", site="s1")]
+    scenario, projects, _ = load_instance(tmp_path / "forest", layout, forest, sites)
+    errors = [f for f in check_scenario(scenario, projects) if f.severity == "error"]
+    assert any("locked-in projects need 6.667 mu" in f.message for f in errors)  # 20 mu x 10/30 of s1
+
+
 def test_hand_ranking_respects_site_capacity_and_shares(tmp_path) -> None:
     quotas = {"land": _land(15, site_classes=["cropland"])}
     sites = [_site("s1", area=30, cropland_mu=30), _site("s2", area=30)]

@@ -294,8 +294,10 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     """Locked-in demand above supply: per quota over the horizon, per zone, and in the last year.
 
     Each test is a necessary condition: a locked-in project may start in any year and any
-    zone it passes, so only demand that has no alternative is counted against a zone or year.
+    zone it passes, so only demand that has no alternative is counted against a zone or year;
+    with sites it is charged the least it charges on any of its sites (SPEC §5 shares).
     """
+    space = PlacementSpace.of(scenario, projects) if scenario.sites is not None else None
     eligible, _ = eligible_zones(scenario, projects)
     first = first_year_index(scenario, projects)
     locks = [
@@ -307,7 +309,7 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     horizon = range(scenario.years)
     findings: list[Finding] = []
     for quota in scenario.quotas:
-        charge = {p: quota.ratio * float(projects.demand[quota.demand][p]) for p in locks}
+        charge = {p: _least_charge(space, quota, projects, p) for p in locks}
         needing = [p for p in locks if charge[p] > 0]
         if not needing:
             continue
@@ -364,6 +366,16 @@ def _lock_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _least_charge(space: PlacementSpace | None, quota: Quota, projects: Projects, p: int) -> float:
+    """What project ``p`` charges of ``quota`` wherever it goes: ratio * demand, times the smallest
+    share of the quota's land classes among its sites when the scenario has sites."""
+    charge = quota.ratio * float(projects.demand[quota.demand][p])
+    if space is None or charge == 0:
+        return charge
+    on_sites = [space.charge(quota.id, p, k) for _, k, _ in space.places(p)]
+    return min(on_sites) if on_sites else charge
 
 
 def _shortfall_text(
