@@ -77,6 +77,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "t": ("t", "t"),
     "kg": ("kg", "kg"),
     "万元": ("万元", "10k yuan"),
+    "人": ("人", "people"),
 }
 
 # Fixed table columns: (Chinese, English) labels, units included.
@@ -323,16 +324,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "filter_zone": ("园区", "Park"),
     "filter_industry": ("行业", "Industry"),
     "rows_shown": ("显示 {shown} / {total} 个项目", "Showing {shown} of {total} projects"),
-    "download_csv": ("下载配置表 CSV", "Download allocation CSV"),
-    "download_xlsx": ("下载配置工作簿 XLSX", "Download the planners' workbook XLSX"),
-    "download_docx": ("下载会议报告 DOCX", "Download the meeting report DOCX"),
+    "download_csv": ("下载配置表 CSV", "Allocation CSV"),
+    "download_xlsx": ("下载配置工作簿 XLSX", "Planners' workbook XLSX"),
+    "download_docx": ("下载会议报告 DOCX", "Meeting report DOCX"),
     "download_help_csv": ("每个项目一行的配置表(Excel 可直接打开)", "One row per project (opens in Excel)"),
     "download_help_xlsx": (
         "概要、配置表、供地计划、指标来源、指标使用、边际价值",
         "Summary, allocation, land supply plan, quota sources, quota use, marginal values",
     ),
     "download_help_docx": ("供管委会会议传阅的报告", "The report to circulate at the committee meeting"),
-    "download_toml": ("下载当前情景 TOML", "Download current scenario TOML"),
+    "download_toml": ("下载当前情景 TOML", "Scenario TOML"),
     "download_help_toml": (
         "用 quota-sim run 运行此文件可复现当前结果",
         "quota-sim run on this file reproduces the current result",

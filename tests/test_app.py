@@ -298,6 +298,18 @@ def test_saved_settings_are_all_compared_with_their_lever_differences(app: AppTe
     assert changes and len(changes[0]) > 0
 
 
+def test_the_comparison_shows_pins_that_differ(app: AppTest) -> None:
+    save(app, "未固定")
+    open_view(app, "allocation")
+    app.selectbox(key="pin_project@zh").set_value("P002")
+    app.selectbox(key="pin_action@zh").set_value("out")
+    app.button(key="pin_button").click()
+    run(app)
+    open_view(app, "compare")
+    levers = next(df.value for df in app.dataframe if t("pins_now", "zh") in df.value.index)
+    assert list(levers.loc[t("pins_now", "zh")]) == ["—", "P002 锁定排除"]
+
+
 def test_saving_a_taken_name_asks_before_replacing(app: AppTest) -> None:
     save(app, "方案")
     slider(app, t("plan_land", "zh")).set_value(1200.0)

@@ -1414,12 +1414,16 @@ def comparison_panel(result: Result, base: Base, setting: Setting, toml_text: st
     st.markdown(f"**{t('compare_levers', lang)}**")
     values = {n: app_state.lever_values(v) for n, v in levers.items()}
     keys = [k for k in values[current_name] if len({_short(v.get(k)) for v in values.values()}) > 1]
-    if keys:
-        table = pd.DataFrame(
-            {n: [_short(values[n].get(k)) for k in keys] for n in values},
-            index=[lever_label(k, scenario, lang) for k in keys],
-        )
-        st.dataframe(table, width="stretch")
+    zones = zone_names(scenario, lang)
+    pinned = {n: by_name[n].setting.pins for n in names} | {current_name: setting.pins}
+    pins = {n: "；".join(describe_pin(Pin(**p), zones, lang) for p in v) or "—" for n, v in pinned.items()}
+    if keys or len(set(pins.values())) > 1:
+        index = [lever_label(k, scenario, lang) for k in keys]
+        cells = {n: [_short(values[n].get(k)) for k in keys] for n in values}
+        if len(set(pins.values())) > 1:
+            index.append(t("pins_now", lang))
+            cells = {n: [*column, pins[n]] for n, column in cells.items()}
+        st.dataframe(pd.DataFrame(cells, index=index, dtype=object), width="stretch")
     else:
         st.caption(t("compare_no_lever_changes", lang))
     units = quota_units(scenario)
