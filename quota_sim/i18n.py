@@ -535,6 +535,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # sites
     "sites_header": ("地块", "Sites"),
     "site_colour": ("着色", "Colour by"),
+    "site_park": ("园区", "Park"),
+    "site_all_parks": ("全部园区(不标注地块编号)", "every park (sites unlabelled)"),
     "site_colour_state": ("方案中的状态", "State in the plan"),
     "site_colour_main_class": ("主要地类", "Main land class"),
     "site_used": ("已用(亩)", "Used (mu)"),
@@ -560,6 +562,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_basic_farmland": ("永久基本农田", "Basic farmland"),
     "class_public_forest": ("公益林", "Public-welfare forest"),
     "class_commercial_forest": ("商品林", "Commercial forest"),
+    "class_unused": ("未利用地", "Unused land"),
     "class_other": ("其他(未分类)", "Other (unclassified)"),
     "sweep_value": ("年度计划指标(亩/年)", "Yearly plan quota (mu/yr)"),
 }

@@ -117,6 +117,12 @@ def test_the_sites_tab_draws_the_map_and_the_site_table(sites_app: AppTest) -> N
     sites_app.session_state["view@zh"] = t("sites_header", "zh")
     sites_app.run()
     assert not sites_app.exception, sites_app.exception
+    park = sites_app.selectbox(key="site_park@zh")
+    assert park.value == "a"  # one park at a time by default
+    table = next(df.value for df in sites_app.dataframe if t("site_id", "zh") in df.value.columns)
+    assert list(table[t("site_id", "zh")]) == ["s1", "s2"]
+    park.set_value("")  # every park
+    sites_app.run()
     charts = sites_app.get("vega_lite_chart")
     assert charts, "no map drawn"
     spec = charts[0].proto.spec

@@ -58,6 +58,7 @@ PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
 SWEEP_POINTS = 9
 ANY_SITE = ""  # the site picker's "any site of the park"
+ALL_PARKS = ""  # the sites map's "every park"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -1103,6 +1104,7 @@ CLASS_COLOURS = {
     "basic_farmland": "#a05a2c",
     "public_forest": "#1b7837",
     "commercial_forest": "#7fbf7b",
+    "unused": "#c7b9a5",
     app_state.OTHER_CLASS: "#dddddd",
 }
 
@@ -1122,15 +1124,29 @@ def sites_panel(result: Result, lang: str) -> None:
     sliders in the sidebar; below, one row per site."""
     frame = app_state.site_frame(result)
     zones = zone_names(result.scenario, lang)
-    by = pick(
-        "selectbox",
-        t("site_colour", lang),
-        ["state", "main_class"],
-        "site_colour",
-        lang,
-        format_func=lambda k: t(f"site_colour_{k}", lang),
-    )
-    features = app_state.site_features(result)
+    parks = [z for z in zones if z in set(frame["zone"])]
+    left, right = st.columns(2)
+    with left:
+        park = pick(
+            "selectbox",
+            t("site_park", lang),
+            [*parks, ALL_PARKS],
+            "site_park",
+            lang,
+            format_func=lambda z: t("site_all_parks", lang) if z == ALL_PARKS else zones.get(z, z),
+        )
+    with right:
+        by = pick(
+            "selectbox",
+            t("site_colour", lang),
+            ["state", "main_class"],
+            "site_colour",
+            lang,
+            format_func=lambda k: t(f"site_colour_{k}", lang),
+        )
+    if park != ALL_PARKS:  # one park at a time: its sites large enough to read, labelled
+        frame = frame[frame["zone"] == park].reset_index(drop=True)
+    features = [f for f in app_state.site_features(result) if park in (ALL_PARKS, f["properties"]["zone"])]
     if features:
         for feature in features:
             props = feature["properties"]
@@ -1174,7 +1190,8 @@ def sites_panel(result: Result, lang: str) -> None:
             props = feature["properties"]
             count = len(props["projects"].split("|")) if props["projects"] else 0
             props["label"] = props["id"] + (f" ({count})" if count else "")
-        map_chart = (shapes + labels).project(type="mercator").properties(height=520)
+        layers = shapes + labels if park != ALL_PARKS else shapes
+        map_chart = layers.project(type="mercator").properties(height=520)
         st.altair_chart(map_chart, width="stretch")
         st.caption(t("site_map_note", lang))
     else:
