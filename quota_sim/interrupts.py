@@ -28,6 +28,7 @@ from typing import Any
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 HIGHS_STOP_WAIT = 1.5  # seconds to let HiGHS reach a callback after a stop request
 
+_ran: list[bool] = []  # HiGHS has run in this process (a fork of it would hang in HiGHS)
 _stopped: list[tuple[Any, threading.Thread]] = []  # HiGHS runs stopped by a signal or the time limit
 
 
@@ -104,6 +105,7 @@ def run_highs(highs: Any) -> None:
     for a stop request at its simplex, interior-point and branch-and-bound callbacks; a
     KeyboardInterrupt (Ctrl-C, or SIGTERM after :func:`stop_on_terminate`) or :class:`TimeUp` in the
     waiting main thread asks it to stop and is raised again. Elsewhere it is ``highs.run()``."""
+    _ran.append(True)
     if not _in_main_thread():
         highs.run()
         return
@@ -140,6 +142,11 @@ def run_highs(highs: Any) -> None:
         raise
     if failure:
         raise failure[0]
+
+
+def highs_has_run() -> bool:
+    """Whether HiGHS has run in this process: a forked child would then hang in its first solve."""
+    return bool(_ran)
 
 
 def highs_was_stopped() -> bool:

@@ -1,10 +1,11 @@
 """Tasks in child processes, one process per task: a task that crashes, is killed (e.g. out of memory)
 or runs past its time fails alone, and stopping the parent stops every child.
 
-Children are forked from this process after it has imported the solver once (``fork``, where the
-process has no other thread; else ``spawn``), so a task starts in a fraction of a second. A child
-ignores Ctrl-C (the terminal sends it to the whole process group; the parent decides), dies quietly on
-SIGTERM, and ends itself when its parent is gone (even after SIGKILL), so no member is left solving.
+Children are forked from this process after it has imported the solver once, so a task starts in a
+fraction of a second (``fork``, where the process has no other thread and has not run HiGHS, whose
+thread pool a fork would inherit unusable; else ``spawn``). A child ignores Ctrl-C (the terminal sends
+it to the whole process group; the parent decides), dies quietly on SIGTERM, and ends itself when its
+parent is gone (even after SIGKILL), so no member is left solving.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
+from quota_sim.interrupts import highs_has_run
+
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -33,7 +36,8 @@ _PRELOAD = ["quota_sim.pipeline"]
 
 
 def _context() -> Any:
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    forkable = threading.active_count() == 1 and not highs_has_run()
+    if "fork" in multiprocessing.get_all_start_methods() and forkable:
         for module in _PRELOAD:
             importlib.import_module(module)
         return multiprocessing.get_context("fork")
