@@ -35,11 +35,11 @@ MIN_RESOLVE_SECONDS = 0.1
 def analysis_budget(result: Result, importance_top: int = 0, jobs: int | None = None) -> float:
     """Seconds the analyses of ``result`` may take by default: for the marginal values,
     :data:`ANALYSIS_SHARE` of the solve time and at least :data:`ANALYSIS_FLOOR`; for each of the
-    ``importance_top`` importance re-solves (asked for explicitly), one solve's time over the lanes
-    that run them side by side."""
-    solve = result.seconds.get("solve", 0.0)
-    marginal = max(ANALYSIS_FLOOR, ANALYSIS_SHARE * solve)
-    return marginal + importance_top * max(solve, MIN_RESOLVE_SECONDS) / lanes(jobs, max(1, importance_top))
+    ``importance_top`` importance re-solves (asked for explicitly), the same share of the solve time
+    (at least :data:`MIN_RESOLVE_SECONDS`) over the lanes that run them side by side."""
+    share = ANALYSIS_SHARE * result.seconds.get("solve", 0.0)
+    per_resolve = max(MIN_RESOLVE_SECONDS, share) / lanes(jobs, max(1, importance_top))
+    return max(ANALYSIS_FLOOR, share) + importance_top * per_resolve
 
 
 def enrich(
