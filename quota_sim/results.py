@@ -272,6 +272,14 @@ class _RemainingRoom:
             blocked.append(_SITE_FULL)
         return blocked
 
+    def _classes_held(self, p: int) -> set[str]:
+        """The land classes some candidate site of project ``p`` holds (empty without sites)."""
+        sites = self.model.sites
+        if sites is None:
+            return set()
+        places = self.model.space.places(p)
+        return {c for c, areas in sites.classes.items() if any(areas[k] > 0 for _z, k, _f in places)}
+
     def reason(self, p: int) -> str:
         """``value`` if some placement fits in what is left, else what blocks it: quota ids (those charged
         on site classes say so), ``budget``, or the site problem in a planner's words."""
@@ -291,10 +299,11 @@ class _RemainingRoom:
             return "value"
         blocking = {q for b in options if len(b) == fewest for q in b}
         words = []
+        held = self._classes_held(p)
         for quota in model.scenario.quotas:
             if quota.id in blocking:
-                classes = "/".join(quota.site_classes)
-                words.append(f"{quota.id} (its site is {classes} land)" if quota.site_classes else quota.id)
+                present = [c for c in quota.site_classes if c in held]
+                words.append(f"{quota.id} (its site is {'/'.join(present)} land)" if present else quota.id)
         if "budget" in blocking:
             words.append("budget")
         if _SITE_FULL in blocking:
