@@ -88,7 +88,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "resolve": ("增加指标后重新求解", "re-solve with more quota"),
     "lp_dual": ("线性松弛对偶值（近似）", "LP-relaxation dual (approximate)"),
     "fcfs": ("先到先得（按排队时间）", "first come, first served"),
-    "per_mu": ("按亩均效益排序", "ranked by per-mu efficiency"),
+    "per_mu": ("按亩均效益排序", "per-mu (亩均) ranking"),
 }
 
 # How exact a marginal value is (quota_sim.analysis.marginal ``status``).

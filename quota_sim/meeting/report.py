@@ -111,7 +111,7 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     ),
     "narrative_baseline": (
         "与{method}相比，目标值提高 {pct}。",
-        " Against {method} the objective is {pct} higher.",
+        " The objective is {pct} higher than with {method}.",
     ),
     "narrative_marginal": (
         "每增加 1 {unit}{quota}，目标值约增加 {value} 万元{caveat}。",
@@ -286,7 +286,8 @@ def _marginal_sentence(words: Words, quota: str | None) -> list[str]:
     lang, n = words.lang, labels.number
     rows = {m["method"]: m for m in words.data.marginal if m["quota"] == quota}
     resolved, dual = rows.get("resolve"), rows.get("lp_dual")
-    names = {"unit": words.unit(quota), "quota": words.quota(quota)} if quota else {}
+    name = words.quota(quota) if quota else ""
+    names = {"unit": words.unit(quota), "quota": name.lower() if lang == "en" else name} if quota else {}
     dual_value = dual["value_per_unit"] if dual else None
     if resolved and resolved["value_per_unit"] is not None:
         value, status = resolved["value_per_unit"], resolved.get("status")
