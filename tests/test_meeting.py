@@ -352,8 +352,12 @@ def test_sites_names_land_classes_and_site_problems(tmp_path):
         for row in sheet.iter_rows(values_only=True):
             for cell in row:
                 assert not (isinstance(cell, str) and pattern.search(cell)), (sheet.title, cell)
-    document = docx.Document(io.BytesIO(report_docx_bytes(result, "en")))
-    assert document.paragraphs
+    document = docx.Document(io.BytesIO(report_docx_bytes(result, "zh")))
+    plan = next(t for t in document.tables if t.rows[0].cells[0].text == "年份" and "占用耕地（亩）" in
+                [c.text for c in t.rows[0].cells])
+    header = [c.text for c in plan.rows[0].cells]
+    first = [c.text for c in plan.rows[1].cells]
+    assert first[header.index("用地（亩）")] == "40.0" and first[header.index("占用耕地（亩）")] == "30.0"
 
 
 def test_blocking_reasons_with_sites_in_words():

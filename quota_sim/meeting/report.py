@@ -312,31 +312,39 @@ def _gap_slack(summary: dict[str, Any]) -> float:
 
 
 def _land_plan(document, words: Words) -> None:
-    """Per year: the approved projects' land area, the land quota drawn from each source, the area so far."""
+    """Per year: the approved projects' land area, with sites the mu of each land class it takes, the land
+    quota drawn from each source, and the area so far."""
     land = words.facts["land_quota"]
     if land is None:
         return
     lang = words.lang
     document.add_heading(_say("plan_header", lang), level=1)
     sources = [s["id"] for s in words.data.quota(land)["sources"]]
+    sites = (words.facts.get("sites") or {}).values()
+    classes = list(dict.fromkeys(name for site in sites for name in site["classes"]))
     years = [words.facts["start_year"] + t for t in range(words.facts["years"])]
-    by_year = {y: {s: 0.0 for s in sources} for y in years}
+    drawn = {y: dict.fromkeys(sources, 0.0) for y in years}
+    taken = {y: dict.fromkeys(classes, 0.0) for y in years}
     area = dict.fromkeys(years, 0.0)
     for row in land_rows(words):
         area[row["year"]] += row["land"]
         for s, mu in row["sources"].items():
-            by_year[row["year"]][s] += mu
+            drawn[row["year"]][s] += mu
+        for c, mu in row["classes"].items():
+            taken[row["year"]][c] += mu
     header = [
         words.column("year"),
         words.column("land"),
+        *(words.text("class_mu", land_class=words.land_class(c)) for c in classes),
         *(words.text("source_mu", source=words.source(land, s)) for s in sources),
         words.column("cumulative"),
     ]
     rows, cumulative = [], 0.0
     for y in years:
         cumulative += area[y]
-        drawn = [_figure(by_year[y][s], "mu") for s in sources]
-        rows.append([str(y), _figure(area[y], "mu"), *drawn, _figure(cumulative, "mu")])
+        by_class = [_figure(taken[y][c], "mu") for c in classes]
+        by_source = [_figure(drawn[y][s], "mu") for s in sources]
+        rows.append([str(y), _figure(area[y], "mu"), *by_class, *by_source, _figure(cumulative, "mu")])
     _table(document, header, rows)
 
 
