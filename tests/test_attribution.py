@@ -12,7 +12,7 @@ from quota_sim.attribution import attribute
 from quota_sim.export import write_outputs
 from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import baseline_path, load_scenario
-from tests.instances import load_instance, project_row, random_instance, scenario_dict
+from tests.instances import load_instance, project_row, random_instance, random_sites_instance, scenario_dict
 
 TOL = 1e-6
 
@@ -152,3 +152,15 @@ def test_run_writes_attribution_csv(tmp_path):
         ["id", "quota", "source", "zone", "year", "amount", "cost"],
         ["P1", "land", "plan", "", "2026", "60.0", "0.0"],
     ]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_identities_on_random_site_scenarios(tmp_path, seed):
+    """With sites a project charges its quotas by the land classes of its site: the sums still hold."""
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    result = solve_scenario(scenario, projects)
+    if result.solved:
+        assert_identities(result)
+    else:
+        assert attribute(result) == []
