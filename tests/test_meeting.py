@@ -399,3 +399,10 @@ def test_what_one_more_mu_is_worth_is_said_as_exactly_as_known(tmp_path, resolve
         data.marginal.append({"quota": "land", "delta": 50.0, "method": "lp_dual",
                               "objective_gain": dual * 50, "value_per_unit": dual, "status": "lp"})
     assert "".join(_marginal_sentence(Words(data, "zh"), "land")) == expected
+
+
+def test_a_site_named_after_its_park_is_not_named_twice(tmp_path):
+    data = MeetingData.from_result(_sites_result(tmp_path))
+    data.facts["sites"]["s2"]["name"] = "乙园3号地块"
+    assert Words(data, "zh").place("b", "s2") == "乙园3号地块"
+    assert Words(data, "zh").place("a", "s1") == "甲园（地块 甲一）"

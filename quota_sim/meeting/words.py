@@ -41,10 +41,13 @@ class Words:
         return f"{name} ({site_id})" if self.lang == "en" and name != site_id else name
 
     def place(self, zone_id: str, site_id: str = "") -> str:
-        """A park, or a site in its park."""
+        """A park, or a site in its park (the site alone when its name already names the park)."""
         if not site_id:
             return self.zone(zone_id)
-        return self.text("on_site", zone=self.zone(zone_id), site=self.site(site_id))
+        park, site = self.facts["zones"].get(zone_id, zone_id), self.site(site_id)
+        if park and park in site:
+            return site
+        return self.text("on_site", zone=self.zone(zone_id), site=site)
 
     def land_class(self, code: str) -> str:
         return labels.land_class(code, self.lang)
