@@ -70,6 +70,7 @@ HEADER_ALIASES = {
     "商品林地": "commercial_forest_mu",
     "经济林": "commercial_forest_mu",
     "经济林地": "commercial_forest_mu",
+    "未利用地": "unused_mu",
 }
 
 

@@ -171,9 +171,10 @@ def test_sites_read_from_gbk_csv_and_xlsx_with_chinese_headers(tmp_path) -> None
         "永久基本农田",
         "公益林",
         "经济林",
+        "未利用地（亩）",
         "备注",
     ]
-    values = ["D1", "城南一号", "a", 100, 2027, 40, 30, 10, 5, 15, "说明"]
+    values = ["D1", "城南一号", "a", 110, 2027, 40, 30, 10, 5, 15, 10, "说明"]
     gbk = tmp_path / "sites.csv"
     with gbk.open("w", encoding="gbk", newline="") as handle:
         csv.writer(handle).writerows([header, values])
@@ -184,13 +185,14 @@ def test_sites_read_from_gbk_csv_and_xlsx_with_chinese_headers(tmp_path) -> None
     for path in (gbk, tmp_path / "sites.xlsx"):
         sites = load_sites(path, ["a", "b"], 2026)
         assert sites.ids == ["D1"] and sites.names == ["城南一号"] and sites.zones == ["a"]
-        assert float(sites.area_mu[0]) == 100 and int(sites.ready_year[0]) == 2027
+        assert float(sites.area_mu[0]) == 110 and int(sites.ready_year[0]) == 2027
         assert {name: float(v[0]) for name, v in sites.classes.items()} == {
             "construction": 40,
             "cropland": 30,
             "basic_farmland": 10,
             "public_forest": 5,
             "commercial_forest": 15,
+            "unused": 10,
         }
 
 
