@@ -333,7 +333,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         "generate",
         help="write a synthetic scenario and project queue",
         description="Write <out>/<name>.toml and <out>/<name>_projects.csv: a seeded synthetic queue "
-        "(same arguments, same files).",
+        "(same arguments, same files). Files of these names are replaced only where quota-sim wrote them "
+        "(its manifest .quota-sim-generate-<name>.json lists them); any other is refused with exit 2.",
     )
     parser.add_argument("--projects", type=_integer, default=200, help="number of projects (default 200)")
     parser.add_argument("--zones", type=_integer, default=4, help="number of parks, 1-8 (default 4)")

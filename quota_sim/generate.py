@@ -34,7 +34,7 @@ import tomli_w
 
 from quota_sim import shortfall
 from quota_sim.errors import InputError
-from quota_sim.output_set import write_atomic
+from quota_sim.output_set import OutputSet
 from quota_sim.projects import read_projects_bytes
 from quota_sim.scenario import scenario_from_dict
 from quota_sim.shortfall import LandBalance
@@ -1103,6 +1103,11 @@ def generate_command(name: str, n_projects: int, n_zones: int, years: int, seed:
     )
 
 
+def generated_kind(name: str) -> str:
+    """The output kind of a generated scenario ``name``: each scenario in a folder has its own manifest."""
+    return f"generate-{name}"
+
+
 def write_generated(
     out_dir: str | Path,
     name: str,
@@ -1114,8 +1119,10 @@ def write_generated(
 ) -> Path:
     """Generate a scenario: write ``<out_dir>/<name>.toml``, ``<name>_projects.csv`` and ``<name>_sites.csv``.
 
-    The files are UTF-8 and written atomically; the TOML names the tables relative to itself.
-    Sizes as in :func:`generate_queue`; ``name`` must match ``[A-Za-z0-9_-]+``.
+    The files are UTF-8 and written as one set with the manifest ``.quota-sim-generate-<name>.json``
+    (:mod:`quota_sim.output_set`): files of these names are replaced only when that manifest lists
+    them, so a file quota-sim did not write is never overwritten. The TOML names the tables relative
+    to itself. Sizes as in :func:`generate_queue`; ``name`` must match ``[A-Za-z0-9_-]+``.
 
     Returns
     -------
@@ -1125,19 +1132,20 @@ def write_generated(
     Raises
     ------
     InputError
-        On a bad name or size (nothing is written).
+        On a bad name or size, or an output folder that cannot be written or holds a file of one of
+        these names that quota-sim did not write (nothing is written).
     """
     if not NAME_PATTERN.fullmatch(name):
         raise InputError(f"'{name}' may only contain letters, digits, '_' and '-'", column="--name")
     scenario, rows, sites = generate_queue(n_projects, n_zones, years, seed, start_year)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / f"{name}_projects.csv"
-    sites_path = out / f"{name}_sites.csv"
-    toml_path = out / f"{name}.toml"
-    command = generate_command(name, n_projects, n_zones, years, seed, start_year)
-    write_atomic(csv_path, projects_csv(rows).encode("utf-8"))
-    write_atomic(sites_path, sites_csv(sites).encode("utf-8"))
-    toml_text = scenario_toml(name, csv_path.name, sites_path.name, scenario, command)
-    write_atomic(toml_path, toml_text.encode("utf-8"))
+    csv_name, sites_name, toml_name = f"{name}_projects.csv", f"{name}_sites.csv", f"{name}.toml"
+    with OutputSet.open(out_dir, generated_kind(name), names=(csv_name, sites_name, toml_name)) as output:
+        command = generate_command(name, n_projects, n_zones, years, seed, start_year)
+        toml_text = scenario_toml(name, csv_name, sites_name, scenario, command)
+        files = {
+            csv_name: projects_csv(rows).encode("utf-8"),
+            sites_name: sites_csv(sites).encode("utf-8"),
+            toml_name: toml_text.encode("utf-8"),
+        }
+        toml_path = output.commit(files)[-1]
     return toml_path

@@ -6,13 +6,15 @@ forest and farmland charged from the parcels."""
 from __future__ import annotations
 
 import csv
+import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from quota_sim.analysis.marginal import lp_dual_values, relaxation_of
-from quota_sim.generate import generate_command, write_generated
+from quota_sim.generate import generate_command, generated_kind, write_generated
+from quota_sim.output_set import read_trusted
 from quota_sim.pipeline import solve
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario
@@ -40,6 +42,20 @@ def test_committed_baseline_equals_a_regeneration(tmp_path: Path) -> None:
     assert toml_path == tmp_path / "baseline.toml"
     header = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8").splitlines()[1]
     assert header.endswith(generate_command("baseline", **BASELINE_ARGS))
+
+
+def test_committed_baseline_is_listed_in_its_generator_manifest(tmp_path: Path) -> None:
+    """The documented command regenerates ``scenarios/`` in place: the shipped manifest lists the three
+    files with their contents, and regenerating keeps the variants beside them."""
+    names = ("baseline_projects.csv", "baseline_sites.csv", "baseline.toml")
+    for name in names:
+        listed = read_trusted(SCENARIOS, generated_kind("baseline"), name)
+        assert listed == (SCENARIOS / name).read_bytes(), name
+    copy = tmp_path / "scenarios"
+    shutil.copytree(SCENARIOS, copy)
+    write_generated(copy, "baseline", **BASELINE_ARGS)
+    for path in SCENARIOS.iterdir():
+        assert (copy / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_baseline_is_the_embedded_scenario() -> None:

@@ -238,3 +238,43 @@ def test_cli_defaults() -> None:
 def test_cli_rejects_bad_sizes_without_writing(tmp_path: Path, bad: list[str]) -> None:
     assert cli.main(["generate", "--out", str(tmp_path), *bad]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_refuses_to_overwrite_a_file_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = tmp_path / "baseline.toml"
+    users.write_text("# the user's own scenario\n", encoding="utf-8")
+    before = users.stat()
+    assert cli.main(["generate", "--name", "baseline", "--projects", "20", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "baseline.toml" in err and "did not write" in err and "Traceback" not in err
+    assert users.read_text(encoding="utf-8") == "# the user's own scenario\n"
+    assert users.stat().st_mtime_ns == before.st_mtime_ns
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.toml"]
+
+
+def test_regenerating_replaces_only_what_it_wrote(tmp_path: Path) -> None:
+    (tmp_path / "notes.docx").write_bytes(b"user's note")
+    write_generated(tmp_path, "a", 20, 2, 3, seed=1)
+    write_generated(tmp_path, "b", 20, 2, 3, seed=1)
+    first = (tmp_path / "a_projects.csv").read_bytes()
+    write_generated(tmp_path, "a", 25, 2, 3, seed=2)  # the same name again: replaced
+    assert (tmp_path / "a_projects.csv").read_bytes() != first
+    assert len(projects_for(load_scenario(tmp_path / "a.toml"))) == 25
+    assert len(projects_for(load_scenario(tmp_path / "b.toml"))) == 20  # the other scenario is kept
+    assert (tmp_path / "notes.docx").read_bytes() == b"user's note"
+    manifests = sorted(p.name for p in tmp_path.glob(".quota-sim-*"))
+    assert manifests == [".quota-sim-generate-a.json", ".quota-sim-generate-b.json"]
+
+
+def test_regenerating_a_folder_of_its_own_files_alone(tmp_path: Path) -> None:
+    out = tmp_path / "queue"
+    write_generated(out, "g", 20, 2, 3, seed=1)
+    path = write_generated(out, "g", 30, 2, 3, seed=1)
+    assert path == out.resolve() / "g.toml"
+    assert len(projects_for(load_scenario(path))) == 30
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".quota-sim-generate-g.json", "g.toml", "g_projects.csv", "g_sites.csv",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["queue"]  # no staging folder left beside it
