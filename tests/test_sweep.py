@@ -1,15 +1,22 @@
-"""Sweeps: the table and chart are written, markers are right, bad levers are bad input."""
+"""Sweeps: the table and chart are written, markers are right, bad levers are bad input, Ctrl-C and
+SIGTERM stop every worker."""
 
 from __future__ import annotations
 
 import csv
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from quota_sim.analysis.sweep import parse_range, parse_values, sweep_markers
 from quota_sim.cli import main
 from quota_sim.errors import InputError
-from tests.instances import load_instance, project_row, scenario_dict
+from tests.instances import hard_knapsack, load_instance, project_row, scenario_dict
+from tests.test_batch_faults import ROOT, _busy_members, _descendants, _poll, _stat
 
 LEVER = "quotas.land.sources.plan.amounts"
 
@@ -80,3 +87,31 @@ def test_value_parsing() -> None:
             parse_range(bad)
     with pytest.raises(InputError):
         parse_values("1,cbc")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes")
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_stopping_a_sweep_stops_every_worker_without_a_traceback(tmp_path, stop) -> None:
+    scenario, _ = hard_knapsack(tmp_path / "in", n=400, m=10)  # each point solves for minutes at gap 0
+    out = tmp_path / "out"
+    arguments = ["--lever", "quotas.c0.sources.cap.amounts", "--range", "50000:100000:2500", "--gap", "0"]
+    command = [sys.executable, "-m", "quota_sim", "sweep", str(scenario.path), *arguments]
+    sweep = subprocess.Popen(
+        [*command, "--out", str(out), "--jobs", "2"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        _poll(lambda: len(_busy_members(sweep.pid)) >= 2)  # two points are solving
+        workers = _descendants(sweep.pid)
+        if stop == "ctrl-c":
+            os.killpg(sweep.pid, signal.SIGINT)  # the terminal signals the whole process group
+        else:
+            sweep.send_signal(signal.SIGTERM)
+        _, err = sweep.communicate(timeout=60)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+            sweep.communicate()
+    assert sweep.returncode == 130 and "stopped by" in err and "Traceback" not in err
+    _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in workers), limit=10)
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written

@@ -1,29 +1,25 @@
 """Independent re-solves of scenario variants, spread over worker processes.
 
-Marginal values, project importance and sweeps each solve several variants that do not
-depend on one another; :func:`solve_many` runs them in a process pool (one solve per
-process at a time, HiGHS itself single-threaded per solve) and returns compact outcomes.
+A sweep solves several variants that do not depend on one another; :func:`solve_many` runs them
+through :func:`quota_sim.workers.run_isolated` (one process per solve, HiGHS single-threaded in each)
+and returns compact outcomes. Ctrl-C or SIGTERM stop every worker and reach the caller as
+:class:`KeyboardInterrupt` (the command line exits 130); a worker that crashes or is killed fails
+the call with its reason.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario
-
-#: Workers come from a fork server, never from a fork of a process that has run HiGHS: a forked
-#: child inherits HiGHS's thread pool in an unusable state and hangs in its first solve.
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["quota_sim.pipeline"])
+from quota_sim.workers import run_isolated
 
 #: KPI keys copied from each re-solve's result.
 OUTCOME_KPIS = ("approved", "land_used", "investment", "output", "tax")
 
-
+Task = tuple[int, Scenario, Projects, dict[str, Any]]  # position, variant, its queue, solve options
 def solve_outcome(scenario: Scenario, projects: Projects, solve_options: dict[str, Any]) -> dict[str, Any]:
     """Solve one variant; return ``status``, ``objective`` (万元), ``seconds`` and the KPIs of
     :data:`OUTCOME_KPIS`."""
@@ -51,14 +47,30 @@ def solve_many(
 
     ``projects`` is one queue for every variant or one queue per variant. With ``jobs`` > 1
     and several variants the solves run in that many worker processes.
+
+    Raises
+    ------
+    RuntimeError
+        A worker raised, crashed or was killed.
     """
     queues = list(projects) if isinstance(projects, Sequence) else [projects] * len(variants)
     if len(queues) != len(variants):
         raise ValueError(f"{len(variants)} variants but {len(queues)} project queues")
     if jobs <= 1 or len(variants) <= 1:
         return [solve_outcome(s, p, solve_options) for s, p in zip(variants, queues, strict=True)]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(variants)), mp_context=_CONTEXT) as pool:
-        futures = [
-            pool.submit(solve_outcome, s, p, solve_options) for s, p in zip(variants, queues, strict=True)
-        ]
-        return [future.result() for future in futures]
+    pairs = zip(variants, queues, strict=True)
+    tasks: list[Task] = [(k, variant, queue, solve_options) for k, (variant, queue) in enumerate(pairs)]
+    outcomes: list[dict[str, Any]] = [{} for _ in tasks]
+    for position, outcome in run_isolated(tasks, _solve_task, _failed, workers=min(jobs, len(tasks))):
+        outcomes[position] = outcome
+    return outcomes
+
+
+def _solve_task(task: Task) -> tuple[int, dict[str, Any]]:
+    position, scenario, projects, solve_options = task
+    return position, solve_outcome(scenario, projects, solve_options)
+
+
+def _failed(task: Task, reason: str) -> NoReturn:
+    """A worker failed: the whole call fails (every other worker is stopped on the way out)."""
+    raise RuntimeError(f"the re-solve of variant {task[0] + 1} failed: {reason}")
