@@ -192,6 +192,8 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
             counts = ", ".join(f"{n} {status}" for status, n in analysis["resolves"].items())
             print(f"analyses {analysis['seconds']:.2f} s of a {analysis['budget_seconds']:.2f} s budget"
                   + (f" (re-solves: {counts})" if counts else ""))
+            if analysis["resolves"].get("no_time"):
+                print("  re-solves left out for lack of time: --analysis-seconds S gives them more")
     if out_dir is not None:
         print(f"tables written to {out_dir}/")
 
@@ -202,6 +204,12 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", metavar="DIR", help="output directory (default: results/<scenario name>)")
     _add_solver_options(run)
     _add_analysis_options(run)
+    run.add_argument(
+        "--analysis-seconds",
+        type=positive_float,
+        metavar="S",
+        help="seconds the analyses' re-solves may take (default: a quarter of the solve time, at least 0.5)",
+    )
     run.add_argument("--jobs", type=positive_int, metavar="N",
                      help="parallel re-solves of the analyses, as threads (default: one per core)")
     _add_language(run, "allocation.xlsx and report.docx")
@@ -226,7 +234,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run_and_write(
             scenario, out_dir, time_limit=args.time_limit, gap=args.gap, solver=args.solver,
             analyses=not args.no_analysis, importance_top=args.importance, jobs=args.jobs,
-            load_seconds=load_seconds, lang=args.lang, report=args.report,
+            analysis_seconds=args.analysis_seconds, load_seconds=load_seconds, lang=args.lang,
+            report=args.report,
         )
     except OSError as error:  # e.g. the disk filled up while writing: the previous outputs stand
         print(f"quota-sim: cannot write the outputs ({error.strerror or error}); {out_dir} is unchanged",

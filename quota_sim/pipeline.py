@@ -142,13 +142,15 @@ def run_and_write(
     analyses: bool = True,
     importance_top: int = 0,
     jobs: int | None = None,
+    analysis_seconds: float | None = None,
     load_seconds: float = 0.0,
     lang: str = "zh",
     report: bool = False,
 ) -> Result:
     """Solve ``scenario``, add the analyses (marginal values, baselines, grades, the replacement cost
     of the ``importance_top`` most valuable approvals, or the diagnosis when infeasible; re-solves in
-    ``jobs`` threads, default one per core) and write the SPEC §4 files into ``out_dir``.
+    ``jobs`` threads, default one per core, within ``analysis_seconds``, default
+    :func:`~quota_sim.analysis.analysis_budget`) and write the SPEC §4 files into ``out_dir``.
     ``load_seconds``: time the caller spent reading the scenario file, counted in ``seconds.load``
     and in the time limit. The planners' workbook is in ``lang``; ``report`` adds the meeting report
     (SPEC §6).
@@ -168,7 +170,10 @@ def run_and_write(
     result = solved.result
     if analyses:
         analysing = time.perf_counter()
-        budget = min(solved.deadline - analysing, analysis_budget(result, importance_top, jobs))
+        wanted = analysis_seconds
+        if wanted is None:
+            wanted = analysis_budget(result, importance_top, jobs)
+        budget = min(solved.deadline - analysing, wanted)
         with outputs:  # staged files are discarded if the analyses fail or are interrupted
             enrich(
                 result, importance_top=importance_top, jobs=jobs, budget=budget,

@@ -215,3 +215,11 @@ def test_export_model_writes_the_milp_highs_solves(tmp_path, capsys):
     assert mps.read_bytes() == before
     assert main(["export-model", str(path), str(tmp_path / "model.txt")]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_analysis_seconds_sets_the_analyses_budget(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", str(_small(tmp_path)), "--out", str(out), "--analysis-seconds", "7.5"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["analysis"]["budget_seconds"] == 7.5
+    assert main(["run", str(_small(tmp_path)), "--out", str(out), "--analysis-seconds", "0"]) == 2
