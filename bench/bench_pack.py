@@ -41,6 +41,9 @@ def _median_seconds(step: Callable[[], Any], repeat: int) -> tuple[str, Any]:
 
 
 def measure(label: str, result, repeat: int) -> None:
+    if not result.solved:  # nothing to write a workbook for
+        print(f"{label}: {len(result.allocation):,} projects, status {result.status}: no plan to write")
+        return
     files_s, files = _median_seconds(lambda: data_files(result), repeat)
     data = MeetingData.from_files(files)
     xlsx_s, xlsx = _median_seconds(lambda: workbook_bytes(data, "zh"), repeat)
