@@ -24,7 +24,7 @@ import pulp
 
 from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
-from quota_sim.interrupts import run_highs
+from quota_sim.interrupts import TimeUp, run_highs
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
 from quota_sim.scenario import SolverSettings
 
@@ -262,31 +262,33 @@ def _solve_highs(
         highs.cbMipInterrupt.subscribe(
             lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
         )
-    if start is not None and not relax and model.x:
+    with_start = start is not None and not relax and bool(model.x)
+    # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
+    # and root LP do not all check the clock), so the start plan with its supply is made ready first.
+    large = len(model.x) >= GREEDY_START_BINARIES
+    ready = _completed_start(model, lp, settings, start) if with_start and large else None
+    if with_start:
         highs.setSolution(len(model.x), *_start_vector(model, start))
-    run_highs(highs)
+    try:
+        run_highs(highs)
+    except TimeUp:
+        if ready is None:
+            raise
+        message = "the run's time limit came before HiGHS improved the start plan"
+        return _start_solution(model, columns, ready, clock, solver_name, relaxation, message)
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - clock)
-    if not has_solution and start is not None and not relax and model.x:
+    if not has_solution and with_start:
         # The MIP ran out of time before taking in the start (very large models): the start plan itself,
         # its supply drawn by an LP with every placement fixed, is the feasible plan to report.
-        values = _completed_start(model, lp, settings, start)
+        values = ready if ready is not None else _completed_start(model, lp, settings, start)
         if values is not None:
-            bound = relaxation.objective if relaxation is not None else None
-            solution = _finish(
-                model, dict(zip((v.name for v in columns), values, strict=True)), clock, "feasible",
-                solver_name, bound=bound, gap=None,
-            )
-            if bound is not None and solution.objective is not None:
-                solution.gap = relative_gap(solution.objective, bound)
-            solution.message = (
-                f"HiGHS stopped with {highs.modelStatusToString(status)} before improving the start plan"
-            )
-            solution.relaxation = relaxation
-            return solution
+            stopped = highs.modelStatusToString(status)
+            message = f"HiGHS stopped with {stopped} before improving the start plan"
+            return _start_solution(model, columns, values, clock, solver_name, relaxation, message)
     if not has_solution:
         return Solution(
             "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
@@ -310,6 +312,29 @@ def _solve_highs(
     solution.relaxation = _relaxation(model, highs) if relax and optimal else relaxation
     if solution.relaxation is not None and relax:  # an LP's value, not that of its rounded plan
         solution.objective = solution.best_bound = solution.relaxation.objective
+    return solution
+
+
+def _start_solution(
+    model: QuotaModel,
+    columns: list[pulp.LpVariable],
+    values: np.ndarray,
+    clock: float,
+    solver_name: str,
+    relaxation: Relaxation | None,
+    message: str,
+) -> Solution:
+    """The start plan (column ``values`` from :func:`_completed_start`) as a ``feasible`` solution,
+    its gap measured against the LP relaxation when there is one."""
+    bound = relaxation.objective if relaxation is not None else None
+    solution = _finish(
+        model, dict(zip((v.name for v in columns), values, strict=True)), clock, "feasible",
+        solver_name, bound=bound, gap=None,
+    )
+    if bound is not None and solution.objective is not None:
+        solution.gap = relative_gap(solution.objective, bound)
+    solution.message = message
+    solution.relaxation = relaxation
     return solution
 
 

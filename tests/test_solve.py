@@ -79,3 +79,26 @@ def test_a_mip_start_is_never_lost(tmp_path):
     rushed = solve_scenario(scenario, projects, time_limit=0.05, start=start)
     assert rushed.status in ("optimal", "feasible")
     assert rushed.objective >= good.objective - 1e-6
+
+
+def test_large_model_keeps_its_start_plan_when_the_run_is_stopped(tmp_path, monkeypatch):
+    # On very large models HiGHS can overrun its own time limit before it takes the start in; the run's
+    # deadline then stops it. The greedy start plan, made ready before the MIP, is the feasible result.
+    import quota_sim.solve as solve_module
+    from quota_sim.interrupts import TimeUp
+
+    scenario, projects = hard_knapsack(tmp_path, n=40)
+    monkeypatch.setattr(solve_module, "GREEDY_START_BINARIES", 1)  # treat this model as a large one
+    real_run = solve_module.run_highs
+
+    def stopped_in_the_mip(highs):
+        if len(highs.getLp().integrality_):
+            raise TimeUp("deadline")
+        real_run(highs)
+
+    monkeypatch.setattr(solve_module, "run_highs", stopped_in_the_mip)
+    result = solve_scenario(scenario, projects, time_limit=30)
+    assert result.status == "feasible"
+    assert "time limit" in result.message
+    assert result.objective > 0 and result.best_bound >= result.objective
+    assert result.gap == pytest.approx((result.best_bound - result.objective) / result.objective, rel=1e-6)
