@@ -47,7 +47,7 @@ def run_case(case: str, time_limit: float, zones: int, workdir: Path) -> dict:
         "quotas": len(scenario.quotas),
         "years": scenario.years,
         "variables": model.n_variables,
-        "rows": len(model.problem.constraints()),
+        "rows": model.n_rows,
         "load_s": loaded - generated,
         "build_s": built - loaded,
         "solve_s": solved - built,

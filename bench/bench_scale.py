@@ -57,9 +57,9 @@ def measure(
     started = time.perf_counter()
     model = build_model(scenario, projects)
     figures["build_s"] = time.perf_counter() - started
-    figures["binaries"] = len(model.x)
+    figures["binaries"] = model.n_x
     figures["columns"] = model.n_variables
-    figures["rows"] = len(model.problem.constraints())
+    figures["rows"] = model.n_rows
 
     settings = replace(scenario.solver, time_limit=max(checkpoints), gap=gap)
     started = time.perf_counter()

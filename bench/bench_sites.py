@@ -156,8 +156,8 @@ def measure(path: Path, time_limit: float) -> dict[str, Any]:
     started = time.perf_counter()
     model = build_model(scenario, projects)
     figures["build_s"] = time.perf_counter() - started
-    figures["binaries"] = len(model.x)
-    figures["rows"] = len(model.problem.constraints())
+    figures["binaries"] = model.n_x
+    figures["rows"] = model.n_rows
     settings = replace(scenario.solver, time_limit=time_limit)
     relaxation = solve_model(model, settings, relax=True)
     figures["lp_bound"] = relaxation.objective

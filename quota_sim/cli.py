@@ -599,8 +599,7 @@ def cmd_export_model(args: argparse.Namespace) -> int:
         os.link(temporary, target)  # never replaces a file that appeared meanwhile
     finally:
         temporary.unlink(missing_ok=True)
-    rows = len(model.problem.constraints())
-    print(f"wrote {target}: {model.n_variables} variables ({len(model.x)} binary), {rows} rows")
+    print(f"wrote {target}: {model.n_variables} variables ({model.n_x} binary), {model.n_rows} rows")
     return 0
 
 

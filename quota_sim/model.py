@@ -1,6 +1,6 @@
-"""Build the allocation MILP of SPEC §2 and §5 with PuLP.
+"""Build the allocation MILP of SPEC §2 and §5 as arrays, the form HiGHS takes.
 
-Variables (only those that can be non-zero are created):
+Variables (columns; only those that can be non-zero are created):
 
 - ``x[p, z, k, t]`` binary, one per *placement* (:data:`Placement`): project ``p`` approved in zone
   ``z`` on site ``k`` (None in a scenario without sites) starting in horizon year ``t``. A placement
@@ -20,16 +20,22 @@ With ``elastic=True`` the model answers "how much more supply would make the loc
 locked-in projects get variables, each source gets ``extra[q, s, zone, t]`` >= 0 added to its supply
 in year ``t``, each site ``extra_site[k]`` mu added to its area, and the objective minimises the
 extra (each quota scaled by its largest amount, each site by its area).
+
+The model is numpy arrays, built a block of placements at a time (never one Python object per
+placement): the x columns come first, project by project, then ``use``, ``extra``, ``extra_site`` and
+``extra_budget``; the matrix is held in compressed rows. :meth:`QuotaModel.highs_lp` hands it to HiGHS
+as is; CBC and SCIP read the same arrays (:mod:`quota_sim.solve`). Names are those of docs/model.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import highspy
 import numpy as np
-import pulp
 
-from quota_sim.placements import PlacementSpace
+from quota_sim.placements import PlacementSpace, PlacementTable
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario
 from quota_sim.sites import Sites
@@ -45,33 +51,67 @@ SupplyRowKey = tuple[str, str, SupplyKey, int]  # (quota id, source id, CITY or 
 
 @dataclass
 class QuotaModel:
-    """The PuLP problem and the index maps that tie its variables back to projects and quotas."""
+    """The MILP as arrays, and the index maps that tie its columns and rows back to projects and quotas.
+
+    Column ``j < n_x`` is the placement ``(placements.project[j], zone, site, placements.year[j])``;
+    ``use``, ``extra``, ``extra_site`` and ``extra_budget`` give the column of every other variable,
+    ``supply_rows``, ``site_rows`` and ``budget_row`` the row of those constraints. Every column has
+    lower bound 0; the x columns are binary, the others continuous.
+    """
 
     scenario: Scenario
     projects: Projects
     space: PlacementSpace  # where and when each project may start, and its charges
-    problem: pulp.LpProblem
-    x: dict[Placement, pulp.LpVariable]
-    value: dict[Placement, float]  # objective coefficient of each x, 万元
-    use: dict[UseKey, pulp.LpVariable] = field(default_factory=dict)
-    supply_rows: dict[SupplyRowKey, pulp.LpConstraint] = field(default_factory=dict)
-    budget_row: pulp.LpConstraint | None = None
+    placements: PlacementTable  # the placement of each x column
+    values: np.ndarray  # objective coefficient of each x column, 万元
+    cost: np.ndarray  # objective coefficient of every column (万元 per unit; elastic: scaled extra)
+    upper: np.ndarray  # upper bound of every column (inf for continuous columns)
+    row_names: list[str]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    row_start: np.ndarray  # compressed rows: row r's entries are row_start[r] .. row_start[r + 1] - 1
+    row_index: np.ndarray  # column of each entry
+    row_value: np.ndarray  # coefficient of each entry
+    other_names: list[str]  # names of the columns after the x columns, in column order
+    use: dict[UseKey, int] = field(default_factory=dict)
+    supply_rows: dict[SupplyRowKey, int] = field(default_factory=dict)
+    budget_row: int | None = None
     elastic: bool = False
-    extra: dict[SupplyRowKey, pulp.LpVariable] = field(default_factory=dict)
-    extra_budget: pulp.LpVariable | None = None
+    extra: dict[SupplyRowKey, int] = field(default_factory=dict)
+    extra_budget: int | None = None
     unplaceable_locks: list[int] = field(default_factory=list)  # lock-in projects with no placement
-    site_rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)  # site id -> capacity row
-    extra_site: dict[str, pulp.LpVariable] = field(default_factory=dict)  # elastic: mu added to a site
+    site_rows: dict[str, int] = field(default_factory=dict)  # site id -> capacity row
+    extra_site: dict[str, int] = field(default_factory=dict)  # elastic: column of the mu added to a site
+
+    @property
+    def n_x(self) -> int:
+        """Number of placement (binary) columns."""
+        return len(self.placements)
 
     @property
     def n_variables(self) -> int:
-        return (
-            len(self.x)
-            + len(self.use)
-            + len(self.extra)
-            + len(self.extra_site)
-            + (self.extra_budget is not None)
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_names)
+
+    @cached_property
+    def x(self) -> dict[Placement, int]:
+        """Placement -> its column."""
+        zone_ids = self.scenario.zone_ids()
+        site_ids = [None] if self.sites is None else [*self.sites.ids, None]  # index -1: no site
+        t = self.placements
+        keys = zip(
+            t.project.tolist(), [zone_ids[z] for z in t.zone.tolist()],
+            [site_ids[k] for k in t.site.tolist()], t.year.tolist(), strict=True,
         )
+        return {key: j for j, key in enumerate(keys)}
+
+    @cached_property
+    def value(self) -> dict[Placement, float]:
+        """Placement -> its objective coefficient (万元)."""
+        return dict(zip(self.x, self.values.tolist(), strict=True))
 
     @property
     def sites(self) -> Sites | None:
@@ -104,6 +144,74 @@ class QuotaModel:
         """What project ``p`` charges ``quota`` on ``site`` (ratio * demand * share_q(site)), quota units."""
         return self.space.charge(quota, p, None if site is None else self.site_index[site])
 
+    def column_names(self) -> list[str]:
+        """Every column's name (docs/model.md): ``x_p_z_t`` (``x_p_k_t`` on site k), then the others."""
+        t = self.placements
+        place = t.zone if self.sites is None else t.site
+        keys = zip(t.project.tolist(), place.tolist(), t.year.tolist(), strict=True)
+        names = [f"x_{p}_{z}_{y}" for p, z, y in keys]
+        return names + self.other_names
+
+    def highs_lp(self, *, relax: bool = False) -> highspy.HighsLp:
+        """The model as a HiGHS model (without names): costs, bounds, integrality and the row-wise matrix;
+        ``relax`` leaves the integrality out (the LP relaxation)."""
+        lp = highspy.HighsLp()
+        n = self.n_variables
+        lp.num_col_ = n
+        lp.num_row_ = self.n_rows
+        lp.col_cost_ = self.cost
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = self.upper
+        if not relax:
+            integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+            lp.integrality_ = [integer] * self.n_x + [continuous] * (n - self.n_x)
+        lp.row_lower_ = self.row_lower
+        lp.row_upper_ = self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = self.row_start
+        lp.a_matrix_.index_ = self.row_index
+        lp.a_matrix_.value_ = self.row_value
+        lp.sense_ = highspy.ObjSense.kMinimize if self.elastic else highspy.ObjSense.kMaximize
+        return lp
+
+
+class _Rows:
+    """Rows as they are added: names, bounds and their (row, column, coefficient) entries in blocks."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, name: str, lower: float, upper: float) -> int:
+        """A new row; its index."""
+        self.names.append(name)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        return len(self.names) - 1
+
+    def enter(
+        self, rows: np.ndarray | int, columns: np.ndarray | list[int], values: np.ndarray | float
+    ) -> None:
+        """Coefficients ``values`` at (``rows``, ``columns``); a row keeps its entries in entry order."""
+        columns = np.asarray(columns, dtype=np.int32)
+        self.entries.append((
+            np.broadcast_to(np.asarray(rows, dtype=np.int64), columns.shape),
+            columns,
+            np.broadcast_to(np.asarray(values, dtype=float), columns.shape),
+        ))
+
+    def compressed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start, index, value) of the rows in compressed-row form."""
+        rows = np.concatenate([r for r, _c, _v in self.entries] or [np.zeros(0, dtype=np.int64)])
+        order = np.argsort(rows, kind="stable")
+        index = np.concatenate([c for _r, c, _v in self.entries] or [np.zeros(0, dtype=np.int32)])[order]
+        value = np.concatenate([v for _r, _c, v in self.entries] or [np.zeros(0)])[order]
+        start = np.zeros(len(self.names) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=len(self.names)), out=start[1:])
+        return start, index, value
+
 
 def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False) -> QuotaModel:
     """Build the MILP (or, with ``elastic``, the smallest-extra model for the locks).
@@ -114,228 +222,276 @@ def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False
     zone_ids = scenario.zone_ids()
     quotas = scenario.quotas
     space = PlacementSpace.of(scenario, projects)
-    sites = space.sites
     limits = {
         (q.id, s.id, key): supply_limits(q, s, key, years)
         for q in quotas
         for s in q.sources
         for key in supply_keys(s, zone_ids)
     }
-    zone_index = {z: i for i, z in enumerate(zone_ids)}
-    # Most a single project could draw of each quota, per zone (rows) and start year (columns).
-    room = {q.id: np.array([project_room(q, z, zone_ids, years) for z in zone_ids]) for q in quotas}
-    charged = [(q.id, space.charges[q.id], space.shares.get(q.id)) for q in quotas]
+    locked_in = np.array([lock == "in" for lock in projects.lock], dtype=bool)
+    kept = np.array([lock != "out" for lock in projects.lock], dtype=bool) & (locked_in | (not elastic))
+    table = space.table(np.flatnonzero(kept))
+    if not elastic:
+        table = table.subset(_fits_alone(space, table, zone_ids, years))
+    base = base_values(scenario.objective, projects)[table.project]
+    values = placement_value(scenario.objective, base, table.year, table.preferred)
+    placed = np.bincount(table.project, minlength=len(projects)) > 0
+    unplaceable = np.flatnonzero(locked_in & kept & ~placed).tolist()
 
-    sense = pulp.LpMinimize if elastic else pulp.LpMaximize
-    problem = pulp.LpProblem(f"quota_{scenario.name}", sense)
-    values = base_values(scenario.objective, projects)
-    x: dict[Placement, pulp.LpVariable] = {}
-    value: dict[Placement, float] = {}
-    unplaceable: list[int] = []
+    amounts = {q.id: _amounts(space, q, table) for q in quotas}
+    balance_keys = {q.id: _balance_keys(amounts[q.id], table, years) for q in quotas}
+    columns = _Columns(table, elastic)
+    columns.add_use(scenario, balance_keys, limits)
+    # (use column, price) of every priced source: the purchase cost in 万元.
+    prices = {(q.id, s.id): s.price for q in quotas for s in q.sources}
+    purchase = [(j, prices[q, s]) for (q, s, _z, _t), j in columns.use.items() if prices[q, s] > 0]
+    with_budget = bool(purchase) and scenario.objective.purchase_budget < NO_BUDGET
+    if elastic:
+        columns.add_extra(scenario, with_budget)
+    rows = _Rows()
+    _define_selection(rows, table, locked_in)
+    supply_rows = _define_balance_and_supply(rows, scenario, columns, table, amounts, balance_keys, limits)
+    site_rows = _define_site_capacity(rows, space, columns, table, elastic)
+    budget_row = _define_budget(rows, scenario, columns, purchase) if with_budget else None
 
-    for p in range(len(projects)):
-        locked_in = projects.lock[p] == "in"
-        if projects.lock[p] == "out" or (elastic and not locked_in):
-            continue
-        before = len(x)
-        last = int(space.last_year[p])
-        needs = [(q, charge[p], share) for q, charge, share in charged if charge[p] > 0]
-        for z, k, first in space.places(p):
-            zi = zone_index[z]
-            # The project alone must fit every quota it needs (its charge on this site).
-            amounts = [(q, c if k is None else c * share[k]) for q, c, share in needs]
-            preferred = space.preferred(p, z, k)
-            site = None if k is None else sites.ids[k]
-            column = zi if k is None else k
-            for t in range(first, last + 1):
-                if not elastic and any(a > room[q][zi, t] + _FIT_TOL for q, a in amounts):
-                    continue
-                key = (p, z, site, t)
-                x[key] = problem.add_variable(f"x_{p}_{column}_{t}", 0, 1, pulp.LpBinary)
-                value[key] = placement_value(scenario.objective, values[p], t, preferred)
-        if locked_in and len(x) == before:
-            unplaceable.append(p)
-
-    model = QuotaModel(
+    cost = np.zeros(columns.count)
+    if elastic:
+        scale = {q.id: _quota_scale(q) for q in quotas}
+        # Among equally small extras, prefer the latest year: supply granted later is easier to find.
+        for (q, _s, _k, t), j in columns.extra.items():
+            cost[j] = (1.0 + 1e-3 * (years - 1 - t)) / scale[q]
+        if columns.extra_budget is not None:
+            cost[columns.extra_budget] = 1.0 / max(1.0, scenario.objective.purchase_budget)
+        for k, j in columns.extra_site.items():
+            cost[j] = 1.0 / float(space.sites.area_mu[space.sites.index[k]])
+    else:
+        cost[: len(table)] = values
+        for j, price in purchase:
+            cost[j] = -price
+    upper = np.full(columns.count, highspy.kHighsInf)
+    upper[: len(table)] = 1.0
+    start, index, value = rows.compressed()
+    return QuotaModel(
         scenario=scenario,
         projects=projects,
         space=space,
-        problem=problem,
-        x=x,
-        value=value,
+        placements=table,
+        values=values,
+        cost=cost,
+        upper=upper,
+        row_names=rows.names,
+        row_lower=np.array(rows.lower, dtype=float),
+        row_upper=np.array(rows.upper, dtype=float),
+        row_start=start,
+        row_index=index,
+        row_value=value,
+        other_names=columns.names,
+        use=columns.use,
+        supply_rows=supply_rows,
+        budget_row=budget_row,
         elastic=elastic,
+        extra=columns.extra,
+        extra_budget=columns.extra_budget,
         unplaceable_locks=unplaceable,
+        site_rows=site_rows,
+        extra_site=columns.extra_site,
     )
-    _define_selection(model)
-    _define_quota_balance(model, limits)
-    _define_supply(model, limits)
-    _define_site_capacity(model)
-    _define_budget(model)
-    _define_objective(model)
-    return model
 
 
-def _define_selection(model: QuotaModel) -> None:
-    """Each project at most once; exactly once when locked in."""
-    by_project: dict[int, list[pulp.LpVariable]] = {}
-    for (p, _z, _k, _t), var in model.x.items():
-        by_project.setdefault(p, []).append(var)
-    for p, variables in by_project.items():
-        locked_in = model.projects.lock[p] == "in"
-        if len(variables) == 1 and not locked_in:
-            continue  # a binary is already at most 1
-        expr = pulp.LpAffineExpression([(v, 1.0) for v in variables])
-        sense = pulp.LpConstraintEQ if locked_in else pulp.LpConstraintLE
-        model.problem.addConstraint(pulp.LpConstraint(expr, sense, f"once_{p}", 1.0))
+def _fits_alone(space: PlacementSpace, table: PlacementTable, zone_ids: list[str], years: int) -> np.ndarray:
+    """Per placement, whether the project alone fits every quota it needs (its charge on the site)
+    within the most one project could draw in that zone and start year."""
+    scenario = space.scenario
+    fits = np.ones(len(table), dtype=bool)
+    for q in scenario.quotas:
+        # Most a single project could draw of the quota, per zone (rows) and start year (columns).
+        room = np.array([project_room(q, z, zone_ids, years) for z in zone_ids]).reshape(len(zone_ids), years)
+        charge = space.charges[q.id][table.project]
+        amount = _amounts(space, q, table)
+        fits &= ~((charge > 0) & (amount > room[table.zone, table.year] + _FIT_TOL))
+    return fits
 
 
-def _define_quota_balance(model: QuotaModel, limits: dict[tuple[str, str, SupplyKey], np.ndarray]) -> None:
-    """Per quota, zone and year: charges of projects started there == use drawn for them."""
-    scenario = model.scenario
-    zone_ids = scenario.zone_ids()
-    space, site_index = model.space, model.site_index
-    quotas = scenario.quotas
-    # One pass over the placements: each adds its charge to the (zone, year) of every quota it needs.
-    needs: dict[int, list[tuple[int, float, np.ndarray | None]]] = {}
-    demands: list[dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]]] = [{} for _ in quotas]
-    for (p, z, k, t), var in model.x.items():
-        need = needs.get(p)
-        if need is None:
-            need = needs[p] = [
-                (qi, float(space.charges[q.id][p]), space.shares.get(q.id))
-                for qi, q in enumerate(quotas)
-                if space.charges[q.id][p] > 0
-            ]
-        ki = None if k is None else site_index[k]
-        for qi, charge, share in need:
-            amount = charge if ki is None else charge * float(share[ki])
-            if amount > 0:
-                demands[qi].setdefault((z, t), []).append((var, amount))
-    for qi, quota in enumerate(quotas):
-        demand = demands[qi]
-        for (z, t), terms in demand.items():
-            supply_terms = []
+def _amounts(space: PlacementSpace, quota: Quota, table: PlacementTable) -> np.ndarray:
+    """What each placement charges ``quota``: ratio * demand, times share_q(site) on a site."""
+    charge = space.charges[quota.id][table.project]
+    share = space.shares.get(quota.id)
+    return charge if share is None else charge * share[table.site]
+
+
+def _balance_keys(amount: np.ndarray, table: PlacementTable, years: int) -> list[tuple[int, int]]:
+    """(zone index, year) of every balance row of a quota: where some placement charges it, in the
+    order the placements first reach them."""
+    keys = (table.zone * years + table.year)[amount > 0]
+    found, first = np.unique(keys, return_index=True)
+    return [(int(k) // years, int(k) % years) for k in found[np.argsort(first)]]
+
+
+class _Columns:
+    """The model's columns: the x columns (one per placement), then ``use``, ``extra``, ``extra_site``
+    and ``extra_budget`` in that order, with the names of the columns after the x."""
+
+    def __init__(self, table: PlacementTable, elastic: bool) -> None:
+        self.count = len(table)
+        self.elastic = elastic
+        self.names: list[str] = []
+        self.use: dict[UseKey, int] = {}
+        self.extra: dict[SupplyRowKey, int] = {}
+        self.extra_site: dict[str, int] = {}
+        self.extra_budget: int | None = None
+        self.sites_on = _sites_in_order(table)
+        self._balance_extra: list[tuple[SupplyRowKey, str]] = []
+
+    def _new(self, name: str) -> int:
+        self.names.append(name)
+        self.count += 1
+        return self.count - 1
+
+    def add_use(
+        self, scenario: Scenario, balance_keys: dict[str, list[tuple[int, int]]],
+        limits: dict[tuple[str, str, SupplyKey], np.ndarray],
+    ) -> None:
+        """A use column per source that may serve each balance row (supply there by then, or elastic)."""
+        zone_ids = scenario.zone_ids()
+        for qi, quota in enumerate(scenario.quotas):
+            for zi, t in balance_keys[quota.id]:
+                z = zone_ids[zi]
+                for si, source in enumerate(quota.sources):
+                    key = CITY if source.scope == "city" else z
+                    if limits[quota.id, source.id, key][t] <= 0 and not self.elastic:
+                        continue  # nothing to draw up to this year
+                    self.use[quota.id, source.id, z, t] = self._new(f"use_{qi}_{si}_{zi}_{t}")
+                if self.elastic and not quota.sources:
+                    self._balance_extra.append(((quota.id, "", z, t), f"extra_{qi}_none_{zi}_{t}"))
+
+    def add_extra(self, scenario: Scenario, with_budget: bool) -> None:
+        """Elastic: the extra supply of quotas without sources (in their balance rows), of every source,
+        key and year, of every site with placements, and ``with_budget`` the extra budget."""
+        for key, name in self._balance_extra:
+            self.extra[key] = self._new(name)
+        zone_ids = scenario.zone_ids()
+        for qi, quota in enumerate(scenario.quotas):
             for si, source in enumerate(quota.sources):
-                key = CITY if source.scope == "city" else z
-                if limits[quota.id, source.id, key][t] <= 0 and not model.elastic:
-                    continue  # nothing to draw up to this year
-                var = model.problem.add_variable(f"use_{qi}_{si}_{zone_ids.index(z)}_{t}", 0)
-                model.use[quota.id, source.id, z, t] = var
-                supply_terms.append((var, -1.0))
-            if model.elastic and not quota.sources:
-                var = model.problem.add_variable(f"extra_{qi}_none_{zone_ids.index(z)}_{t}", 0)
-                model.extra[quota.id, "", z, t] = var
-                supply_terms.append((var, -1.0))
-            expr = pulp.LpAffineExpression(terms + supply_terms)
-            model.problem.addConstraint(
-                pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"balance_{qi}_{zone_ids.index(z)}_{t}", 0.0)
-            )
+                for key in supply_keys(source, zone_ids):
+                    for t in range(scenario.years):
+                        self.extra[quota.id, source.id, key, t] = self._new(
+                            _row_name(f"extra_{qi}_{si}_{key or 'city'}_{t}")
+                        )
+        sites = scenario.sites
+        for k in self.sites_on.tolist():
+            self.extra_site[sites.ids[k]] = self._new(f"extra_site_{k}")
+        if with_budget:
+            self.extra_budget = self._new("extra_budget")
 
 
-def _define_supply(model: QuotaModel, limits: dict[tuple[str, str, SupplyKey], np.ndarray]) -> None:
-    """Per source (per zone for zone sources) and year: use never exceeds supply."""
-    scenario = model.scenario
+def _sites_in_order(table: PlacementTable) -> np.ndarray:
+    """The sites with placements, in the order the placements first reach them (empty without sites)."""
+    on_site = table.site[table.site >= 0]
+    found, first = np.unique(on_site, return_index=True)
+    return found[np.argsort(first)]
+
+
+def _row_name(name: str) -> str:
+    """A row or column name as solvers take it: '-' (allowed in zone ids) becomes '_'."""
+    return name.replace("-", "_")
+
+
+def _define_selection(rows: _Rows, table: PlacementTable, locked_in: np.ndarray) -> None:
+    """Each project at most once; exactly once when locked in."""
+    count = np.bincount(table.project, minlength=len(locked_in))
+    with_row = ((count > 1) | locked_in) & (count > 0)  # a single binary is already at most 1
+    row_of = np.full(len(locked_in), -1, dtype=np.int64)
+    for p in np.flatnonzero(with_row).tolist():
+        row_of[p] = rows.add(f"once_{p}", 1.0 if locked_in[p] else -highspy.kHighsInf, 1.0)
+    on = np.flatnonzero(with_row[table.project])
+    rows.enter(row_of[table.project[on]], on, 1.0)
+
+
+def _define_balance_and_supply(
+    rows: _Rows, scenario: Scenario, columns: _Columns, table: PlacementTable,
+    amounts: dict[str, np.ndarray], balance_keys: dict[str, list[tuple[int, int]]],
+    limits: dict[tuple[str, str, SupplyKey], np.ndarray],
+) -> dict[SupplyRowKey, int]:
+    """Per quota, zone and year: charges of projects started there == use drawn for them. Then per
+    source (per zone for zone sources) and year: use never exceeds supply. Returns the supply rows."""
     zone_ids = scenario.zone_ids()
     years = scenario.years
     for qi, quota in enumerate(scenario.quotas):
+        keys = balance_keys[quota.id]
+        row_of = np.full(len(zone_ids) * years, -1, dtype=np.int64)
+        for zi, t in keys:
+            row_of[zi * years + t] = rows.add(f"balance_{qi}_{zi}_{t}", 0.0, 0.0)
+        charged = np.flatnonzero(amounts[quota.id] > 0)
+        at = table.zone[charged] * years + table.year[charged]
+        rows.enter(row_of[at], charged, amounts[quota.id][charged])
+        for zi, t in keys:
+            z = zone_ids[zi]
+            drawn = [columns.use[u] for s in quota.sources if (u := (quota.id, s.id, z, t)) in columns.use]
+            if columns.elastic and not quota.sources:
+                drawn.append(columns.extra[quota.id, "", z, t])
+            rows.enter(row_of[zi * years + t], drawn, -1.0)
+    supply_rows: dict[SupplyRowKey, int] = {}
+    for qi, quota in enumerate(scenario.quotas):
         for si, source in enumerate(quota.sources):
             for key in supply_keys(source, zone_ids):
-                per_year: list[list[pulp.LpVariable]] = [[] for _ in range(years)]
-                for z in zone_ids:
-                    if serves(source, key, z):
-                        for t in range(years):
-                            var = model.use.get((quota.id, source.id, z, t))
-                            if var is not None:
-                                per_year[t].append(var)
-                extra = []
-                if model.elastic:
-                    extra = [
-                        model.problem.add_variable(f"extra_{qi}_{si}_{key or 'city'}_{t}", 0)
-                        for t in range(years)
-                    ]
-                    for t, var in enumerate(extra):
-                        model.extra[quota.id, source.id, key, t] = var
+                served = [z for z in zone_ids if serves(source, key, z)]
+                per_year = [
+                    [columns.use[u] for z in served if (u := (quota.id, source.id, z, t)) in columns.use]
+                    for t in range(years)
+                ]
                 for t in range(years):
                     span = range(t + 1) if quota.carry_over else range(t, t + 1)
-                    terms = [(v, 1.0) for k in span for v in per_year[k]]
-                    if not terms:
+                    drawn = [j for k in span for j in per_year[k]]
+                    if not drawn:
                         continue
-                    terms += [(extra[k], -1.0) for k in span] if extra else []
-                    row = pulp.LpConstraint(
-                        pulp.LpAffineExpression(terms),
-                        pulp.LpConstraintLE,
-                        f"supply_{qi}_{si}_{key or 'city'}_{t}",
+                    row = rows.add(
+                        _row_name(f"supply_{qi}_{si}_{key or 'city'}_{t}"), -highspy.kHighsInf,
                         float(limits[quota.id, source.id, key][t]),
                     )
-                    model.problem.addConstraint(row)
-                    model.supply_rows[quota.id, source.id, key, t] = row
+                    rows.enter(row, drawn, 1.0)
+                    if columns.elastic:
+                        rows.enter(row, [columns.extra[quota.id, source.id, key, k] for k in span], -1.0)
+                    supply_rows[quota.id, source.id, key, t] = row
+    return supply_rows
 
 
-def _define_site_capacity(model: QuotaModel) -> None:
+def _define_site_capacity(
+    rows: _Rows, space: PlacementSpace, columns: _Columns, table: PlacementTable, elastic: bool
+) -> dict[str, int]:
     """Per site: the land (mu) of the projects placed on it over the horizon stays within its area.
 
     A row is left out where every project that may use the site fits on it together."""
-    if model.sites is None:
-        return
-    land = model.projects.land_mu
-    on_site: dict[str, dict[int, list[pulp.LpVariable]]] = {}
-    for (p, _z, k, _t), var in model.x.items():
-        on_site.setdefault(k, {}).setdefault(p, []).append(var)
-    index = model.site_index
-    for site, by_project in on_site.items():
-        area = float(model.sites.area_mu[index[site]])
-        if not model.elastic and float(np.sum([land[p] for p in by_project])) <= area * (1 + _FIT_TOL):
+    sites = space.sites
+    if sites is None or not len(columns.sites_on):
+        return {}
+    land = space.projects.land_mu
+    # The distinct projects of every site, site by site, projects in order.
+    pairs = np.unique(table.site * len(land) + table.project)
+    by_site = np.split(pairs % len(land), np.flatnonzero(np.diff(pairs // len(land))) + 1)
+    projects_on = dict(zip(np.unique(pairs // len(land)).tolist(), by_site, strict=True))
+    site_rows: dict[str, int] = {}
+    row_of = np.full(len(sites), -1, dtype=np.int64)
+    for k in columns.sites_on.tolist():
+        area = float(sites.area_mu[k])
+        if not elastic and float(np.sum(land[projects_on[k]])) <= area * (1 + _FIT_TOL):
             continue
-        terms = [(var, float(land[p])) for p, variables in by_project.items() for var in variables]
-        if model.elastic:
-            extra = model.problem.add_variable(f"extra_site_{index[site]}", 0)
-            model.extra_site[site] = extra
-            terms.append((extra, -1.0))
-        row = pulp.LpConstraint(
-            pulp.LpAffineExpression(terms), pulp.LpConstraintLE, f"site_{index[site]}", area
-        )
-        model.problem.addConstraint(row)
-        model.site_rows[site] = row
+        row_of[k] = site_rows[sites.ids[k]] = rows.add(f"site_{k}", -highspy.kHighsInf, area)
+    on = np.flatnonzero(row_of[table.site] >= 0)
+    rows.enter(row_of[table.site[on]], on, land[table.project[on]])
+    for site, j in columns.extra_site.items():
+        rows.enter(site_rows[site], [j], -1.0)
+    return site_rows
 
 
-def _purchase_terms(model: QuotaModel) -> list[tuple[pulp.LpVariable, float]]:
-    """(use variable, price) for every priced source: the purchase cost in 万元."""
-    prices = {(q.id, s.id): s.price for q in model.scenario.quotas for s in q.sources}
-    return [(var, prices[q, s]) for (q, s, _z, _t), var in model.use.items() if prices[q, s] > 0]
-
-
-def _define_budget(model: QuotaModel) -> None:
+def _define_budget(
+    rows: _Rows, scenario: Scenario, columns: _Columns, purchase: list[tuple[int, float]]
+) -> int:
     """Total purchase cost within the purchase budget (万元)."""
-    budget = model.scenario.objective.purchase_budget
-    terms = _purchase_terms(model)
-    if not terms or budget >= NO_BUDGET:
-        return
-    if model.elastic:
-        model.extra_budget = model.problem.add_variable("extra_budget", 0)
-        terms = [*terms, (model.extra_budget, -1.0)]
-    model.budget_row = pulp.LpConstraint(
-        pulp.LpAffineExpression(terms), pulp.LpConstraintLE, "budget", budget
-    )
-    model.problem.addConstraint(model.budget_row)
-
-
-def _define_objective(model: QuotaModel) -> None:
-    if model.elastic:
-        scale = {q.id: _quota_scale(q) for q in model.scenario.quotas}
-        years = model.scenario.years
-        # Among equally small extras, prefer the latest year: supply granted later is easier to find.
-        terms = [
-            (var, (1.0 + 1e-3 * (years - 1 - t)) / scale[q]) for (q, _s, _k, t), var in model.extra.items()
-        ]
-        if model.extra_budget is not None:
-            terms.append((model.extra_budget, 1.0 / max(1.0, model.scenario.objective.purchase_budget)))
-        index = model.site_index
-        terms += [(var, 1.0 / float(model.sites.area_mu[index[k]])) for k, var in model.extra_site.items()]
-        model.problem.setObjective(pulp.LpAffineExpression(terms))
-        return
-    terms = [(var, model.value[key]) for key, var in model.x.items()]
-    terms += [(var, -price) for var, price in _purchase_terms(model)]
-    model.problem.setObjective(pulp.LpAffineExpression(terms))
+    row = rows.add("budget", -highspy.kHighsInf, scenario.objective.purchase_budget)
+    rows.enter(row, [j for j, _price in purchase], np.array([price for _j, price in purchase]))
+    if columns.extra_budget is not None:
+        rows.enter(row, [columns.extra_budget], -1.0)
+    return row
 
 
 def _quota_scale(quota: Quota) -> float:

@@ -23,6 +23,7 @@ from quota_sim.sites import Sites
 _AREA_TOL = 1e-9  # relative slack on "site area >= land"
 
 Option = tuple[str, int | None, int]  # (zone id, site index or None, horizon year index)
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def first_year_index(scenario: Scenario, projects: Projects) -> np.ndarray:
@@ -46,13 +47,34 @@ def ready_year_index(scenario: Scenario, sites: Sites) -> np.ndarray:
     return np.where(ready > 0, np.maximum(ready - scenario.start_year, 0), 0)
 
 
-def candidate_sites(sites: Sites, projects: Projects, p: int, zones: list[str]) -> list[int]:
+def candidate_sites(sites: Sites, projects: Projects, p: int, zones: list[str]) -> np.ndarray:
     """Indices of the sites project ``p`` may use in ``zones`` (its passing zones): its named sites
     there, or every site of those zones when it names none; preferred first."""
     if projects.sites[p]:
         index = sites.index
-        return [index[k] for k in projects.sites[p] if sites.zones[index[k]] in zones]
-    return [k for z in zones for k in sites.in_zone(z)]
+        named = [index[k] for k in projects.sites[p] if sites.zones[index[k]] in zones]
+        return np.array(named, dtype=np.int64)
+    return np.array([k for z in zones for k in sites.in_zone(z)], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PlacementTable:
+    """Placements of many projects as arrays, one entry per placement, project by project (in the
+    order asked), place by place (preferred first), year by year."""
+
+    project: np.ndarray  # project index
+    zone: np.ndarray  # zone index in the scenario's zones
+    site: np.ndarray  # site index, -1 without sites
+    year: np.ndarray  # horizon year index
+    preferred: np.ndarray  # bool: escapes the relocation penalty
+
+    def __len__(self) -> int:
+        return len(self.project)
+
+    def subset(self, keep: np.ndarray) -> PlacementTable:
+        """The placements where ``keep`` (a bool mask) holds, in the same order."""
+        arrays = (self.project, self.zone, self.site, self.year, self.preferred)
+        return PlacementTable(*(a[keep] for a in arrays))
 
 
 @dataclass
@@ -73,11 +95,18 @@ class PlacementSpace:
     ready: np.ndarray | None  # per site, first horizon year index
     charges: dict[str, np.ndarray]
     shares: dict[str, np.ndarray]
+    zone_index: dict[str, int]  # zone id -> its index in the scenario's zones
+    site_zone: np.ndarray | None  # per site, the index of its zone
+    preferred_site: np.ndarray  # per project, the index of its first named site (-1: none, or no sites)
+    preferred_zone: np.ndarray  # per project, the index of its first zone
 
     @classmethod
     def of(cls, scenario: Scenario, projects: Projects) -> PlacementSpace:
         sites = scenario.sites
         eligible, failures = eligible_zones(scenario, projects)
+        zone_index = {z: i for i, z in enumerate(scenario.zone_ids())}
+        named = [s[0] if sites is not None and s else None for s in projects.sites]
+        site_zone = None if sites is None else np.array([zone_index[z] for z in sites.zones], dtype=np.int64)
         return cls(
             scenario=scenario,
             projects=projects,
@@ -89,6 +118,10 @@ class PlacementSpace:
             ready=ready_year_index(scenario, sites) if sites is not None else None,
             charges={q.id: q.ratio * projects.demand[q.demand] for q in scenario.quotas},
             shares={q.id: sites.share(q.site_classes) for q in scenario.quotas} if sites is not None else {},
+            zone_index=zone_index,
+            site_zone=site_zone,
+            preferred_site=np.array([-1 if k is None else sites.index[k] for k in named], dtype=np.int64),
+            preferred_zone=np.array([zone_index.get(z[0], -1) for z in projects.zones], dtype=np.int64),
         )
 
     def charge(self, quota: str, p: int, site: int | None) -> float:
@@ -101,23 +134,49 @@ class PlacementSpace:
     def preferred(self, p: int, zone: str, site: int | None) -> bool:
         """Whether a placement escapes the relocation penalty: on the project's first named site, or
         (when it names none) in its first zone."""
-        named = self.projects.sites[p] if self.sites is not None else ()
-        if site is not None and named:
-            return self.sites.ids[site] == named[0]
-        return zone == self.projects.zones[p][0]
+        named = int(self.preferred_site[p])
+        if site is not None and named >= 0:
+            return site == named
+        return self.zone_index[zone] == self.preferred_zone[p]
+
+    def place_arrays(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Zone index, site index (-1 without sites) and first year index of every place project ``p``
+        may use, preferred first: each passing zone without sites; each large enough candidate site
+        with them."""
+        first = int(self.first_year[p])
+        if self.sites is None:
+            zones = np.array([self.zone_index[z] for z in self.eligible[p]], dtype=np.int64)
+            return zones, np.full(len(zones), -1, dtype=np.int64), np.full(len(zones), first, dtype=np.int64)
+        land = float(self.projects.land_mu[p])
+        candidates = candidate_sites(self.sites, self.projects, p, self.eligible[p])
+        k = candidates[self.sites.area_mu[candidates] >= land * (1 - _AREA_TOL)]
+        return self.site_zone[k], k, np.maximum(first, self.ready[k])
 
     def places(self, p: int) -> list[tuple[str, int | None, int]]:
         """(zone, site index or None, first year index) of every place project ``p`` may use, preferred
-        first: each passing zone without sites; each large enough candidate site with them."""
-        first = int(self.first_year[p])
-        if self.sites is None:
-            return [(z, None, first) for z in self.eligible[p]]
-        land = float(self.projects.land_mu[p])
+        first (:meth:`place_arrays` as ids)."""
+        zones, sites, first = self.place_arrays(p)
+        zone_ids = self.scenario.zone_ids()
         return [
-            (self.sites.zones[k], k, max(first, int(self.ready[k])))
-            for k in candidate_sites(self.sites, self.projects, p, self.eligible[p])
-            if self.sites.area_mu[k] >= land * (1 - _AREA_TOL)
+            (zone_ids[z], None if k < 0 else k, t)
+            for z, k, t in zip(zones.tolist(), sites.tolist(), first.tolist(), strict=True)
         ]
+
+    def table(self, chosen: np.ndarray) -> PlacementTable:
+        """Every placement of the projects ``chosen`` (indices, in order), as arrays."""
+        parts = [(p, *self.place_arrays(p)) for p in chosen.tolist()]
+        project = np.concatenate([np.full(len(z), p, dtype=np.int64) for p, z, _k, _f in parts] or [_EMPTY])
+        zone = np.concatenate([z for _p, z, _k, _f in parts] or [_EMPTY])
+        site = np.concatenate([k for _p, _z, k, _f in parts] or [_EMPTY])
+        first = np.concatenate([f for _p, _z, _k, f in parts] or [_EMPTY])
+        # Each place spans its first year to the project's last: repeat it once per year.
+        spans = np.maximum(self.last_year[project] - first + 1, 0)
+        offsets = np.repeat(np.cumsum(spans) - spans, spans)
+        year = np.repeat(first, spans) + np.arange(int(spans.sum()), dtype=np.int64) - offsets
+        project, zone, site = (np.repeat(a, spans) for a in (project, zone, site))
+        named = self.preferred_site[project]
+        preferred = np.where(named >= 0, site == named, zone == self.preferred_zone[project])
+        return PlacementTable(project, zone, site, year, preferred)
 
     def options(self, p: int) -> list[Option]:
         """Every placement of project ``p`` (zone, site index or None, year index), place by place."""
@@ -140,7 +199,7 @@ class PlacementSpace:
         if self.sites is None:
             return ""
         candidates = candidate_sites(self.sites, self.projects, p, self.eligible[p])
-        if not candidates:
+        if not len(candidates):
             return (
                 "none of its sites in a zone it passes" if self.projects.sites[p] else "no site in its zones"
             )

@@ -1,9 +1,10 @@
 """Turn a built QuotaModel into a Solution with HiGHS (default), CBC or SCIP: status, bound and gap, honestly.
 
-HiGHS is driven through highspy directly: the PuLP problem is handed over as one row-wise sparse
-matrix (fast, and the HiGHS banner is silenced). A run stopped by the time limit is ``feasible`` with
-its true gap, never ``optimal``. CBC runs through PuLP's COIN_CMD; its bound is the LP relaxation's.
-SCIP (optional ``pyscipopt``) gets the same matrix as HiGHS and reports its own dual bound.
+HiGHS is driven through highspy directly: the model's arrays are handed over as they are (one
+row-wise sparse matrix; the HiGHS banner is silenced). A run stopped by the time limit is ``feasible``
+with its true gap, never ``optimal``. CBC runs through PuLP's COIN_CMD, on a PuLP problem made from the
+same arrays; its bound is the LP relaxation's. SCIP (optional ``pyscipopt``) gets the same matrix as
+HiGHS and reports its own dual bound.
 """
 
 from __future__ import annotations
@@ -136,10 +137,9 @@ def write_model(model: QuotaModel, path: str | os.PathLike[str]) -> None:
     ``balance_q_z_t``, ``supply_q_s_k_t``, ``budget``; docs/model.md). HiGHS writes the file itself,
     so the caller picks a fresh path and moves it into place.
     """
-    columns = _columns(model)
-    lp = _to_highs_lp(model, columns, relax=False)
-    lp.col_names_ = [var.name for var in columns]
-    lp.row_names_ = [row.name for row in model.problem.constraints()]
+    lp = model.highs_lp()
+    lp.col_names_ = model.column_names()
+    lp.row_names_ = model.row_names
     highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
@@ -150,14 +150,14 @@ def write_model(model: QuotaModel, path: str | os.PathLike[str]) -> None:
 def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values (1 for a started placement, 0 for every other x) of a MIP start."""
     ids = {pid: p for p, pid in enumerate(model.projects.ids)}
-    on = {
-        (ids[pid], zone, site, year - model.scenario.start_year)
+    on = [
+        model.x.get((ids[pid], zone, site, year - model.scenario.start_year))
         for pid, (zone, site, year) in start.items()
         if pid in ids
-    }
-    keys = list(model.x)
-    values = np.array([1.0 if key in on else 0.0 for key in keys])
-    return np.arange(len(keys), dtype=np.int32), values
+    ]
+    values = np.zeros(model.n_x)
+    values[[j for j in on if j is not None]] = 1.0
+    return np.arange(model.n_x, dtype=np.int32), values
 
 
 def _completed_start(
@@ -165,7 +165,7 @@ def _completed_start(
 ) -> np.ndarray | None:
     """Column values of the start plan with its supply use: the LP with every placement fixed to the
     plan (None if the plan does not fit). Runs to its end: with the placements fixed it is small."""
-    n = len(model.x)
+    n = model.n_x
     _, on = _start_vector(model, start)
     lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
     integrality = lp.integrality_
@@ -183,51 +183,6 @@ def _completed_start(
     return np.asarray(highs.getSolution().col_value)
 
 
-def _columns(model: QuotaModel) -> list[pulp.LpVariable]:
-    columns = [*model.x.values(), *model.use.values(), *model.extra.values(), *model.extra_site.values()]
-    return columns + ([model.extra_budget] if model.extra_budget is not None else [])
-
-
-def _to_highs_lp(model: QuotaModel, columns: list[pulp.LpVariable], relax: bool) -> highspy.HighsLp:
-    """The PuLP problem as a HiGHS model: costs, bounds, integrality and a row-wise matrix."""
-    index = {var.name: i for i, var in enumerate(columns)}
-    n = len(columns)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    cost = np.zeros(n)
-    for var, coef in model.problem.objective.items():
-        cost[index[var.name]] = coef
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.array(
-        [highspy.kHighsInf if v.upBound is None else v.upBound for v in columns], dtype=float
-    )
-    if not relax:
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
-            for v in columns
-        ]
-    rows = model.problem.constraints()
-    starts, indices, values, lower, upper = [0], [], [], [], []
-    for row in rows:
-        for var, coef in row.items():
-            indices.append(index[var.name])
-            values.append(coef)
-        starts.append(len(indices))
-        lb, ub = row.getLb(), row.getUb()
-        lower.append(-highspy.kHighsInf if lb is None else lb)
-        upper.append(highspy.kHighsInf if ub is None else ub)
-    lp.num_row_ = len(rows)
-    lp.row_lower_ = np.array(lower, dtype=float)
-    lp.row_upper_ = np.array(upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(values, dtype=float)
-    lp.sense_ = highspy.ObjSense.kMinimize if model.elastic else highspy.ObjSense.kMaximize
-    return lp
-
-
 def _solve_highs(
     model: QuotaModel,
     settings: SolverSettings,
@@ -237,11 +192,10 @@ def _solve_highs(
     trace: bool = False,
 ) -> Solution:
     clock = time.perf_counter()
-    columns = _columns(model)
     solver_name = _solver_label("highs")
-    if not columns:
-        return _finish(model, {}, clock, "optimal", solver_name, bound=None, gap=0.0)
-    lp = _to_highs_lp(model, columns, relax)
+    if not model.n_variables:
+        return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
+    lp = model.highs_lp(relax=relax)
     relaxation = None
     if start is None and not relax and not model.elastic and model.x and _left(settings, clock) > 0:
         start, relaxation = _start_plan(model, lp, settings)
@@ -262,20 +216,20 @@ def _solve_highs(
         highs.cbMipInterrupt.subscribe(
             lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
         )
-    with_start = start is not None and not relax and bool(model.x)
+    with_start = start is not None and not relax and model.n_x > 0
     # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
     # and root LP do not all check the clock), so the start plan with its supply is made ready first.
-    large = len(model.x) >= GREEDY_START_BINARIES
+    large = model.n_x >= GREEDY_START_BINARIES
     ready = _completed_start(model, lp, settings, start) if with_start and large else None
     if with_start:
-        highs.setSolution(len(model.x), *_start_vector(model, start))
+        highs.setSolution(model.n_x, *_start_vector(model, start))
     try:
         run_highs(highs)
     except TimeUp:
         if ready is None:
             raise
         message = "the run's time limit came before HiGHS improved the start plan"
-        return _start_solution(model, columns, ready, clock, solver_name, relaxation, message)
+        return _start_solution(model, ready, clock, solver_name, relaxation, message)
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
@@ -288,7 +242,7 @@ def _solve_highs(
         if values is not None:
             stopped = highs.modelStatusToString(status)
             message = f"HiGHS stopped with {stopped} before improving the start plan"
-            return _start_solution(model, columns, values, clock, solver_name, relaxation, message)
+            return _start_solution(model, values, clock, solver_name, relaxation, message)
     if not has_solution:
         return Solution(
             "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
@@ -296,12 +250,11 @@ def _solve_highs(
         )
     values = np.asarray(highs.getSolution().col_value)
     optimal = status == highspy.HighsModelStatus.kOptimal
-    integer = not relax and bool(model.x)
+    integer = not relax and model.n_x > 0
     bound = info.mip_dual_bound if integer else None
     gap = info.mip_gap if integer else 0.0
     solution = _finish(
-        model, dict(zip((v.name for v in columns), values, strict=True)), clock,
-        "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap,
+        model, values, clock, "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap
     )
     solution.trace = [
         (before_run + t, incumbent, bound if bound is None or np.isfinite(bound) else None)
@@ -317,7 +270,6 @@ def _solve_highs(
 
 def _start_solution(
     model: QuotaModel,
-    columns: list[pulp.LpVariable],
     values: np.ndarray,
     clock: float,
     solver_name: str,
@@ -327,10 +279,7 @@ def _start_solution(
     """The start plan (column ``values`` from :func:`_completed_start`) as a ``feasible`` solution,
     its gap measured against the LP relaxation when there is one."""
     bound = relaxation.objective if relaxation is not None else None
-    solution = _finish(
-        model, dict(zip((v.name for v in columns), values, strict=True)), clock, "feasible",
-        solver_name, bound=bound, gap=None,
-    )
+    solution = _finish(model, values, clock, "feasible", solver_name, bound=bound, gap=None)
     if bound is not None and solution.objective is not None:
         solution.gap = relative_gap(solution.objective, bound)
     solution.message = message
@@ -341,10 +290,9 @@ def _start_solution(
 def _relaxation(model: QuotaModel, highs: highspy.Highs) -> Relaxation:
     """Objective and row duals of an LP HiGHS solved to optimality. For a maximisation HiGHS reports
     duals as d(objective) / d(right-hand side) already."""
-    names = [row.name for row in model.problem.constraints()]
     duals = np.asarray(highs.getSolution().row_dual, dtype=float)
     objective = float(highs.getInfo().objective_function_value)
-    return Relaxation(objective, dict(zip(names, duals.tolist(), strict=True)))
+    return Relaxation(objective, dict(zip(model.row_names, duals.tolist(), strict=True)))
 
 
 def _left(settings: SolverSettings, clock: float) -> float:
@@ -378,7 +326,7 @@ def _start_plan(
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
     """
-    n = len(model.x)
+    n = model.n_x
     large = n >= GREEDY_START_BINARIES
     integrality = lp.integrality_
     lp.integrality_ = []
@@ -423,25 +371,30 @@ def _start_plan(
 
 
 def _finish(
-    model: QuotaModel, values: dict[str, float], start: float, status: str, solver: str,
+    model: QuotaModel, values: np.ndarray, start: float, status: str, solver: str,
     *, bound: float | None, gap: float | None,
 ) -> Solution:
-    """Read placements and use from column values and recompute the objective ourselves."""
-    chosen = {p: (z, k, t) for (p, z, k, t), var in model.x.items() if values.get(var.name, 0.0) > _ON}
-    use = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.use.items()}
-    extra = {key: max(0.0, values.get(var.name, 0.0)) for key, var in model.extra.items()}
-    extra_budget = (
-        max(0.0, values.get(model.extra_budget.name, 0.0)) if model.extra_budget is not None else 0.0
-    )
-    extra_site = {site: max(0.0, values.get(var.name, 0.0)) for site, var in model.extra_site.items()}
+    """Read placements and use from the column ``values`` and recompute the objective ourselves."""
+    on = np.flatnonzero(values[: model.n_x] > _ON)
+    table = model.placements
+    zone_ids = model.scenario.zone_ids()
+    site_ids = model.sites.ids if model.sites is not None else []
+    chosen = {
+        p: (zone_ids[z], site_ids[k] if k >= 0 else None, t)
+        for p, z, k, t in zip(*(a[on].tolist() for a in (table.project, table.zone, table.site, table.year)),
+                              strict=True)
+    }
+    use = {key: max(0.0, float(values[j])) for key, j in model.use.items()}
+    extra = {key: max(0.0, float(values[j])) for key, j in model.extra.items()}
+    extra_budget = max(0.0, float(values[model.extra_budget])) if model.extra_budget is not None else 0.0
+    extra_site = {site: max(0.0, float(values[j])) for site, j in model.extra_site.items()}
     if model.elastic:
         extras = [*extra.values(), *extra_site.values()]
         objective = float(np.sum(extras)) + extra_budget
     else:
         prices = {(q.id, s.id): s.price for q in model.scenario.quotas for s in q.sources}
         objective = float(
-            np.sum([model.value[(p, z, k, t)] for p, (z, k, t) in chosen.items()])
-            - np.sum([prices[q, s] * u for (q, s, _z, _t), u in use.items()])
+            np.sum(model.values[on]) - np.sum([prices[q, s] * u for (q, s, _z, _t), u in use.items()])
         )
     if bound is None or not np.isfinite(bound):
         bound = objective if status == "optimal" else None
@@ -457,26 +410,53 @@ def _cbc_path() -> str:
     return shutil.which("cbc") or pulp_cbc_path
 
 
+def _pulp_problem(model: QuotaModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The model as a PuLP problem (for CBC), built from its arrays: its variables in column order."""
+    sense = pulp.LpMinimize if model.elastic else pulp.LpMaximize
+    problem = pulp.LpProblem(f"quota_{model.scenario.name}", sense)
+    variables = [
+        problem.add_variable(name, 0, 1, pulp.LpBinary) if j < model.n_x else problem.add_variable(name, 0)
+        for j, name in enumerate(model.column_names())
+    ]
+    starts, index, value = model.row_start, model.row_index.tolist(), model.row_value.tolist()
+    for r, name in enumerate(model.row_names):
+        span = range(int(starts[r]), int(starts[r + 1]))
+        expr = pulp.LpAffineExpression([(variables[index[e]], value[e]) for e in span])
+        lower, upper = float(model.row_lower[r]), float(model.row_upper[r])
+        if lower == upper:
+            row = pulp.LpConstraint(expr, pulp.LpConstraintEQ, name, upper)
+        elif lower <= -highspy.kHighsInf:
+            row = pulp.LpConstraint(expr, pulp.LpConstraintLE, name, upper)
+        else:
+            row = pulp.LpConstraint(expr, pulp.LpConstraintGE, name, lower)
+        problem.addConstraint(row)
+    problem.setObjective(
+        pulp.LpAffineExpression([(variables[j], float(model.cost[j])) for j in np.flatnonzero(model.cost)])
+    )
+    return problem, variables
+
+
 def _solve_cbc(model: QuotaModel, settings: SolverSettings) -> Solution:
     """CBC through PuLP; the reported bound is the LP relaxation's (CBC's own is not exposed)."""
     start = time.perf_counter()
-    if not model.x and not model.use:
-        return _finish(model, {}, start, "optimal", "cbc", bound=None, gap=0.0)
+    if not model.n_variables:
+        return _finish(model, np.zeros(0), start, "optimal", "cbc", bound=None, gap=0.0)
     relaxation = _solve_highs(model, settings, relax=True)
+    problem, variables = _pulp_problem(model)
     with tempfile.TemporaryDirectory(prefix="quota-sim-cbc-") as tmp:
         solver = pulp.COIN_CMD(
             path=_cbc_path(), msg=False, timeLimit=settings.time_limit, gapRel=settings.gap,
             options=[f"randomCbcSeed {settings.seed + 1}"], keepFiles=False,
         )
         solver.tmpDir = tmp
-        model.problem.solve(solver)
-    sol_status = model.problem.sol_status
+        problem.solve(solver)
+    sol_status = problem.sol_status
     elapsed = time.perf_counter() - start
-    if model.problem.status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+    if problem.status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
         return Solution("infeasible", None, None, None, "cbc", elapsed)
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return Solution("no_solution", None, None, None, "cbc", elapsed, message="CBC found no solution")
-    values = {v.name: (v.varValue or 0.0) for v in _columns(model)}
+    values = np.array([v.varValue or 0.0 for v in variables])
     optimal = sol_status == pulp.LpSolutionOptimal
     solution = _finish(
         model, values, start, "optimal" if optimal else "feasible", "cbc", bound=None, gap=None
@@ -505,33 +485,30 @@ def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | N
     import pyscipopt
 
     clock = time.perf_counter()
-    columns = _columns(model)
     label = f"scip {pyscipopt.Model().version()}"
-    if not columns:
-        return _finish(model, {}, clock, "optimal", label, bound=None, gap=0.0)
-    lp = _to_highs_lp(model, columns, relax=False)
+    if not model.n_variables:
+        return _finish(model, np.zeros(0), clock, "optimal", label, bound=None, gap=0.0)
     scip = pyscipopt.Model()
     scip.hideOutput()
     scip.setParam("limits/time", max(settings.time_limit, 1e-3))
     scip.setParam("limits/gap", settings.gap)
     scip.setParam("randomization/randomseedshift", settings.seed)
-    upper = np.asarray(lp.col_upper_, dtype=float)
+    upper = model.upper
     variables = [
         scip.addVar(
-            name=var.name,
-            vtype="I" if var.cat == pulp.LpInteger else "C",
+            name=name,
+            vtype="I" if j < model.n_x else "C",
             lb=0.0,
             ub=None if upper[j] >= highspy.kHighsInf else float(upper[j]),
         )
-        for j, var in enumerate(columns)
+        for j, name in enumerate(model.column_names())
     ]
-    matrix = lp.a_matrix_
-    starts, indices, values = (np.asarray(a) for a in (matrix.start_, matrix.index_, matrix.value_))
-    for r in range(lp.num_row_):
+    starts, indices, values = model.row_start, model.row_index, model.row_value
+    for r in range(model.n_rows):
         expr = pyscipopt.quicksum(
             float(values[k]) * variables[indices[k]] for k in range(starts[r], starts[r + 1])
         )
-        lo, hi = float(lp.row_lower_[r]), float(lp.row_upper_[r])
+        lo, hi = float(model.row_lower[r]), float(model.row_upper[r])
         if lo == hi:
             scip.addCons(expr == hi)
         elif lo <= -highspy.kHighsInf:
@@ -540,12 +517,12 @@ def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | N
             scip.addCons(expr >= lo)
         else:
             scip.addCons(lo <= (expr <= hi))
-    cost = np.asarray(lp.col_cost_, dtype=float)
+    cost = model.cost
     scip.setObjective(
         pyscipopt.quicksum(float(cost[j]) * variables[j] for j in np.flatnonzero(cost)),
         "minimize" if model.elastic else "maximize",
     )
-    if start is not None and model.x:
+    if start is not None and model.n_x:
         plan = scip.createPartialSol()
         for j, value in zip(*_start_vector(model, start), strict=True):
             scip.setSolVal(plan, variables[j], float(value))
@@ -559,7 +536,7 @@ def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | N
         message = f"SCIP stopped ({status}) with no solution"
         return Solution("no_solution", None, None, None, label, elapsed, message=message)
     best = scip.getBestSol()
-    found = {var.name: scip.getSolVal(best, v) for var, v in zip(columns, variables, strict=True)}
+    found = np.array([scip.getSolVal(best, v) for v in variables])
     optimal = status in ("optimal", "gaplimit")  # gaplimit: SCIP proved settings.gap
     solution = _finish(model, found, clock, "optimal" if optimal else "feasible", label, bound=None, gap=None)
     bound = float(scip.getDualbound())

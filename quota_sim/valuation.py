@@ -36,7 +36,13 @@ def base_values(objective: Objective, projects: Projects) -> np.ndarray:
     )
 
 
-def placement_value(objective: Objective, base_value: float, year_index: int, preferred: bool) -> float:
-    """value = delta^t * V_p, less the relocation penalty outside the preferred zone (万元)."""
+def placement_value(
+    objective: Objective,
+    base_value: float | np.ndarray,
+    year_index: int | np.ndarray,
+    preferred: bool | np.ndarray,
+) -> float | np.ndarray:
+    """value = delta^t * V_p, less the relocation penalty outside the preferred place (万元); one
+    placement, or element by element for arrays of base values, year indices and ``preferred`` flags."""
     value = discount_factor(objective) ** year_index * base_value
-    return value if preferred else value * (1.0 - objective.relocation_penalty)
+    return np.where(preferred, value, value * (1.0 - objective.relocation_penalty))

@@ -101,9 +101,9 @@ def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float
             continue
         years = range(scenario.years) if quota.carry_over else range(1)
         keys = [(quota.id, city.id, CITY, t) for t in years]
-        rows = [model.supply_rows[key] for key in keys if key in model.supply_rows]
+        rows = [model.row_names[model.supply_rows[key]] for key in keys if key in model.supply_rows]
         if rows:
-            values[quota.id] = float(np.sum([relaxation.row_duals.get(row.name, 0.0) for row in rows]))
+            values[quota.id] = float(np.sum([relaxation.row_duals.get(row, 0.0) for row in rows]))
     return values
 
 
