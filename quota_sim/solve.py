@@ -28,6 +28,7 @@ from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import TimeUp, run_highs
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
 from quota_sim.scenario import SolverSettings
+from quota_sim.site_patterns import site_pattern_rows
 
 _ON = 0.5  # a binary above this is taken as 1
 # HiGHS starts from a plan built on the LP relaxation (see _start_plan). Below this many placement
@@ -36,8 +37,6 @@ _ON = 0.5  # a binary above this is taken as 1
 GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.25  # of the time limit, for the restricted MIP
 LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
-RESTRICTED_GAP_SHARE = 0.5  # the restricted MIP aims at half the requested gap, so its plan
-# usually lets the full MIP prove the requested gap at its root
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
 # project id -> (zone id, site id or None, calendar start year)
@@ -183,6 +182,34 @@ def _completed_start(
     return np.asarray(highs.getSolution().col_value)
 
 
+def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> highspy.HighsLp:
+    """``lp`` with the site pattern columns and rows of :mod:`quota_sim.site_patterns` appended after
+    the model's own (a tighter LP relaxation of the same MILP); unchanged when no site needs them."""
+    if model.elastic or model.sites is None or not model.n_x:
+        return lp
+    table = model.placements
+    land, area = model.projects.land_mu, model.sites.area_mu
+    rows = site_pattern_rows(table.project, table.site, land, area, lp.num_col_)
+    if rows is None:
+        return lp
+    count, n_rows = rows.n_patterns, len(rows.upper)
+    lp.num_col_ += count
+    lp.col_cost_ = np.append(np.asarray(lp.col_cost_), np.zeros(count))
+    lp.col_lower_ = np.append(np.asarray(lp.col_lower_), np.zeros(count))
+    lp.col_upper_ = np.append(np.asarray(lp.col_upper_), np.ones(count))
+    if len(lp.integrality_):  # the pattern columns are continuous
+        lp.integrality_ = [*lp.integrality_, *[highspy.HighsVarType.kContinuous] * count]
+    lp.num_row_ += n_rows
+    lp.row_lower_ = np.append(np.asarray(lp.row_lower_), np.full(n_rows, -highspy.kHighsInf))
+    lp.row_upper_ = np.append(np.asarray(lp.row_upper_), rows.upper)
+    matrix = lp.a_matrix_
+    starts = np.asarray(matrix.start_)
+    matrix.start_ = np.append(starts, rows.starts[1:] + starts[-1]).astype(np.int32)
+    matrix.index_ = np.append(np.asarray(matrix.index_), rows.indices).astype(np.int32)
+    matrix.value_ = np.append(np.asarray(matrix.value_), rows.values)
+    return lp
+
+
 def _solve_highs(
     model: QuotaModel,
     settings: SolverSettings,
@@ -195,10 +222,13 @@ def _solve_highs(
     solver_name = _solver_label("highs")
     if not model.n_variables:
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
-    lp = model.highs_lp(relax=relax)
+    lp = _with_site_patterns(model, model.highs_lp(relax=relax))
     relaxation = None
-    if start is None and not relax and not model.elastic and model.x and _left(settings, clock) > 0:
-        start, relaxation = _start_plan(model, lp, settings)
+    if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
+        found = _start_plan(model, lp, settings)
+        start, relaxation = found.plan, found.relaxation
+        if found.proven is not None:  # within the requested gap of the relaxation's bound already
+            return _proven_start(model, found.proven, clock, solver_name, relaxation)
     before_run = time.perf_counter() - clock
     if _left(settings, clock) <= 0 and start is None:
         return Solution(
@@ -268,6 +298,17 @@ def _solve_highs(
     return solution
 
 
+def _proven_start(
+    model: QuotaModel, values: np.ndarray, clock: float, solver_name: str, relaxation: Relaxation
+) -> Solution:
+    """The restricted MIP's plan (column ``values``) as the ``optimal`` solution: it is within the
+    requested gap of the relaxation's objective, a bound on every plan."""
+    solution = _finish(model, values, clock, "optimal", solver_name, bound=relaxation.objective, gap=None)
+    solution.gap = relative_gap(solution.objective, relaxation.objective)
+    solution.relaxation = relaxation
+    return solution
+
+
 def _start_solution(
     model: QuotaModel,
     values: np.ndarray,
@@ -290,7 +331,7 @@ def _start_solution(
 def _relaxation(model: QuotaModel, highs: highspy.Highs) -> Relaxation:
     """Objective and row duals of an LP HiGHS solved to optimality. For a maximisation HiGHS reports
     duals as d(objective) / d(right-hand side) already."""
-    duals = np.asarray(highs.getSolution().row_dual, dtype=float)
+    duals = np.asarray(highs.getSolution().row_dual, dtype=float)[: model.n_rows]
     objective = float(highs.getInfo().objective_function_value)
     return Relaxation(objective, dict(zip(model.row_names, duals.tolist(), strict=True)))
 
@@ -313,16 +354,26 @@ def _configured_highs(
     return highs
 
 
-def _start_plan(
-    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
-) -> tuple[Start | None, Relaxation | None]:
-    """A good first plan for HiGHS, from the LP relaxation (None if none is found), and the relaxation.
+@dataclass
+class _StartPlan:
+    """What :func:`_start_plan` found: the plan for HiGHS (None if none), the LP relaxation, and the
+    column values of the restricted MIP's plan when it already proves the requested gap against
+    the relaxation's bound (the full MIP is then not needed)."""
+
+    plan: Start | None
+    relaxation: Relaxation | None
+    proven: np.ndarray | None = None
+
+
+def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan:
+    """A good first plan for HiGHS, from the LP relaxation, and the relaxation.
 
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
-    heuristic) is solved to half the requested gap within a quarter of the time limit; it is
-    small, and its plan usually lets the full MIP prove the requested gap at its root; when it holds no
-    plan, the relaxation guides the greedy pass below. On larger models
+    heuristic) is solved to the requested gap within a quarter of the time limit, and stopped at
+    its first plan within the requested gap of the relaxation's bound (that plan is then the
+    answer). Otherwise its plan usually lets the full MIP prove the requested gap at its root; when
+    it holds no plan, the relaxation guides the greedy pass below. On larger models
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
     """
@@ -338,36 +389,51 @@ def _start_plan(
     finally:
         lp.integrality_ = integrality
     if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return (greedy_start(model, dict(model.value)) if large else None), None
+        return _StartPlan(greedy_start(model, dict(model.value)) if large else None, None)
     relaxation = _relaxation(model, lp_run)
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if large:
-        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation
+        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()
     restricted[:n][weights <= _SUPPORT] = 0.0
     lp.col_upper_ = restricted
     try:
-        highs = _configured_highs(
-            settings,
-            time_limit=RESTRICTED_TIME_SHARE * settings.time_limit,
-            gap=RESTRICTED_GAP_SHARE * settings.gap,
-        )
+        highs = _configured_highs(settings, time_limit=RESTRICTED_TIME_SHARE * settings.time_limit)
         highs.passModel(lp)
+        proven = _stop_when_proven(highs, relaxation.objective, settings.gap)
         run_highs(highs)
     finally:
         lp.col_upper_ = upper
     if highs.getInfo().primal_solution_status != 2:
         # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
-        return greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation
-    values = np.asarray(highs.getSolution().col_value)[:n]
+        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
+    found = np.asarray(highs.getSolution().col_value)
     start_year = model.scenario.start_year
     plan = {
         model.projects.ids[p]: (z, k, start_year + t)
-        for (p, z, k, t), v in zip(model.x, values, strict=True)
+        for (p, z, k, t), v in zip(model.x, found[:n], strict=True)
         if v > _ON
     }
-    return plan, relaxation
+    return _StartPlan(plan, relaxation, found if proven.is_set() else None)
+
+
+def _stop_when_proven(highs: highspy.Highs, bound: float, gap: float) -> threading.Event:
+    """Stop ``highs`` (a maximisation) at its first plan within ``gap`` of ``bound``; the event
+    returned is set when that happened."""
+    proven = threading.Event()
+
+    def check(event: highspy.HighsCallbackEvent) -> None:
+        if relative_gap(event.data_out.objective_function_value, bound) <= gap:
+            proven.set()
+
+    def stop(event: highspy.HighsCallbackEvent) -> None:
+        if proven.is_set():
+            event.interrupt()
+
+    highs.cbMipImprovingSolution.subscribe(check)
+    highs.cbMipInterrupt.subscribe(stop)
+    return proven
 
 
 def _finish(
