@@ -9,6 +9,7 @@ HiGHS and reports its own dual bound.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -25,7 +26,7 @@ import pulp
 
 from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
-from quota_sim.interrupts import TimeUp, run_highs
+from quota_sim.interrupts import TimeUp, run_highs, time_limit
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
 from quota_sim.scenario import SolverSettings
 from quota_sim.site_patterns import site_pattern_rows
@@ -235,6 +236,11 @@ def _solve_highs(
             "no_solution", None, None, None, solver_name, before_run,
             message=f"the time limit of {settings.time_limit:g} s was reached before HiGHS started",
         )
+    with_start = start is not None and not relax and model.n_x > 0
+    # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
+    # and root LP do not all check the clock), so the start plan with its supply is made ready first.
+    large = model.n_x >= GREEDY_START_BINARIES
+    ready = _completed_start(model, lp, settings, start) if with_start and large else None
     # With a start, HiGHS gets a moment to take it in, so a known plan is never lost.
     highs = _configured_highs(settings, time_limit=max(_left(settings, clock), _START_SECONDS))
     highs.passModel(lp)
@@ -246,15 +252,13 @@ def _solve_highs(
         highs.cbMipInterrupt.subscribe(
             lambda e: events.append((e.data_out.running_time, None, e.data_out.mip_dual_bound))
         )
-    with_start = start is not None and not relax and model.n_x > 0
-    # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
-    # and root LP do not all check the clock), so the start plan with its supply is made ready first.
-    large = model.n_x >= GREEDY_START_BINARIES
-    ready = _completed_start(model, lp, settings, start) if with_start and large else None
     if with_start:
         highs.setSolution(model.n_x, *_start_vector(model, start))
     try:
-        run_highs(highs)
+        # With the start plan ready, HiGHS is not waited for past the time limit: the plan is reported
+        # instead (HiGHS is asked to stop; its presolve does not check the clock on very large models).
+        with time_limit(_left(settings, clock)) if ready is not None else contextlib.nullcontext():
+            run_highs(highs)
     except TimeUp:
         if ready is None:
             raise
