@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from quota_sim.analysis.baselines import allocate_by_hand, baseline_summary, plan_tables, queue_order
-from quota_sim.analysis.supply import SupplyLedger, greedy_draw
+from quota_sim.analysis.supply import SupplyLedger, cheapest_draw, greedy_draw
 from quota_sim.cli import main
 from quota_sim.pipeline import solve_scenario
 from quota_sim.verify import verify_tables
+from tests.bruteforce import _cheapest_supply
 from tests.instances import load_instance, project_row, random_instance, scenario_dict
 
 
@@ -108,6 +109,33 @@ def test_greedy_draw_serves_zone_supply_first(tmp_path) -> None:
     assert ledger.fits({"land": 10.0}, "b", 1)
     ledger.add({"land": 10.0}, "b", 1)
     assert not ledger.fits({"land": 0.5}, "a", 1)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cheapest_draw_agrees_with_an_independent_lp(tmp_path, seed) -> None:
+    """The cheapest draw's cost is the sum of each quota's cheapest supply (the brute force's own LP),
+    and it exists exactly when every quota can be served and that sum fits the budget."""
+    scenario, _, _ = load_instance(tmp_path, *random_instance(seed))
+    rng = np.random.default_rng(seed)
+    zones, years = scenario.zone_ids(), scenario.years
+    for _ in range(5):
+        charges = {
+            q.id: rng.integers(0, 30, size=(len(zones), years)).astype(float) for q in scenario.quotas
+        }
+        per_quota = [
+            _cheapest_supply(scenario, q, tuple(charges[q.id].ravel().tolist())) for q in scenario.quotas
+        ]
+        drawn = cheapest_draw(scenario, charges)
+        budget = scenario.objective.purchase_budget
+        if any(cost is None for cost in per_quota) or sum(per_quota) > budget * (1 + 1e-9) + 1e-6:
+            assert drawn is None
+            continue
+        assert drawn is not None
+        used, cost = drawn
+        assert cost == pytest.approx(sum(per_quota), rel=1e-7, abs=1e-6)
+        for q in scenario.quotas:
+            served = sum(amount for (quota, _, _, _), amount in used.items() if quota == q.id)
+            assert served == pytest.approx(charges[q.id].sum(), rel=1e-7, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -8,7 +8,7 @@ Feasibility of one quota is decided by a greedy draw that is exact: year by year
 zone's charge is served first from its own zone sources, the rest from the city
 sources. Zone supply can serve only its zone, city supply can serve any zone later
 (with carry-over), so using zone supply first never loses a feasible plan. When priced
-sources exist, the cheapest draw is a small linear programme (HiGHS via SciPy); it is
+sources exist, the cheapest draw is a small linear programme (HiGHS); it is
 solved to report the purchase cost and, where the budget can bind, to check the budget.
 
 Units: each quota's own unit (mu, tce, t); money in 万元.
@@ -16,9 +16,11 @@ Units: each quota's own unit (mu, tce, t); money in 万元.
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 
 from quota_sim.scenario import Quota, Scenario
+from quota_sim.solve import _new_highs
 from quota_sim.supply import CITY, SupplyKey, source_total, supply_keys
 
 #: Absolute slack, in quota units, below which an unserved remainder counts as served.
@@ -173,47 +175,64 @@ def cheapest_draw(
     for j, (quota_id, source_id, pool, zi, t) in enumerate(columns):
         demand.setdefault((quota_id, zi, t), []).append(j)
         supply.setdefault((quota_id, source_id, pool), []).append((j, t))
-    a_eq = np.zeros((len(demand), len(columns)))
-    b_eq = np.zeros(len(demand))
-    for i, ((quota_id, zi, t), cols) in enumerate(demand.items()):
-        a_eq[i, cols] = 1.0
-        b_eq[i] = charges[quota_id][zi, t]
-
+    # Rows: each (quota, zone, year) charge served exactly, then each source's supply so far (with
+    # carry-over, the draws of every year up to t count against the amounts up to t), then the budget.
+    entries: list[tuple[list[int], list[float]]] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    for (quota_id, zi, t), cols in demand.items():
+        entries.append((cols, [1.0] * len(cols)))
+        lower.append(float(charges[quota_id][zi, t]))
+        upper.append(float(charges[quota_id][zi, t]))
     quotas = {q.id: q for q in scenario.quotas}
-    upper_rows: list[np.ndarray] = []
-    upper_bounds: list[float] = []
-    for (quota_id, source_id, pool), entries in supply.items():
+    for (quota_id, source_id, pool), drawn in supply.items():
         quota = quotas[quota_id]
         source = next(s for s in quota.sources if s.id == source_id)
         supplied = 0.0
         for t in range(scenario.years):
             supplied = (supplied if quota.carry_over else 0.0) + source.amount(pool, t)
-            row = np.zeros(len(columns))
-            for j, year in entries:
-                if year == t or (quota.carry_over and year < t):
-                    row[j] = 1.0
-            if row.any():
-                upper_rows.append(row)
-                upper_bounds.append(supplied)
-    if cost.any():
-        upper_rows.append(cost.copy())
-        upper_bounds.append(scenario.objective.purchase_budget)
-    from scipy.optimize import linprog  # SciPy loads slowly and only priced sources need it
-
-    result = linprog(
-        cost,
-        A_ub=np.array(upper_rows),
-        b_ub=np.array(upper_bounds),
-        A_eq=a_eq,
-        b_eq=b_eq,
-        bounds=(0, None),
-        method="highs",
-    )
-    if result.status != 0:
+            cols = [j for j, year in drawn if year == t or (quota.carry_over and year < t)]
+            if cols:
+                entries.append((cols, [1.0] * len(cols)))
+                lower.append(-highspy.kHighsInf)
+                upper.append(supplied)
+    budget = [j for j in range(len(columns)) if cost[j] != 0]
+    if budget:
+        entries.append((budget, [float(cost[j]) for j in budget]))
+        lower.append(-highspy.kHighsInf)
+        upper.append(scenario.objective.purchase_budget)
+    drawn_amounts = _least_cost(cost, entries, np.array(lower), np.array(upper))
+    if drawn_amounts is None:
         return None
     used: dict[UseKey, float] = {}
     for j, (quota_id, source_id, pool, _zi, t) in enumerate(columns):
-        if result.x[j] > 0:
+        if drawn_amounts[j] > 0:
             key = (quota_id, source_id, pool, t)
-            used[key] = used.get(key, 0.0) + float(result.x[j])
-    return used, float(cost @ result.x)
+            used[key] = used.get(key, 0.0) + float(drawn_amounts[j])
+    return used, float(cost @ drawn_amounts)
+
+
+def _least_cost(
+    cost: np.ndarray, rows: list[tuple[list[int], list[float]]], lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray | None:
+    """The x >= 0 of least ``cost @ x`` within ``lower <= A x <= upper``, each row of A given as (columns,
+    coefficients), solved by HiGHS; None when no x fits."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = cost.astype(float)
+    lp.col_lower_ = np.zeros(len(cost))
+    lp.col_upper_ = np.full(len(cost), highspy.kHighsInf)
+    lp.row_lower_ = lower
+    lp.row_upper_ = upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.cumsum([0] + [len(cols) for cols, _ in rows], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([j for cols, _ in rows for j in cols], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([v for _, values in rows for v in values], dtype=float)
+    highs = _new_highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value)
