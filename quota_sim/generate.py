@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomli_w
 
 from quota_sim import shortfall
 from quota_sim.errors import InputError
 from quota_sim.output_set import OutputSet
 from quota_sim.projects import read_projects_bytes
-from quota_sim.scenario import scenario_from_dict
+from quota_sim.scenario import scenario_from_dict, toml_text
 from quota_sim.shortfall import LandBalance
 from quota_sim.sites import read_sites_bytes
 
@@ -1042,7 +1041,8 @@ def generate_queue(
 
 
 def scenario_toml(name: str, projects: str, sites: str, scenario: dict[str, Any], command: str) -> str:
-    """The TOML text of a generated scenario (written by ``tomli_w``), with the command that made it.
+    """The TOML text of a generated scenario (:func:`quota_sim.scenario.toml_text`), with the command that
+    made it.
 
     Parameters
     ----------
@@ -1061,7 +1061,7 @@ def scenario_toml(name: str, projects: str, sites: str, scenario: dict[str, Any]
         **{key: scenario[key] for key in ("start_year", "years", "zones", "quotas", "objective", "solver")},
     }
     header = f"# Synthetic scenario (all figures are made up; see docs/baseline.md).\n# Made by: {command}\n"
-    return header + "\n" + tomli_w.dumps(document, multiline_strings=True)
+    return header + "\n" + toml_text(document, multiline_strings=True)
 
 
 def _csv_cell(column: str, value: Any) -> str:

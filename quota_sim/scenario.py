@@ -799,4 +799,47 @@ def scenario_to_toml(scenario: Scenario, relative_to: Path | None = None) -> str
             raw[key] = Path(os.path.relpath(table_path, os.path.abspath(folder))).as_posix()
         else:
             raw[key] = str(table_path)
-    return tomli_w.dumps(raw)
+    return toml_text(raw)
+
+
+#: Longest line, in characters, that an array is joined onto (tomli_w's own limit for inline tables).
+TOML_LINE_LENGTH = 100
+
+_OPENING = re.compile(r"^(?P<head>.*)\[$")
+_ITEM = re.compile(r"^\s+(?P<item>[^\s\[\]{].*),$")
+_CLOSING = re.compile(r"^(?P<indent>\s*)\](?P<tail>,?)$")
+
+
+def toml_text(document: Mapping[str, Any], *, multiline_strings: bool = False) -> str:
+    """``document`` as TOML text written by ``tomli_w``, laid out to be read by a planner.
+
+    tomli_w puts every array item on a line of its own; an array of plain values (numbers, strings,
+    booleans) that fits on one line of :data:`TOML_LINE_LENGTH` characters is joined onto it, so five
+    yearly amounts read ``amounts = [51, 41, 31, 20, 10]``. The joined text is parsed back and kept only
+    when it holds exactly what tomli_w wrote. ``multiline_strings``: strings with line breaks are written
+    as multi-line strings.
+    """
+    written = tomli_w.dumps(document, multiline_strings=multiline_strings)
+    lines = written.split("\n")
+    joined: list[str] = []
+    in_string = False  # inside a multi-line string (tomli_w escapes every quote within one)
+    i = 0
+    while i < len(lines):
+        if lines[i].count('"""') % 2:
+            in_string = not in_string
+        opening = None if in_string else _OPENING.match(lines[i])
+        items: list[str] = []
+        j = i + 1
+        while opening and j < len(lines) and (item := _ITEM.match(lines[j])):
+            items.append(item.group("item"))
+            j += 1
+        closing = _CLOSING.match(lines[j]) if opening and items and j < len(lines) else None
+        line = f"{opening.group('head')}[{', '.join(items)}]{closing.group('tail')}" if closing else ""
+        if closing and len(line) <= TOML_LINE_LENGTH:
+            joined.append(line)
+            i = j + 1
+        else:
+            joined.append(lines[i])
+            i += 1
+    text = "\n".join(joined)
+    return text if tomllib.loads(text) == tomllib.loads(written) else written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from quota_sim.scenario import (
     read_scenario_dict,
     scenario_from_dict,
     scenario_to_toml,
+    toml_text,
     with_values,
 )
 
@@ -429,3 +431,25 @@ def test_scenario_to_toml_round_trip(tmp_path: Path) -> None:
 
 def test_baseline_path_is_in_the_package() -> None:
     assert baseline_path() == Path(quota_sim.__file__).parent / "scenarios" / "baseline.toml"
+
+
+def test_toml_text_joins_short_arrays_and_keeps_every_value() -> None:
+    tricky = "ends with [\n    1,\n]\nand more"
+    document = {
+        "name": "a [b], c",
+        "description": tricky,
+        "amounts": {"tianying": [51, 41.5, 31, 20, 10]},
+        "labels": ["x,", "]", "[y", 'q"'],
+        "long": list(range(60)),
+        "nested": [[1, 2], [3, 4]],
+        "sources": [{"id": "plan", "amounts": 500}, {"id": "stock", "amounts": 7}],
+    }
+    for multiline in (False, True):
+        text = toml_text(document, multiline_strings=multiline)
+        assert tomllib.loads(text) == document
+        lines = text.splitlines()
+        assert "tianying = [51, 41.5, 31, 20, 10]" in lines
+        assert 'labels = ["x,", "]", "[y", "q\\""]' in lines
+        assert "long = [" in lines  # 60 numbers do not fit on one line
+        assert "    [1, 2]," in lines
+        assert max(len(line) for line in lines if not line.startswith(("description", "ends"))) <= 100
