@@ -183,9 +183,10 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
             for m in result.extras.get("marginal_values", [])
             if m["method"] == "resolve" and m["value_per_unit"]
         ]
-        if worth:  # a time-limited re-solve gives a lower bound
+        if worth:  # a time-limited re-solve, or one that keeps the approvals, gives a lower bound
+            at_least = ("time_limited", "neighbourhood")
             print("one more unit is worth: " + ", ".join(
-                f"{m['quota']} {'≥ ' if m['status'] == 'time_limited' else ''}{m['value_per_unit']:,.4g} "
+                f"{m['quota']} {'≥ ' if m['status'] in at_least else ''}{m['value_per_unit']:,.4g} "
                 f"万元/{units[m['quota']]}" for m in worth))
         analysis = result.extras.get("analysis")
         if analysis:

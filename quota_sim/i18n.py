@@ -466,6 +466,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "step_importance": ("项目重要性", "project importance"),
     "analysis_status_optimal": ("已证明(间隙内)", "proven (within the gap)"),
     "analysis_status_time_limited": ("限时(至少此值)", "time-limited (at least this)"),
+    "analysis_status_neighbourhood": (
+        "保留已批项目时精确(至少此值)", "exact with the approvals kept (at least this)"
+    ),
     "analysis_status_lp_bound": ("线性松弛上界证明为 0", "zero by the LP bound"),
     "analysis_status_lp": ("线性松弛(近似)", "LP relaxation (approximate)"),
     "analysis_status_no_solution": ("限时内无解", "no solution in time"),

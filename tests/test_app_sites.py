@@ -175,7 +175,7 @@ def test_the_analysis_tables_read_in_words_without_raw_floats(sites_app: AppTest
     )
     assert set(marginal["状态"]) <= {
         t(f"analysis_status_{c}", "zh")
-        for c in ("optimal", "time_limited", "lp_bound", "lp", "no_solution", "no_time")
+        for c in ("optimal", "neighbourhood", "time_limited", "lp_bound", "lp", "no_solution", "no_time")
     }
     for table in (df.value for df in sites_app.dataframe):
         cells = [str(cell) for cell in table.to_numpy().ravel()]

@@ -385,6 +385,11 @@ def test_blocking_reasons_with_sites_in_words():
          "每增加 1 亩用地，目标值至少增加 20.00 万元（限时重新求解的下限；线性松弛对偶近似为 6,227 万元）。"),
         ({"objective_gain": 0.0, "value_per_unit": 0.0, "status": "lp_bound"}, 90.0,
          "再增加用地不能提高目标值（已证明）。"),
+        ({"objective_gain": 1000.0, "value_per_unit": 20.0, "status": "neighbourhood"}, 6227.0,
+         "保留已批项目时，每增加 1 亩用地，目标值至少增加 20.00 万元"
+         "（此范围内精确；线性松弛对偶近似为 6,227 万元）。"),
+        ({"objective_gain": 0.0, "value_per_unit": 0.0, "status": "neighbourhood"}, 90.0,
+         "保留已批项目时，再增加用地不能提高目标值。"),
         ({"objective_gain": None, "value_per_unit": None, "status": "no_time"}, 90.0,
          "每增加 1 亩用地，目标值约增加 90.00 万元（线性松弛对偶近似，重新求解未在分析时限内完成）。"),
         ({"objective_gain": None, "value_per_unit": None, "status": "no_time"}, None, ""),

@@ -3,15 +3,25 @@
 Two measures per quota:
 
 - ``resolve``: add ``delta`` units to the quota's city supply in the first horizon year, solve the
-  scenario again from the solved plan and report the objective gained, and the gain per unit. The
-  re-solves share the analyses' time budget (:mod:`quota_sim.analysis.resolve`). Each variant's LP
-  relaxation is solved first: when its bound shows the gain is within the solver gap of 0, no MIP is
-  solved. The others share the budget, the quotas whose LP shadow price promises most first.
-  ``status`` says how exact each gain is: ``optimal`` (the re-solve proved its gap: exact up to the
-  solver gap), ``lp_bound`` (0, as exact: the LP bound leaves no gain beyond the solver gap),
-  ``time_limited`` (the gain found so far, a lower bound), ``no_time`` (not re-solved within the
-  budget), ``no_solution`` or ``infeasible``; ``gain_bound`` is an upper bound of the gain when one
-  is known (the re-solve's or the LP's bound);
+  scenario again and report the objective gained, and the gain per unit. Two kinds of re-solve share the
+  analyses' time budget (:mod:`quota_sim.analysis.resolve`), both starting from the solved plan:
+
+  1. a neighbourhood re-solve, run first for every quota: the plan's approvals keep their start years
+     (their parks and sites stay free) and every waiting project may be added; small enough to be solved
+     to optimality (gap 0) in a fraction of the solve's time, so its gain is exact within that
+     neighbourhood and a proven lower bound of what the extra supply is worth (status ``neighbourhood``);
+  2. full re-solves at the scenario's gap with the time left, the quotas whose LP shadow price promises
+     most first. Each variant's LP relaxation is solved first: when its bound shows the gain is within
+     the solver gap of 0, no MIP is solved (``lp_bound``).
+
+  Gains are measured from the reference: the best plan known without the extra supply (the solved plan,
+  or a better one the neighbourhood re-solve of the scenario itself finds), so a plan the solve left
+  improvable is not counted as the supply's worth. Each quota reports the larger gain of its re-solves.
+  ``status`` says how exact it is: ``optimal`` (a full re-solve proved its gap: exact up to the solver
+  gap), ``neighbourhood`` (exact within the neighbourhood, a lower bound), ``lp_bound`` (0, as exact: the
+  LP bound leaves no gain beyond the solver gap), ``time_limited`` (the gain found so far, a lower
+  bound), ``no_time`` (not re-solved within the budget), ``no_solution`` or ``infeasible``;
+  ``gain_bound`` is an upper bound of the gain when one is known (a full re-solve's or the LP's bound);
 - ``lp_dual`` (approximate, ``status`` ``lp``): the shadow price of the same extra supply in the LP
   relaxation of the model (projects may be approved fractionally), per unit of the quota, from the
   relaxation HiGHS solved for its start plan.
@@ -21,12 +31,13 @@ Units: objective and gains in 万元, ``delta`` in the quota's unit, value per u
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 import numpy as np
 
-from quota_sim.analysis.resolve import resolve_variants
+from quota_sim.analysis.resolve import Resolved, resolve_variants
 from quota_sim.model import QuotaModel, build_model
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings, with_values
@@ -107,6 +118,29 @@ def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float
     return values
 
 
+def kept_approvals(projects: Projects, plan: Start) -> Projects:
+    """The queue of a neighbourhood re-solve: every project of ``plan`` (project id -> (zone, site or
+    None, calendar start year)) locked in to its place and year; every waiting project as it was.
+
+    A kept project's only place becomes its preferred one, so its value may lose the relocation penalty:
+    the same constant in every neighbourhood re-solve, which their differences cancel.
+    """
+    n = len(projects)
+    locks, zones = list(projects.lock), list(projects.zones)
+    sites = list(projects.sites) if len(projects.sites) == n else [()] * n
+    earliest = projects.earliest_year.copy()
+    latest = projects.latest_year.copy() if len(projects.latest_year) == n else np.zeros(n, dtype=int)
+    index = {project_id: i for i, project_id in enumerate(projects.ids)}
+    for project_id, (zone, site, year) in plan.items():
+        i = index[project_id]
+        locks[i], zones[i], earliest[i], latest[i] = "in", (zone,), year, year
+        if site is not None:
+            sites[i] = (site,)
+    return dataclasses.replace(
+        projects, lock=locks, zones=zones, sites=sites, earliest_year=earliest, latest_year=latest
+    )
+
+
 def marginal_values(
     scenario: Scenario,
     projects: Projects,
@@ -122,8 +156,7 @@ def marginal_values(
     cancel: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of ``marginal_values.csv`` (``quota, delta, objective_gain, value_per_unit, method, status,
-    gain_bound``): one ``resolve`` row per quota, in
-    scenario order, then ``lp_dual`` rows.
+    gain_bound``): one ``resolve`` row per quota, in scenario order, then ``lp_dual`` rows.
 
     Parameters
     ----------
@@ -132,8 +165,9 @@ def marginal_values(
     settings
         Solver settings of every re-solve (default: the scenario's own).
     start
-        The solved plan, project id -> (zone, start year): every re-solve starts from it, so a gain is
-        never negative (the plan stays feasible when supply is added).
+        The solved plan, project id -> (zone, site, start year): every re-solve starts from it, so a gain
+        is never negative (the plan stays feasible when supply is added), and the neighbourhood re-solves
+        keep its approvals (none without it).
     model, relaxation
         The scenario's built model and its LP relaxation, when the solve already has them; else they
         are built and solved here.
@@ -144,9 +178,9 @@ def marginal_values(
 
     Notes
     -----
-    Each re-solve stops within the relative MIP gap ``g`` of its optimum, so a gain smaller than about
-    ``g * base_objective`` is not significant. Gains below 1e-9 of the objective are float noise and
-    reported as 0.
+    A full re-solve stops within the relative MIP gap ``g`` of its optimum, so a gain it shows smaller
+    than about ``g * base_objective`` is not significant; a neighbourhood gain is exact within its
+    neighbourhood. Gains below 1e-9 of the objective are float noise and reported as 0.
     """
     settings = settings or scenario.solver
     noise = 1e-9 * max(1.0, abs(base_objective))
@@ -156,46 +190,98 @@ def marginal_values(
         model = model or build_model(scenario, projects)
         relaxation = relaxation or relaxation_of(model, settings)
         duals = lp_dual_values(model, relaxation) if relaxation is not None else {}
+    variants = {q.id: with_extra_city_supply(scenario, q, deltas[q.id]) for q in scenario.quotas}
     # The budget goes first to the quotas whose extra supply the LP says is worth most.
-    order = sorted(
-        range(len(scenario.quotas)),
-        key=lambda i: -duals.get(scenario.quotas[i].id, 0.0) * deltas[scenario.quotas[i].id],
-    )
-    variants = [
-        (with_extra_city_supply(scenario, scenario.quotas[i], deltas[scenario.quotas[i].id]), projects)
-        for i in order
-    ]
+    order = sorted(scenario.quotas, key=lambda q: -duals.get(q.id, 0.0) * deltas[q.id])
+    nearby: dict[str, tuple[float, bool]] = {}
+    if start is not None:
+        nearby = neighbourhood_gains(
+            scenario, projects, start, variants, order, settings, deadline=deadline, jobs=jobs, cancel=cancel
+        )
     # A variant whose LP bound is within the solver gap of the solved objective gains nothing a
     # re-solve at that gap could show: it is settled without a MIP.
     settle_below = base_objective + settings.gap * abs(base_objective) + noise
     outcomes = resolve_variants(
-        variants, settings, start=start, deadline=deadline, jobs=jobs, cancel=cancel,
-        settle_below=settle_below,
+        [(variants[q.id], projects) for q in order], settings, start=start, deadline=deadline, jobs=jobs,
+        cancel=cancel, settle_below=settle_below,
     )
-    by_quota = {scenario.quotas[i].id: outcome for i, outcome in zip(order, outcomes, strict=True)}
+    full = {q.id: outcome for q, outcome in zip(order, outcomes, strict=True)}
     rows: list[dict[str, Any]] = []
     for quota in scenario.quotas:
-        delta, outcome = deltas[quota.id], by_quota[quota.id]
-        bound = None if outcome.bound is None else max(0.0, outcome.bound - base_objective)
-        status = {"feasible": "time_limited"}.get(outcome.status, outcome.status)
-        if outcome.status == "lp_bound":
-            gain = 0.0
-        elif outcome.solved:
-            gain = outcome.objective - base_objective
-            gain = 0.0 if abs(gain) <= noise else gain
-        elif outcome.status == "no_solution" and start is not None:
-            gain, status = 0.0, "time_limited"  # the solved plan is still feasible: the gain is at least 0
-        else:
-            rows.append(_row(quota.id, delta, None, None, "resolve", status, bound))
-            continue
-        bound = None if bound is None else max(bound, gain)
-        rows.append(_row(quota.id, delta, gain, gain / delta, "resolve", status, bound))
+        delta = deltas[quota.id]
+        gain, status, bound = combined_gain(
+            full[quota.id], nearby.get(quota.id), base_objective, start is not None, noise
+        )
+        per_unit = None if gain is None else gain / delta
+        rows.append(_row(quota.id, delta, gain, per_unit, "resolve", status, bound))
     for quota in scenario.quotas:
         if quota.id in duals:
             price = duals[quota.id]
             delta = deltas[quota.id]
             rows.append(_row(quota.id, delta, price * delta, price, "lp_dual", "lp", None))
     return rows
+
+
+def neighbourhood_gains(
+    scenario: Scenario,
+    projects: Projects,
+    plan: Start,
+    variants: dict[str, Scenario],
+    order: list[Quota],
+    settings: SolverSettings,
+    *,
+    deadline: float | None,
+    jobs: int | None,
+    cancel: threading.Event | None,
+) -> dict[str, tuple[float, bool]]:
+    """Per quota (of those solved within the deadline), the gain of its neighbourhood re-solve over the
+    neighbourhood's own optimum without the extra supply (万元), and whether both were proven optimal.
+
+    Both are solved to optimality (gap 0) from ``plan`` with :func:`kept_approvals`; the reference goes
+    first, then the quotas in ``order``. The plan that is best without the extra supply stays feasible
+    with it, so a gain is never negative, and one that is not proven is still a lower bound.
+    """
+    queue = kept_approvals(projects, plan)
+    found = resolve_variants(
+        [(scenario, queue)] + [(variants[q.id], queue) for q in order],
+        dataclasses.replace(settings, gap=0.0), start=plan, deadline=deadline, jobs=jobs, cancel=cancel,
+    )
+    reference = found[0]
+    if not reference.solved:
+        return {}
+    return {
+        q.id: (
+            max(0.0, outcome.objective - reference.objective),
+            outcome.status == reference.status == "optimal",
+        )
+        for q, outcome in zip(order, found[1:], strict=True)
+        if outcome.solved
+    }
+
+
+def combined_gain(
+    full: Resolved, nearby: tuple[float, bool] | None, base_objective: float, from_plan: bool, noise: float
+) -> tuple[float | None, str, float | None]:
+    """(gain, status, gain bound) of one quota's resolve row from its full re-solve (gain over
+    ``base_objective``; ``from_plan``: it started from the solved plan) and its neighbourhood gain (with
+    whether it is proven), 万元."""
+    bound = None if full.bound is None else max(0.0, full.bound - base_objective)
+    status = {"feasible": "time_limited"}.get(full.status, full.status)
+    gain: float | None = None
+    if full.status == "lp_bound":
+        gain = 0.0
+    elif full.solved:
+        gain = max(0.0, full.objective - base_objective)
+    elif full.status == "no_solution" and from_plan:
+        gain, status = 0.0, "time_limited"  # the solved plan is still feasible: the gain is at least 0
+    if nearby is not None:
+        found, proven = nearby
+        if gain is None or found > gain or (found == gain and status in ("no_time", "time_limited")):
+            gain, status = found, "neighbourhood" if proven else "time_limited"
+    if gain is None:
+        return None, status, bound
+    gain = 0.0 if gain <= noise else gain
+    return gain, status, None if bound is None else max(bound, gain)
 
 
 def _row(

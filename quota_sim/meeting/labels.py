@@ -96,6 +96,10 @@ MARGINAL_STATUSES: dict[str, tuple[str, str]] = {
     "optimal": ("精确（重新求解已证明间隙）", "exact (re-solve proved its gap)"),
     "lp_bound": ("为零（线性松弛上界已证明）", "zero (proven by the LP bound)"),
     "time_limited": ("下限（限时重新求解）", "lower bound (time-limited re-solve)"),
+    "neighbourhood": (
+        "下限（保留已批项目的重新求解，在此范围内精确）",
+        "lower bound (re-solve keeping the approvals, exact within them)",
+    ),
     "no_time": ("未在分析时限内计算", "not computed within the analyses' time budget"),
     "no_solution": ("限时内无解", "no solution within the limits"),
     "infeasible": ("不可行", "infeasible"),

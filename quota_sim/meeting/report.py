@@ -122,6 +122,15 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         " One more {unit} of {quota} would add at least {value} 10k yuan to the objective (a time-limited "
         "re-solve's lower bound{dual}).",
     ),
+    "narrative_kept_approvals": (
+        "保留已批项目时，每增加 1 {unit}{quota}，目标值至少增加 {value} 万元（此范围内精确{dual}）。",
+        " With the approved projects kept, one more {unit} of {quota} would add at least {value} 10k yuan"
+        " to the objective (exact within that range{dual}).",
+    ),
+    "narrative_no_gain_kept": (
+        "保留已批项目时，再增加{quota}不能提高目标值。",
+        " With the approved projects kept, more {quota} would not raise the objective.",
+    ),
     "dual_beside": ("；线性松弛对偶近似为 {dual} 万元", "; the LP-dual estimate is {dual}"),
     "narrative_no_gain": (
         "再增加{quota}不能提高目标值（已证明）。",
@@ -281,8 +290,9 @@ def narrative(words: Words) -> str:
 
 def _marginal_sentence(words: Words, quota: str | None) -> list[str]:
     """What one more unit of ``quota`` is worth, as exact as the analyses made it: a proven gain (marked
-    when it is within the solver's gap), a lower bound from a time-limited re-solve (with the LP-dual
-    estimate), or the LP-dual estimate alone when the re-solve found no time."""
+    when it is within the solver's gap), a lower bound from a time-limited re-solve or from the re-solve
+    that keeps the approvals (with the LP-dual estimate), or the LP-dual estimate alone when the re-solve
+    found no time."""
     lang, n = words.lang, labels.number
     rows = {m["method"]: m for m in words.data.marginal if m["quota"] == quota}
     resolved, dual = rows.get("resolve"), rows.get("lp_dual")
@@ -291,9 +301,12 @@ def _marginal_sentence(words: Words, quota: str | None) -> list[str]:
     dual_value = dual["value_per_unit"] if dual else None
     if resolved and resolved["value_per_unit"] is not None:
         value, status = resolved["value_per_unit"], resolved.get("status")
-        if status == "time_limited":
+        if status == "neighbourhood" and value <= 0:
+            return [_say("narrative_no_gain_kept", lang, **names)]
+        if status in ("time_limited", "neighbourhood"):
             estimate = _say("dual_beside", lang, dual=n(dual_value, labels.PER_UNIT)) if dual_value else ""
-            return [_say("narrative_at_least", lang, value=n(value, labels.PER_UNIT), dual=estimate, **names)]
+            key = "narrative_at_least" if status == "time_limited" else "narrative_kept_approvals"
+            return [_say(key, lang, value=n(value, labels.PER_UNIT), dual=estimate, **names)]
         if value <= 0:
             return [_say("narrative_no_gain", lang, **names)]
         within = resolved["objective_gain"] < _gap_slack(words.data.summary)
