@@ -16,9 +16,10 @@ setup: $(BIN)/.installed
 run: setup
 	$(BIN)/quota-sim run
 
+# The tests run in one process per core (pytest-xdist), each test module kept in one process.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 app: setup
 	$(BIN)/quota-sim app

@@ -81,7 +81,12 @@ def test_a_signal_while_highs_solves_stops_the_run_and_keeps_the_old_outputs(tmp
 def test_the_time_limit_bounds_loading_and_building(tmp_path, capsys):
     from quota_sim.generate import write_generated
 
-    scenario = write_generated(tmp_path / "in", "queue", 20_000, 6, 5, 1)
+    scenario = write_generated(tmp_path / "in", "queue", 1_000, 6, 5, 1)
+    # 20,000 projects: each generated row twenty times under its own id (generating them would take long).
+    table = scenario.with_name("queue_projects.csv")
+    header, *rows = table.read_text(encoding="utf-8").splitlines()
+    copies = [f"{row.split(',', 1)[0]}-{k},{row.split(',', 1)[1]}" for k in range(20) for row in rows]
+    table.write_text("\n".join([header, *copies]) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     started = time.monotonic()
     assert main(["run", str(scenario), "--out", str(out), "--time-limit", "0.5", "--no-analysis"]) == 3
