@@ -4,9 +4,8 @@ A site's capacity row, sum of land_mu over the projects placed on it <= area_mu,
 its LP relaxation lets a site hold 1.6 projects where only one fits. The baseline's LP bound is
 then 3 % above its optimum, and HiGHS spends most of its time closing that gap.
 
-For each site with a capacity row and at most :data:`MAX_CANDIDATES` candidate projects, every
-*pattern* (a maximal set of its candidate projects whose land fits the area together) gets a column
-``y[k, S]`` in [0, 1], with the rows
+For each site with a capacity row, every *pattern* (a maximal set of its candidate projects whose
+land fits the area together) gets a column ``y[k, S]`` in [0, 1], with the rows
 
 - ``sum_S y[k, S] <= 1``: the site holds at most one pattern;
 - ``sum_t x[p, k, t] - sum_{S contains p} y[k, S] <= 0`` per candidate project ``p``: a project is
@@ -15,8 +14,11 @@ For each site with a capacity row and at most :data:`MAX_CANDIDATES` candidate p
 Every plan satisfies them (the projects a plan puts on a site fit its area, so they lie inside a
 maximal set that fits), so the MILP's optimum and its feasible plans are unchanged. The LP, however,
 is the convex hull of each site's knapsack: on the baseline its bound falls from 3.4 % to 0.34 %
-above the optimum. Sites whose patterns outnumber :data:`MAX_PATTERNS_PER_SITE` keep their
-capacity row alone; :data:`MAX_PATTERNS` bounds the columns added to one model.
+above the optimum. Where the candidates are more than :data:`MAX_CANDIDATES` or their patterns
+more than :data:`MAX_PATTERNS_PER_SITE`, the patterns are drawn from the site's largest candidates
+only (halving their number until the patterns are few enough): the largest projects a plan puts on
+a site fit together too, so these rows are valid as well, and they hold the large projects, which
+make the knapsack's LP loose. :data:`MAX_PATTERNS` bounds the columns added to one model.
 """
 
 from __future__ import annotations
@@ -82,6 +84,24 @@ def maximal_fits(sizes: np.ndarray, capacity: float, limit: int) -> list[list[in
     return found
 
 
+def _largest_with_patterns(
+    sizes: np.ndarray, area: float, limit: int
+) -> tuple[np.ndarray, list[list[int]] | None]:
+    """The candidates (indices into ``sizes``) a site's patterns are drawn from, and those patterns
+    (indices into the candidates chosen): all of them when their patterns are few enough, else the
+    largest ones, halving their number until they are (a site's patterns over its largest candidates
+    are still valid rows: the largest projects a plan puts on the site fit together)."""
+    order = np.argsort(-sizes, kind="stable")
+    count = min(len(sizes), MAX_CANDIDATES)
+    while count >= 2:
+        chosen = np.sort(order[:count])
+        patterns = maximal_fits(sizes[chosen], area, limit)
+        if patterns is not None:
+            return chosen, patterns
+        count //= 2
+    return order[:0], None
+
+
 def site_pattern_rows(
     project: np.ndarray,
     site: np.ndarray,
@@ -104,10 +124,11 @@ def site_pattern_rows(
         projects, first_column = np.unique(project[columns_of_site], return_index=True)
         sizes = land_mu[projects].astype(float)
         area = float(area_mu[k])
-        if len(projects) > MAX_CANDIDATES or float(np.sum(sizes)) <= area + _FIT_TOL:
+        if float(np.sum(sizes)) <= area + _FIT_TOL:
             continue
-        patterns = maximal_fits(sizes, area, min(MAX_PATTERNS_PER_SITE, MAX_PATTERNS - n_patterns))
-        if not patterns:
+        limit = min(MAX_PATTERNS_PER_SITE, MAX_PATTERNS - n_patterns)
+        chosen, patterns = _largest_with_patterns(sizes, area, limit)
+        if patterns is None or len(patterns) < 2:  # one pattern holding every candidate adds nothing
             continue
         first = n_columns + n_patterns
         indices += range(first, first + len(patterns))
@@ -117,9 +138,9 @@ def site_pattern_rows(
         holding: list[list[int]] = [[] for _ in projects]
         for s, pattern in enumerate(patterns):
             for i in pattern:
-                holding[i].append(first + s)
+                holding[chosen[i]].append(first + s)
         placed = np.split(columns_of_site, first_column[1:])  # each project's columns on the site
-        for i in range(len(projects)):
+        for i in chosen.tolist():
             indices += placed[i].tolist() + holding[i]
             values += [1.0] * len(placed[i]) + [-1.0] * len(holding[i])
             upper.append(0.0)

@@ -36,7 +36,7 @@ _ON = 0.5  # a binary above this is taken as 1
 # variables the plan comes from the MIP restricted to the relaxation's support; from it on, from a
 # greedy pass (a 20,000-project queue, 98k variables, otherwise had no plan within a minute).
 GREEDY_START_BINARIES = 50_000
-RESTRICTED_TIME_SHARE = 0.25  # of the time limit, for the restricted MIP
+RESTRICTED_TIME_SHARE = 0.5  # of the time limit, for the restricted MIPs
 LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
@@ -374,10 +374,12 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
 
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
-    heuristic) is solved to the requested gap within a quarter of the time limit, and stopped at
-    its first plan within the requested gap of the relaxation's bound (that plan is then the
-    answer). Otherwise its plan usually lets the full MIP prove the requested gap at its root; when
-    it holds no plan, the relaxation guides the greedy pass below. On larger models
+    heuristic) is solved to the requested gap, and stopped at its first plan within the requested
+    gap of the relaxation's bound (that plan is then the answer). Without such a plan, the
+    placements with the best reduced costs are let in (as many as the relaxation uses, then twice
+    as many, ...) and the wider restricted MIP is solved from the plan so far, while that improves
+    the plan and half the time limit lasts; the best plan starts the full MIP. When the
+    relaxation's support holds no plan, the relaxation guides the greedy pass below. On larger models
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
     """
@@ -398,28 +400,65 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if large:
         return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
+    reduced = np.asarray(lp_run.getSolution().col_dual)[:n]
+    deadline = time.perf_counter() + RESTRICTED_TIME_SHARE * settings.time_limit
+    keep = weights > _SUPPORT
+    by_reduced_cost = np.argsort(-reduced, kind="stable")  # the placements the relaxation likes best first
+    width = max(int(keep.sum()), 1)
+    best, proven = None, False
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    while True:
+        found, proven = _restricted_mip(lp, n, keep, best, settings, relaxation.objective, deadline)
+        improved = found is not None and (best is None or cost @ found > cost @ best * (1 + 1e-9) + 1e-9)
+        if improved:
+            best = found
+        if proven or not improved or keep.all() or time.perf_counter() >= deadline:
+            break
+        keep[by_reduced_cost[:width]] = True  # widen by as many placements as the support holds, doubling
+        width *= 2
+        if best is not None:
+            keep |= best[:n] > _ON
+    if best is None:
+        # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
+        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
+    start_year = model.scenario.start_year
+    plan = {
+        model.projects.ids[p]: (z, k, start_year + t)
+        for (p, z, k, t), v in zip(model.x, best[:n], strict=True)
+        if v > _ON
+    }
+    return _StartPlan(plan, relaxation, best if proven else None)
+
+
+def _restricted_mip(
+    lp: highspy.HighsLp,
+    n: int,
+    keep: np.ndarray,
+    start: np.ndarray | None,
+    settings: SolverSettings,
+    bound: float,
+    deadline: float,
+) -> tuple[np.ndarray | None, bool]:
+    """The MIP with every placement column outside ``keep`` fixed to 0, from the column values
+    ``start`` (a plan that fits), until ``deadline``: its plan's column values (None if none) and
+    whether that plan is within the requested gap of ``bound`` (then it stopped there)."""
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()
-    restricted[:n][weights <= _SUPPORT] = 0.0
+    restricted[:n][~keep] = 0.0
     lp.col_upper_ = restricted
     try:
-        highs = _configured_highs(settings, time_limit=RESTRICTED_TIME_SHARE * settings.time_limit)
+        left = max(deadline - time.perf_counter(), _START_SECONDS)
+        highs = _configured_highs(settings, time_limit=left)
         highs.passModel(lp)
-        proven = _stop_when_proven(highs, relaxation.objective, settings.gap)
+        if start is not None:
+            highs.setSolution(n, np.arange(n, dtype=np.int32), np.where(start[:n] > _ON, 1.0, 0.0))
+        proven = _stop_when_proven(highs, bound, settings.gap)
         run_highs(highs)
     finally:
         lp.col_upper_ = upper
     if highs.getInfo().primal_solution_status != 2:
-        # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
-        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
-    found = np.asarray(highs.getSolution().col_value)
-    start_year = model.scenario.start_year
-    plan = {
-        model.projects.ids[p]: (z, k, start_year + t)
-        for (p, z, k, t), v in zip(model.x, found[:n], strict=True)
-        if v > _ON
-    }
-    return _StartPlan(plan, relaxation, found if proven.is_set() else None)
+        return None, False
+    return np.asarray(highs.getSolution().col_value), proven.is_set()
 
 
 def _stop_when_proven(highs: highspy.Highs, bound: float, gap: float) -> threading.Event:

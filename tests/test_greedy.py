@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -14,7 +15,14 @@ from quota_sim.pipeline import solve_scenario
 from quota_sim.results import approved_plan
 from quota_sim.solve import _completed_start as completed_start
 from tests.bruteforce import _cheapest_supply, _share
-from tests.instances import load_instance, project_row, random_instance, random_sites_instance, scenario_dict
+from tests.instances import (
+    hard_knapsack,
+    load_instance,
+    project_row,
+    random_instance,
+    random_sites_instance,
+    scenario_dict,
+)
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -114,3 +122,25 @@ def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mi
     monkeypatch.setattr(solve, "greedy_start", recording)
     result = solve_scenario(scenario, projects)
     assert len(calls) == 1 and result.status == "optimal" and result.objective == pytest.approx(200)
+
+
+def test_a_narrow_support_is_widened_by_reduced_cost_until_the_plan_stops_improving(tmp_path, monkeypatch):
+    scenario, projects = hard_knapsack(tmp_path, n=30)
+    exact = solve_scenario(scenario, projects)
+    calls = []
+
+    def recording(lp, n, keep, start, *args):
+        found, proven = real(lp, n, keep, start, *args)
+        calls.append((int(keep.sum()), None if found is None else float(np.asarray(lp.col_cost_) @ found)))
+        return found, proven
+
+    real = solve._restricted_mip
+    monkeypatch.setattr(solve, "_SUPPORT", 2.0)  # the first restricted MIP may only take the empty plan
+    monkeypatch.setattr(solve, "_restricted_mip", recording)
+    result = solve_scenario(scenario, projects)
+    kept = [count for count, _ in calls]
+    values = [value for _, value in calls]
+    assert kept[0] == 0 and kept == sorted(kept) and len(set(kept)) == len(kept)  # wider each time
+    assert values[0] == 0.0 and values[1] > 0.0  # the empty plan, then the first placements let in
+    assert all(a < b for a, b in itertools.pairwise(values[:-1]))  # widened while the plan improved
+    assert result.status == "optimal" and result.objective == pytest.approx(exact.objective, rel=1e-9)

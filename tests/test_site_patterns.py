@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from quota_sim import solve
+from quota_sim import site_patterns, solve
 from quota_sim.export import write_outputs
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
@@ -124,3 +124,17 @@ def test_patterns_are_added_only_where_a_site_cannot_hold_all_its_candidates() -
     ]
     assert rows.upper.tolist() == [1.0, 0.0, 0.0]
     assert site_pattern_rows(project, site, land, np.array([120.0, 50.0]), n_columns=10) is None
+
+
+def test_a_site_with_many_candidates_gets_patterns_over_its_largest(monkeypatch) -> None:
+    # 12 candidates, too many for the limit: the patterns are drawn from the 6 largest (35-60 mu on a
+    # 100-mu site: two of them at most), and only those get a row.
+    monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
+    land = np.array([60.0, 55.0, 50.0, 45.0, 40.0, 35.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    project = np.arange(12)
+    rows = site_pattern_rows(project, np.zeros(12, dtype=int), land, np.array([100.0]), n_columns=12)
+    assert rows is not None and rows.sites == 1
+    assert len(rows.upper) == 1 + 6  # one pattern row, one row per large candidate
+    linked = {int(i) for i in rows.indices if i < 12}
+    assert linked == set(range(6))
+    assert rows.n_patterns == len(_maximal_by_enumeration(land[:6].tolist(), 100.0))
