@@ -225,9 +225,11 @@ def _solve_highs(
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _with_site_patterns(model, model.highs_lp(relax=relax))
     relaxation = None
+    planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
         found = _start_plan(model, lp, settings)
         start, relaxation = found.plan, found.relaxation
+        planning = time.perf_counter() - clock
         if found.proven is not None:  # within the requested gap of the relaxation's bound already
             return _proven_start(model, found.proven, clock, solver_name, relaxation)
     before_run = time.perf_counter() - clock
@@ -241,6 +243,12 @@ def _solve_highs(
     # and root LP do not all check the clock), so the start plan with its supply is made ready first.
     large = model.n_x >= GREEDY_START_BINARIES
     ready = _completed_start(model, lp, settings, start) if with_start and large else None
+    if ready is not None and _left(settings, clock) < planning:
+        # The MIP would presolve and solve its root LP again before it could improve the plan: with less
+        # time left than the relaxation and the start took, it would only run past the limit.
+        message = (f"{max(_left(settings, clock), 0.0):.1f} s were left, less than finding the start plan "
+                   f"took ({planning:.1f} s): the start plan is reported without a MIP search")
+        return _start_solution(model, ready, clock, solver_name, relaxation, message)
     # With a start, HiGHS gets a moment to take it in, so a known plan is never lost.
     highs = _configured_highs(settings, time_limit=max(_left(settings, clock), _START_SECONDS))
     highs.passModel(lp)

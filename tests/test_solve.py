@@ -130,3 +130,35 @@ def test_large_model_is_not_waited_for_past_its_time_limit(tmp_path, monkeypatch
     assert solution.status == "feasible"
     assert "time limit" in solution.message
     assert solution.chosen and solution.best_bound >= solution.objective > 0
+
+
+def test_large_model_skips_a_mip_search_it_has_no_time_for(tmp_path, monkeypatch):
+    # The MIP must presolve and solve its root LP again before it can improve the start plan: when less
+    # time is left than finding the start took, the start plan is the result and the MIP is not run.
+    import time
+    from dataclasses import replace
+
+    import quota_sim.solve as solve_module
+    from quota_sim.solve import solve_model
+
+    scenario, projects = hard_knapsack(tmp_path, n=40)
+    monkeypatch.setattr(solve_module, "GREEDY_START_BINARIES", 1)  # treat this model as a large one
+    real_plan, real_run = solve_module._start_plan, solve_module.run_highs
+    integer_runs = []
+
+    def slow_plan(*args, **kwargs):
+        found = real_plan(*args, **kwargs)
+        time.sleep(1.0)  # a relaxation that took most of the time limit
+        return found
+
+    def counted(highs):
+        integer_runs.append(len(highs.getLp().integrality_) > 0)
+        real_run(highs)
+
+    monkeypatch.setattr(solve_module, "_start_plan", slow_plan)
+    monkeypatch.setattr(solve_module, "run_highs", counted)
+    model = build_model(scenario, projects)
+    solution = solve_model(model, replace(scenario.solver, time_limit=1.5))
+    assert solution.status == "feasible" and "without a MIP search" in solution.message
+    assert not any(integer_runs)
+    assert solution.chosen and solution.best_bound >= solution.objective > 0
