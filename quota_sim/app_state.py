@@ -7,7 +7,7 @@
   goes through :func:`quota_sim.scenario.with_values` so a variant passes the same checks as
   a file.
 - :func:`land_balance` — the queue's yearly land demand and shortfall (as docs/baseline.md defines them).
-- :func:`read_upload` / :func:`store_upload` — an uploaded projects table, checked.
+- :func:`read_upload` — an uploaded projects table, checked.
 - Tables for the page: :func:`allocation_frame`, :func:`quota_use_by_industry`,
   :func:`start_years_by_zone`, :func:`demand_vs_supply`, :func:`supply_per_year`,
   :func:`headline_figures`.
@@ -26,7 +26,7 @@ import itertools
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 from quota_sim.errors import InputError
-from quota_sim.output_set import write_atomic
 from quota_sim.projects import Projects, read_projects_bytes
 from quota_sim.results import Result, quota_used_key
 from quota_sim.scenario import OBJECTIVE_INDICATORS, Quota, Scenario, Source, scenario_from_dict, with_values
@@ -391,15 +390,6 @@ def read_upload(data: bytes, filename: str, scenario: Scenario) -> Projects:
         start_year=scenario.start_year,
         site_zones=scenario.sites.zone_of() if scenario.sites is not None else None,
     )
-
-
-def store_upload(data: bytes, filename: str, folder: Path) -> Path:
-    """Save an accepted upload under a name made of its content hash (keeps its extension)."""
-    suffix = Path(filename).suffix.lower() or ".csv"
-    path = Path(folder) / f"projects-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
-    if not path.exists():
-        write_atomic(path, data)
-    return path
 
 
 def with_projects(scenario: Scenario, path: Path) -> Scenario:
@@ -969,14 +959,16 @@ def projects_csv_bytes(projects: Projects) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def with_pins(scenario: Scenario, projects: Projects, pins: Sequence[Pin], folder: Path) -> Scenario:
-    """The scenario reading a copy of its queue with the pins applied, stored under ``folder``
-    (named by its content, so the scenario's TOML reproduces the pinned plan); ``scenario`` itself
-    without pins."""
+def with_pins(
+    scenario: Scenario, projects: Projects, pins: Sequence[Pin], keep: Callable[[bytes, str], Path]
+) -> Scenario:
+    """The scenario reading a copy of its queue with the pins applied, kept as a file by ``keep(table,
+    file name) -> path`` (the page's upload store, which names it by its content, so the scenario's
+    TOML reproduces the pinned plan); ``scenario`` itself without pins."""
     if not pins:
         return scenario
     table = projects_csv_bytes(pinned_projects(projects, pins))
-    return with_projects(scenario, store_upload(table, "pinned.csv", folder))
+    return with_projects(scenario, keep(table, "pinned.csv"))
 
 
 # --------------------------------------------------------------------------- per-park balance

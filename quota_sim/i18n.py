@@ -534,6 +534,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "plan quota that closes the {gap:,.0f} mu/yr shortfall."),
     ),
     "sweep_running": ("扫描中：{done} / {total}", "Sweeping: {done} of {total}"),
+    "sweep_left_out": (
+        "扫描限时 {budget:.0f} 秒已用完，{n} 个点未计算(计划指标 {values})，曲线中没有这些点。",
+        "The sweep's {budget:.0f} s were used up: {n} points were left out (plan quota {values}) and are not "
+        "on the curves.",
+    ),
+    "sweep_continue": ("计算未完成的 {n} 个点", "Solve the {n} points left out"),
+    "sweep_unproven": (
+        "{n} 个点在限时内未证明最优(可行解，形状不同的点)。",
+        "{n} points were not proven optimal within their time (feasible plans, drawn with another shape).",
+    ),
     "quota_unit_word": ("指标单位", "quota unit"),
     # sites
     "sites_header": ("地块", "Sites"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import time
 from pathlib import Path
 
 import pytest
@@ -430,3 +432,83 @@ def test_balance_table_per_park_and_year(app: AppTest) -> None:
     table = next(df.value for df in app.dataframe if "结转(亩)" in df.value.columns)
     assert {"全市", "田营科技园"} <= set(table["园区"])
     assert not table.isin(["None", "nan"]).any().any()
+
+
+# ---------------------------------------- files the app keeps: uploads in the library, pinned queues
+
+
+def _restart_server() -> None:
+    """What a server restart leaves: no cached library or results, a new (empty) upload store."""
+    from quota_sim.app import page
+    from quota_sim.upload_store import upload_store
+
+    page.library_at.clear()
+    page.solve_toml.clear()
+    upload_store().close()
+
+
+def test_a_link_to_an_uploaded_queue_restores_it_after_a_restart(app: AppTest, data: Path) -> None:
+    lines = (Path(baseline_path()).parent / "baseline_projects.csv").read_text(encoding="utf-8").splitlines()
+    app.file_uploader[0].set_value(("短队列.csv", "\n".join(lines[:101]).encode("utf-8"), "text/csv"))
+    run(app)
+    setting = app.query_params["setting"]
+    uploaded = Path(next(iter(app.session_state["uploads"].values())))
+    assert uploaded.exists()
+    _restart_server()
+    assert not uploaded.exists()
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params["setting"] = setting
+    run(fresh)
+    assert any("已从链接恢复" in s.value for s in fresh.success)
+    approved = next(m for m in fresh.metric if m.label == t("metric_approved", "zh"))
+    assert approved.proto.delta == t("metric_approved_of", "zh", n=100)
+    assert any("短队列.csv" in c.value.replace("\\", "") for c in fresh.sidebar.caption)
+    assert fresh.query_params["setting"] == setting  # the same setting, the same link
+
+
+def test_pinned_queues_are_kept_with_the_session_and_removed_when_it_ends(data: Path) -> None:
+    from quota_sim.upload_store import upload_store
+
+    page = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
+    page.selectbox(key="pin_project@zh").set_value(BASE_PROJECTS.ids[-1])
+    page.selectbox(key="pin_action@zh").set_value("out")
+    page.button(key="pin_button").click()
+    run(page)
+    pinned = {v[0].projects_path for v in page.session_state["variants"].values() if v[0].projects_path}
+    pinned = {p for p in pinned if p.name == "pinned.csv"}
+    assert pinned and all(p.is_file() and p.parent.parent == upload_store().folder for p in pinned)
+    assert not (data / "queues").exists()  # nothing written into the data folder
+    del page
+    gc.collect()
+    assert not any(p.exists() for p in pinned)
+
+
+# ---------------------------------------- the sweep's budget
+
+
+def test_the_sweep_keeps_to_its_budget_and_says_which_points_were_left_out(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quota_sim.app import page
+
+    monkeypatch.setattr(page, "SWEEP_SECONDS", 2.0)
+    page.sweeps().clear()
+    open_view(app, "balance")
+    started = time.monotonic()
+    app.button(key="sweep_button").click()
+    run(app)
+    # No point starts with less than SWEEP_MIN_POINT_SECONDS left, and each stops at what is left.
+    assert time.monotonic() - started < 2.0 + 10.0
+    done = next(iter(page.sweeps().values()))
+    assert done["rows"] and done["left"] and len(done["rows"]) + len(done["left"]) == page.SWEEP_POINTS
+    assert done["rows"][0]["value"] == 0  # the ends come first, so a cut sweep still spans the range
+    warning = next(w.value for w in app.warning if "未计算" in w.value)
+    assert f"{len(done['left'])} 个点未计算" in warning
+    assert all(page.number(v) in warning for v in done["left"])
+    assert app.button(key="sweep_continue").label == t("sweep_continue", "zh", n=len(done["left"]))
+    app.button(key="sweep_continue").click()
+    run(app)
+    more = next(iter(page.sweeps().values()))
+    assert len(more["rows"]) > len(done["rows"])
+    assert len(more["rows"]) + len(more["left"]) == page.SWEEP_POINTS
+    assert page.sweep_order(list(range(9))) == [0, 8, 4, 2, 6, 1, 3, 5, 7]

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
 import pytest
 
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
-from quota_sim.app.library import DATA_ENV, Library, NameTaken, Setting, data_folder
+from quota_sim.app.library import (
+    DATA_ENV,
+    Library,
+    NameTaken,
+    Setting,
+    data_folder,
+    remove_old_pinned_queues,
+    upload_key,
+)
 from quota_sim.app_state import scenario_from_toml
 from quota_sim.generate import write_generated
 from quota_sim.pipeline import solve_scenario
 from quota_sim.scenario import load_scenario, scenario_to_toml
+from quota_sim.upload_store import MAX_UPLOAD_BYTES
 
 
 def setting(plan: float) -> Setting:
@@ -78,3 +88,44 @@ def test_a_stopped_job_leaves_no_process(small_toml: str) -> None:
     process = job._process
     job.stop()
     assert not process.is_alive()
+
+
+def test_an_uploaded_queue_is_kept_for_its_links_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from quota_sim.app import library as library_module
+
+    shelf = Library(tmp_path / "library.sqlite3")
+    key = upload_key(tmp_path / "store" / ("a" * 24) / "队列.csv")
+    assert key == "a" * 24 + "/队列.csv"
+    shelf.keep_upload(key, b"id,zone\n")
+    assert Library(tmp_path / "library.sqlite3").upload(key) == b"id,zone\n"  # as after a restart
+    assert shelf.upload("b" * 24 + "/x.csv") is None
+    # Past the bound the uploads used longest ago go first, unless a saved setting names them.
+    monkeypatch.setattr(library_module, "MAX_STORED_UPLOAD_BYTES", 25)
+    saved = Setting("baseline.toml", key, {"plan_land": 900}, [])
+    shelf.name(shelf.put(saved, "x"), "kept")
+    shelf.keep_upload("c/old.csv", b"0123456789")
+    shelf.keep_upload("d/new.csv", b"0123456789")
+    assert shelf.upload("c/old.csv") is None
+    assert shelf.upload(key) == b"id,zone\n" and shelf.upload("d/new.csv") == b"0123456789"
+    shelf.keep_upload("e/huge.csv", b"x" * (MAX_UPLOAD_BYTES + 1))
+    assert shelf.upload("e/huge.csv") is None
+
+
+def test_only_the_pinned_queues_the_app_wrote_are_removed(tmp_path: Path) -> None:
+    queues = tmp_path / "queues"
+    queues.mkdir()
+    table = b"id,zone\nP1,a\n"
+    made = queues / f"projects-{hashlib.sha256(table).hexdigest()[:16]}.csv"
+    made.write_bytes(table)
+    edited = queues / f"projects-{hashlib.sha256(b'other').hexdigest()[:16]}.csv"
+    edited.write_bytes(b"a planner's own edit")  # the name of an app file, not its content
+    own = queues / "mine.csv"
+    own.write_bytes(table)
+    assert remove_old_pinned_queues(queues) == [made]
+    assert not made.exists() and edited.exists() and own.exists()
+    edited.unlink()
+    own.unlink()
+    assert remove_old_pinned_queues(queues) == [] and not queues.exists()
+    assert remove_old_pinned_queues(tmp_path / "absent") == []

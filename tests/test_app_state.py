@@ -13,6 +13,7 @@ from quota_sim.errors import InputError
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import load_scenario, scenario_to_toml
+from quota_sim.upload_store import UploadStore
 
 SCENARIO = """
 name = "small"
@@ -102,6 +103,13 @@ def scenario_file(tmp_path: Path) -> Path:
     path = tmp_path / "small.toml"
     path.write_text(SCENARIO, encoding="utf-8")
     return path
+
+
+@pytest.fixture()
+def store(tmp_path: Path):
+    made = UploadStore(tmp_path)
+    yield made
+    made.close()
 
 
 @pytest.fixture()
@@ -260,13 +268,12 @@ def test_upload_that_is_not_a_table_is_refused(scenario) -> None:
         app_state.read_upload(b"%PDF-1.7\x00\x01\x02binary", "queue.xlsx", scenario)
 
 
-def test_good_upload_is_stored_and_used(scenario, tmp_path: Path) -> None:
+def test_good_upload_is_stored_and_used(scenario, store: UploadStore) -> None:
     data = PROJECTS.replace("P5,五号", "Q5,五号").encode("utf-8")
     projects = app_state.read_upload(data, "queue.csv", scenario)
     assert "Q5" in projects.ids
-    path = app_state.store_upload(data, "queue.csv", tmp_path / "uploads")
-    assert path.read_bytes() == data and path.suffix == ".csv"
-    assert app_state.store_upload(data, "queue.csv", tmp_path / "uploads") == path
+    session = store.session()  # its files go when it does
+    path = session.save(data, "queue.csv")
     variant = app_state.with_projects(scenario, path)
     assert "Q5" in projects_for(variant).ids
 
@@ -469,7 +476,7 @@ def test_display_frame_has_no_raw_floats_and_no_none() -> None:
 # ---------------------------------------- pins and the balance table
 
 
-def test_pins_lock_fix_and_release(scenario, tmp_path: Path) -> None:
+def test_pins_lock_fix_and_release(scenario, store: UploadStore) -> None:
     projects = projects_for(scenario)
     pins = [
         app_state.Pin("P1", "out"),
@@ -484,8 +491,9 @@ def test_pins_lock_fix_and_release(scenario, tmp_path: Path) -> None:
         app_state.pinned_projects(projects, [app_state.Pin("P9", "in")])
     with pytest.raises(InputError, match="park 'a'"):
         app_state.pinned_projects(projects, [app_state.Pin("P2", "in", zone="a")])
-    variant = app_state.with_pins(scenario, projects, pins, tmp_path / "queues")
-    assert variant.projects_path.parent == tmp_path / "queues"
+    session = store.session()
+    variant = app_state.with_pins(scenario, projects, pins, session.save)
+    assert variant.projects_path.parent.parent == store.folder
     result = solve_scenario(variant)
     status = {row.id: row for row in result.allocation}
     assert status["P1"].status == "locked_out"
@@ -497,12 +505,13 @@ def test_pins_lock_fix_and_release(scenario, tmp_path: Path) -> None:
     assert again.demand["nox_t"].tolist() == projects.demand["nox_t"].tolist()
 
 
-def test_pins_keep_a_quota_charging_a_core_column(scenario, tmp_path: Path) -> None:
+def test_pins_keep_a_quota_charging_a_core_column(scenario, store: UploadStore) -> None:
     # As the baseline's labour quota charges jobs: here a quota on tax, another core column the table has.
     levy = {"demand": "tax", "sources": [{"id": "pool", "scope": "city", "amounts": 100}]}
     with_levy = app_state.with_values(scenario, {"quotas.levy": levy})
     projects = projects_for(with_levy)
-    variant = app_state.with_pins(with_levy, projects, [app_state.Pin("P1", "out")], tmp_path / "queues")
+    session = store.session()
+    variant = app_state.with_pins(with_levy, projects, [app_state.Pin("P1", "out")], session.save)
     header = variant.projects_path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header.count("tax") == 1
     assert projects_for(variant).tax.tolist() == projects.tax.tolist()

@@ -1,11 +1,16 @@
 """The scenario library: settings the planners solved and saved, shared by everyone using one server.
 
 One SQLite file, ``library.sqlite3``, under the data folder (:func:`data_folder`: ``$QUOTA_SIM_DATA``,
-else the user's data directory). Each setting — a scenario file, an uploaded or pinned queue, the
-lever values and the pins — has an id made from its content, so the page's URL (``?setting=<id>``)
+else the user's data directory). Each setting — a scenario file, an uploaded queue, the lever values
+and the pins — has an id made from its content, so the page's URL (``?setting=<id>``)
 restores it after a refresh or in a colleague's browser. A setting may carry a name (the saved
 settings the comparison offers; names are unique) and a snapshot of its result (figures, each
 project's status) so comparisons need no new solve.
+
+An uploaded queue is named in a setting by its key (``<content hash>/<file name>``, see
+:func:`upload_key`) and its content is kept in the library too (each file at most 20 MB, the
+uploads together at most ``MAX_STORED_UPLOAD_BYTES``: the oldest ones no saved setting names go
+first), so a link restores it after the server restarts.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -21,11 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quota_sim.upload_store import MAX_UPLOAD_BYTES
+
 #: Environment variable naming the data folder (``quota-sim app --data-dir`` sets it).
 DATA_ENV = "QUOTA_SIM_DATA"
 FILE_NAME = "library.sqlite3"
+#: The uploads kept for restoring settings, together (bytes).
+MAX_STORED_UPLOAD_BYTES = 200 * 1024 * 1024
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS settings (
     id TEXT PRIMARY KEY,
     name TEXT UNIQUE,
@@ -34,7 +45,15 @@ CREATE TABLE IF NOT EXISTS settings (
     toml TEXT NOT NULL,
     snapshot TEXT
 )
-"""
+""",
+    """
+CREATE TABLE IF NOT EXISTS uploads (
+    key TEXT PRIMARY KEY,
+    used REAL NOT NULL,
+    data BLOB NOT NULL
+)
+""",
+)
 
 
 def data_folder() -> Path:
@@ -50,7 +69,7 @@ def data_folder() -> Path:
 @dataclass(frozen=True)
 class Setting:
     """What restores a page: ``scenario`` (a shipped scenario's file name), ``projects`` (an uploaded
-    or pinned table's path, or None), ``levers`` (``app_state.levers_to_dict``) and ``pins``."""
+    queue's :func:`upload_key`, or None), ``levers`` (``app_state.levers_to_dict``) and ``pins``."""
 
     scenario: str
     projects: str | None
@@ -91,7 +110,8 @@ class Library:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute(_SCHEMA)
+            for statement in _SCHEMA:
+                db.execute(statement)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -161,6 +181,70 @@ class Library:
         """Take ``name`` off the library's list (the setting's URL keeps working)."""
         with self._connect() as db:
             db.execute("UPDATE settings SET name = NULL WHERE name = ?", (name,))
+
+    def keep_upload(self, key: str, data: bytes) -> None:
+        """Keep an uploaded queue's content under its :func:`upload_key` (refreshed if kept already).
+
+        Files over 20 MB are not kept; past ``MAX_STORED_UPLOAD_BYTES`` in all, the uploads used
+        longest ago that no saved setting names are dropped (their links then say so)."""
+        if len(data) > MAX_UPLOAD_BYTES:
+            return
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO uploads (key, used, data) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET used = excluded.used",
+                (key, time.time(), data),
+            )
+            total = db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM uploads").fetchone()[0]
+            if total <= MAX_STORED_UPLOAD_BYTES:
+                return
+            named = {
+                json.loads(row[0]).get("projects")
+                for row in db.execute("SELECT setting FROM settings WHERE name IS NOT NULL")
+            }
+            rows = db.execute("SELECT key, LENGTH(data) FROM uploads ORDER BY used").fetchall()
+            for old, size in rows:
+                if total <= MAX_STORED_UPLOAD_BYTES:
+                    break
+                if old != key and old not in named:
+                    db.execute("DELETE FROM uploads WHERE key = ?", (old,))
+                    total -= size
+
+    def upload(self, key: str) -> bytes | None:
+        """The content of the upload kept under ``key``, or None."""
+        with self._connect() as db:
+            row = db.execute("SELECT data FROM uploads WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+def upload_key(path: str | Path) -> str:
+    """How a setting names an uploaded queue kept in the upload store: ``<content hash>/<file name>``
+    (the last two parts of its path there), the same after a restart."""
+    return "/".join(Path(path).parts[-2:])
+
+
+_OLD_QUEUE = re.compile(r"projects-([0-9a-f]{16})\.(csv|txt|xlsx|xlsm|xls)")
+
+
+def remove_old_pinned_queues(folder: Path) -> list[Path]:
+    """Remove the pinned queues earlier versions of the app wrote into ``folder`` (the data folder's
+    ``queues/``): only files named ``projects-<hash>.<ext>`` whose content has that hash, then the
+    folder if nothing else is in it. Pinned queues now live with the session's uploads."""
+    removed: list[Path] = []
+    if folder.is_symlink() or not folder.is_dir():
+        return removed
+    for path in folder.iterdir():
+        found = _OLD_QUEUE.fullmatch(path.name)
+        if found is None or path.is_symlink() or not path.is_file():
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == found.group(1):
+            path.unlink()
+            removed.append(path)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # something the app did not write is still there: left alone
+    return removed
 
 
 def _json(value: Any) -> str:

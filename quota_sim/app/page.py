@@ -32,7 +32,14 @@ from quota_sim import app_state
 from quota_sim.analysis import enrich
 from quota_sim.analysis.sweep import run_sweep, sweep_markers
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
-from quota_sim.app.library import Library, NameTaken, Setting, data_folder
+from quota_sim.app.library import (
+    Library,
+    NameTaken,
+    Setting,
+    data_folder,
+    remove_old_pinned_queues,
+    upload_key,
+)
 from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.cells import markdown_text
 from quota_sim.errors import InputError
@@ -52,11 +59,13 @@ from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, scenario_to_toml
-from quota_sim.upload_store import upload_store
+from quota_sim.upload_store import Session, upload_store
 
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
 SWEEP_POINTS = 9
+SWEEP_SECONDS = 30.0  # the in-app sweep's budget, all points together (s)
+SWEEP_MIN_POINT_SECONDS = 1.0  # a point is not started with less time left than this (s)
 ANY_SITE = ""  # the site picker's "any site of the park"
 ALL_PARKS = ""  # the sites map's "every park"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,8 +118,9 @@ def analyses() -> dict[str, dict[str, Any]]:
 
 
 @st.cache_resource
-def sweeps() -> dict[str, list[dict[str, Any]]]:
-    """Finished plan-quota sweeps per scenario TOML, shared by every session."""
+def sweeps() -> dict[str, dict[str, list]]:
+    """Plan-quota sweeps per scenario TOML, shared by every session: ``{toml: {"rows": [...], "left":
+    [values not solved within the budget]}}``."""
     return {}
 
 
@@ -121,6 +131,9 @@ def library() -> Library:
 
 @st.cache_resource
 def library_at(folder: str) -> Library:
+    """The library in ``folder``, opened once per server process (which also removes the pinned
+    queues earlier versions left in the folder)."""
+    remove_old_pinned_queues(Path(folder) / "queues")
     return Library(Path(folder) / "library.sqlite3")
 
 
@@ -245,6 +258,13 @@ def state(name: str) -> dict:
     return st.session_state.setdefault(name, {})
 
 
+def upload_session() -> Session:
+    """This session's files in the upload store (its uploads and pinned queues), removed when it ends."""
+    if "upload_session" not in st.session_state:
+        st.session_state["upload_session"] = upload_store().session()
+    return st.session_state["upload_session"]
+
+
 def restore_from_url(lang: str) -> None:
     """Once per session: restore the setting named by ``?setting=`` (levers, pins, scenario, upload)."""
     if st.session_state.get("url_checked"):
@@ -256,17 +276,15 @@ def restore_from_url(lang: str) -> None:
     entry = library().get(setting_id)
     files = {p.name: p for p in scenario_files()}
     setting = entry.setting if entry else None
-    if (
-        setting is None
-        or setting.scenario not in files
-        or (setting.projects and not Path(setting.projects).exists())
-    ):
+    upload = library().upload(setting.projects) if setting and setting.projects else None
+    if setting is None or setting.scenario not in files or (setting.projects and upload is None):
         st.session_state["restore_message"] = ("warning", t("restore_missing", lang))
         return
     file = files[setting.scenario]
     st.session_state["scenario_file"] = file
-    if setting.projects:
-        state("uploads")[str(file)] = setting.projects
+    if setting.projects and upload is not None:  # the uploaded queue, from the library's copy
+        path = upload_session().save(upload, Path(setting.projects).name)
+        state("uploads")[str(file)] = str(path)
     st.session_state["pending_restore"] = setting
     st.session_state["restore_message"] = ("success", t("restored", lang, name=entry.name or setting_id))
 
@@ -318,7 +336,7 @@ def variant_of(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> Scenario:
     name = app_state.setting_name(base.scenario.name, changes)
     if pins:
         name = app_state.file_stem(f"{name}_pins-{len(pins)}")
-        variant = app_state.with_pins(variant, base.projects, pins, data_folder() / "queues")
+        variant = app_state.with_pins(variant, base.projects, pins, upload_session().save)
     return app_state.described(
         variant, base.scenario, name, changes + [("pins", None, len(pins))] * bool(pins), base.projects
     )
@@ -373,9 +391,7 @@ def handle_upload(data: bytes, filename: str, scenario_file: Path, lang: str) ->
         )
         st.session_state["upload_message"] = ("error", text)
         return
-    if "upload_session" not in st.session_state:  # this session's uploads, removed when it ends
-        st.session_state["upload_session"] = upload_store().session()
-    path = st.session_state["upload_session"].save(data, filename, replaces=uploads.get(str(scenario_file)))
+    path = upload_session().save(data, filename, replaces=uploads.get(str(scenario_file)))
     uploads[str(scenario_file)] = str(path)
     st.session_state["upload_message"] = ("ok", t("upload_ok", lang, n=len(projects)))
 
@@ -1053,15 +1069,19 @@ def sweep_panel(result: Result, toml_text: str, lang: str) -> None:
             return
         top = max(markers.shortfall_closed or 0.0, markers.baseline) * 1.25
         values = [round(top * i / (SWEEP_POINTS - 1)) for i in range(SWEEP_POINTS)]
-        bar = st.progress(0.0, text=t("sweep_running", lang, done=0, total=len(values)))
-        rows = []
-        for i, value in enumerate(values):
-            rows += run_sweep(scenario, key, [value], projects=result.projects, jobs=1)
-            bar.progress((i + 1) / len(values), text=t("sweep_running", lang, done=i + 1, total=len(values)))
-        bar.empty()
-        sweeps()[toml_text] = done = rows
-    frame = pd.DataFrame(done)
+        fresh: dict[str, list] = {"rows": [], "left": sweep_order(values)}
+        done = sweeps()[toml_text] = sweep_points(result, key, fresh, lang)
+    if done["left"]:
+        values = "、".join(number(v) for v in sorted(done["left"]))
+        st.warning(t("sweep_left_out", lang, budget=SWEEP_SECONDS, n=len(done["left"]), values=values))
+        if st.button(t("sweep_continue", lang, n=len(done["left"])), key="sweep_continue"):
+            sweeps()[toml_text] = sweep_points(result, key, done, lang)
+            st.rerun()
+    if not done["rows"]:
+        return
+    frame = pd.DataFrame(done["rows"]).sort_values("value")
     frame = frame[frame["objective"].notna()]
+    frame["proven"] = frame["status"].map(lambda code: status_label(code, lang, short=True))
     x = alt.X("value:Q", title=t("sweep_value", lang))
     rules = pd.DataFrame(
         {
@@ -1084,17 +1104,54 @@ def sweep_panel(result: Result, toml_text: str, lang: str) -> None:
         (left, "objective", t("metric_objective", lang)),
         (right, "approved", t("metric_approved", lang)),
     ):
-        line = (
+        y = alt.Y(f"{field}:Q", title=title)
+        line = alt.Chart(frame).mark_line().encode(x=x, y=y)
+        points = (
             alt.Chart(frame)
-            .mark_line(point=True)
+            .mark_point(size=50, filled=True)
             .encode(
                 x=x,
-                y=alt.Y(f"{field}:Q", title=title),
-                tooltip=[alt.Tooltip("value:Q", format=",.0f"), alt.Tooltip(f"{field}:Q", format=",.0f")],
+                y=y,
+                shape=alt.Shape("proven:N", title=t("metric_status", lang)),
+                tooltip=[
+                    alt.Tooltip("value:Q", format=",.0f"),
+                    alt.Tooltip(f"{field}:Q", format=",.0f"),
+                    alt.Tooltip("proven:N", title=t("metric_status", lang)),
+                ],
             )
         )
-        column.altair_chart((line + rule).properties(height=260), width="stretch")
+        column.altair_chart((line + points + rule).properties(height=260), width="stretch")
     st.caption(t("sweep_note", lang, gap=max(markers.shortfall_per_year or 0.0, 0.0)))
+    unproven = [row for row in done["rows"] if row["status"] == "feasible"]
+    if unproven:
+        st.caption(t("sweep_unproven", lang, n=len(unproven)))
+
+
+def sweep_order(values: list[float]) -> list[float]:
+    """The sweep's points coarse to fine (ends, middle, quarters, ...), so a sweep the budget cuts short
+    still spans the whole range."""
+    order, step = [0, len(values) - 1], len(values) - 1
+    while step > 1:
+        step = max(step // 2, 1)
+        order += [i for i in range(0, len(values), step) if i not in order]
+    order += [i for i in range(len(values)) if i not in order]
+    return [values[i] for i in order]
+
+
+def sweep_points(result: Result, key: str, sweep: dict[str, list], lang: str) -> dict[str, list]:
+    """``sweep`` with its points left (``sweep["left"]``) solved within :data:`SWEEP_SECONDS`, each
+    within what is left of it (a point stopped by its limit is kept, as feasible); the points the
+    budget does not reach stay left."""
+    rows, left = list(sweep["rows"]), list(sweep["left"])
+    total = len(rows) + len(left)
+    bar = st.progress(len(rows) / total, text=t("sweep_running", lang, done=len(rows), total=total))
+    deadline = time.monotonic() + SWEEP_SECONDS
+    while left and deadline - time.monotonic() >= SWEEP_MIN_POINT_SECONDS:
+        limit = {"time_limit": min(result.scenario.solver.time_limit, deadline - time.monotonic())}
+        rows += run_sweep(result.scenario, key, [left.pop(0)], projects=result.projects, solve_options=limit)
+        bar.progress(len(rows) / total, text=t("sweep_running", lang, done=len(rows), total=total))
+    bar.empty()
+    return {"rows": rows, "left": left}
 
 
 SITE_COLOURS = {"used": "#d62728", "free": "#2ca02c", "blocked": "#7f7f7f", "not_ready": "#ff7f0e"}
@@ -1608,9 +1665,14 @@ def main() -> None:
             st.error(t("scenario_error", lang, message=error_text(error, lang)))
             st.stop()
     setting = Setting(
-        base.file.name, base.upload, app_state.levers_to_dict(shown_levers), [vars(p) for p in shown_pins]
+        base.file.name,
+        upload_key(base.upload) if base.upload else None,
+        app_state.levers_to_dict(shown_levers),
+        [vars(p) for p in shown_pins],
     )
     if st.session_state.get("stored") != (setting.id, result.solved):
+        if base.upload:  # so its link restores it after a restart too
+            library().keep_upload(setting.projects, Path(base.upload).read_bytes())
         library().put(setting, toml_text, snapshot_of(result, shown_levers) if result.solved else None)
         st.session_state["stored"] = (setting.id, result.solved)
     if st.query_params.get("setting") != setting.id:
