@@ -512,3 +512,51 @@ def test_the_sweep_keeps_to_its_budget_and_says_which_points_were_left_out(
     assert len(more["rows"]) > len(done["rows"])
     assert len(more["rows"]) + len(more["left"]) == page.SWEEP_POINTS
     assert page.sweep_order(list(range(9))) == [0, 8, 4, 2, 6, 1, 3, 5, 7]
+
+
+# ---------------------------------------- solving ahead
+
+
+def test_a_moved_lever_is_solved_ahead_and_solve_shows_that_setting(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quota_sim.app import page
+
+    wanted: list[tuple[str, str]] = []
+
+    class Recorder:
+        def want(self, session: str, toml: str) -> None:
+            wanted.append((session, toml))
+
+    monkeypatch.setattr(page, "solve_ahead", Recorder)
+    run(app)
+    assert wanted == []  # nothing pending: nothing solved ahead
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    run(app)
+    run(app)  # the same pending setting is not asked for twice
+    assert len(wanted) == 1
+    solve(app)
+    variants = app.session_state["variants"].items()
+    assert [toml for (_, levers, _), (_, toml) in variants if "plan_land=1500.0" in levers] == [wanted[0][1]]
+    assert slider(app, t("plan_land", "zh")).value == pytest.approx(1500)
+
+
+def test_a_setting_solved_before_a_restart_is_read_from_the_library_not_solved_again(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quota_sim.app import page
+
+    _restart_server()  # solved here, not taken from a result cached in this process
+    app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
+    approved = metric(app, t("metric_approved", "zh"))
+    objective = metric(app, t("metric_objective", "zh"))
+    _restart_server()
+
+    def no_solve(*_args, **_kwargs):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(page, "solve_scenario", no_solve)
+    fresh = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
+    assert metric(fresh, t("metric_approved", "zh")) == approved
+    assert metric(fresh, t("metric_objective", "zh")) == objective
+    assert fresh.dataframe, "the allocation table is missing"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from quota_sim.analysis import enrich
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
 from quota_sim.app.library import (
     DATA_ENV,
@@ -129,3 +130,38 @@ def test_only_the_pinned_queues_the_app_wrote_are_removed(tmp_path: Path) -> Non
     own.unlink()
     assert remove_old_pinned_queues(queues) == [] and not queues.exists()
     assert remove_old_pinned_queues(tmp_path / "absent") == []
+
+
+def test_a_solved_result_reads_back_exactly_and_only_for_the_same_code(
+    small_toml: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quota_sim.app import stored_results
+    from quota_sim.app.stored_results import result_from_json, result_json, result_key
+
+    result = solve_scenario(scenario_from_toml(small_toml))
+    enrich(result, marginal=False, baselines=False, importance_top=0)
+    text = result_json(result)
+    assert text is not None
+    back = result_from_json(text, small_toml)
+    for name in ("status", "objective", "gap", "allocation", "quota_use", "site_use", "kpi", "extras"):
+        assert getattr(back, name) == getattr(result, name), name
+    assert back.projects.ids == result.projects.ids and back.scenario.raw == result.scenario.raw
+    # JSON would change a tuple into a list: such a result is not kept
+    result.extras["odd"] = (1, 2)
+    assert result_json(result) is None
+    # another program (or solver version) never reads this one's results
+    key = result_key(small_toml)
+    monkeypatch.setattr(stored_results, "code_fingerprint", lambda: "0" * 16)
+    assert result_key(small_toml) != key
+
+
+def test_the_library_keeps_the_results_used_last(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from quota_sim.app import library as library_module
+
+    monkeypatch.setattr(library_module, "MAX_STORED_RESULTS", 2)
+    shelf = Library(tmp_path / "library.sqlite3")
+    for key in ("a", "b"):
+        shelf.keep_result(key, f'{{"k": "{key}"}}')
+    assert shelf.result("a") == '{"k": "a"}'  # now used after b
+    shelf.keep_result("c", "{}")
+    assert shelf.result("b") is None and Library(tmp_path / "library.sqlite3").result("a") is not None

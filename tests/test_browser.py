@@ -97,6 +97,8 @@ def server(tmp_path: Path) -> Iterator[Served]:
             process.kill()
             process.wait()
         log.close()
+    # SIGTERM stops the server cleanly, also while a solve (the warm-up, a solve ahead) is running
+    assert process.returncode == 0, (tmp_path / "server.log").read_text(errors="replace")
 
 
 def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tmp_path: Path) -> None:
@@ -152,6 +154,15 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
             expect(approved).not_to_have_text(before, timeout=RESULT_TIMEOUT)
             expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
             after = approved.inner_text()
+
+            # a refresh restores the setting from the URL: the slider's value and the same result
+            setting = page.url
+            assert "setting=" in setting
+            page.reload()
+            expect(approved).to_have_text(after, timeout=RESULT_TIMEOUT)
+            plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
+            expect(plan).to_have_value(f"{moved:.0f}")
+            expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
 
             # the download is named after the setting
             with page.expect_download() as download:

@@ -11,6 +11,10 @@ An uploaded queue is named in a setting by its key (``<content hash>/<file name>
 :func:`upload_key`) and its content is kept in the library too (each file at most 20 MB, the
 uploads together at most ``MAX_STORED_UPLOAD_BYTES``: the oldest ones no saved setting names go
 first), so a link restores it after the server restarts.
+
+The results of solved settings are kept too (:mod:`quota_sim.app.stored_results`: JSON keyed by
+the setting and the code, at most ``MAX_STORED_RESULTS``, the ones used longest ago go first), so a
+setting solved once is not solved again after a restart.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ DATA_ENV = "QUOTA_SIM_DATA"
 FILE_NAME = "library.sqlite3"
 #: The uploads kept for restoring settings, together (bytes).
 MAX_STORED_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The solved results kept (about 0.1–0.5 MB each for the baseline's 220 projects).
+MAX_STORED_RESULTS = 300
 
 _SCHEMA = (
     """
@@ -51,6 +57,13 @@ CREATE TABLE IF NOT EXISTS uploads (
     key TEXT PRIMARY KEY,
     used REAL NOT NULL,
     data BLOB NOT NULL
+)
+""",
+    """
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY,
+    used REAL NOT NULL,
+    result TEXT NOT NULL
 )
 """,
 )
@@ -215,6 +228,28 @@ class Library:
         with self._connect() as db:
             row = db.execute("SELECT data FROM uploads WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def keep_result(self, key: str, result: str) -> None:
+        """Keep a solved setting's result (JSON) under ``key``; past ``MAX_STORED_RESULTS`` the ones
+        used longest ago go."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO results (key, used, result) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET used = excluded.used, result = excluded.result",
+                (key, time.time(), result),
+            )
+            db.execute(
+                "DELETE FROM results WHERE key NOT IN (SELECT key FROM results ORDER BY used DESC LIMIT ?)",
+                (MAX_STORED_RESULTS,),
+            )
+
+    def result(self, key: str) -> str | None:
+        """The result kept under ``key`` (JSON), or None; marks it as used."""
+        with self._connect() as db:
+            row = db.execute("SELECT result FROM results WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                db.execute("UPDATE results SET used = ? WHERE key = ?", (time.time(), key))
+        return None if row is None else row[0]
 
 
 def upload_key(path: str | Path) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from quota_sim.app.library import (
     remove_old_pinned_queues,
     upload_key,
 )
+from quota_sim.app.solve_ahead import SolveAhead
+from quota_sim.app.stored_results import result_from_json, result_json, result_key
 from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.cells import markdown_text
 from quota_sim.errors import InputError
@@ -105,10 +108,29 @@ def load_projects(toml_text: str) -> Projects:
 def solve_toml(toml_text: str) -> Result:
     """Solve a scenario given as TOML text (the cache key): grades always, the diagnosis when infeasible.
 
-    One shared result per setting, never modified by the page (no copy per rerun)."""
+    One shared result per setting, never modified by the page (no copy per rerun). A proven result
+    (optimal, infeasible) is kept in the library and read from there after a restart; one stopped
+    by its time limit is solved again."""
+    key = result_key(toml_text)
+    kept = library().result(key)
+    if kept is not None:
+        try:
+            return result_from_json(kept, toml_text)
+        except (InputError, ValueError, TypeError, KeyError):
+            pass  # its queue is gone or the entry is unreadable: solve as usual
     result = solve_scenario(app_state.scenario_from_toml(toml_text))
     enrich(result, marginal=False, baselines=False, importance_top=0)
+    if result.status in ("optimal", "infeasible"):
+        text = result_json(result)
+        if text is not None:
+            library().keep_result(key, text)
     return result
+
+
+@st.cache_resource
+def solve_ahead() -> SolveAhead:
+    """The server's background solver of the settings the levers show before Solve is pressed."""
+    return SolveAhead(solve_toml)
 
 
 @st.cache_resource
@@ -1609,8 +1631,28 @@ def panels(result: Result, base: Base, setting: Setting, toml_text: str, lang: s
 
 
 def warm_up() -> None:
-    """Solve the baseline as the page first shows it, so the first planner finds it ready."""
-    solve_toml(scenario_to_toml(load_scenario(baseline_path())))
+    """Make the server ready for its first planner: Streamlit's emoji and icon tables (compiled when
+    the first widget is drawn, about 0.3 s), the baseline and its queue read as the page reads them,
+    and the baseline solved as the page first shows it."""
+    import streamlit.emojis
+    import streamlit.material_icon_names  # noqa: F401
+
+    scenario = load_base(str(baseline_path()), None)
+    toml_text = scenario_to_toml(scenario)
+    load_projects(toml_text)
+    solve_toml(toml_text)
+
+
+def solve_pending_ahead(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> None:
+    """Start solving the setting the levers show (not yet the one on screen), so Solve finds it ready."""
+    try:
+        _, toml_text = variant_and_toml(base, levers, pins)
+    except InputError:
+        return  # Solve will say what is wrong with it
+    if st.session_state.get("ahead") != toml_text:
+        st.session_state["ahead"] = toml_text
+        session = st.session_state.setdefault("ahead_session", uuid.uuid4().hex)
+        solve_ahead().want(session, toml_text)
 
 
 def language() -> str:
@@ -1683,6 +1725,7 @@ def main() -> None:
     if changes:
         st.warning(t("solve_pending", lang, changes=describe_changes(changes, base.scenario, lang)))
         st.markdown(STALE_STYLE, unsafe_allow_html=True)
+        solve_pending_ahead(base, levers, pins)
     saved = next((e.name for e in library().named() if e.id == setting.id), None)
     with st.container(key="result"):
         headline(result, lang)
