@@ -3,11 +3,16 @@
 Serves the app as ``quota-sim app --headless`` does (own port, own empty data folder) and drives it
 with Playwright:
 
-- first load: from opening the page to the first result on screen;
+- first load: from opening the page to the first result on screen, right after the server
+  answers (its warm-up solve may still run) and for a planner arriving later (a new browser
+  context on the warm server);
 - lever change: the yearly plan land quota moved one step (a new value each time, so every
   Solve solves), then Solve; timed from the Solve click to the new result on screen (the page's
   URL names the new setting and the result is no longer dimmed) and to the page being idle
-  (Streamlit's running indicator gone); median and max over ``--runs``;
+  (Streamlit's running indicator gone); median and max over ``--runs``. The time to the result
+  is split into the solve (as the page reports it: load, build, solve and assign), the rest of
+  the server's script run (the click to Streamlit's "script finished" message on the page's
+  websocket, less the solve) and the browser (that message to the result on screen);
 - the same with ``--sessions`` planners at once (each its own browser context, moving its own
   lever; each must see its own result);
 - the server's memory: peak resident set of the server and its child processes, sampled
@@ -31,7 +36,8 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, WebSocket, async_playwright, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from quota_sim.app import streamlit_command
 from quota_sim.app.library import DATA_ENV
@@ -99,6 +105,34 @@ def serve(port: int, data: Path) -> subprocess.Popen:
     raise RuntimeError("the app did not start")
 
 
+class ScriptRuns:
+    """When the server's script runs on a page finished (Streamlit's ``script_finished`` messages)."""
+
+    def __init__(self, page: Page) -> None:
+        self.finished: list[float] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framereceived", self._frame)
+
+    def _frame(self, payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(payload)
+        except Exception:  # not a ForwardMsg: not ours to time
+            return
+        if (
+            message.WhichOneof("type") == "script_finished"
+            and message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+        ):
+            self.finished.append(time.perf_counter())
+
+    def first_after(self, moment: float) -> float | None:
+        return next((t for t in self.finished if t > moment), None)
+
+
 def approved_metric(page: Page):
     metric = page.get_by_test_id("stMetric").filter(has_text=t("metric_approved", "zh"))
     return metric.get_by_test_id("stMetricValue")
@@ -118,9 +152,10 @@ async def first_load(page: Page, address: str) -> float:
     return elapsed
 
 
-async def lever_change(page: Page) -> tuple[float, float, float, str]:
+async def lever_change(page: Page, runs: ScriptRuns) -> tuple[float, float, float, float, str]:
     """Move the plan land quota one step up, press Solve; seconds to the new result and to idle, the
-    solve's own seconds (as the page reports them) and the slider's value."""
+    solve's own seconds (as the page reports them), seconds to the end of the server's script run
+    and the slider's value."""
     plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
     await plan.focus()
     await page.keyboard.press("ArrowRight")
@@ -136,32 +171,57 @@ async def lever_change(page: Page) -> tuple[float, float, float, str]:
     shown = time.perf_counter() - started
     await idle(page)
     settled = time.perf_counter() - started
+    finished = runs.first_after(started)
+    server = (finished - started) if finished is not None else float("nan")
     status = page.get_by_test_id("stMetric").filter(has_text=t("metric_status", "zh"))
     solve = float(re.findall(r"[0-9.]+", await status.get_by_test_id("stMetricDelta").inner_text())[0])
-    return shown, settled, solve, await plan.get_attribute("aria-valuenow") or ""
+    return shown, settled, solve, server, await plan.get_attribute("aria-valuenow") or ""
 
 
-async def session(browser, address: str, runs: int, offset: int) -> dict:
+async def session(browser, address: str, changes: int, offset: int) -> dict:
     """One planner: load, move the stock land ``offset`` steps (so each planner's settings are its
     own and are solved, not taken from another's cache), then ``runs`` lever changes."""
     context = await browser.new_context(viewport={"width": 1500, "height": 1300})
     page = await context.new_page()
+    runs = ScriptRuns(page)
     load = await first_load(page, address)
     stock = page.get_by_test_id("stSlider").filter(has_text=t("stock_land", "zh")).get_by_role("slider")
     await stock.focus()
     for _ in range(offset):
         await page.keyboard.press("ArrowRight")
     await idle(page)
-    shown, settled, solves, values = [], [], [], []
-    for _ in range(runs):
-        result, done, solve, value = await lever_change(page)
+    shown, settled, solves, server, values = [], [], [], [], []
+    for _ in range(changes):
+        result, done, solve, script, value = await lever_change(page, runs)
         shown.append(result)
         settled.append(done)
         solves.append(solve)
+        server.append(script)
         values.append(value)
     url = page.url
     await context.close()
-    return {"load": load, "shown": shown, "idle": settled, "solve": solves, "values": values, "url": url}
+    return {
+        "load": load, "shown": shown, "idle": settled, "solve": solves, "server": server, "values": values,
+        "url": url,
+    }
+
+
+async def later_load(browser, address: str) -> float:
+    """First load of a planner arriving at the warm server (a new browser context)."""
+    context = await browser.new_context(viewport={"width": 1500, "height": 1300})
+    try:
+        return await first_load(await context.new_page(), address)
+    finally:
+        await context.close()
+
+
+def split(run: dict) -> str:
+    """The median seconds to the result, split into the solve, the rest of the script run, the browser."""
+    shown, solve, server = (statistics.median(run[k]) for k in ("shown", "solve", "server"))
+    return (
+        f"split of the median: solve {solve:.2f} s, rest of the server's script run {server - solve:.2f} s, "
+        f"browser {shown - server:.2f} s"
+    )
 
 
 def report(label: str, seconds: list[float]) -> str:
@@ -181,10 +241,13 @@ async def bench(args: argparse.Namespace) -> None:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     alone = await session(browser, address, args.runs, 0)
-                    print(f"first load to first result (server warm after start): {alone['load']:.2f} s")
+                    print(f"first load to first result, right after start: {alone['load']:.2f} s")
+                    later = await later_load(browser, address)
+                    print(f"first load to first result, a planner arriving later: {later:.2f} s")
                     print(report("one planner, Solve -> new result shown", alone["shown"]))
                     print(report("one planner, Solve -> page idle", alone["idle"]))
                     print(report("one planner, of which the solve itself", alone["solve"]))
+                    print(f"one planner, {split(alone)}")
                     print(
                         f"server memory after one planner: {memory.now():.0f} MB (peak {memory.peak:.0f} MB)"
                     )
@@ -207,6 +270,8 @@ async def bench(args: argparse.Namespace) -> None:
         settled = [x for s in many for x in s["idle"]]
         print(report(f"{args.sessions} planners at once, Solve -> new result shown", shown))
         print(report(f"{args.sessions} planners at once, Solve -> page idle", settled))
+        merged = {k: [x for s in many for x in s[k]] for k in ("shown", "solve", "server")}
+        print(f"{args.sessions} planners at once, {split(merged)}")
         own = len({s["url"] for s in many}) == len(many) and all(
             s["values"][-1] == alone["values"][-1] for s in many
         )
