@@ -10,6 +10,7 @@ import pytest
 
 from quota_sim.analysis.marginal import (
     ADDED_SOURCE_ID,
+    addable,
     choose_delta,
     combined_gain,
     kept_approvals,
@@ -201,7 +202,7 @@ def test_the_neighbourhood_gain_is_exact_when_the_extra_supply_admits_a_waiting_
     land = scenario.quotas[0]
     variants = {"land": with_extra_city_supply(scenario, land, 40.0)}
     gains = neighbourhood_gains(
-        scenario, projects, approved_plan(base), variants, [land], scenario.solver,
+        scenario, projects, approved_plan(base), variants, {"land": 40.0}, [land], scenario.solver,
         deadline=None, jobs=1, cancel=None,
     )
     assert gains == {"land": (pytest.approx(80.0), True)}  # p3 fits in the 40 extra mu
@@ -220,7 +221,8 @@ def test_neighbourhood_gains_are_lower_bounds_of_the_true_gain(tmp_path, seed) -
     deltas = {q.id: choose_delta(scenario, projects, q) for q in quotas}
     variants = {q.id: with_extra_city_supply(scenario, q, deltas[q.id]) for q in quotas}
     gains = neighbourhood_gains(
-        scenario, projects, plan, variants, quotas, scenario.solver, deadline=None, jobs=1, cancel=None
+        scenario, projects, plan, variants, deltas, quotas, scenario.solver,
+        deadline=None, jobs=1, cancel=None,
     )
     assert set(gains) == set(variants)
     for quota_id, (gain, proven) in gains.items():
@@ -241,3 +243,22 @@ def test_the_row_reports_the_larger_gain_and_says_how_exact_it_is() -> None:
     assert combined_gain(untimed, None, 990.0, True, 1e-6) == (None, "no_time", None)
     settled = Resolved("lp_bound", None, 995.0, 0.0)  # the LP leaves no gain beyond the solver gap ...
     assert combined_gain(settled, (3.0, True), 990.0, True, 1e-6) == (3.0, "neighbourhood", 5.0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_leaving_out_the_projects_that_cannot_join_keeps_the_neighbourhood_optimum(tmp_path, seed) -> None:
+    scenario, projects, _ = load_instance(tmp_path, *random_instance(seed))
+    base = solve_scenario(scenario, projects)
+    if base.status != "optimal":
+        return
+    plan = approved_plan(base)
+    exact = dataclasses.replace(scenario.solver, gap=0.0)
+    for quota in scenario.quotas:
+        delta = choose_delta(scenario, projects, quota)
+        variant = with_extra_city_supply(scenario, quota, delta)
+        free = addable(scenario, projects, plan, [{quota.id: delta}])[0]
+        assert not set(free) & {projects.ids.index(p) for p in plan}
+        every = solve_model(build_model(variant, kept_approvals(projects, plan)), exact, start=plan)
+        some = solve_model(build_model(variant, kept_approvals(projects, plan, free)), exact, start=plan)
+        assert every.status == some.status == "optimal"
+        assert some.objective == pytest.approx(every.objective, rel=1e-9, abs=1e-6)

@@ -33,22 +33,27 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from quota_sim.analysis.resolve import Resolved, resolve_variants
 from quota_sim.model import QuotaModel, build_model
+from quota_sim.placements import PlacementSpace
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings, with_values
 from quota_sim.solve import Relaxation, Start, solve_model
-from quota_sim.supply import CITY
+from quota_sim.supply import CITY, source_total
 
 #: Share of the quota's first-year city supply used as ``delta`` (at least one median project's charge).
 DELTA_SHARE = 0.05
 
 #: Id of the city source added to a quota that has none, to carry ``delta``.
 ADDED_SOURCE_ID = "marginal_extra"
+
+#: Relative slack on "a project's charge fits what the plan leaves" (float noise, never a real unit).
+_FIT_SLACK = 1e-9
 
 
 def nice_ceiling(value: float) -> float:
@@ -118,9 +123,10 @@ def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float
     return values
 
 
-def kept_approvals(projects: Projects, plan: Start) -> Projects:
+def kept_approvals(projects: Projects, plan: Start, free: Collection[int] | None = None) -> Projects:
     """The queue of a neighbourhood re-solve: every project of ``plan`` (project id -> (zone, site or
-    None, calendar start year)) locked in to its place and year; every waiting project as it was.
+    None, calendar start year)) locked in to its place and year; the waiting projects ``free`` (indices;
+    default all) as they were, the other waiting projects locked out.
 
     A kept project's only place becomes its preferred one, so its value may lose the relocation penalty:
     the same constant in every neighbourhood re-solve, which their differences cancel.
@@ -130,6 +136,9 @@ def kept_approvals(projects: Projects, plan: Start) -> Projects:
     sites = list(projects.sites) if len(projects.sites) == n else [()] * n
     earliest = projects.earliest_year.copy()
     latest = projects.latest_year.copy() if len(projects.latest_year) == n else np.zeros(n, dtype=int)
+    if free is not None:
+        kept = set(free)
+        locks = [lock if p in kept else "out" for p, lock in enumerate(locks)]
     index = {project_id: i for i, project_id in enumerate(projects.ids)}
     for project_id, (zone, site, year) in plan.items():
         i = index[project_id]
@@ -139,6 +148,36 @@ def kept_approvals(projects: Projects, plan: Start) -> Projects:
     return dataclasses.replace(
         projects, lock=locks, zones=zones, sites=sites, earliest_year=earliest, latest_year=latest
     )
+
+
+def addable(
+    scenario: Scenario, projects: Projects, plan: Start, extras: Sequence[Mapping[str, float]]
+) -> list[list[int]]:
+    """For each of ``extras`` (quota id -> units of extra supply), the waiting projects that could join
+    ``plan`` with that much more supply.
+
+    A project is kept when one of its placements charges every quota no more than the quota's supply
+    over the horizon (every source and zone together, plus the extra) less what the plan's projects
+    charge it. Any project the plan could take passes this test (it ignores years, zones, sites and the
+    budget), so a neighbourhood re-solve over the kept ones has the same optimum as over all of them.
+    """
+    space = PlacementSpace.of(scenario, projects)
+    quotas = [q.id for q in scenario.quotas]
+    index = {project_id: i for i, project_id in enumerate(projects.ids)}
+    sites = {} if space.sites is None else space.sites.index
+    supplied = np.array([sum(source_total(s, scenario.years) for s in q.sources) for q in scenario.quotas])
+    placed = [(index[p], sites.get(site)) for p, (_, site, _) in plan.items()]
+    charged = np.array([sum(space.charge(q, p, k) for p, k in placed) for q in quotas])
+    waiting = [p for p in range(len(projects)) if projects.ids[p] not in plan and projects.lock[p] != "out"]
+    # Per waiting project, what each of its placements charges each quota (placements x quotas).
+    charges = {p: np.array([[space.charge(q, p, k) for q in quotas] for _, k, _ in space.places(p)])
+               for p in waiting}
+    kept = []
+    for extra in extras:
+        left = supplied - charged + np.array([extra.get(q, 0.0) for q in quotas])
+        room = left + _FIT_SLACK * np.maximum(1.0, np.abs(left))
+        kept.append([p for p in waiting if charges[p].size and np.any(np.all(charges[p] <= room, axis=1))])
+    return kept
 
 
 def marginal_values(
@@ -196,7 +235,8 @@ def marginal_values(
     nearby: dict[str, tuple[float, bool]] = {}
     if start is not None:
         nearby = neighbourhood_gains(
-            scenario, projects, start, variants, order, settings, deadline=deadline, jobs=jobs, cancel=cancel
+            scenario, projects, start, variants, deltas, order, settings,
+            deadline=deadline, jobs=jobs, cancel=cancel,
         )
     # A variant whose LP bound is within the solver gap of the solved objective gains nothing a
     # re-solve at that gap could show: it is settled without a MIP.
@@ -227,6 +267,7 @@ def neighbourhood_gains(
     projects: Projects,
     plan: Start,
     variants: dict[str, Scenario],
+    deltas: dict[str, float],
     order: list[Quota],
     settings: SolverSettings,
     *,
@@ -237,14 +278,19 @@ def neighbourhood_gains(
     """Per quota (of those solved within the deadline), the gain of its neighbourhood re-solve over the
     neighbourhood's own optimum without the extra supply (万元), and whether both were proven optimal.
 
-    Both are solved to optimality (gap 0) from ``plan`` with :func:`kept_approvals`; the reference goes
-    first, then the quotas in ``order``. The plan that is best without the extra supply stays feasible
-    with it, so a gain is never negative, and one that is not proven is still a lower bound.
+    Both are solved to optimality (gap 0) from ``plan`` with :func:`kept_approvals`, each over the
+    waiting projects that could join the plan (:func:`addable`; ``deltas``: each variant's extra units);
+    the reference goes first, then the quotas in ``order``. The plan that is best without the extra
+    supply stays feasible with it, so a gain is never negative, and one that is not proven is still a
+    lower bound.
     """
-    queue = kept_approvals(projects, plan)
+    # Only the waiting projects that could join the plan are free: the same optimum, a smaller model.
+    free = addable(scenario, projects, plan, [{}] + [{q.id: deltas[q.id]} for q in order])
+    queues = [kept_approvals(projects, plan, kept) for kept in free]
     found = resolve_variants(
-        [(scenario, queue)] + [(variants[q.id], queue) for q in order],
+        list(zip([scenario] + [variants[q.id] for q in order], queues, strict=True)),
         dataclasses.replace(settings, gap=0.0), start=plan, deadline=deadline, jobs=jobs, cancel=cancel,
+        split=False,
     )
     reference = found[0]
     if not reference.solved:

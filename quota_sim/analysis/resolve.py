@@ -60,6 +60,7 @@ def resolve_variants(
     jobs: int | None = None,
     cancel: threading.Event | None = None,
     settle_below: float | None = None,
+    split: bool = True,
 ) -> list[Resolved]:
     """Build and solve each (scenario, projects) variant with ``settings``, starting from ``start``.
 
@@ -68,6 +69,8 @@ def resolve_variants(
     ``settle_below`` (万元): first solve every variant's LP relaxation; a variant whose LP bound is at
     most this is settled without a MIP (status ``lp_bound``, ``bound`` the LP bound), and the budget
     goes to the others. A MIP re-solve's ``bound`` is the smaller of its own and its LP bound.
+    ``split``: each re-solve gets its share of the time left (else all of it: for small re-solves, most
+    of which end well within it, so that a harder one is not cut short while the others wait).
     Returns the outcomes in the order of ``variants``.
     """
     count = len(variants)
@@ -100,9 +103,12 @@ def resolve_variants(
     waiting = [len(todo)]
 
     def share() -> float:
-        """This re-solve's seconds: the time left, over the lanes, for the re-solves not yet started."""
+        """This re-solve's seconds: the time left (with ``split``, over the lanes, for the re-solves not yet
+        started)."""
         with lock:
-            offered = left() if deadline is None else left() * min(width, waiting[0]) / waiting[0]
+            offered = left()
+            if deadline is not None and split:
+                offered *= min(width, waiting[0]) / waiting[0]
             waiting[0] -= 1
         return offered
 
