@@ -2,6 +2,7 @@
 
     python bench/bench_solve.py                         # every scenarios/*.toml, seeds 0 1 2
     python bench/bench_solve.py --scenarios baseline strict_emissions --seeds 0 1 2 3 4
+    python bench/bench_solve.py --generated 220 --count 5 --seeds 0   # generated queues with parcels
 
 For each scenario the model is built once; then, per seed, in turn:
 
@@ -9,6 +10,9 @@ For each scenario the model is built once; then, per seed, in turn:
   full MIP only when the restricted plan does not yet prove the gap), wall seconds;
 - ``raw``: the model as ``quota-sim export-model`` writes it, read by highspy and solved with one
   thread, the scenario's gap and the same seed (reading the file is not timed).
+
+With ``--generated N``, ``--count`` scenarios of N projects on 4 parks and 5 years are generated
+(``quota-sim generate``, seeds 1, 2, ..., with parcels) instead of the shipped ones.
 
 Printed: median seconds of each, their ratio (ours / raw, per seed, then the median), and each
 route's status, objective and gap, so a faster answer is never a worse-kept promise. Seconds depend
@@ -30,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 import highspy  # noqa: E402
 
+from quota_sim.generate import write_generated  # noqa: E402
 from quota_sim.model import build_model  # noqa: E402
 from quota_sim.projects import projects_for  # noqa: E402
 from quota_sim.scenario import load_scenario  # noqa: E402
@@ -64,13 +69,23 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="*", help="names in scenarios/ (default: all)")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--generated", type=int, default=0, help="projects per generated scenario")
+    parser.add_argument("--count", type=int, default=5, help="generated scenarios (with --generated)")
     args = parser.parse_args()
-    names = args.scenarios or sorted(path.stem for path in SCENARIOS.glob("*.toml"))
     print(f"{'scenario':18} {'ours s':>7} {'raw s':>7} {'ratio':>6}  ours (status objective gap) | raw")
     ratios = []
     with tempfile.TemporaryDirectory(prefix="bench-solve-") as tmp:
-        for name in names:
-            scenario = load_scenario(SCENARIOS / f"{name}.toml")
+        if args.generated:
+            paths = [
+                write_generated(Path(tmp) / f"g{seed}", f"generated{seed}", args.generated, 4, 5, seed)
+                for seed in range(1, args.count + 1)
+            ]
+        else:
+            names = args.scenarios or sorted(path.stem for path in SCENARIOS.glob("*.toml"))
+            paths = [SCENARIOS / f"{name}.toml" for name in names]
+        for scenario_path in paths:
+            name = scenario_path.stem
+            scenario = load_scenario(scenario_path)
             model = build_model(scenario, projects_for(scenario))
             path = Path(tmp) / f"{name}.mps"
             write_model(model, path)
