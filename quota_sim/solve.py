@@ -186,8 +186,8 @@ def _completed_start(
 def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> highspy.HighsLp:
     """``lp`` with the site pattern columns and rows of :mod:`quota_sim.site_patterns` appended after
     the model's own (a tighter LP relaxation of the same MILP); unchanged when no site needs them."""
-    if model.elastic or model.sites is None or not model.n_x:
-        return lp
+    if model.elastic or model.sites is None or not model.n_x or model.n_x >= GREEDY_START_BINARIES:
+        return lp  # very large models: the plain relaxation is solved sooner, for the greedy start
     table = model.placements
     land, area = model.projects.land_mu, model.sites.area_mu
     rows = site_pattern_rows(table.project, table.site, land, area, lp.num_col_)
