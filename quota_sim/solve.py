@@ -231,7 +231,9 @@ def _solve_highs(
         start, relaxation = found.plan, found.relaxation
         planning = time.perf_counter() - clock
         if found.proven is not None:  # within the requested gap of the relaxation's bound already
-            return _proven_start(model, found.proven, clock, solver_name, relaxation)
+            solution = _proven_start(model, found.proven, clock, solver_name, relaxation)
+            solution.trace = [(solution.seconds, solution.objective, relaxation.objective)] if trace else []
+            return solution
     before_run = time.perf_counter() - clock
     if _left(settings, clock) <= 0 and start is None:
         return Solution(

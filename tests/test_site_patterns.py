@@ -138,3 +138,11 @@ def test_a_site_with_many_candidates_gets_patterns_over_its_largest(monkeypatch)
     linked = {int(i) for i in rows.indices if i < 12}
     assert linked == set(range(6))
     assert rows.n_patterns == len(_maximal_by_enumeration(land[:6].tolist(), 100.0))
+
+
+def test_a_traced_solve_ended_by_the_restricted_plan_records_it(tmp_path) -> None:
+    scenario, projects, _ = _one_site(tmp_path, [(60, 100), (40, 70), (50, 90), (30, 20)])
+    solution = solve_model(build_model(scenario, projects), scenario.solver, trace=True)
+    assert solution.status == "optimal"
+    recorded = [(value, bound) for _, value, bound in solution.trace]
+    assert recorded == [(solution.objective, solution.best_bound)]
