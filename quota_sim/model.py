@@ -229,7 +229,8 @@ def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False
         for key in supply_keys(s, zone_ids)
     }
     locked_in = np.array([lock == "in" for lock in projects.lock], dtype=bool)
-    kept = np.array([lock != "out" for lock in projects.lock], dtype=bool) & (locked_in | (not elastic))
+    # Locked-out projects never get a placement; the elastic model places the locked-in ones only.
+    kept = locked_in if elastic else np.array([lock != "out" for lock in projects.lock], dtype=bool)
     table = space.table(np.flatnonzero(kept))
     if not elastic:
         table = table.subset(_fits_alone(space, table, zone_ids, years))
