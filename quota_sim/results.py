@@ -251,13 +251,13 @@ class _RemainingRoom:
             for z in scenario.zone_ids():
                 self.free[q.id, z], self.priced[q.id, z] = left.zone_room(q, z)
 
-    def blockers(self, p: int, zone: str, site: str | None, t: int) -> list[str]:
-        """Quotas without room for project ``p`` on ``site`` in ``zone`` in year index ``t``; ``budget``
-        when the room is there but buying it would exceed the purchase budget left; ``site`` when the
-        area the plan leaves on the site is smaller than the project."""
+    def blockers(self, p: int, zone: str, site: str | None, t: int, charges: dict[str, float]) -> list[str]:
+        """Quotas without room for project ``p`` (charging ``charges`` per quota) on ``site`` in ``zone``
+        in year index ``t``; ``budget`` when the room is there but buying it would exceed the purchase
+        budget left; ``site`` when the area the plan leaves on the site is smaller than the project."""
         blocked, cost = [], 0.0
         for q in self.model.scenario.quotas:
-            short = self.model.charge(q.id, p, site) - self.free[q.id, zone][t]
+            short = charges[q.id] - self.free[q.id, zone][t]
             for price, room in self.priced[q.id, zone]:
                 if short <= _TOL:
                     break
@@ -289,11 +289,11 @@ class _RemainingRoom:
         if problem:
             return problem
         last = int(space.last_year[p])
-        options = [
-            self.blockers(p, z, None if k is None else model.sites.ids[k], t)
-            for z, k, first in space.places(p)
-            for t in range(first, last + 1)
-        ]
+        options = []
+        for z, k, first in space.places(p):
+            charges = {q.id: space.charge(q.id, p, k) for q in model.scenario.quotas}  # the same every year
+            site = None if k is None else model.sites.ids[k]
+            options += [self.blockers(p, z, site, t, charges) for t in range(first, last + 1)]
         fewest = min(len(b) for b in options)
         if fewest == 0:
             return "value"
