@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 
 import highspy
@@ -37,6 +37,7 @@ _ON = 0.5  # a binary above this is taken as 1
 # greedy pass (a 20,000-project queue, 98k variables, otherwise had no plan within a minute).
 GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.5  # of the time limit, for the restricted MIPs
+RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a proof: stops within this gap
 LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
@@ -418,16 +419,21 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     best, proven = None, False
     cost = np.asarray(lp.col_cost_, dtype=float)
     while True:
-        found, proven = _restricted_mip(lp, n, keep, best, settings, relaxation.objective, deadline)
+        # The relaxation's support is small: its MIP is solved to the requested gap. A wider one looks
+        # for a better start, not a proof: it stops within RESTRICTED_MIN_GAP at the least.
+        gap = settings.gap if best is None else max(settings.gap, RESTRICTED_MIN_GAP)
+        found, proven = _restricted_mip(lp, n, keep, best, replace(settings, gap=gap), relaxation.objective,
+                                        deadline, settings.gap)
         improved = found is not None and (best is None or cost @ found > cost @ best * (1 + 1e-9) + 1e-9)
         if improved:
             best = found
-        if proven or not improved or keep.all() or time.perf_counter() >= deadline:
+        if proven or not improved or time.perf_counter() >= deadline:
             break
-        keep[by_reduced_cost[:width]] = True  # widen by as many placements as the support holds, doubling
+        # Let in as many more placements as the support holds, then twice as many, ...
+        keep[by_reduced_cost[~keep[by_reduced_cost]][:width]] = True
         width *= 2
-        if best is not None:
-            keep |= best[:n] > _ON
+        if keep.all():
+            break  # no longer restricted: the full MIP's work
     if best is None:
         # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
         return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
@@ -448,10 +454,11 @@ def _restricted_mip(
     settings: SolverSettings,
     bound: float,
     deadline: float,
+    proof_gap: float,
 ) -> tuple[np.ndarray | None, bool]:
-    """The MIP with every placement column outside ``keep`` fixed to 0, from the column values
-    ``start`` (a plan that fits), until ``deadline``: its plan's column values (None if none) and
-    whether that plan is within the requested gap of ``bound`` (then it stopped there)."""
+    """The MIP with every placement column outside ``keep`` fixed to 0, solved to ``settings.gap`` from
+    the column values ``start`` (a plan that fits) until ``deadline``: its plan's column values (None
+    if none) and whether that plan is within ``proof_gap`` of ``bound`` (then it stopped there)."""
     upper = np.array(lp.col_upper_, dtype=float)
     restricted = upper.copy()
     restricted[:n][~keep] = 0.0
@@ -462,7 +469,7 @@ def _restricted_mip(
         highs.passModel(lp)
         if start is not None:
             highs.setSolution(n, np.arange(n, dtype=np.int32), np.where(start[:n] > _ON, 1.0, 0.0))
-        proven = _stop_when_proven(highs, bound, settings.gap)
+        proven = _stop_when_proven(highs, bound, proof_gap)
         run_highs(highs)
     finally:
         lp.col_upper_ = upper
