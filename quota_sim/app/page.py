@@ -92,11 +92,20 @@ STALE_STYLE = "<style>.st-key-result { opacity: 0.4; filter: grayscale(60%); }</
 # --------------------------------------------------------------------------- cached library calls
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def load_base(path: str, projects_path: str | None) -> Scenario:
-    """A scenario file, reading its projects from ``projects_path`` when a table was uploaded."""
+    """A scenario file, reading its projects from ``projects_path`` when a table was uploaded.
+
+    One shared (frozen) scenario per file and table, so what it reads once (its sites table) is not
+    read again on every rerun."""
     scenario = load_scenario(path)
     return app_state.with_projects(scenario, Path(projects_path)) if projects_path else scenario
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load_base_toml(path: str, projects_path: str | None) -> str:
+    """:func:`load_base` as standalone TOML (the key of its projects and of the page's state)."""
+    return scenario_to_toml(load_base(path, projects_path))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -125,6 +134,12 @@ def solve_toml(toml_text: str) -> Result:
         if text is not None:
             library().keep_result(key, text)
     return result
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def needs_of(toml_text: str) -> dict[str, Need]:
+    """What each waiting project of the setting ``toml_text`` would need (worked out once per result)."""
+    return waiting_needs(solve_toml(toml_text))
 
 
 @st.cache_resource
@@ -328,7 +343,7 @@ def load_base_setting(lang: str) -> Base:
     scenario_file, upload_path = data_panel(lang)
     try:
         scenario = load_base(str(scenario_file), upload_path)
-        base_toml = scenario_to_toml(scenario)
+        base_toml = load_base_toml(str(scenario_file), upload_path)
         projects = load_projects(base_toml)
     except InputError as error:
         st.error(t("scenario_error", lang, message=error_text(error, lang)))
@@ -637,8 +652,15 @@ def lever_panel(base: Base, lang: str) -> tuple[Levers, bool, Any]:
     return levers, solve, shortfall
 
 
-def show_shortfall(placeholder: Any, scenario: Scenario, projects: Projects, lang: str) -> None:
-    balance = app_state.land_balance(scenario, projects)
+def show_shortfall(placeholder: Any, base: Base, levers: Levers, lang: str) -> None:
+    """The land balance of the levers as they are (kept per session for the last settings)."""
+    memo: dict = st.session_state.setdefault("balances", {})
+    key = (base.key, repr(levers))
+    if key not in memo:
+        memo[key] = app_state.land_balance(app_state.apply_levers(base.scenario, levers), base.projects)
+        while len(memo) > 8:
+            memo.pop(next(iter(memo)))
+    balance = memo[key]
     if balance is None:
         return
     fields = {"demand": balance.demand, "supply": balance.supply, "gap": balance.shortfall}
@@ -797,7 +819,7 @@ def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
         )
 
 
-def allocation_panel(result: Result, base: Base, lang: str) -> None:
+def allocation_panel(result: Result, base: Base, toml_text: str, lang: str) -> None:
     frame = app_state.allocation_frame(result)
     grades = result.extras.get("allocation_columns", {}).get("grade")
     if grades is not None:
@@ -835,7 +857,7 @@ def allocation_panel(result: Result, base: Base, lang: str) -> None:
         else reason_label(r, lang, quota_ids)
         for r in shown["reason"]
     ]
-    needs = waiting_needs(result)
+    needs = needs_of(toml_text)
     shown.insert(
         shown.columns.get_loc("reason") + 1,
         "need",
@@ -1619,7 +1641,7 @@ def panels(result: Result, base: Base, setting: Setting, toml_text: str, lang: s
             if view == "allocation":
                 pin_panel(result, base, lang)
         elif view == "allocation":
-            allocation_panel(result, base, lang)
+            allocation_panel(result, base, toml_text, lang)
         elif view == "charts":
             charts_panel(result, base.projects, lang)
         elif view == "balance":
@@ -1637,8 +1659,7 @@ def warm_up() -> None:
     import streamlit.emojis
     import streamlit.material_icon_names  # noqa: F401
 
-    scenario = load_base(str(baseline_path()), None)
-    toml_text = scenario_to_toml(scenario)
+    toml_text = load_base_toml(str(baseline_path()), None)
     load_projects(toml_text)
     solve_toml(toml_text)
 
@@ -1694,7 +1715,7 @@ def main() -> None:
         applied[base.key] = (levers, pins)
     shown_levers, shown_pins = applied[base.key]
     try:
-        show_shortfall(shortfall, app_state.apply_levers(base.scenario, levers), base.projects, lang)
+        show_shortfall(shortfall, base, levers, lang)
         variant, toml_text = variant_and_toml(base, shown_levers, shown_pins)
     except InputError as error:
         st.error(t("scenario_error", lang, message=error_text(error, lang)))
