@@ -226,10 +226,11 @@ def _solve_highs(
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
     lp = _with_site_patterns(model, model.highs_lp(relax=relax))
     relaxation = None
+    restricted = None  # column values of the restricted MIP's plan, kept if the run's time runs out
     planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
         found = _start_plan(model, lp, settings)
-        start, relaxation = found.plan, found.relaxation
+        start, relaxation, restricted = found.plan, found.relaxation, found.values
         planning = time.perf_counter() - clock
         if found.proven is not None:  # within the requested gap of the relaxation's bound already
             solution = _proven_start(model, found.proven, clock, solver_name, relaxation)
@@ -271,10 +272,11 @@ def _solve_highs(
         with time_limit(_left(settings, clock)) if ready is not None else contextlib.nullcontext():
             run_highs(highs)
     except TimeUp:
-        if ready is None:
+        kept = ready if ready is not None else restricted
+        if kept is None:
             raise
         message = "the run's time limit came before HiGHS improved the start plan"
-        return _start_solution(model, ready, clock, solver_name, relaxation, message)
+        return _start_solution(model, kept, clock, solver_name, relaxation, message)
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2
@@ -372,12 +374,14 @@ def _configured_highs(
 @dataclass
 class _StartPlan:
     """What :func:`_start_plan` found: the plan for HiGHS (None if none), the LP relaxation, and the
-    column values of the restricted MIP's plan when it already proves the requested gap against
-    the relaxation's bound (the full MIP is then not needed)."""
+    column values of the restricted MIP's plan (``values``), and those values again as ``proven`` when
+    the plan already proves the requested gap against the relaxation's bound (the full MIP is then
+    not needed)."""
 
     plan: Start | None
     relaxation: Relaxation | None
     proven: np.ndarray | None = None
+    values: np.ndarray | None = None
 
 
 def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan:
@@ -443,7 +447,7 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
         for (p, z, k, t), v in zip(model.x, best[:n], strict=True)
         if v > _ON
     }
-    return _StartPlan(plan, relaxation, best if proven else None)
+    return _StartPlan(plan, relaxation, best if proven else None, best)
 
 
 def _restricted_mip(

@@ -144,3 +144,33 @@ def test_a_narrow_support_is_widened_by_reduced_cost_until_the_plan_stops_improv
     assert values[0] == 0.0 and values[1] > 0.0  # the empty plan, then the first placements let in
     assert all(a < b for a, b in itertools.pairwise(values[:-1]))  # widened while the plan improved
     assert result.status == "optimal" and result.objective == pytest.approx(exact.objective, rel=1e-9)
+
+
+def test_the_restricted_plan_is_kept_when_the_run_is_stopped_in_the_full_mip(tmp_path, monkeypatch):
+    # The full MIP overruns the run's time (HiGHS does not always check its clock): the plan of the
+    # restricted MIPs is reported as feasible with its gap to the relaxation, not lost.
+    scenario, projects = hard_knapsack(tmp_path, n=30)
+    planned = []
+    real_plan, real_run = solve._start_plan, solve.run_highs
+
+    def plan(*args):
+        found = real_plan(*args)
+        planned.append(found)
+        return found
+
+    def run(highs):
+        if planned:
+            raise solve.TimeUp("the run's time limit")
+        real_run(highs)
+
+    monkeypatch.setattr(solve, "_start_plan", plan)
+    monkeypatch.setattr(solve, "run_highs", run)
+    model = build_model(scenario, projects)
+    stopped = solve.solve_model(model, scenario.solver)
+    found = planned[0]
+    assert found.proven is None and found.values is not None  # gap 0: the full MIP had to run
+    assert stopped.status == "feasible"
+    plan_value = float(np.asarray(model.cost) @ found.values[: model.n_variables])
+    assert stopped.objective == pytest.approx(plan_value)
+    assert stopped.best_bound == pytest.approx(found.relaxation.objective)
+    assert stopped.gap == pytest.approx((stopped.best_bound - stopped.objective) / stopped.objective)
