@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from quota_sim.tables import (
     UNIT_SUFFIX,
     cell_key,
     cell_text,
+    hidden_warnings,
     is_blank,
     normalise_header,
     parse_number,
@@ -216,18 +218,21 @@ def read_projects_bytes(
 
 def projects_for(scenario: Scenario) -> Projects:
     """The projects table of a scenario, checked against its zones, its quotas' demand columns and
-    its sites table."""
+    its sites table; its ``warnings`` hold the sites table's first (hidden rows and columns read)."""
     sites = scenario.sites
     charged_by: dict[str, list[str]] = {}
     for quota in scenario.quotas:
         charged_by.setdefault(quota.demand, []).append(quota.id)
-    return load_projects(
+    projects = load_projects(
         scenario.projects_path,
         scenario.zone_ids(),
         {column: ", ".join(ids) for column, ids in charged_by.items()},
         start_year=scenario.start_year,
         site_zones=sites.zone_of() if sites is not None else None,
     )
+    if sites is None or not sites.warnings:
+        return projects
+    return dataclasses.replace(projects, warnings=(*sites.warnings, *projects.warnings))
 
 
 def _read_table(
@@ -344,26 +349,14 @@ class _TableReader:
             queued_since=values["queued_since"],
             demand=demand,
             rows=project_rows,
-            warnings=self._hidden_warnings(rows, project_rows),
+            warnings=hidden_warnings(self.label, rows, project_rows, self._read_columns(), "projects"),
             sites=values["site"],
             latest_year=np.array(values["latest_year"], dtype=int),
         )
 
-    def _hidden_warnings(self, rows: list[list[Any]], project_rows: list[int]) -> tuple[str, ...]:
-        """What a workbook hides but the table reads: hidden project rows and hidden columns in use."""
-        found = []
-        hidden_rows = sorted(set(project_rows) & getattr(rows, "hidden_rows", set()))
-        if hidden_rows:
-            shown = ", ".join(map(str, hidden_rows[:10])) + (", …" if len(hidden_rows) > 10 else "")
-            found.append(
-                f"{self.label}: {len(hidden_rows)} hidden row(s) are read as projects (rows {shown})"
-            )
-        hidden_columns = getattr(rows, "hidden_columns", set())
-        for key, index in self.columns.items():
-            if index + 1 in hidden_columns and key in self.used:
-                header = self.headers[key]
-                found.append(f"{self.label}: column '{header}' is hidden in the workbook and is read")
-        return tuple(found)
+    def _read_columns(self) -> dict[str, int]:
+        """The columns the model reads: header as written -> cell index."""
+        return {self.headers[key]: index for key, index in self.columns.items() if key in self.used}
 
     def _read_header(self, cells: list[Any], demand_columns: Mapping[str, str]) -> None:
         used = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *(canonical_column(c) for c in demand_columns)}

@@ -22,6 +22,7 @@ from quota_sim.tables import (
     UNIT_SUFFIX,
     cell_key,
     cell_text,
+    hidden_warnings,
     is_blank,
     normalise_header,
     parse_number,
@@ -93,6 +94,7 @@ class Sites:
     classes: dict[str, np.ndarray] = field(default_factory=dict)
     geometry: list[str] = field(default_factory=list)  # WKT (lon/lat) or ""
     rows: list[int] = field(default_factory=list)  # spreadsheet row of each site (header = 1)
+    warnings: tuple[str, ...] = ()  # things read that a planner may not have meant (hidden rows...)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -271,6 +273,9 @@ class _SitesReader:
             },
             geometry=geometry,
             rows=site_rows,
+            warnings=hidden_warnings(
+                self.label, rows, site_rows, {self.headers[k]: i for k, i in self.columns.items()}, "sites"
+            ),
         )
 
     def _read_header(self, cells: list[Any]) -> None:

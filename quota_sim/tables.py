@@ -60,6 +60,24 @@ def _csv_rows(data: bytes, label: str) -> TableRows:
         raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
 
 
+def hidden_warnings(
+    label: str, rows: Sequence[Sequence[Any]], record_rows: Sequence[int], read_columns: dict[str, int],
+    noun: str,
+) -> tuple[str, ...]:
+    """What a workbook hides but a table reads: hidden rows read as ``noun`` (e.g. "projects") and
+    hidden columns among ``read_columns`` (header as written -> cell index)."""
+    found = []
+    hidden_rows = sorted(set(record_rows) & getattr(rows, "hidden_rows", set()))
+    if hidden_rows:
+        shown = ", ".join(map(str, hidden_rows[:10])) + (", …" if len(hidden_rows) > 10 else "")
+        found.append(f"{label}: {len(hidden_rows)} hidden row(s) are read as {noun} (rows {shown})")
+    hidden_columns = getattr(rows, "hidden_columns", set())
+    for header, index in read_columns.items():
+        if index + 1 in hidden_columns:
+            found.append(f"{label}: column '{header}' is hidden in the workbook and is read")
+    return tuple(found)
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not clean_text(value))
 

@@ -282,3 +282,114 @@ def test_an_upload_of_a_workbook_is_bounded_too():
     book.save(buffer)
     with pytest.raises(InputError, match="GJH2 lies beyond"):
         read_projects_bytes(buffer.getvalue(), "upload.xlsx", ["a"], ["land_mu"])
+
+
+# ---------------------------------------------------------------------------- the sites table
+
+SITES_HEADER = ["id", "zone", "area_mu", "ready_year", "cropland_mu", "remark"]
+
+
+def _sites_book(rows: list[list[object]]) -> openpyxl.Workbook:
+    return _book(rows, header=SITES_HEADER)
+
+
+def _load_sites(path: Path):
+    from quota_sim.sites import load_sites
+
+    return load_sites(path, ["a", "b"], 2026)
+
+
+def _scenario_with_sites(tmp_path: Path, sites: Path) -> Path:
+    """A scenario whose one project names site S1 of the sites table at ``sites``."""
+    scenario = write_instance(tmp_path / "in", scenario_dict(), [project_row("P1", site="S1")],
+                              [{"id": "S0", "zone": "a", "area_mu": 50}])
+    text = scenario.read_text(encoding="utf-8").replace('sites = "sites.csv"', f'sites = "{sites}"')
+    scenario.write_text(text, encoding="utf-8")
+    return scenario
+
+
+def test_the_sites_table_is_the_first_visible_sheet(tmp_path):
+    book = _sites_book([["HIDDEN", "a", 50, 2026, 0, ""]])
+    book.active.sheet_state = "hidden"
+    visible = book.create_sheet("地块")
+    visible.append(SITES_HEADER)
+    visible.append(["S1", "a", 50, 2026, 10, ""])
+    book.save(tmp_path / "s.xlsx")
+    assert _load_sites(tmp_path / "s.xlsx").ids == ["S1"]
+
+
+def test_a_sites_formula_without_a_saved_value_is_refused_naming_the_cell(tmp_path, capsys):
+    _sites_book([["S1", "a", 50, 2026, 10, ""], ["S2", "a", "=C2+1", 2026, 0, ""]]).save(tmp_path / "s.xlsx")
+    with pytest.raises(InputError, match=r"cell C3 holds a formula without a saved value") as error:
+        _load_sites(tmp_path / "s.xlsx")
+    assert error.value.file == "s.xlsx"
+    assert main(["check", str(_scenario_with_sites(tmp_path, tmp_path / "s.xlsx"))]) == 2
+    err = capsys.readouterr().err
+    assert "s.xlsx" in err and "C3" in err and "Traceback" not in err
+    _with_cached_value(tmp_path / "s.xlsx", "C3", "C2+1", "51")
+    assert list(_load_sites(tmp_path / "s.xlsx").area_mu) == [50, 51]
+
+
+def test_hidden_sites_rows_and_columns_that_are_read_give_a_warning(tmp_path, capsys):
+    rows = [["S1", "a", 50, 2026, 10, ""], ["S2", "a", 60, 2026, 0, ""], ["S3", "a", 5, 0, 0, ""]]
+    book = _sites_book(rows)
+    book.active.row_dimensions[3].hidden = True
+    book.active.row_dimensions[4].hidden = True
+    book.active.column_dimensions["E"].hidden = True  # cropland_mu: read
+    book.active.column_dimensions["F"].hidden = True  # remark: not read, no warning
+    book.save(tmp_path / "s.xlsx")
+    warnings = _load_sites(tmp_path / "s.xlsx").warnings
+    assert any("2 hidden row(s) are read as sites (rows 3, 4)" in w for w in warnings), warnings
+    assert any("column 'cropland_mu' is hidden" in w for w in warnings)
+    assert not any("remark" in w for w in warnings) and len(warnings) == 2
+    scenario = _scenario_with_sites(tmp_path, tmp_path / "s.xlsx")
+    assert main(["check", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: s.xlsx: 2 hidden row(s) are read as sites" in out and "cropland_mu" in out
+    assert main(["run", str(scenario), "--no-analysis", "--out", str(tmp_path / "out")]) == 0
+    assert "read as sites" in capsys.readouterr().err
+
+
+def test_a_sites_cell_far_to_the_right_is_refused(tmp_path):
+    book = _sites_book([["S1", "a", 50, 2026, 10, ""]])
+    book.active.cell(row=2, column=16384, value="stray")
+    book.save(tmp_path / "s.xlsx")
+    with pytest.raises(InputError, match="XFD2 lies beyond column ALL") as error:
+        _load_sites(tmp_path / "s.xlsx")
+    assert error.value.row == 2
+
+
+def test_a_sites_csv_mixing_encodings_is_refused_naming_the_row(tmp_path):
+    path = tmp_path / "s.csv"
+    text = "id,zone,area_mu,name\nS1,a,50,城南一号\n"
+    path.write_bytes(text.encode("utf-8") + "S2,a,50,城北二号\n".encode("gbk"))
+    with pytest.raises(InputError, match="mixes text encodings") as error:
+        _load_sites(path)
+    assert error.value.row == 3 and error.value.file == "s.csv"
+
+
+@pytest.mark.parametrize("twin", ["S１", "Ｓ1", "S\u200b1"])
+def test_site_ids_are_compared_after_nfkc(tmp_path, twin):
+    path = tmp_path / "s.csv"
+    path.write_text(f"id,zone,area_mu\nS1,a,50\n{twin},a,50\n", encoding="utf-8")
+    with pytest.raises(InputError, match="used twice") as error:
+        _load_sites(path)
+    assert error.value.row == 3
+    path.write_text(f"id,zone,area_mu\n{twin},ａ,50\n", encoding="utf-8")
+    sites = _load_sites(path)
+    assert sites.ids == ["S1"] and sites.zones == ["a"]
+
+
+@pytest.mark.parametrize(("value", "phrase"), [("5e-324", "implausibly small"), ("1e13", "implausibly large"),
+                                               ("nan", "not a finite number")])
+def test_implausible_site_areas_are_refused(tmp_path, value, phrase):
+    path = tmp_path / "s.csv"
+    path.write_text(f"id,zone,area_mu\nS1,a,{value}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=phrase) as error:
+        _load_sites(path)
+    assert (error.value.row, error.value.column) == (2, "area_mu")
+
+
+def test_a_device_is_not_a_sites_table(tmp_path, capsys):
+    assert main(["check", str(_scenario_with_sites(tmp_path, Path("/dev/zero")))]) == 2
+    assert "sites file is not a regular file" in capsys.readouterr().err
