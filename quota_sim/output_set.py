@@ -114,6 +114,28 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
+def unproven_files_message(folder: Path, kind: str, names: list[str], has_manifest: bool) -> str:
+    """Why files of the output's names in ``folder`` block a run, which they are, and what to do."""
+    listed = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    count = f"{len(names)} file{'s' if len(names) > 1 else ''}"
+    why = (
+        f"its manifest {manifest_name(kind)} does not list them"
+        if has_manifest
+        else f"the folder has no manifest {manifest_name(kind)} "
+        "(an older quota-sim, or someone else, wrote them)"
+    )
+    try:
+        alone = set(os.listdir(folder)) <= set(names)
+    except OSError:
+        alone = False
+    example = f" (for example mv {folder} {folder.with_name(folder.name + '.old')})" if alone else ""
+    return (
+        f"the output folder holds {count} that quota-sim would overwrite but cannot prove it wrote: "
+        f"{listed}; {why}. quota-sim never overwrites such files: move them away{example} or choose "
+        "another output folder"
+    )
+
+
 def scenario_inputs(scenario: Any) -> list[Path]:
     """The files a scenario reads: its ``Path`` fields (the scenario file and every table it names)."""
     fields = [getattr(scenario, f.name) for f in dataclasses.fields(scenario)]
@@ -202,15 +224,20 @@ class OutputSet:
         manifest = self.folder / manifest_name(self.kind)
         owned = read_manifest(self.folder, self.kind)
         if owned is None and (manifest.exists() or manifest.is_symlink()):
-            raise InputError(f"{manifest.name} is there and is not a quota-sim manifest", file=self.label)
-        for name in names:
-            target = self.folder / name
-            if name not in (owned or {}) and (target.exists() or target.is_symlink()):
-                raise InputError(
-                    f"{name} is there and quota-sim did not write it; "
-                    "move it or choose another output folder",
-                    file=self.label,
-                )
+            raise InputError(
+                f"{manifest.name} is there and is not a quota-sim manifest; quota-sim cannot tell which "
+                "files of the folder it wrote, so it writes nothing there: move the folder away or choose "
+                "another output folder",
+                file=self.label,
+            )
+        in_the_way = [
+            name
+            for name in dict.fromkeys(names)
+            if name not in (owned or {}) and os.path.lexists(self.folder / name)
+        ]
+        if in_the_way:
+            raise InputError(unproven_files_message(self.folder, self.kind, in_the_way, owned is not None),
+                             file=self.label)
 
     def _stage(self) -> None:
         """Create the staging folder: beside the output folder when it holds only this kind's files."""

@@ -248,7 +248,7 @@ def test_cli_refuses_to_overwrite_a_file_it_did_not_write(
     before = users.stat()
     assert cli.main(["generate", "--name", "baseline", "--projects", "20", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "baseline.toml" in err and "did not write" in err and "Traceback" not in err
+    assert "baseline.toml" in err and "cannot prove it wrote" in err and "Traceback" not in err
     assert users.read_text(encoding="utf-8") == "# the user's own scenario\n"
     assert users.stat().st_mtime_ns == before.st_mtime_ns
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.toml"]

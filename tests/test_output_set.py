@@ -124,6 +124,46 @@ def test_run_refuses_a_file_and_a_file_it_did_not_write(tmp_path, capsys):
     assert _snapshot(out) == {"allocation.csv": b"my own table"}
 
 
+def test_a_folder_of_an_older_version_is_refused_naming_every_file_in_the_way(tmp_path, capsys):
+    """An older quota-sim wrote no manifest: its files are not overwritten, and the message lists them
+    all and says what to do; doing it lets the run go ahead."""
+    scenario = write_instance(tmp_path / "in", scenario_dict(), ROWS)
+    out = tmp_path / "results"
+    assert main(["run", str(scenario), "--out", str(out), "--no-analysis"]) == 0
+    (out / manifest_name("run")).unlink()  # as an older version left it
+    before = _snapshot(out)
+    written = sorted(before)
+    assert {"allocation.csv", "quota_use.csv", "summary.json"} <= set(written)
+    assert main(["run", str(scenario), "--out", str(out), "--no-analysis"]) == 2
+    err = capsys.readouterr().err
+    assert f"holds {len(written)} files that quota-sim would overwrite but cannot prove it wrote" in err
+    assert all(name in err for name in written)
+    assert "no manifest .quota-sim-run.json" in err and f"mv {out} {out}.old" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert _snapshot(out) == before and _no_staging_left(tmp_path)
+    os.rename(out, tmp_path / "results.old")  # as the message says
+    assert main(["run", str(scenario), "--out", str(out), "--no-analysis"]) == 0
+    assert _snapshot(tmp_path / "results.old") == before
+    (out / manifest_name("run")).unlink()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # the folder is not only outputs: no mv of it
+    assert main(["run", str(scenario), "--out", str(out), "--no-analysis"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot prove it wrote" in err and "notes.txt" not in err and " mv " not in err
+
+
+def test_a_batch_member_folder_of_an_older_version_is_a_bad_input_row_naming_the_files(tmp_path):
+    scenario = write_scenario(tmp_path / "in", "case")
+    assert run_batch([scenario], tmp_path / "study", jobs=1).exit_code == 0
+    member = tmp_path / "study" / "case"
+    (member / manifest_name("run")).unlink()
+    before = _snapshot(member)
+    report = run_batch([scenario], tmp_path / "study", jobs=1)
+    (outcome,) = report.outcomes
+    assert outcome.status == "bad_input" and "cannot prove it wrote" in outcome.error
+    assert "summary.json" in outcome.error and "inputs.sha256" in outcome.error
+    assert _snapshot(member) == before
+
+
 def test_run_cannot_write_the_output_folder(tmp_path, capsys):
     """A folder that cannot be created (its parent is a file: this bites even for root)."""
     scenario = write_instance(tmp_path / "in", scenario_dict(), ROWS)
