@@ -358,8 +358,32 @@ def _run_local(jobs: list[MemberJob], workers: int, member_timeout: float | None
     return run_isolated(jobs, solve_member, _worker_failure, workers=workers, timeout=member_timeout)
 
 
-def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
-    """Solve ``jobs`` on the Dask cluster whose scheduler is at ``address``."""
+def solve_member_isolated(job: MemberJob, member_timeout: float | None) -> MemberOutcome:
+    """:func:`solve_member` in a child process of this one (a Dask worker): a member that crashes, is
+    killed or runs past ``member_timeout`` seconds fails alone, and the worker goes on. When the batch
+    stops waiting for it (Ctrl-C, SIGTERM, its client gone: the task is cancelled), the child is
+    stopped too."""
+    outcomes = list(run_isolated(
+        [job], solve_member, _worker_failure, workers=1, timeout=member_timeout, abandoned=_task_abandoned
+    ))
+    return outcomes[0] if outcomes else _worker_failure(job, "stopped: the batch no longer waits for it")
+
+
+def _task_abandoned() -> bool:
+    """Whether the Dask task running in this thread was cancelled or released by the scheduler."""
+    from distributed import get_worker
+    from distributed.worker import thread_state
+
+    try:
+        task = get_worker().state.tasks.get(thread_state.key)
+    except (AttributeError, ValueError):  # not in a Dask task: nothing can abandon it
+        return False
+    return task is None or task.state in ("cancelled", "released", "forgotten")
+
+
+def _run_dask(jobs: list[MemberJob], address: str, member_timeout: float | None) -> Iterator[MemberOutcome]:
+    """Solve ``jobs`` on the Dask cluster whose scheduler is at ``address``, each member in a process of
+    its own on a worker (:func:`solve_member_isolated`)."""
     try:
         from distributed import Client
         from distributed import as_completed as dask_as_completed
@@ -369,7 +393,7 @@ def _run_dask(jobs: list[MemberJob], address: str) -> Iterator[MemberOutcome]:
             column="--scheduler",
         ) from error
     with Client(address) as client:
-        futures = {client.submit(solve_member, job, pure=False): job for job in jobs}
+        futures = {client.submit(solve_member_isolated, job, member_timeout, pure=False): job for job in jobs}
         try:
             for future in dask_as_completed(futures):
                 job = futures[future]
@@ -424,8 +448,8 @@ def run_batch(
     on_outcome
         Called with each outcome as it is known (taken from an earlier run or just solved).
     member_timeout
-        Wall-clock seconds a member may take (local processes); past them it is stopped and fails
-        alone, as does a member whose process crashes or is killed.
+        Wall-clock seconds a member may take (on local workers or a Dask cluster's); past them it is
+        stopped and fails alone, as does a member whose process crashes or is killed.
 
     Raises
     ------
@@ -463,7 +487,7 @@ def run_batch(
             if not job_list:
                 stream: Iterable[MemberOutcome] = ()
             elif scheduler:
-                stream = _run_dask(job_list, scheduler)
+                stream = _run_dask(job_list, scheduler, member_timeout)
             else:
                 workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
                 stream = _run_local(job_list, workers, member_timeout)

@@ -396,10 +396,6 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     from quota_sim.batch import RunOptions, run_batch
 
-    if args.scheduler and args.member_timeout is not None:
-        print("quota-sim: --member-timeout applies to local workers; a Dask scheduler's members have no "
-              "per-member time limit (use --time-limit to bound each solve)", file=sys.stderr)
-        return EXIT_BAD_INPUT
     options = RunOptions(
         time_limit=args.time_limit, gap=args.gap, solver=args.solver,
         analyses=not args.no_analysis, importance=args.importance,

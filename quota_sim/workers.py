@@ -32,6 +32,7 @@ Result = TypeVar("Result")
 Running = dict[Any, tuple[Any, Connection, Any, float]]  # connection -> process, connection, task, start
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE = 1.0  # seconds a child gets to end after SIGTERM before SIGKILL
+ABANDON_POLL = 0.5  # seconds between asking whether the caller still wants the results
 _PRELOAD = ["quota_sim.pipeline"]
 
 
@@ -87,11 +88,13 @@ def run_isolated(
     *,
     workers: int,
     timeout: float | None = None,
+    abandoned: Callable[[], bool] | None = None,
 ) -> Iterator[Result]:
     """``function(task)`` for every task, at most ``workers`` at a time, each in its own process;
     results are yielded as they come. A task whose process fails, dies or runs longer than
     ``timeout`` seconds yields ``failure(task, reason)``. Leaving the iteration early (an exception,
-    Ctrl-C, SIGTERM) stops every child still running."""
+    Ctrl-C, SIGTERM) stops every child still running, as does ``abandoned()`` turning true (asked
+    every ``ABANDON_POLL`` seconds): the iteration then ends."""
     context = _context()
     waiting = deque(tasks)
     running: Running = {}
@@ -102,11 +105,17 @@ def run_isolated(
                 receive, send = context.Pipe(duplex=False)
                 arguments = (function, task, send, os.getpid())
                 process = context.Process(target=_child, args=arguments, daemon=True)
-                process.start()
+                with _children_allowed():
+                    process.start()
                 send.close()
                 running[receive] = (process, receive, task, time.monotonic())
             handles = [*running, *(process.sentinel for process, *_ in running.values())]
-            ready = wait(handles, timeout=_next_timeout(running, timeout))
+            wait_for = _next_timeout(running, timeout)
+            if abandoned is not None:
+                wait_for = ABANDON_POLL if wait_for is None else min(wait_for, ABANDON_POLL)
+            ready = wait(handles, timeout=wait_for)
+            if abandoned is not None and abandoned():
+                return
             for connection in list(running):
                 process, _, task, started = running[connection]
                 outcome = _collect(process, connection, task, started, failure, timeout, ready)
@@ -116,6 +125,21 @@ def run_isolated(
                     yield outcome
     finally:
         _stop(running)
+
+
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let a daemonic process (a Dask worker) start a child: multiprocessing refuses that because a
+    daemon's children could outlive it, but ours end with their parent (:func:`_end_with_parent`)."""
+    current = multiprocessing.current_process()
+    daemonic = current.daemon
+    if daemonic:
+        current._config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic:
+            current._config["daemon"] = True
 
 
 def _next_timeout(running: Running, timeout: float | None) -> float | None:

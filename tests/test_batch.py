@@ -355,9 +355,13 @@ def test_progress_bar_counts_members(tmp_path: Path, capsys: pytest.CaptureFixtu
 # ---------------------------------------------------------------------------- Dask cluster
 
 
+CLUSTER_PROCESSES: dict[str, list[int]] = {}  # scheduler address -> pids of the scheduler and the worker
+
+
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A scheduler and a two-process worker on 127.0.0.1, each started as its own process."""
+    """A scheduler and a two-process worker on 127.0.0.1, each started as its own process (their pids
+    in ``CLUSTER_PROCESSES``)."""
     scheduler_file = tmp_path / "scheduler.json"
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -411,6 +415,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
 
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
+        CLUSTER_PROCESSES[address] = [process.pid for process in started]
         yield address
     finally:
         # Each started in its own session: the whole group (the worker's nanny and its processes) is

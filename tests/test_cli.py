@@ -223,13 +223,3 @@ def test_analysis_seconds_sets_the_analyses_budget(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["analysis"]["budget_seconds"] == 7.5
     assert main(["run", str(_small(tmp_path)), "--out", str(out), "--analysis-seconds", "0"]) == 2
-
-
-def test_member_timeout_with_a_dask_scheduler_is_refused(tmp_path, capsys):
-    scenario = _small(tmp_path)
-    out = tmp_path / "batch-out"
-    argv = ["batch", str(scenario), "--out", str(out),
-            "--scheduler", "tcp://127.0.0.1:1", "--member-timeout", "5"]
-    assert main(argv) == 2
-    assert "--member-timeout applies to local workers" in capsys.readouterr().err
-    assert not out.exists()
