@@ -31,7 +31,7 @@ from quota_sim.codes import (
     exit_code_of,
 )
 from quota_sim.errors import InputError
-from quota_sim.interrupts import TimeUp, highs_was_stopped, stop_on_terminate
+from quota_sim.interrupts import TimeUp, highs_was_stopped, keep_until_exit, release_kept, stop_on_terminate
 
 if TYPE_CHECKING:
     from quota_sim.results import Result
@@ -636,6 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    release_kept()
     return code
 
 
@@ -648,6 +649,7 @@ def _run(args: argparse.Namespace, started: float) -> int:
     except KeyboardInterrupt as signal_name:
         seconds = time.perf_counter() - started
         print(f"quota-sim: stopped by {str(signal_name) or 'SIGINT'} after {seconds:.1f} s", file=sys.stderr)
+        keep_until_exit(signal_name)  # main ends the process at once, without freeing the run's data
         return EXIT_INTERRUPTED
     except TimeUp as error:  # the time limit ended the run before any plan was found
         print(f"quota-sim: no solution: {error}", file=sys.stderr)

@@ -30,6 +30,7 @@ HIGHS_STOP_WAIT = 1.5  # seconds to let HiGHS reach a callback after a stop requ
 
 _ran: list[bool] = []  # HiGHS has run in this process (a fork of it would hang in HiGHS)
 _stopped: list[tuple[Any, threading.Thread]] = []  # HiGHS runs stopped by a signal or the time limit
+_kept: list[BaseException] = []  # a stop's exception, whose frames hold the stopped run's data
 
 
 class Interrupted(KeyboardInterrupt):
@@ -142,6 +143,19 @@ def run_highs(highs: Any) -> None:
         raise
     if failure:
         raise failure[0]
+
+
+def keep_until_exit(stop: BaseException) -> None:
+    """Keep the exception that stopped the program (and the frames, with their data, it holds) until
+    the process ends with ``os._exit``: freeing the objects of a large queue one by one would take
+    seconds between the signal and the exit. :func:`release_kept` lets them go where the process
+    goes on (a library call)."""
+    _kept.append(stop)
+
+
+def release_kept() -> None:
+    """Drop what :func:`keep_until_exit` kept."""
+    _kept.clear()
 
 
 def highs_has_run() -> bool:
