@@ -26,7 +26,7 @@ import stat
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +39,28 @@ MAX_ROWS = 1_048_576  # Excel's own limit
 MAX_COLUMNS = 1_000
 MAX_CELLS = 40_000_000
 
-_STRIPPED = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_STRIPPED_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+_STRIPPED = re.compile(f"[{_STRIPPED_CHARACTERS}]")
+_VISIBLE = re.compile(rf"[^\s{_STRIPPED_CHARACTERS}]")  # a character that survives clean_text
 
 
-class TableRows(list):
-    """A table's rows (lists of cells, row 1 = the header) and what the workbook hides: the spreadsheet
-    row numbers of hidden rows and the (1-based) indexes of hidden columns."""
+class TableRows:
+    """A table's rows (lists of cells, row 1 = the header), to be read once in order, and what the
+    workbook hides: the spreadsheet row numbers of hidden rows and the (1-based) indexes of hidden
+    columns. A CSV file's rows are parsed as they are read, so a large table is never held twice."""
 
     def __init__(
-        self, rows: Iterable[list[Any]], hidden_rows: Iterable[int] = (), hidden_columns: Iterable[int] = ()
+        self,
+        rows: Iterable[list[Any]],
+        hidden_rows: set[int] | None = None,
+        hidden_columns: set[int] | None = None,
     ):
-        super().__init__(rows)
-        self.hidden_rows = set(hidden_rows)
-        self.hidden_columns = set(hidden_columns)
+        self._rows = rows
+        self.hidden_rows: set[int] = set() if hidden_rows is None else hidden_rows
+        self.hidden_columns: set[int] = set() if hidden_columns is None else hidden_columns
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return iter(self._rows)
 
 
 def clean_text(text: str) -> str:
@@ -59,8 +68,15 @@ def clean_text(text: str) -> str:
     return _STRIPPED.sub("", text).strip()
 
 
+def is_blank_text(text: str) -> bool:
+    """Whether ``text`` is empty once cleaned (:func:`clean_text`)."""
+    return _VISIBLE.search(text) is None
+
+
 def clean_key(text: str) -> str:
     """An identifier as compared: NFKC-normalised (full-width forms folded), invisible characters gone."""
+    if text.isascii():  # ASCII is its own NFKC form
+        return clean_text(text)
     return clean_text(unicodedata.normalize("NFKC", _STRIPPED.sub("", text)))
 
 
@@ -104,21 +120,32 @@ def _size(count: int) -> str:
 # ---------------------------------------------------------------------------- CSV text
 
 
-def decode_table_text(data: bytes, label: str) -> str:
-    """The text of a CSV file in its one encoding (see the module's docstring)."""
+def table_text(data: bytes, label: str) -> io.TextIOWrapper:
+    """A CSV file's text, decoded in its one encoding (see the module's docstring) as it is read, with
+    line ends kept as they are (``newline=""``, as :mod:`csv` wants)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=table_encoding(data, label), newline="")
+
+
+def table_encoding(data: bytes, label: str) -> str:
+    """The one encoding of a CSV file's bytes: ``utf-16`` (with its BOM), ``utf-8-sig`` or ``gb18030``.
+
+    Raises
+    ------
+    InputError
+        Naming the first row that breaks the encoding the file started in, or that is in none.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16")
+            data.decode("utf-16")
         except UnicodeDecodeError as error:
             raise InputError(
                 "the file starts as UTF-16 but is not UTF-16 throughout",
                 file=label,
                 row=data[: error.start].count(b"\n\x00") + 1,
             ) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        return "utf-16"
+    if _is_utf8_throughout(data):
+        return "utf-8-sig"
     lines = data.split(b"\n")
     utf8_row = next((i for i, line in enumerate(lines, 1) if not line.isascii() and _is_utf8(line)), None)
     bad_utf8 = next(i for i, line in enumerate(lines, 1) if not _is_utf8(line))
@@ -136,7 +163,20 @@ def decode_table_text(data: bytes, label: str) -> str:
                 file=label,
                 row=number,
             )
-    return data.decode("gb18030")
+    return "gb18030"
+
+
+def _is_utf8_throughout(data: bytes, chunk: int = 1 << 22) -> bool:
+    """Whether ``data`` is UTF-8, checked a few MB at a time (the text itself is not kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -159,14 +199,23 @@ def _is_gbk(line: bytes) -> bool:
 
 
 def xlsx_rows(data: bytes, label: str) -> TableRows:
-    """The values of the workbook's first visible sheet, row by row (row 1 = the header).
+    """The values of the workbook's first visible sheet, row by row (row 1 = the header), parsed as they
+    are read; its hidden rows and columns are known once every row has been read.
 
     Formula cells are read by their saved value; one without a saved value is refused, naming it.
     """
+    _check_unpacked_size(data, label)
+    hidden_rows: set[int] = set()
+    hidden_columns: set[int] = set()
+    return TableRows(_xlsx_records(data, label, hidden_rows, hidden_columns), hidden_rows, hidden_columns)
+
+
+def _xlsx_records(
+    data: bytes, label: str, hidden_rows: set[int], hidden_columns: set[int]
+) -> Iterator[list[Any]]:
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    _check_unpacked_size(data, label)
     with warnings.catch_warnings():
         # openpyxl warns about workbook features it skips (styles, extensions); they do not matter here.
         warnings.simplefilter("ignore")
@@ -177,19 +226,31 @@ def xlsx_rows(data: bytes, label: str) -> TableRows:
             raise InputError(
                 f"not a readable .xlsx workbook ({str(error) or type(error).__name__})", file=label
             ) from None
-        try:
-            sheet = next((ws for ws in book.worksheets if ws.sheet_state == "visible"), None)
-            if sheet is None:
-                raise InputError("the workbook has no visible sheet", file=label)
-            return _sheet_rows(book, sheet, label, get_column_letter)
-        except InputError:
-            raise
-        except Exception as error:
-            raise InputError(
-                f"not a readable .xlsx workbook ({str(error) or type(error).__name__})", file=label
-            ) from None
-        finally:
-            book.close()
+    try:
+        sheet = next((ws for ws in book.worksheets if ws.sheet_state == "visible"), None)
+        if sheet is None:
+            raise InputError("the workbook has no visible sheet", file=label)
+        yield from _sheet_rows(book, sheet, label, get_column_letter, hidden_rows, hidden_columns)
+    except InputError:
+        raise
+    except Exception as error:
+        raise InputError(
+            f"not a readable .xlsx workbook ({str(error) or type(error).__name__})", file=label
+        ) from None
+    finally:
+        book.close()
+
+
+def _quietly(items: Iterator[Any]) -> Iterator[Any]:
+    """The items, with openpyxl's warnings about workbook features it skips silenced while each is made
+    (the silence must not outlast a step: the caller runs between the items)."""
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            item = next(items, _quietly)
+        if item is _quietly:
+            return
+        yield item
 
 
 def _check_unpacked_size(data: bytes, label: str) -> None:
@@ -204,7 +265,9 @@ def _check_unpacked_size(data: bytes, label: str) -> None:
         )
 
 
-def _sheet_rows(book: Any, sheet: Any, label: str, column_letter: Any) -> TableRows:
+def _sheet_rows(
+    book: Any, sheet: Any, label: str, column_letter: Any, hidden_rows: set[int], hidden_columns: set[int]
+) -> Iterator[list[Any]]:
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class Parser(WorkSheetParser):
@@ -219,7 +282,7 @@ def _sheet_rows(book: Any, sheet: Any, label: str, column_letter: Any) -> TableR
                 )
             return cell
 
-    rows: list[list[Any]] = []
+    last_row = 0
     cells = 0
     with sheet._get_source() as source:
         parser = Parser(
@@ -230,7 +293,7 @@ def _sheet_rows(book: Any, sheet: Any, label: str, column_letter: Any) -> TableR
             date_formats=book._date_formats,
             timedelta_formats=book._timedelta_formats,
         )
-        for number, row in parser.parse():
+        for number, row in _quietly(parser.parse()):
             if number > MAX_ROWS:
                 raise InputError(f"the sheet has more than {MAX_ROWS:,} rows", file=label, row=number)
             present = [cell for cell in row if cell["value"] is not None]
@@ -250,17 +313,15 @@ def _sheet_rows(book: Any, sheet: Any, label: str, column_letter: Any) -> TableR
             values: list[Any] = [None] * last
             for cell in present:
                 values[cell["column"] - 1] = cell["value"]
-            rows.extend(
-                [[]] * (number - 1 - len(rows))
-            )  # blank rows (one shared empty list) keep the numbering
-            rows.append(values)
-        hidden_rows = {int(r) for r, attrs in parser.row_dimensions.items() if _true(attrs.get("hidden"))}
-        hidden_columns: set[int] = set()
+            for _ in range(number - 1 - last_row):  # blank rows keep the numbering
+                yield []
+            last_row = number
+            yield values
+        hidden_rows.update(int(r) for r, attrs in parser.row_dimensions.items() if _true(attrs.get("hidden")))
         for attrs in parser.column_dimensions.values():
             if _true(attrs.get("hidden")):
                 first = int(attrs.get("min", 0))
                 hidden_columns.update(range(first, min(int(attrs.get("max", first)), MAX_COLUMNS) + 1))
-    return TableRows(rows, hidden_rows, hidden_columns)
 
 
 def _true(value: Any) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from quota_sim.errors import InputError
-from quota_sim.input_files import read_input_file
+from quota_sim.input_files import TableRows, read_input_file
 from quota_sim.tables import (
     UNIT_SUFFIX,
     cell_key,
@@ -296,17 +296,19 @@ class _TableReader:
         header = self.headers.get(column, column) if column else None
         return InputError(prefix + message, file=self.label, row=self.row or None, column=header)
 
-    def read(self, rows: list[list[Any]], demand_columns: Mapping[str, str]) -> Projects:
-        if not rows or all(is_blank(cell) for cell in rows[0]):
+    def read(self, rows: TableRows, demand_columns: Mapping[str, str]) -> Projects:
+        records = iter(rows)
+        header = next(records, None)
+        if header is None or all(is_blank(cell) for cell in header):
             raise InputError("the table is empty: row 1 must hold the column headers", file=self.label, row=1)
         self.row = 1
-        self._read_header(rows[0], demand_columns)
+        self._read_header(header, demand_columns)
         demand_keys = {column: canonical_column(column) for column in demand_columns}
         values: dict[str, list[Any]] = {key: [] for key in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
         extra = {column: [] for column, key in demand_keys.items() if key not in NUMBER_COLUMNS}
         first_row_of: dict[str, int] = {}
         project_rows: list[int] = []
-        for number, cells in enumerate(rows[1:], start=2):
+        for number, cells in enumerate(records, start=2):
             if all(is_blank(cell) for cell in cells):
                 continue
             self.row, self.project = number, ""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from quota_sim.errors import InputError
-from quota_sim.input_files import read_input_file
+from quota_sim.input_files import TableRows, read_input_file
 from quota_sim.tables import (
     UNIT_SUFFIX,
     cell_key,
@@ -199,13 +199,15 @@ class _SitesReader:
         header = self.headers.get(column, column) if column else None
         return InputError(prefix + message, file=self.label, row=self.row or None, column=header)
 
-    def read(self, rows: list[list[Any]]) -> Sites:
-        if not rows or all(is_blank(cell) for cell in rows[0]):
+    def read(self, rows: TableRows) -> Sites:
+        records = iter(rows)
+        header = next(records, None)
+        if header is None or all(is_blank(cell) for cell in header):
             raise InputError(
                 "the sites table is empty: row 1 must hold the column headers", file=self.label, row=1
             )
         self.row = 1
-        self._read_header(rows[0])
+        self._read_header(header)
         class_keys = [key for key in self.columns if _is_class_column(key)]
         ids: list[str] = []
         names: list[str] = []
@@ -216,7 +218,7 @@ class _SitesReader:
         classes: dict[str, list[float]] = {key: [] for key in class_keys}
         first_row_of: dict[str, int] = {}
         site_rows: list[int] = []
-        for number, cells in enumerate(rows[1:], start=2):
+        for number, cells in enumerate(records, start=2):
             if all(is_blank(cell) for cell in cells):
                 continue
             self.row, self.site = number, ""

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import csv
 import difflib
-import io
+import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from quota_sim.errors import InputError
-from quota_sim.input_files import TableRows, clean_key, clean_text, decode_table_text, xlsx_rows
+from quota_sim.input_files import TableRows, clean_key, clean_text, is_blank_text, table_text, xlsx_rows
 
 # No figure in a table (万元, mu, tce, t, jobs) comes near this; beyond it the solver's arithmetic fails.
 MAX_MAGNITUDE = 1e12
@@ -47,31 +47,43 @@ def read_rows(data: bytes, label: str) -> TableRows:
 
 def _csv_rows(data: bytes, label: str) -> TableRows:
     """The CSV records as lists of text cells (record 1 = the header), in the file's one encoding
-    (:func:`quota_sim.input_files.decode_table_text`)."""
-    text = decode_table_text(data, label)
-    if "\x00" in text:
-        raise InputError("the file holds binary data (NUL bytes), not a text table", file=label)
-    first_line = text.split("\n", 1)[0]
+    (:func:`quota_sim.input_files.table_text`), parsed as they are read."""
+    text = table_text(data, label)
+    first_line = text.readline()
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return TableRows(_csv_records(itertools.chain([first_line], text), delimiter, label))
+
+
+def _csv_records(lines: Iterator[str], delimiter: str, label: str) -> Iterator[list[str]]:
+    reader = csv.reader(_text_lines(lines, label), delimiter=delimiter)
     try:
-        return TableRows(list(record) for record in reader)
+        yield from reader
     except csv.Error as error:
         raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
 
 
+def _text_lines(lines: Iterator[str], label: str) -> Iterator[str]:
+    """The lines, refusing binary data (a NUL character) where it appears."""
+    for number, line in enumerate(lines, 1):
+        if "\x00" in line:
+            raise InputError(
+                "the file holds binary data (NUL bytes), not a text table", file=label, row=number
+            )
+        yield line
+
+
 def hidden_warnings(
-    label: str, rows: Sequence[Sequence[Any]], record_rows: Sequence[int], read_columns: dict[str, int],
+    label: str, rows: TableRows, record_rows: Sequence[int], read_columns: dict[str, int],
     noun: str,
 ) -> tuple[str, ...]:
     """What a workbook hides but a table reads: hidden rows read as ``noun`` (e.g. "projects") and
     hidden columns among ``read_columns`` (header as written -> cell index)."""
     found = []
-    hidden_rows = sorted(set(record_rows) & getattr(rows, "hidden_rows", set()))
+    hidden_rows = sorted(set(record_rows) & rows.hidden_rows)
     if hidden_rows:
         shown = ", ".join(map(str, hidden_rows[:10])) + (", …" if len(hidden_rows) > 10 else "")
         found.append(f"{label}: {len(hidden_rows)} hidden row(s) are read as {noun} (rows {shown})")
-    hidden_columns = getattr(rows, "hidden_columns", set())
+    hidden_columns = rows.hidden_columns
     for header, index in read_columns.items():
         if index + 1 in hidden_columns:
             found.append(f"{label}: column '{header}' is hidden in the workbook and is read")
@@ -79,7 +91,7 @@ def hidden_warnings(
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
+    return value is None or (isinstance(value, str) and is_blank_text(value))
 
 
 def normalise_header(text: str) -> str:
@@ -115,11 +127,13 @@ def parse_number(value: Any) -> float:
     ValueError
         With the message to show, when the cell is not such a number.
     """
-    if is_blank(value):
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):  # most cells: nothing to clean
+        number = float(value)
+    elif is_blank(value):
         return 0.0
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{cell_text(value)!r} is not a number")
-    if isinstance(value, str):
+    elif isinstance(value, str):
         text = clean_key(value)
         if _PLAIN_NUMBER.fullmatch(text):
             number = float(text)
