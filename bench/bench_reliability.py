@@ -3,18 +3,21 @@ queues, and the time from SIGINT to exit.
 
 For each size (default 100,000 projects; 6 parks, 5 years, every quota the generator makes) a queue is
 generated, then each command runs as the real program in a fresh process; printed are its wall time
-(s), peak resident memory (MB), exit code and the last line it wrote to stderr. Then a run is stopped
+(s), peak resident memory (MB), exit code and the last line it wrote to stderr. Queues above
+``GENERATED_MAX`` projects are the generated queue of that size repeated (ids suffixed ``-2``, ``-3``, …;
+the copies' signed projects unlocked), since generating parcels for them takes the generator hours;
+``--work DIR`` keeps the queues for the next run. Then a run is stopped
 with SIGINT twice: while it reads and builds the largest queue (Python) and while HiGHS searches a
 hard knapsack (gap 0); printed is the time from the signal to the process's exit.
 
-    .venv/bin/python bench/bench_reliability.py [--sizes 100000,1000000] [--time-limit 60]
+    .venv/bin/python bench/bench_reliability.py [--sizes 100000,1000000] [--time-limit 60] [--work DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -29,6 +32,34 @@ from quota_sim.generate import write_generated  # noqa: E402
 from tests.instances import hard_knapsack  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+GENERATED_MAX = 100_000  # larger queues repeat the generated one
+
+
+def queue(folder: Path, size: int) -> Path:
+    """The scenario of a generated queue of ``size`` projects in ``folder`` (made once, then kept)."""
+    base = min(size, GENERATED_MAX)
+    scenario = folder / f"q{base}" / f"q{base}.toml"
+    if not scenario.exists():
+        write_generated(scenario.parent, f"q{base}", base, 6, 5, 0)
+    if size == base:
+        return scenario
+    tiled = scenario.with_name(f"q{size}.toml")
+    table = scenario.with_name(f"q{size}_projects.csv")
+    if not tiled.exists():
+        with scenario.with_name(f"q{base}_projects.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        with table.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            for copy in range(size // base + 1):
+                for row in rows[: min(base, size - copy * base)]:
+                    if copy:
+                        row = {**row, "id": f"{row['id']}-{copy + 1}", "lock": row["lock"].replace("in", "")}
+                    writer.writerow(row)
+        text = scenario.read_text(encoding="utf-8")
+        tiled.write_text(text.replace(f'projects = "q{base}_projects.csv"', f'projects = "{table.name}"'),
+                         encoding="utf-8")
+    return tiled
 
 
 def _cpu(pid: int) -> float:
@@ -38,17 +69,19 @@ def _cpu(pid: int) -> float:
 
 def measure(command: list[str]) -> dict[str, object]:
     """Wall seconds, peak RSS (MB), exit code and last stderr line of ``quota-sim COMMAND``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "quota_sim", *command], env=ENV, capture_output=True,
-                          text=True, check=False)
-    wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    lines = [line for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()]
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen([sys.executable, "-m", "quota_sim", *command], env=ENV, stdout=output,
+                                   stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        output.seek(0)
+        lines = [line for line in output.read().decode("utf-8", "replace").splitlines() if line.strip()]
     return {
         "wall_s": wall,
-        "peak_mb": max(peak, before) / 1024,  # the largest child so far: sizes run in increasing order
-        "exit": done.returncode,
+        "peak_mb": usage.ru_maxrss / 1024,  # this process alone
+        "exit": process.returncode,
         "says": (lines[-1] if lines else "")[:150],
     }
 
@@ -69,15 +102,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000", help="queue sizes, comma-separated")
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--work", type=Path, help="folder keeping the generated queues (default: temporary)")
+    parser.add_argument("--only-sigint", action="store_true", help="only the time from SIGINT to exit")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-reliability-") as temporary:
         folder = Path(temporary)
+        work = args.work or folder
         largest = None
         for size in sizes:
-            scenario = write_generated(folder / f"q{size}", f"q{size}", size, 6, 5, 0)
+            scenario = queue(work, size)
             largest = scenario
-            table = scenario.with_name(f"q{size}_projects.csv")
+            if args.only_sigint:
+                continue
+            table = scenario.parent / next(
+                line.split('"')[1] for line in scenario.read_text(encoding="utf-8").splitlines()
+                if line.startswith("projects = ")
+            )
             print(f"{size:,} projects ({table.stat().st_size / 1e6:.1f} MB CSV)", flush=True)
             limit = f"{args.time_limit:g}"
             run = ["run", str(scenario), "--time-limit", limit, "--out", str(folder / f"out{size}")]
@@ -86,8 +127,10 @@ def main() -> None:
                 print(f"  {name:<22} {figures['wall_s']:8.1f} s  {figures['peak_mb']:8.0f} MB peak  "
                       f"exit {figures['exit']}  | {figures['says']}", flush=True)
         build = ["run", str(largest), "--time-limit", "600", "--out", str(folder / "stopped")]
-        seconds, code = stop_time(build, cpu_seconds=20.0)
-        print(f"SIGINT while reading and building {sizes[-1]:,} projects: exit {code} after {seconds:.2f} s")
+        for cpu in (5.0, 20.0):
+            seconds, code = stop_time(build, cpu_seconds=cpu)
+            print(f"SIGINT after {cpu:g} s of CPU on {sizes[-1]:,} projects (reading, checking, building): "
+                  f"exit {code} after {seconds:.2f} s", flush=True)
         knapsack, _ = hard_knapsack(folder / "knapsack", n=400, m=10)
         solve = ["run", str(knapsack.path), "--time-limit", "600", "--out", str(folder / "kn")]
         seconds, code = stop_time(solve, cpu_seconds=6.0)
