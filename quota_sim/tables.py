@@ -55,9 +55,31 @@ def _csv_rows(data: bytes, label: str) -> TableRows:
 
 
 def _csv_records(lines: Iterator[str], delimiter: str, label: str) -> Iterator[list[str]]:
-    reader = csv.reader(_text_lines(lines, label), delimiter=delimiter)
+    """The records; a quoted cell still open at the end of the file (which would swallow every row after
+    its opening quote) is refused, naming the row where it opens."""
+    record_lines: list[str] = []  # the physical lines of the record being parsed
+
+    def remembered() -> Iterator[str]:
+        for line in _text_lines(lines, label):
+            record_lines.append(line)
+            yield line
+
+    reader = csv.reader(remembered(), delimiter=delimiter)
+    row = 0
     try:
-        yield from reader
+        for record in reader:
+            if len(record_lines) > 1 and sum(line.count('"') for line in record_lines) % 2:
+                # the reader reached the end of the file inside a quoted cell (it reads no further ahead)
+                raise InputError(
+                    f"a quoted cell opened in this row is never closed, so the {len(record_lines) - 1} "
+                    'lines after it would be read into it; add the closing quote (") or double a quote '
+                    "that is part of the text",
+                    file=label,
+                    row=row + 1,
+                )
+            row = reader.line_num
+            record_lines.clear()
+            yield record
     except csv.Error as error:
         raise InputError(f"not a readable CSV table: {error}", file=label, row=reader.line_num) from None
 

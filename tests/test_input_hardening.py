@@ -153,6 +153,44 @@ def test_a_gbk_file_reads_and_a_row_in_neither_encoding_is_named(tmp_path):
     assert error.value.row == 3
 
 
+def test_a_quote_never_closed_is_refused_instead_of_swallowing_the_rows_after_it(tmp_path):
+    path = tmp_path / "p.csv"
+    rows = ["P1,a,5,1,1,x", 'P2,a,5,1,1,"oops', "P3,a,5,1,1,y", "P4,a,5,1,1,z"]
+    path.write_text(_csv(rows), encoding="utf-8")
+    with pytest.raises(InputError, match="quoted cell opened in this row is never closed") as error:
+        _load(path)
+    assert error.value.row == 3 and error.value.file == "p.csv"
+    path.write_text(_csv(['P1,a,5,1,1,"two\nlines ""quoted"""', 'P2,a,5,1,1,"bare\rCR"']), encoding="utf-8")
+    assert _load(path).names == ['twolines "quoted"', "bareCR"]
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "phrase"),
+    [
+        (_csv(["P1,a,5,1,1,x", "P2,a,5,1,1,y\x00z"]).encode(), 3, "binary data"),
+        (_csv(["P1,a,5,1,1,田营"]).encode("utf-16") + b"\x00", 3, "not UTF-16 throughout"),
+        (_csv(["P1,a,5,1,1,café"]).encode("latin-1"), 2, "neither UTF-8 nor GBK"),
+        (b"", 1, "the table is empty"),
+        (("id,zone,land_mu,investment,output,name\nP1,a,5,1,1," + "x" * 200_000).encode(), 2, "field limit"),
+    ],
+)
+def test_unreadable_csv_files_name_the_row(tmp_path, data, row, phrase):
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=phrase) as error:
+        _load(path)
+    assert error.value.row == row
+
+
+def test_utf16_files_with_their_bom_read(tmp_path):
+    for encoding in ("utf-16", "utf-16-be"):
+        data = _csv(["P1,a,5,1,1,田营"]).encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        (tmp_path / "p.csv").write_bytes(data)
+        assert _load(tmp_path / "p.csv").names == ["田营"]
+
+
 # ---------------------------------------------------------------------------- text and figures
 
 

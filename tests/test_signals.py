@@ -96,3 +96,32 @@ def test_the_time_limit_bounds_loading_and_building(tmp_path, capsys):
     assert "time limit of 0.5 s was reached while" in err and "Traceback" not in err
     assert took < 0.5 + STOP_BOUND  # not the minutes a queue of 100,000 projects takes to read and solve
     assert not out.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the run's progress")
+def test_a_signal_while_the_queue_is_read_stops_the_run(tmp_path):
+    """SIGINT while a large CSV queue is being read and checked: exit 130 at once, nothing written."""
+    from tests.instances import scenario_dict, write_instance
+
+    scenario = write_instance(tmp_path / "in", scenario_dict(), [])
+    header = "id,name,zone,land_mu,investment,output\n"
+    rows = "".join(f"P{i},项目{i},a,{1 + i % 50},{100 + i % 7},{50 + i % 11}\n" for i in range(400_000))
+    (tmp_path / "in" / "projects.csv").write_text(header + rows, encoding="utf-8")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "quota_sim", "run", str(scenario), "--out", str(out), "--no-analysis"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: _cpu_seconds(process.pid) > 1.5, process)  # imports done, rows being read
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "stopped by SIGINT" in err
+    assert stopped_after < STOP_BOUND
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in"]
