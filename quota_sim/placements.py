@@ -203,9 +203,9 @@ class PlacementSpace:
             return (
                 "none of its sites in a zone it passes" if self.projects.sites[p] else "no site in its zones"
             )
-        places = self.places(p)
-        if not places:
+        _zones, _sites, starts = self.place_arrays(p)
+        if not len(starts):
             return f"no site large enough ({float(self.projects.land_mu[p]):g} mu)"
-        if all(start > last for _z, _k, start in places):
+        if np.all(starts > last):
             return f"no site large enough ready by {scenario.start_year + last}"
         return ""

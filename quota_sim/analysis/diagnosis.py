@@ -157,6 +157,7 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     """Per project: no screen passed, no start year or site, no supply anywhere, implausible magnitudes."""
     space = PlacementSpace.of(scenario, projects)
     eligible, failures, first = space.eligible, space.failures, space.first_year
+    rooms = _project_rooms(scenario)
     file = projects.path.name
     findings: list[Finding] = []
     for p, pid in enumerate(projects.ids):
@@ -192,7 +193,7 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
             text = f"{subject} has no possible placement: {problem}"
             findings.append(Finding(severity, text, file, row, column))
             continue
-        blocked = _blocking_quota(space, p)
+        blocked = _blocking_quota(space, p, rooms)
         if blocked is not None:
             quota, charge, room = blocked
             zones = "|".join(eligible[p])
@@ -210,24 +211,40 @@ def _project_findings(scenario: Scenario, projects: Projects) -> list[Finding]:
     return findings
 
 
-def _blocking_quota(space: PlacementSpace, p: int) -> tuple[Quota, float, float] | None:
+def _blocking_quota(
+    space: PlacementSpace, p: int, rooms: dict[str, np.ndarray]
+) -> tuple[Quota, float, float] | None:
     """A quota that stops project ``p`` in every placement (zone or site, start year), with its
-    smallest charge and the most room."""
-    scenario = space.scenario
+    smallest charge and the most room. ``rooms``: :func:`_project_rooms`."""
     last = int(space.last_year[p])
-    places = space.places(p)
-    for quota in scenario.quotas:
-        if space.charges[quota.id][p] <= 0:
+    zones, sites, first = space.place_arrays(p)
+    usable = first <= last
+    if not usable.any():
+        return None
+    zones, sites, first = zones[usable], sites[usable], first[usable]
+    for quota in space.scenario.quotas:
+        base = float(space.charges[quota.id][p])
+        if base <= 0:
             continue
-        rooms = {z: project_room(quota, z, scenario.zone_ids(), scenario.years) for z in space.eligible[p]}
-        pairs = [
-            (space.charge(quota.id, p, k), float(rooms[z][t]))
-            for z, k, first in places
-            for t in range(first, last + 1)
-        ]
-        if pairs and all(charge > room + _TOL * max(1.0, charge) for charge, room in pairs):
-            return quota, min(c for c, _ in pairs), max(r for _, r in pairs)
+        charge = np.full(len(zones), base) if space.sites is None else base * space.shares[quota.id][sites]
+        room = rooms[quota.id][zones, first, last]  # the most room of each place over its start years
+        if np.all(charge > room + _TOL * np.maximum(1.0, charge)):
+            return quota, float(charge.min()), float(room.max())
     return None
+
+
+def _project_rooms(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Per quota, the most one project alone can draw in a zone when it may start in any year from
+    ``first`` to ``last``: ``rooms[quota][zone index, first, last]`` (year indices)."""
+    zone_ids, years = scenario.zone_ids(), scenario.years
+    found = {}
+    for quota in scenario.quotas:
+        by_year = np.array([project_room(quota, z, zone_ids, years) for z in zone_ids], dtype=float)
+        window = np.full((len(zone_ids), years, years), -np.inf)
+        for first in range(years):
+            window[:, first, first:] = np.maximum.accumulate(by_year[:, first:], axis=1)
+        found[quota.id] = window
+    return found
 
 
 def _magnitude_findings(projects: Projects, p: int, file: str, row: int | None) -> list[Finding]:
