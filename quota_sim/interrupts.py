@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -66,6 +67,16 @@ def time_limit(seconds: float) -> Iterator[None]:
     def expire(_signum: int, _frame: Any) -> None:
         raise TimeUp(f"{seconds:g} s")
 
+    def rearm(unraisable: Any) -> None:
+        # The signal came while Python ran a callback or destructor, which swallowed the TimeUp (it only
+        # prints "Exception ignored"): raise it again in a moment, where it can end the block.
+        if isinstance(unraisable.exc_value, TimeUp):
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+        else:
+            previous_hook(unraisable)
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = rearm
     previous = signal.signal(signal.SIGALRM, expire)
     started = time.monotonic()
     outer, _ = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
@@ -77,6 +88,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = previous_hook
         if outer > 0:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
 

@@ -125,3 +125,27 @@ def test_a_signal_while_the_queue_is_read_stops_the_run(tmp_path):
     assert "Traceback" not in err and "stopped by SIGINT" in err
     assert stopped_after < STOP_BOUND
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in"]
+
+
+def test_a_time_limit_swallowed_by_a_callback_still_stops_the_block():
+    """The alarm may come while Python runs a weakref callback or a destructor, which swallows the
+    exception: the limit is raised again at once instead of being lost."""
+    import weakref
+
+    from quota_sim.interrupts import TimeUp, time_limit
+
+    class Thing:
+        pass
+
+    def callback(_ref):
+        time.sleep(0.3)  # the alarm comes in here
+
+    started = time.monotonic()
+    with pytest.raises(TimeUp):
+        with time_limit(0.1):
+            thing = Thing()
+            reference = weakref.ref(thing, callback)
+            del thing
+            while time.monotonic() - started < 10:
+                pass
+    assert time.monotonic() - started < 2 and reference() is None
