@@ -87,8 +87,8 @@ def solve(
     ``reserve``: share of the time left after building kept back from the solver (for analyses).
     ``started``: ``time.perf_counter()`` when the run began (default now); the time limit counts from it.
 
-    Past the limit (and a short grace for HiGHS to return its plan) the run is stopped wherever it is
-    (:func:`quota_sim.interrupts.time_limit`): before the model is built this raises
+    Past the limit (and, once the solver runs, a short grace for HiGHS to return its plan) the run is
+    stopped wherever it is (:func:`quota_sim.interrupts.time_limit`): before the model is built this raises
     :class:`~quota_sim.interrupts.TimeUp` naming the phase reached; later it gives a ``no_solution``.
     """
     started = time.perf_counter() if started is None else started
@@ -97,12 +97,13 @@ def solve(
     phase = "reading the queue"
     try:
         with stop_at(deadline - time.perf_counter() + _grace(settings.time_limit)):
-            if projects is None:
-                projects = projects_for(scenario)
-            loaded = time.perf_counter()
-            phase = f"building the model of {len(projects):,} projects"
-            model = build_model(scenario, projects)
-            built = time.perf_counter()
+            with stop_at(deadline - time.perf_counter()):  # no plan to wait for yet: no grace
+                if projects is None:
+                    projects = projects_for(scenario)
+                loaded = time.perf_counter()
+                phase = f"building the model of {len(projects):,} projects"
+                model = build_model(scenario, projects)
+                built = time.perf_counter()
             phase = "looking for a plan"
             limit = max(0.0, deadline - built) * (1.0 - reserve)
             solution = solve_model(model, replace(settings, time_limit=limit), start=start)
