@@ -3,7 +3,8 @@ queues, and the time from SIGINT to exit.
 
 For each size (default 100,000 projects; 6 parks, 5 years, every quota the generator makes) a queue is
 generated, then each command runs as the real program in a fresh process; printed are its wall time
-(s), peak resident memory (MB), exit code and the last line it wrote to stderr. Queues above
+(s), CPU time (s: on a shared machine the wall time grows with the load), peak resident memory (MB),
+exit code and the last line it wrote to stderr. Queues above
 ``GENERATED_MAX`` projects are the generated queue of that size repeated (ids suffixed ``-2``, ``-3``, …;
 the copies' signed projects unlocked), since generating parcels for them takes the generator hours;
 ``--work DIR`` keeps the queues for the next run. Then a run is stopped
@@ -68,7 +69,7 @@ def _cpu(pid: int) -> float:
 
 
 def measure(command: list[str]) -> dict[str, object]:
-    """Wall seconds, peak RSS (MB), exit code and last stderr line of ``quota-sim COMMAND``."""
+    """Wall and CPU seconds, peak RSS (MB), exit code and last stderr line of ``quota-sim COMMAND``."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen([sys.executable, "-m", "quota_sim", *command], env=ENV, stdout=output,
@@ -80,6 +81,7 @@ def measure(command: list[str]) -> dict[str, object]:
         lines = [line for line in output.read().decode("utf-8", "replace").splitlines() if line.strip()]
     return {
         "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_mb": usage.ru_maxrss / 1024,  # this process alone
         "exit": process.returncode,
         "says": (lines[-1] if lines else "")[:150],
@@ -124,7 +126,8 @@ def main() -> None:
             run = ["run", str(scenario), "--time-limit", limit, "--out", str(folder / f"out{size}")]
             for name, command in (("check", ["check", str(scenario)]), (f"run --time-limit {limit}", run)):
                 figures = measure(command)
-                print(f"  {name:<22} {figures['wall_s']:8.1f} s  {figures['peak_mb']:8.0f} MB peak  "
+                print(f"  {name:<22} {figures['wall_s']:8.1f} s ({figures['cpu_s']:.1f} s CPU)  "
+                      f"{figures['peak_mb']:8.0f} MB peak  "
                       f"exit {figures['exit']}  | {figures['says']}", flush=True)
         build = ["run", str(largest), "--time-limit", "600", "--out", str(folder / "stopped")]
         for cpu in (5.0, 20.0):
