@@ -47,9 +47,12 @@ class Solved:
     deadline: float
 
 
+GRACE = 2.0  # seconds past the time limit before the run is stopped, however short the limit
+
+
 def _grace(limit: float) -> float:
     """Seconds past the time limit that HiGHS gets to return its plan before the run is stopped."""
-    return 2.0 + 0.05 * limit
+    return GRACE + 0.05 * limit
 
 
 def solver_settings(
@@ -87,8 +90,9 @@ def solve(
     ``reserve``: share of the time left after building kept back from the solver (for analyses).
     ``started``: ``time.perf_counter()`` when the run began (default now); the time limit counts from it.
 
-    Past the limit (and, once the solver runs, a short grace for HiGHS to return its plan) the run is
-    stopped wherever it is (:func:`quota_sim.interrupts.time_limit`): before the model is built this raises
+    Past the limit (and a grace of ``GRACE`` seconds, plus 5 % of the limit once HiGHS runs and may
+    return its plan) the run is stopped wherever it is (:func:`quota_sim.interrupts.time_limit`):
+    before the model is built this raises
     :class:`~quota_sim.interrupts.TimeUp` naming the phase reached; later it gives a ``no_solution``.
     """
     started = time.perf_counter() if started is None else started
@@ -97,7 +101,7 @@ def solve(
     phase = "reading the queue"
     try:
         with stop_at(deadline - time.perf_counter() + _grace(settings.time_limit)):
-            with stop_at(deadline - time.perf_counter()):  # no plan to wait for yet: no grace
+            with stop_at(deadline - time.perf_counter() + GRACE):  # no plan to wait for yet
                 if projects is None:
                     projects = projects_for(scenario)
                 loaded = time.perf_counter()
