@@ -92,8 +92,8 @@ def solve(
 
     Past the limit (and a grace of ``GRACE`` seconds, plus 5 % of the limit once HiGHS runs and may
     return its plan) the run is stopped wherever it is (:func:`quota_sim.interrupts.time_limit`):
-    before the model is built this raises
-    :class:`~quota_sim.interrupts.TimeUp` naming the phase reached; later it gives a ``no_solution``.
+    before the model is built this raises :class:`~quota_sim.interrupts.TimeUp` naming the phase
+    reached; later it gives a ``no_solution``.
     """
     started = time.perf_counter() if started is None else started
     settings = solver_settings(scenario.solver, time_limit=time_limit, gap=gap, solver=solver)
