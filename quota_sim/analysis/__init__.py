@@ -25,7 +25,7 @@ from quota_sim.solve import Relaxation
 __all__ = ["Finding", "analysis_budget", "check_scenario", "diagnose", "enrich"]
 
 #: The analyses' time budget is this share of the solve's time (seconds) ...
-ANALYSIS_SHARE = 0.5
+ANALYSIS_SHARE = 0.25
 #: ... but at least this many seconds, for the re-solves of marginal values.
 ANALYSIS_FLOOR = 0.5
 #: Seconds budgeted at least for each importance re-solve.
