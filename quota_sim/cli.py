@@ -30,7 +30,7 @@ from quota_sim.codes import (
     SOLVER_NAMES,
     exit_code_of,
 )
-from quota_sim.errors import InputError
+from quota_sim.errors import InputError, ModelTooLarge
 from quota_sim.interrupts import TimeUp, highs_was_stopped, keep_until_exit, release_kept, stop_on_terminate
 
 if TYPE_CHECKING:
@@ -651,7 +651,7 @@ def _run(args: argparse.Namespace, started: float) -> int:
         print(f"quota-sim: stopped by {str(signal_name) or 'SIGINT'} after {seconds:.1f} s", file=sys.stderr)
         keep_until_exit(signal_name)  # main ends the process at once, without freeing the run's data
         return EXIT_INTERRUPTED
-    except TimeUp as error:  # the time limit ended the run before any plan was found
+    except (TimeUp, ModelTooLarge) as error:  # no plan within the time or memory limits
         print(f"quota-sim: no solution: {error}", file=sys.stderr)
         return EXIT_NO_SOLUTION
     except Exception as error:  # a solver or system failure: no traceback, and not bad input

@@ -1,4 +1,4 @@
-"""The one exception type for bad input, carrying where the problem is."""
+"""Bad input, carrying where the problem is; and a model too large to build."""
 
 from __future__ import annotations
 
@@ -35,3 +35,8 @@ class InputError(Exception):
         if self.column:
             where.append(f"column '{self.column}'")
         return (", ".join(where) + ": " if where else "") + self.message
+
+
+class ModelTooLarge(Exception):
+    """The model would have more placements than :data:`quota_sim.placements.MAX_PLACEMENTS`: none is
+    built. Not bad input (each row is valid); the CLI reports no solution within the limits (exit 3)."""

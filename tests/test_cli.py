@@ -223,3 +223,23 @@ def test_analysis_seconds_sets_the_analyses_budget(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["analysis"]["budget_seconds"] == 7.5
     assert main(["run", str(_small(tmp_path)), "--out", str(out), "--analysis-seconds", "0"]) == 2
+
+
+def test_a_model_with_too_many_placements_is_not_built_and_exits_3(tmp_path, capsys, monkeypatch):
+    from quota_sim import placements
+    from quota_sim.model import build_model
+    from quota_sim.projects import projects_for
+    from quota_sim.scenario import load_scenario
+
+    path = _small(tmp_path)
+    scenario = load_scenario(path)
+    count = build_model(scenario, projects_for(scenario)).n_x
+    monkeypatch.setattr(placements, "MAX_PLACEMENTS", count)
+    assert main(["run", str(path), "--out", str(tmp_path / "fits"), "--no-analysis"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(placements, "MAX_PLACEMENTS", count - 1)
+    out = tmp_path / "too_large"
+    assert main(["run", str(path), "--out", str(out), "--no-analysis"]) == 3
+    message = capsys.readouterr().err
+    assert f"more than {count - 1:,} placements" in message and "'site' column" in message
+    assert not out.exists() or not any(out.iterdir())
