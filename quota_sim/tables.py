@@ -55,8 +55,9 @@ def _csv_rows(data: bytes, label: str) -> TableRows:
 
 
 def _csv_records(lines: Iterator[str], delimiter: str, label: str) -> Iterator[list[str]]:
-    """The records; a quoted cell still open at the end of the file (which would swallow every row after
-    its opening quote) is refused, naming the row where it opens."""
+    """The records, one line each; a quoted cell still open at the end of the file (which would swallow
+    every row after its opening quote) or closed on a later line with separators in between (a stray
+    quote, merging rows) is refused, naming the row where it opens. A line break in a cell is kept."""
     record_lines: list[str] = []  # the physical lines of the record being parsed
 
     def remembered() -> Iterator[str]:
@@ -74,6 +75,16 @@ def _csv_records(lines: Iterator[str], delimiter: str, label: str) -> Iterator[l
                     f"a quoted cell opened in this row is never closed, so the {len(record_lines) - 1} "
                     'lines after it would be read into it; add the closing quote (") or double a quote '
                     "that is part of the text",
+                    file=label,
+                    row=row + 1,
+                )
+            if len(record_lines) > 1 and any("\n" in cell and delimiter in cell for cell in record):
+                # A cell spanning lines and holding separators is a stray quote: it merges the rows up
+                # to the next stray quote into one, which takes the last one's figures.
+                raise InputError(
+                    f"a quoted cell opened in this row runs on over the next {len(record_lines) - 1} "
+                    "line(s) and would take in the rows there; remove the stray quote (\") or double a "
+                    "quote that is part of the text",
                     file=label,
                     row=row + 1,
                 )

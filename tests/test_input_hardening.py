@@ -164,6 +164,17 @@ def test_a_quote_never_closed_is_refused_instead_of_swallowing_the_rows_after_it
     assert _load(path).names == ['twolines "quoted"', "bareCR"]
 
 
+@pytest.mark.parametrize("closed_on", [3, 4])  # the next row, or two rows further down
+def test_a_stray_quote_closed_rows_later_is_refused_instead_of_merging_them(tmp_path, closed_on):
+    path = tmp_path / "p.csv"
+    rows = ["P1,a,5,1,1,x", 'P2,a,5,1,1,"oops', "P3,a,5,1,1,y", "P4,a,5,1,1,z", "P5,a,5,1,1,w"]
+    rows[closed_on - 1] += '"'
+    path.write_text(_csv(rows), encoding="utf-8")
+    with pytest.raises(InputError, match="runs on over the next") as error:
+        _load(path)
+    assert error.value.row == 3 and error.value.file == "p.csv"
+
+
 @pytest.mark.parametrize(
     ("data", "row", "phrase"),
     [
