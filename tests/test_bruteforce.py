@@ -159,6 +159,12 @@ def test_the_site_seeds_cover_every_site_rule() -> None:
 def test_model_with_sites_matches_exhaustive_search(seed: int, tmp_path: Path) -> None:
     scenario_raw, rows, sites = random_sites_instance(seed)
     scenario, projects, _ = load_instance(tmp_path / "input", scenario_raw, rows, sites)
+    assert_matches_exhaustive_search(scenario, projects, tmp_path / "out")
+
+
+def assert_matches_exhaustive_search(scenario, projects, out: Path) -> None:
+    """The model's plan is optimal (its objective that of exhaustive search, or infeasible when no plan
+    fits) and its outputs, written to ``out``, pass the independent validator."""
     best = brute_force(scenario, projects)
     result = solve_scenario(scenario, projects)
     if best is None:
@@ -166,5 +172,5 @@ def test_model_with_sites_matches_exhaustive_search(seed: int, tmp_path: Path) -
         return
     assert result.status == "optimal"
     assert result.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
-    write_outputs(result, tmp_path / "out")
-    assert verify_outputs(scenario, projects, tmp_path / "out") == []
+    write_outputs(result, out)
+    assert verify_outputs(scenario, projects, out) == []

@@ -32,6 +32,21 @@ def _wait_for(condition, process: subprocess.Popen, limit: float = 120.0) -> Non
         time.sleep(0.02)
 
 
+def _stop(process: subprocess.Popen, sig: signal.Signals, once) -> tuple[str, float]:
+    """Send ``sig`` to the run once ``once()`` returns and wait for it to end: its stderr and the
+    seconds from the signal to its end (the run is killed if anything goes wrong on the way)."""
+    try:
+        once()
+        sent = time.monotonic()
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        return err, time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -58,19 +73,13 @@ def test_a_signal_while_highs_solves_stops_the_run_and_keeps_the_old_outputs(tmp
     command = [sys.executable, "-m", "quota_sim", "run", str(scenario_path), "--out", str(out),
                "--time-limit", "300", "--no-analysis"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        staged = lambda: any(p.name.startswith(".out.quota-sim-") for p in tmp_path.iterdir())  # noqa: E731
-        _wait_for(staged, process)
+
+    def searching() -> None:
+        _wait_for(lambda: any(p.name.startswith(".out.quota-sim-") for p in tmp_path.iterdir()), process)
         cpu_at_staging = _cpu_seconds(process.pid)
         _wait_for(lambda: _cpu_seconds(process.pid) > cpu_at_staging + 1.0, process)  # HiGHS is searching
-        sent = time.monotonic()
-        process.send_signal(sig)
-        _, err = process.communicate(timeout=60)
-        stopped_after = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+
+    err, stopped_after = _stop(process, sig, once=searching)
     assert process.returncode == 130, err
     assert "Traceback" not in err and f"stopped by {sig.name}" in err
     assert stopped_after < STOP_BOUND
@@ -111,16 +120,11 @@ def test_a_signal_while_the_queue_is_read_stops_the_run(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "quota_sim", "run", str(scenario), "--out", str(out), "--no-analysis"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+
+    def reading() -> None:
         _wait_for(lambda: _cpu_seconds(process.pid) > 1.5, process)  # imports done, rows being read
-        sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
-        stopped_after = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+
+    err, stopped_after = _stop(process, signal.SIGINT, once=reading)
     assert process.returncode == 130, err
     assert "Traceback" not in err and "stopped by SIGINT" in err
     assert stopped_after < STOP_BOUND

@@ -15,8 +15,8 @@ from quota_sim.pipeline import solve_scenario
 from quota_sim.site_patterns import maximal_fits, site_pattern_rows
 from quota_sim.solve import solve_model
 from quota_sim.verify import verify_outputs
-from tests.bruteforce import brute_force
 from tests.instances import load_instance, project_row, random_sites_instance, scenario_dict
+from tests.test_bruteforce import assert_matches_exhaustive_search
 
 LAND = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 1000}]}
 
@@ -96,15 +96,7 @@ def test_patterns_keep_the_optimum_of_exhaustive_search(seed: int, tmp_path) -> 
     land, area = projects.land_mu, scenario.sites.area_mu
     rows = site_pattern_rows(table.project, table.site, land, area, model.n_variables)
     assert rows is not None
-    best = brute_force(scenario, projects)
-    result = solve_scenario(scenario, projects)
-    if best is None:
-        assert result.status == "infeasible"
-        return
-    assert result.status == "optimal"
-    assert result.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
-    write_outputs(result, tmp_path / "out")
-    assert verify_outputs(scenario, projects, tmp_path / "out") == []
+    assert_matches_exhaustive_search(scenario, projects, tmp_path / "out")
 
 
 def test_patterns_are_added_only_where_a_site_cannot_hold_all_its_candidates() -> None:
