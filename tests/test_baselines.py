@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import numpy as np
 import pytest
@@ -49,6 +50,14 @@ def test_hand_plans_and_uplift(tmp_path) -> None:
     assert summary["per_mu"]["tax"] == pytest.approx(420.0) and summary["per_mu"][
         "land_used"
     ] == pytest.approx(80.0)
+
+
+def test_a_hand_plan_not_done_by_the_deadline_says_so(tmp_path) -> None:
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), _queue_rows())
+    summary = baseline_summary(scenario, projects, 1300.0, deadline=time.perf_counter() - 1.0)
+    assert summary == {"fcfs": {"status": "no_time"}, "per_mu": {"status": "no_time"}}
+    later = baseline_summary(scenario, projects, 1300.0, deadline=time.perf_counter() + 60.0)
+    assert later["fcfs"]["objective"] == pytest.approx(1100.0)
 
 
 def test_earliest_year_then_preferred_zone(tmp_path) -> None:

@@ -10,15 +10,14 @@ import pytest
 
 from quota_sim.analysis.marginal import (
     ADDED_SOURCE_ID,
-    addable,
     choose_delta,
     combined_gain,
-    kept_approvals,
     marginal_values,
     neighbourhood_gains,
     nice_ceiling,
     with_extra_city_supply,
 )
+from quota_sim.analysis.neighbourhood import addable, kept_approvals
 from quota_sim.analysis.resolve import Resolved
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve, solve_scenario
@@ -77,11 +76,23 @@ def test_resolve_row_matches_an_explicit_resolve_and_the_hand_value(tmp_path) ->
 
 def test_no_budget_left_gives_an_honest_empty_row(tmp_path) -> None:
     scenario, projects, _ = _binding_land(tmp_path)
-    rows = marginal_values(scenario, projects, 190.0, deadline=time.perf_counter(), jobs=1)
+    solved = solve(scenario, projects)
+    rows = marginal_values(
+        scenario, projects, 190.0, start=approved_plan(solved.result), model=solved.model,
+        relaxation=solved.solution.relaxation, deadline=time.perf_counter(), jobs=1,
+    )
     resolve = next(r for r in rows if r["method"] == "resolve")
     assert resolve["status"] == "no_time"
     assert resolve["objective_gain"] is None and resolve["value_per_unit"] is None
+    # The LP duals come with the solve's relaxation, at no cost: given even without a budget.
     assert next(r for r in rows if r["method"] == "lp_dual")["value_per_unit"] == pytest.approx(2.0)
+
+
+def test_without_a_budget_left_not_even_the_relaxation_is_solved(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    rows = marginal_values(scenario, projects, 190.0, deadline=time.perf_counter() - 1.0, jobs=1)
+    assert [r["method"] for r in rows] == ["resolve"]
+    assert rows[0]["status"] == "no_time"
 
 
 def test_lp_dual_row_is_the_relaxation_shadow_price(tmp_path) -> None:
@@ -200,9 +211,8 @@ def test_the_neighbourhood_gain_is_exact_when_the_extra_supply_admits_a_waiting_
     scenario, projects, _ = _binding_land(tmp_path)
     base = solve_scenario(scenario, projects)
     land = scenario.quotas[0]
-    variants = {"land": with_extra_city_supply(scenario, land, 40.0)}
     gains = neighbourhood_gains(
-        scenario, projects, approved_plan(base), variants, {"land": 40.0}, [land], scenario.solver,
+        scenario, projects, approved_plan(base), {"land": 40.0}, [land], scenario.solver,
         deadline=None, jobs=1, cancel=None,
     )
     assert gains == {"land": (pytest.approx(80.0), True)}  # p3 fits in the 40 extra mu
@@ -221,7 +231,7 @@ def test_neighbourhood_gains_are_lower_bounds_of_the_true_gain(tmp_path, seed) -
     deltas = {q.id: choose_delta(scenario, projects, q) for q in quotas}
     variants = {q.id: with_extra_city_supply(scenario, q, deltas[q.id]) for q in quotas}
     gains = neighbourhood_gains(
-        scenario, projects, plan, variants, deltas, quotas, scenario.solver,
+        scenario, projects, plan, deltas, quotas, scenario.solver,
         deadline=None, jobs=1, cancel=None,
     )
     assert set(gains) == set(variants)
@@ -262,3 +272,18 @@ def test_leaving_out_the_projects_that_cannot_join_keeps_the_neighbourhood_optim
         some = solve_model(build_model(variant, kept_approvals(projects, plan, free)), exact, start=plan)
         assert every.status == some.status == "optimal"
         assert some.objective == pytest.approx(every.objective, rel=1e-9, abs=1e-6)
+
+
+def test_full_resolves_are_made_only_where_the_budget_gives_each_what_the_solve_took(tmp_path) -> None:
+    scenario, projects, _ = _binding_land(tmp_path)
+    solved = solve(scenario, projects)
+    common = {"start": approved_plan(solved.result), "model": solved.model, "jobs": 1,
+              "relaxation": solved.solution.relaxation}
+    slow = marginal_values(scenario, projects, 190.0, deadline=time.perf_counter() + 5.0, full_seconds=60.0,
+                           **common)
+    # No full re-solve fits: the neighbourhood re-solve alone answers, exactly (p3 fits in 40 more mu).
+    assert slow[0]["status"] == "neighbourhood" and slow[0]["objective_gain"] == pytest.approx(80.0)
+    assert slow[0]["gain_bound"] is None  # no full re-solve or LP bound was made
+    quick = marginal_values(scenario, projects, 190.0, deadline=time.perf_counter() + 5.0, full_seconds=0.1,
+                            **common)
+    assert quick[0]["status"] == "optimal" and quick[0]["objective_gain"] == pytest.approx(80.0)

@@ -91,10 +91,11 @@ def enrich(
     # The hand-ranking baselines are pure Python; the re-solves spend their time inside HiGHS, which
     # releases the GIL: the two run side by side.
     hand = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-sim-baselines") if baselines else None
-    by_hand = hand.submit(baseline_summary, scenario, projects, result.objective) if hand else None
+    by_hand = hand.submit(baseline_summary, scenario, projects, result.objective, deadline) if hand else None
     if marginal:
         rows = marginal_values(
-            scenario, projects, result.objective, model=model, relaxation=relaxation, **common
+            scenario, projects, result.objective, model=model, relaxation=relaxation,
+            full_seconds=result.seconds.get("solve", 0.0), **common,
         )
         result.extras["marginal_values"] = rows
         statuses += [row["status"] for row in rows if row["method"] == "resolve"]

@@ -19,6 +19,7 @@ cost, so it never exceeds the optimum.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,8 +88,17 @@ def queue_order(scenario: Scenario, projects: Projects, method: str) -> list[int
     return locked + [p for p in order if projects.lock[p] != "in"]
 
 
-def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> BaselinePlan:
-    """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``)."""
+class OutOfTime(Exception):
+    """The deadline of a hand allocation passed before it was done."""
+
+
+def allocate_by_hand(
+    scenario: Scenario, projects: Projects, method: str, deadline: float | None = None
+) -> BaselinePlan:
+    """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``).
+
+    Raises :class:`OutOfTime` once ``deadline`` (``time.perf_counter()``) passes before the end.
+    """
     space = PlacementSpace.of(scenario, projects)
     base = base_values(scenario.objective, projects)
     ledger = SupplyLedger(scenario)
@@ -100,6 +110,8 @@ def allocate_by_hand(scenario: Scenario, projects: Projects, method: str) -> Bas
     for p in queue_order(scenario, projects, method):
         if projects.lock[p] == "out":
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            raise OutOfTime(method)
         land = float(projects.land_mu[p])
         spot = None
         # The earliest year first; within it the preferred zone (or site) first.
@@ -198,7 +210,9 @@ def uplift_percent(optimised: float, baseline: float) -> float | None:
     return round(100.0 * (optimised - baseline) / baseline, 4)
 
 
-def baseline_summary(scenario: Scenario, projects: Projects, optimised_objective: float) -> dict[str, dict]:
+def baseline_summary(
+    scenario: Scenario, projects: Projects, optimised_objective: float, deadline: float | None = None
+) -> dict[str, dict]:
     """summary.json entry ``baselines``: per method its figures and the optimised plan's uplift.
 
     Returns
@@ -206,11 +220,16 @@ def baseline_summary(scenario: Scenario, projects: Projects, optimised_objective
     dict
         ``{"fcfs": {...}, "per_mu": {...}}``, each with ``status``, ``objective``, ``approved``,
         ``land_used``, ``investment``, ``output``, ``tax``, ``purchase_cost`` (万元, mu) and
-        ``uplift_pct``; an infeasible baseline also lists ``unmet_locks`` and has no uplift.
+        ``uplift_pct``; an infeasible baseline also lists ``unmet_locks`` and has no uplift. A method
+        not done by ``deadline`` (``time.perf_counter()``; None: none) is only ``{"status": "no_time"}``.
     """
     summary: dict[str, dict] = {}
     for method in METHODS:
-        plan = allocate_by_hand(scenario, projects, method)
+        try:
+            plan = allocate_by_hand(scenario, projects, method, deadline)
+        except OutOfTime:
+            summary[method] = {"status": "no_time"}
+            continue
         entry: dict = {"status": plan.status, **plan.kpi()}
         if plan.status == "feasible":
             entry["uplift_pct"] = uplift_percent(optimised_objective, plan.objective)

@@ -33,27 +33,25 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from quota_sim.analysis.resolve import Resolved, resolve_variants
+from quota_sim.analysis.neighbourhood import Extra, Neighbourhood
+from quota_sim.analysis.resolve import MIN_SOLVE_SECONDS, Resolved, lanes, resolve_variants
 from quota_sim.model import QuotaModel, build_model
-from quota_sim.placements import PlacementSpace
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings, with_values
 from quota_sim.solve import Relaxation, Start, solve_model
-from quota_sim.supply import CITY, source_total
+from quota_sim.supply import CITY
 
 #: Share of the quota's first-year city supply used as ``delta`` (at least one median project's charge).
 DELTA_SHARE = 0.05
 
 #: Id of the city source added to a quota that has none, to carry ``delta``.
 ADDED_SOURCE_ID = "marginal_extra"
-
-#: Relative slack on "a project's charge fits what the plan leaves" (float noise, never a real unit).
-_FIT_SLACK = 1e-9
 
 
 def nice_ceiling(value: float) -> float:
@@ -101,6 +99,13 @@ def relaxation_of(model: QuotaModel, settings: SolverSettings) -> Relaxation | N
     return solve_model(model, settings, relax=True).relaxation
 
 
+def _until(settings: SolverSettings, deadline: float | None) -> SolverSettings:
+    """``settings`` with a time limit ending by ``deadline`` (``time.perf_counter()``; None: unchanged)."""
+    if deadline is None:
+        return settings
+    return dataclasses.replace(settings, time_limit=max(0.0, deadline - time.perf_counter()))
+
+
 def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float]:
     """Per quota, the LP-relaxation shadow price of one more unit of first-year city supply (万元/unit).
 
@@ -123,63 +128,6 @@ def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float
     return values
 
 
-def kept_approvals(projects: Projects, plan: Start, free: Collection[int] | None = None) -> Projects:
-    """The queue of a neighbourhood re-solve: every project of ``plan`` (project id -> (zone, site or
-    None, calendar start year)) locked in to its place and year; the waiting projects ``free`` (indices;
-    default all) as they were, the other waiting projects locked out.
-
-    A kept project's only place becomes its preferred one, so its value may lose the relocation penalty:
-    the same constant in every neighbourhood re-solve, which their differences cancel.
-    """
-    n = len(projects)
-    locks, zones = list(projects.lock), list(projects.zones)
-    sites = list(projects.sites) if len(projects.sites) == n else [()] * n
-    earliest = projects.earliest_year.copy()
-    latest = projects.latest_year.copy() if len(projects.latest_year) == n else np.zeros(n, dtype=int)
-    if free is not None:
-        kept = set(free)
-        locks = [lock if p in kept else "out" for p, lock in enumerate(locks)]
-    index = {project_id: i for i, project_id in enumerate(projects.ids)}
-    for project_id, (zone, site, year) in plan.items():
-        i = index[project_id]
-        locks[i], zones[i], earliest[i], latest[i] = "in", (zone,), year, year
-        if site is not None:
-            sites[i] = (site,)
-    return dataclasses.replace(
-        projects, lock=locks, zones=zones, sites=sites, earliest_year=earliest, latest_year=latest
-    )
-
-
-def addable(
-    scenario: Scenario, projects: Projects, plan: Start, extras: Sequence[Mapping[str, float]]
-) -> list[list[int]]:
-    """For each of ``extras`` (quota id -> units of extra supply), the waiting projects that could join
-    ``plan`` with that much more supply.
-
-    A project is kept when one of its placements charges every quota no more than the quota's supply
-    over the horizon (every source and zone together, plus the extra) less what the plan's projects
-    charge it. Any project the plan could take passes this test (it ignores years, zones, sites and the
-    budget), so a neighbourhood re-solve over the kept ones has the same optimum as over all of them.
-    """
-    space = PlacementSpace.of(scenario, projects)
-    quotas = [q.id for q in scenario.quotas]
-    index = {project_id: i for i, project_id in enumerate(projects.ids)}
-    sites = {} if space.sites is None else space.sites.index
-    supplied = np.array([sum(source_total(s, scenario.years) for s in q.sources) for q in scenario.quotas])
-    placed = [(index[p], sites.get(site)) for p, (_, site, _) in plan.items()]
-    charged = np.array([sum(space.charge(q, p, k) for p, k in placed) for q in quotas])
-    waiting = [p for p in range(len(projects)) if projects.ids[p] not in plan and projects.lock[p] != "out"]
-    # Per waiting project, what each of its placements charges each quota (placements x quotas).
-    charges = {p: np.array([[space.charge(q, p, k) for q in quotas] for _, k, _ in space.places(p)])
-               for p in waiting}
-    kept = []
-    for extra in extras:
-        left = supplied - charged + np.array([extra.get(q, 0.0) for q in quotas])
-        room = left + _FIT_SLACK * np.maximum(1.0, np.abs(left))
-        kept.append([p for p in waiting if charges[p].size and np.any(np.all(charges[p] <= room, axis=1))])
-    return kept
-
-
 def marginal_values(
     scenario: Scenario,
     projects: Projects,
@@ -193,6 +141,7 @@ def marginal_values(
     jobs: int | None = None,
     with_duals: bool = True,
     cancel: threading.Event | None = None,
+    full_seconds: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Rows of ``marginal_values.csv`` (``quota, delta, objective_gain, value_per_unit, method, status,
     gain_bound``): one ``resolve`` row per quota, in scenario order, then ``lp_dual`` rows.
@@ -214,6 +163,11 @@ def marginal_values(
         ``time.perf_counter()`` value by which the re-solves end (None: each gets the settings' time limit).
     jobs
         Threads for the re-solves (default one per core).
+    full_seconds
+        What a full re-solve is expected to take (s; the solve's own time): with a deadline, full
+        re-solves are made only for as many quotas as the time left after the neighbourhood gives that
+        much each, over the threads (a time-limited one would spend the budget for a gain the
+        neighbourhood re-solve already shows); the others are ``no_time``.
 
     Notes
     -----
@@ -227,25 +181,28 @@ def marginal_values(
     duals: dict[str, float] = {}
     if with_duals:
         model = model or build_model(scenario, projects)
-        relaxation = relaxation or relaxation_of(model, settings)
+        relaxation = relaxation or relaxation_of(model, _until(settings, deadline))
         duals = lp_dual_values(model, relaxation) if relaxation is not None else {}
-    variants = {q.id: with_extra_city_supply(scenario, q, deltas[q.id]) for q in scenario.quotas}
     # The budget goes first to the quotas whose extra supply the LP says is worth most.
     order = sorted(scenario.quotas, key=lambda q: -duals.get(q.id, 0.0) * deltas[q.id])
     nearby: dict[str, tuple[float, bool]] = {}
-    if start is not None:
+    if start is not None and (deadline is None or deadline - time.perf_counter() >= MIN_SOLVE_SECONDS):
         nearby = neighbourhood_gains(
-            scenario, projects, start, variants, deltas, order, settings,
-            deadline=deadline, jobs=jobs, cancel=cancel,
+            scenario, projects, start, deltas, order, settings, deadline=deadline, jobs=jobs, cancel=cancel
         )
     # A variant whose LP bound is within the solver gap of the solved objective gains nothing a
     # re-solve at that gap could show: it is settled without a MIP.
     settle_below = base_objective + settings.gap * abs(base_objective) + noise
+    fitting = order
+    if deadline is not None:
+        left = max(0.0, deadline - time.perf_counter())
+        fitting = order[: int(lanes(jobs, len(order)) * left / max(full_seconds, MIN_SOLVE_SECONDS))]
     outcomes = resolve_variants(
-        [(variants[q.id], projects) for q in order], settings, start=start, deadline=deadline, jobs=jobs,
-        cancel=cancel, settle_below=settle_below,
+        [(with_extra_city_supply(scenario, q, deltas[q.id]), projects) for q in fitting], settings,
+        start=start, deadline=deadline, jobs=jobs, cancel=cancel, settle_below=settle_below,
     )
-    full = {q.id: outcome for q, outcome in zip(order, outcomes, strict=True)}
+    full = {q.id: Resolved("no_time", None, None, 0.0) for q in order}
+    full.update({q.id: outcome for q, outcome in zip(fitting, outcomes, strict=True)})
     rows: list[dict[str, Any]] = []
     for quota in scenario.quotas:
         delta = deltas[quota.id]
@@ -262,13 +219,24 @@ def marginal_values(
     return rows
 
 
+def extended_scenario(scenario: Scenario, deltas: Mapping[str, float]) -> tuple[Scenario, dict[str, Extra]]:
+    """The scenario with every quota's extra supply at once (:func:`with_extra_city_supply`, ``deltas``
+    units each), and per quota the id of the city source that carries it and its units."""
+    extended, extras = scenario, {}
+    for quota in scenario.quotas:
+        city = next((s for s in quota.sources if s.scope == "city"), None)
+        extras[quota.id] = (ADDED_SOURCE_ID if city is None else city.id, deltas[quota.id])
+        own = next(q for q in extended.quotas if q.id == quota.id)
+        extended = with_extra_city_supply(extended, own, deltas[quota.id])
+    return extended, extras
+
+
 def neighbourhood_gains(
     scenario: Scenario,
     projects: Projects,
     plan: Start,
-    variants: dict[str, Scenario],
-    deltas: dict[str, float],
-    order: list[Quota],
+    deltas: Mapping[str, float],
+    order: Sequence[Quota],
     settings: SolverSettings,
     *,
     deadline: float | None,
@@ -278,30 +246,26 @@ def neighbourhood_gains(
     """Per quota (of those solved within the deadline), the gain of its neighbourhood re-solve over the
     neighbourhood's own optimum without the extra supply (万元), and whether both were proven optimal.
 
-    Both are solved to optimality (gap 0) from ``plan`` with :func:`kept_approvals`, each over the
-    waiting projects that could join the plan (:func:`addable`; ``deltas``: each variant's extra units);
-    the reference goes first, then the quotas in ``order``. The plan that is best without the extra
-    supply stays feasible with it, so a gain is never negative, and one that is not proven is still a
-    lower bound.
+    The neighbourhood of ``plan`` (:class:`~quota_sim.analysis.neighbourhood.Neighbourhood`; ``deltas``:
+    each quota's extra units) is solved to optimality, the reference first, then the quotas in ``order``.
+    The plan that is best without the extra supply stays feasible with it, so a gain is never negative,
+    and one that is not proven is still a lower bound.
     """
-    # Only the waiting projects that could join the plan are free: the same optimum, a smaller model.
-    free = addable(scenario, projects, plan, [{}] + [{q.id: deltas[q.id]} for q in order])
-    queues = [kept_approvals(projects, plan, kept) for kept in free]
-    found = resolve_variants(
-        list(zip([scenario] + [variants[q.id] for q in order], queues, strict=True)),
-        dataclasses.replace(settings, gap=0.0), start=plan, deadline=deadline, jobs=jobs, cancel=cancel,
-        split=False,
+    extended, extras = extended_scenario(scenario, deltas)
+    neighbourhood = Neighbourhood(scenario, projects, plan, extended, extras)
+    found = neighbourhood.solve(
+        [None, *[q.id for q in order]], settings, deadline=deadline, jobs=jobs, cancel=cancel
     )
-    reference = found[0]
+    reference = found[None]
     if not reference.solved:
         return {}
     return {
         q.id: (
-            max(0.0, outcome.objective - reference.objective),
-            outcome.status == reference.status == "optimal",
+            max(0.0, found[q.id].objective - reference.objective),
+            found[q.id].status == reference.status == "optimal",
         )
-        for q, outcome in zip(order, found[1:], strict=True)
-        if outcome.solved
+        for q in order
+        if found[q.id].solved
     }
 
 
