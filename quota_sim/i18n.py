@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from pathlib import PurePath
+from typing import Any
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -233,6 +235,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upload_clear": ("改回情景自带的项目表", "Back to the scenario's own projects table"),
     "projects_source": ("项目表：{source}({n} 个项目)", "Projects table: {source} ({n} projects)"),
     "scenario_error": ("情景无法载入：{message}", "The scenario cannot be loaded: {message}"),
+    "input_warning": ("请核对：{warning}", "Please check: {warning}"),
+    "solve_failed": (
+        "求解未得到结果，请再按一次求解：{message}",
+        "The solve ended without a result; press Solve again: {message}",
+    ),
     # levers
     "levers_header": ("调整参数", "Levers"),
     "levers_land": ("土地", "Land"),
@@ -720,6 +727,33 @@ _ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"file too large \((.+?)\); the limit is (.+)", r"文件过大（\1），上限为 \2"),
     (r"the workbook has no visible sheet", "工作簿没有可见的工作表"),
 )
+
+
+# What a table reads that a planner may not have meant (:func:`quota_sim.tables.hidden_warnings`), in
+# Chinese.
+_WARNINGS_ZH: tuple[tuple[str, Any], ...] = (
+    (
+        r"^(\d+) hidden row\(s\) are read as (projects|sites) \(rows (.+)\)$",
+        lambda found: (
+            f"{found[1]} 个隐藏行仍作为{'项目' if found[2] == 'projects' else '地块'}读入"
+            f"（第 {found[3].replace(', ', '、')} 行）"
+        ),
+    ),
+    (r"^column '(.+)' is hidden in the workbook and is read$", r"列“\1”在工作簿中隐藏，但仍被读入"),
+)
+_WARNING = re.compile(r"^(?P<file>.+): (?P<detail>(?:\d+ hidden row|column ').*)$")
+
+
+def input_warning(warning: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A warning of a table reader (``"<file>: <detail>"``) in ``lang``, naming the file by its name."""
+    found = _WARNING.match(warning)
+    if found is None:
+        return warning
+    detail = found["detail"]
+    if lang != "en":
+        for pattern, chinese in _WARNINGS_ZH:
+            detail = re.sub(pattern, chinese, detail)
+    return f"{PurePath(found['file']).name}{'：' if lang != 'en' else ': '}{detail}"
 
 
 def error_message(message: str, lang: str = DEFAULT_LANGUAGE) -> str:

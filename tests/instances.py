@@ -461,3 +461,30 @@ def random_sites_instance(
         years=years, zones=zones, quotas=quotas, objective=objective, name=f"sites{seed}"
     )
     return scenario, rows, sites
+
+
+def hidden_row_workbook(rows: int) -> bytes:
+    """The baseline's first ``rows`` projects as an XLSX workbook whose third row (a project) is hidden."""
+    import io
+
+    from openpyxl import Workbook
+
+    from quota_sim.scenario import baseline_path
+
+    text = (Path(baseline_path()).parent / "baseline_projects.csv").read_text(encoding="utf-8")
+    book = Workbook()
+    for number, cells in enumerate(csv.reader(io.StringIO(text))):
+        if number > rows:
+            break
+        book.active.append([_number_or_text(cell) for cell in cells] if number else cells)
+    book.active.row_dimensions[3].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text

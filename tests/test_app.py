@@ -12,14 +12,17 @@ from streamlit.testing.v1 import AppTest
 
 from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV, Library
+from quota_sim.app.solver import Child
 from quota_sim.i18n import status_label, t
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml, with_values
 from quota_sim.shortfall import land_balance
+from tests.instances import hidden_row_workbook
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 BASE = load_scenario(baseline_path())
 BASE_PROJECTS = projects_for(BASE)
@@ -176,6 +179,22 @@ def test_good_upload_replaces_the_queue(app: AppTest) -> None:
     assert any(s.value == t("upload_ok", "zh", n=100) for s in app.success)
     approved = next(m for m in app.metric if m.label == t("metric_approved", "zh"))
     assert approved.proto.delta == t("metric_approved_of", "zh", n=100)
+
+
+def test_hidden_rows_read_from_an_upload_are_shown_in_chinese_and_english(app: AppTest) -> None:
+    workbook = hidden_row_workbook(30)
+    app.file_uploader[0].set_value(("隐藏行.xlsx", workbook, XLSX))
+    run(app)
+    assert any(s.value == t("upload_ok", "zh", n=30) for s in app.sidebar.success)
+    shown = [w.value.replace("\\", "") for w in app.sidebar.warning]
+    assert shown == ["请核对：隐藏行.xlsx：1 个隐藏行仍作为项目读入（第 3 行）"], shown
+    app.segmented_control(key="lang").set_value("en")
+    run(app)
+    shown = [w.value.replace("\\", "") for w in app.sidebar.warning]
+    assert shown == ["Please check: 隐藏行.xlsx: 1 hidden row(s) are read as projects (rows 3)"], shown
+    app.button(key="upload_clear").click()  # back to the scenario's own table: nothing hidden
+    run(app)
+    assert not app.sidebar.warning
 
 
 def test_language_switch_to_english(app: AppTest) -> None:
@@ -443,27 +462,54 @@ def _restart_server() -> None:
     from quota_sim.upload_store import upload_store
 
     page.library_at.clear()
-    page.solve_toml.clear()
+    page.solver.clear()  # ends its child processes
     upload_store().close()
 
 
-def test_a_link_to_an_uploaded_queue_restores_it_after_a_restart(app: AppTest, data: Path) -> None:
+def _no_solve(*_args, **_kwargs):
+    raise AssertionError("solved again")
+
+
+def test_a_link_to_an_uploaded_queue_restores_it_after_a_restart(
+    app: AppTest, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = (Path(baseline_path()).parent / "baseline_projects.csv").read_text(encoding="utf-8").splitlines()
     app.file_uploader[0].set_value(("短队列.csv", "\n".join(lines[:101]).encode("utf-8"), "text/csv"))
     run(app)
     setting = app.query_params["setting"]
     uploaded = Path(next(iter(app.session_state["uploads"].values())))
     assert uploaded.exists()
+    shown = metric(app, t("metric_objective", "zh"))
     _restart_server()
     assert not uploaded.exists()
+    monkeypatch.setattr(Child, "run", _no_solve)  # its proven result is read from the library
     fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     fresh.query_params["setting"] = setting
     run(fresh)
     assert any("已从链接恢复" in s.value for s in fresh.success)
     approved = next(m for m in fresh.metric if m.label == t("metric_approved", "zh"))
     assert approved.proto.delta == t("metric_approved_of", "zh", n=100)
+    assert metric(fresh, t("metric_objective", "zh")) == shown
     assert any("短队列.csv" in c.value.replace("\\", "") for c in fresh.sidebar.caption)
     assert fresh.query_params["setting"] == setting  # the same setting, the same link
+
+
+def test_a_link_to_a_pinned_setting_shows_its_result_after_a_restart_without_solving(
+    app: AppTest, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.selectbox(key="pin_project@zh").set_value(BASE_PROJECTS.ids[-1])
+    app.selectbox(key="pin_action@zh").set_value("out")
+    app.button(key="pin_button").click()
+    run(app)
+    setting, shown = app.query_params["setting"], metric(app, t("metric_objective", "zh"))
+    _restart_server()
+    monkeypatch.setattr(Child, "run", _no_solve)
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params["setting"] = setting
+    run(fresh)
+    assert any("已从链接恢复" in s.value for s in fresh.success)
+    assert metric(fresh, t("metric_objective", "zh")) == shown
+    assert fresh.session_state["pins"] and fresh.query_params["setting"] == setting
 
 
 def test_pinned_queues_are_kept_with_the_session_and_removed_when_it_ends(data: Path) -> None:
@@ -524,11 +570,16 @@ def test_a_moved_lever_is_solved_ahead_and_solve_shows_that_setting(
 
     wanted: list[tuple[str, str]] = []
 
+    solves = page.solver().solves
+
     class Recorder:
         def want(self, session: str, toml: str) -> None:
             wanted.append((session, toml))
 
-    monkeypatch.setattr(page, "solve_ahead", Recorder)
+        def result(self, toml: str, check=None):
+            return solves.result(toml, check)
+
+    monkeypatch.setattr(page.solver(), "solves", Recorder())
     run(app)
     assert wanted == []  # nothing pending: nothing solved ahead
     slider(app, t("plan_land", "zh")).set_value(1500.0)
@@ -544,7 +595,6 @@ def test_a_moved_lever_is_solved_ahead_and_solve_shows_that_setting(
 def test_a_setting_solved_before_a_restart_is_read_from_the_library_not_solved_again(
     data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from quota_sim.app import page
 
     _restart_server()  # solved here, not taken from a result cached in this process
     app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
@@ -552,11 +602,19 @@ def test_a_setting_solved_before_a_restart_is_read_from_the_library_not_solved_a
     objective = metric(app, t("metric_objective", "zh"))
     _restart_server()
 
-    def no_solve(*_args, **_kwargs):
-        raise AssertionError("solved again")
-
-    monkeypatch.setattr(page, "solve_scenario", no_solve)
+    monkeypatch.setattr(Child, "run", _no_solve)
     fresh = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     assert metric(fresh, t("metric_approved", "zh")) == approved
     assert metric(fresh, t("metric_objective", "zh")) == objective
     assert fresh.dataframe, "the allocation table is missing"
+
+
+def test_hidden_parcels_and_columns_read_from_a_sites_table_are_worded_in_both_languages() -> None:
+    from quota_sim.i18n import input_warning
+
+    rows = "/srv/data/地块.xlsx: 12 hidden row(s) are read as sites (rows 3, 4, 9)"
+    column = "/srv/data/地块.xlsx: column 'cropland_mu' is hidden in the workbook and is read"
+    assert input_warning(rows, "zh") == "地块.xlsx：12 个隐藏行仍作为地块读入（第 3、4、9 行）"
+    assert input_warning(rows, "en") == "地块.xlsx: 12 hidden row(s) are read as sites (rows 3, 4, 9)"
+    assert input_warning(column, "zh") == "地块.xlsx：列“cropland_mu”在工作簿中隐藏，但仍被读入"
+    assert input_warning("something else", "zh") == "something else"

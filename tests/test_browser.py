@@ -22,6 +22,7 @@ from quota_sim.i18n import status_label, t
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario
 from quota_sim.shortfall import land_balance
+from tests.instances import hidden_row_workbook
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,6 +91,10 @@ def server(tmp_path: Path) -> Iterator[Served]:
             time.sleep(0.3)
         yield Served(address, process.pid)
     finally:
+        try:
+            children = psutil.Process(process.pid).children(recursive=True)  # solvers, fork server
+        except psutil.NoSuchProcess:
+            children = []
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -99,6 +104,8 @@ def server(tmp_path: Path) -> Iterator[Served]:
         log.close()
     # SIGTERM stops the server cleanly, also while a solve (the warm-up, a solve ahead) is running
     assert process.returncode == 0, (tmp_path / "server.log").read_text(errors="replace")
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"processes left after the server stopped: {alive}"
 
 
 def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tmp_path: Path) -> None:
@@ -175,6 +182,17 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
             report.value.save_as(document)
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
+
+            # a workbook's hidden row read as a project is named, in Chinese and in English
+            workbook = tmp_path / "隐藏行.xlsx"
+            workbook.write_bytes(hidden_row_workbook(30))
+            sidebar.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(workbook))
+            expect(sidebar.get_by_text(t("upload_ok", "zh", n=30))).to_be_visible(timeout=RESULT_TIMEOUT)
+            warning = sidebar.get_by_test_id("stAlertContentWarning")
+            expect(warning).to_have_text("请核对：隐藏行.xlsx：1 个隐藏行仍作为项目读入（第 3 行）")
+            sidebar.get_by_text("English", exact=True).click()
+            english = "Please check: 隐藏行.xlsx: 1 hidden row(s) are read as projects (rows 3)"
+            expect(warning).to_have_text(english)
         finally:
             browser.close()
     assert int(after.replace(",", "")) > int(before.replace(",", ""))

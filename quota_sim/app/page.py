@@ -28,9 +28,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from quota_sim import app_state
-from quota_sim.analysis import enrich
 from quota_sim.analysis.sweep import run_sweep, sweep_markers
 from quota_sim.app.analysis_job import STEPS, AnalysisJob
 from quota_sim.app.library import (
@@ -41,7 +41,7 @@ from quota_sim.app.library import (
     remove_old_pinned_queues,
     upload_key,
 )
-from quota_sim.app.solve_ahead import SolveAhead
+from quota_sim.app.solver import SolveFailed, Solver
 from quota_sim.app.stored_results import result_from_json, result_json, result_key
 from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.cells import markdown_text
@@ -50,6 +50,7 @@ from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes, report
 from quota_sim.i18n import (
     column_label,
     error_message,
+    input_warning,
     method_label,
     quota_label,
     reason_label,
@@ -58,7 +59,6 @@ from quota_sim.i18n import (
     unit_label,
 )
 from quota_sim.needs import Need, waiting_needs
-from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, scenario_to_toml
@@ -113,27 +113,41 @@ def load_projects(toml_text: str) -> Projects:
     return projects_for(app_state.scenario_from_toml(toml_text))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
 def solve_toml(toml_text: str) -> Result:
-    """Solve a scenario given as TOML text (the cache key): grades always, the diagnosis when infeasible.
+    """The result of a scenario given as TOML text: grades always, the diagnosis when infeasible.
 
-    One shared result per setting, never modified by the page (no copy per rerun). A proven result
-    (optimal, infeasible) is kept in the library and read from there after a restart; one stopped
-    by its time limit is solved again."""
-    key = result_key(toml_text)
-    kept = library().result(key)
-    if kept is not None:
-        try:
-            return result_from_json(kept, toml_text)
-        except (InputError, ValueError, TypeError, KeyError):
-            pass  # its queue is gone or the entry is unreadable: solve as usual
-    result = solve_scenario(app_state.scenario_from_toml(toml_text))
-    enrich(result, marginal=False, baselines=False, importance_top=0)
+    Solved by the server's :func:`solver` before anything solved ahead, once for every session (one
+    shared result per setting, never modified by the page); the page's run may stop or rerun while
+    it waits.
+
+    Raises
+    ------
+    InputError
+        If the setting cannot be read.
+    SolveFailed
+        If its solve ended without a result.
+    """
+    return solver().solves.result(toml_text, check=get_run_yield_check())
+
+
+def kept_result(toml_text: str) -> Result | None:
+    """A proven result of ``toml_text`` kept in the library (e.g. before a restart), if any."""
+    kept = library().result(result_key(toml_text, upload_store().folder))
+    if kept is None:
+        return None
+    try:
+        return result_from_json(kept, toml_text)
+    except (InputError, ValueError, TypeError, KeyError):
+        return None  # its queue is gone or the entry is unreadable: solve as usual
+
+
+def keep_result(toml_text: str, result: Result) -> None:
+    """Keep a proven result (optimal, infeasible) in the library; one stopped by its time limit is
+    solved again after a restart."""
     if result.status in ("optimal", "infeasible"):
         text = result_json(result)
         if text is not None:
-            library().keep_result(key, text)
-    return result
+            library().keep_result(result_key(toml_text, upload_store().folder), text)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -142,10 +156,11 @@ def needs_of(toml_text: str) -> dict[str, Need]:
     return waiting_needs(solve_toml(toml_text))
 
 
-@st.cache_resource
-def solve_ahead() -> SolveAhead:
-    """The server's background solver of the settings the levers show before Solve is pressed."""
-    return SolveAhead(solve_toml)
+@st.cache_resource(on_release=Solver.close)
+def solver() -> Solver:
+    """The server's solves (child processes), shared by every session: a pressed Solve first, then the
+    settings the levers show before Solve is pressed."""
+    return Solver(kept_result, keep_result)
 
 
 @st.cache_resource
@@ -350,6 +365,8 @@ def load_base_setting(lang: str) -> Base:
         st.stop()
     source = markdown_text(Path(upload_path).name if upload_path else scenario.projects_path.name)
     st.sidebar.caption(t("projects_source", lang, source=source, n=len(projects)))
+    for warning in projects.warnings:  # e.g. hidden workbook rows read as projects or parcels
+        st.sidebar.warning(t("input_warning", lang, warning=markdown_text(input_warning(warning, lang))))
     key = hashlib.sha256(base_toml.encode("utf-8")).hexdigest()[:12]
     return Base(scenario_file, upload_path, scenario, projects, key)
 
@@ -1673,7 +1690,7 @@ def solve_pending_ahead(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> No
     if st.session_state.get("ahead") != toml_text:
         st.session_state["ahead"] = toml_text
         session = st.session_state.setdefault("ahead_session", uuid.uuid4().hex)
-        solve_ahead().want(session, toml_text)
+        solver().solves.want(session, toml_text)
 
 
 def language() -> str:
@@ -1726,6 +1743,9 @@ def main() -> None:
             result = solve_toml(toml_text)
         except InputError as error:
             st.error(t("scenario_error", lang, message=error_text(error, lang)))
+            st.stop()
+        except SolveFailed as error:
+            st.error(t("solve_failed", lang, message=markdown_text(str(error))))
             st.stop()
     setting = Setting(
         base.file.name,

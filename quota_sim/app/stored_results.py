@@ -44,8 +44,15 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def result_key(toml_text: str) -> str:
-    """The key a result of the setting ``toml_text`` is kept under (the setting and the code)."""
+def result_key(toml_text: str, uploads: Path | None = None) -> str:
+    """The key a result of the setting ``toml_text`` is kept under (the setting and the code).
+
+    ``uploads`` is the server's upload folder (new at each start), where an uploaded or pinned queue
+    is kept under the hash of its content: the key names such a file by its place in that folder, so
+    a setting reading one finds its result again after a restart, once its link has put the same
+    file back."""
+    if uploads is not None:
+        toml_text = toml_text.replace(str(uploads), "<uploads>")
     return hashlib.sha256(f"{code_fingerprint()}\0{toml_text}".encode()).hexdigest()[:32]
 
 
