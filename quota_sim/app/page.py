@@ -1678,7 +1678,10 @@ def warm_up() -> None:
 
     toml_text = load_base_toml(str(baseline_path()), None)
     load_projects(toml_text)
-    solve_toml(toml_text)
+    try:
+        solve_toml(toml_text)
+    except SolveFailed:
+        pass  # the server stopped during the warm-up (or the planner's page will say what failed)
 
 
 def solve_pending_ahead(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> None:
