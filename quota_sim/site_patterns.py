@@ -18,7 +18,9 @@ above the optimum. Where the candidates are more than :data:`MAX_CANDIDATES` or 
 more than :data:`MAX_PATTERNS_PER_SITE`, the patterns are drawn from the site's largest candidates
 only (halving their number until the patterns are few enough): the largest projects a plan puts on
 a site fit together too, so these rows are valid as well, and they hold the large projects, which
-make the knapsack's LP loose. :data:`MAX_PATTERNS` bounds the columns added to one model.
+make the knapsack's LP loose. :data:`MAX_PATTERNS` bounds the columns added to one model. Sites
+whose patterns hold only some of their candidates are counted (``partial``): there the LP is not the
+knapsack's hull, and :mod:`quota_sim.pattern_master` prices their patterns in instead.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class PatternRows:
     indices: np.ndarray
     values: np.ndarray
     sites: int  # sites given patterns
+    partial: int = 0  # sites whose patterns hold only some of their candidates, or that got none
 
 
 def maximal_fits(sizes: np.ndarray, capacity: float, limit: int) -> list[list[int]] | None:
@@ -112,10 +115,10 @@ def site_pattern_rows(
     """Pattern columns and rows for a model whose column j < len(project) places project
     ``project[j]`` on site ``site[j]`` (an index into ``area_mu``, -1 for none); ``land_mu`` per
     project, ``area_mu`` per site (mu). None when no site needs them (every site holds all its
-    candidates together, or none qualifies)."""
+    candidates together); no rows (``sites`` 0) when some do but none qualifies."""
     upper: list[float] = []
     starts, indices, values = [0], [], []
-    n_patterns = sites = 0
+    n_patterns = sites = partial = 0
     on_site = np.flatnonzero(site >= 0)
     order = on_site[np.lexsort((project[on_site], site[on_site]))]  # by site, then project
     bounds = np.flatnonzero(np.diff(site[order])) + 1
@@ -128,6 +131,8 @@ def site_pattern_rows(
             continue
         limit = min(MAX_PATTERNS_PER_SITE, MAX_PATTERNS - n_patterns)
         chosen, patterns = _largest_with_patterns(sizes, area, limit)
+        if patterns is None or len(chosen) < len(projects):
+            partial += 1
         if patterns is None or len(patterns) < 2:  # one pattern holding every candidate adds nothing
             continue
         first = n_columns + n_patterns
@@ -147,7 +152,7 @@ def site_pattern_rows(
             starts.append(len(indices))
         n_patterns += len(patterns)
         sites += 1
-    if not sites:
+    if not sites and not partial:
         return None
     return PatternRows(
         n_patterns,
@@ -156,4 +161,5 @@ def site_pattern_rows(
         np.array(indices, dtype=np.int32),
         np.array(values),
         sites,
+        partial,
     )

@@ -28,6 +28,7 @@ from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import TimeUp, run_highs, time_limit
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
+from quota_sim.pattern_master import PatternMaster
 from quota_sim.scenario import SolverSettings
 from quota_sim.site_patterns import site_pattern_rows
 
@@ -39,6 +40,8 @@ GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.5  # of the time limit, for the restricted MIPs
 RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a proof: stops within this gap
 LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
+MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
+DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
 # project id -> (zone id, site id or None, calendar start year)
@@ -184,16 +187,18 @@ def _completed_start(
     return np.asarray(highs.getSolution().col_value)
 
 
-def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> highspy.HighsLp:
+def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> tuple[highspy.HighsLp, bool]:
     """``lp`` with the site pattern columns and rows of :mod:`quota_sim.site_patterns` appended after
-    the model's own (a tighter LP relaxation of the same MILP); unchanged when no site needs them."""
+    the model's own (a tighter LP relaxation of the same MILP); unchanged when no site needs them. And
+    whether some site's patterns hold only part of its candidates (its hull is then priced in by
+    :mod:`quota_sim.pattern_master`)."""
     if model.elastic or model.sites is None or not model.n_x or model.n_x >= GREEDY_START_BINARIES:
-        return lp  # very large models: the plain relaxation is solved sooner, for the greedy start
+        return lp, False  # very large models: the plain relaxation is solved sooner, for the greedy start
     table = model.placements
     land, area = model.projects.land_mu, model.sites.area_mu
     rows = site_pattern_rows(table.project, table.site, land, area, lp.num_col_)
-    if rows is None:
-        return lp
+    if rows is None or not rows.sites:
+        return lp, rows is not None and rows.partial > 0
     count, n_rows = rows.n_patterns, len(rows.upper)
     lp.num_col_ += count
     lp.col_cost_ = np.append(np.asarray(lp.col_cost_), np.zeros(count))
@@ -209,7 +214,7 @@ def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> highspy.Highs
     matrix.start_ = np.append(starts, rows.starts[1:] + starts[-1]).astype(np.int32)
     matrix.index_ = np.append(np.asarray(matrix.index_), rows.indices).astype(np.int32)
     matrix.value_ = np.append(np.asarray(matrix.value_), rows.values)
-    return lp
+    return lp, rows.partial > 0
 
 
 def _solve_highs(
@@ -224,13 +229,16 @@ def _solve_highs(
     solver_name = _solver_label("highs")
     if not model.n_variables:
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
-    lp = _with_site_patterns(model, model.highs_lp(relax=relax))
+    lp, partial = _with_site_patterns(model, model.highs_lp(relax=relax))
     relaxation = None
     restricted = None  # column values of the restricted MIP's plan, kept if the run's time runs out
+    ready = None  # column values of a complete start plan: HiGHS is then not waited for past the limit
+    priced = False  # the relaxation is the pattern master's (its bound may be below HiGHS's own)
     planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
-        found = _start_plan(model, lp, settings)
-        start, relaxation, restricted = found.plan, found.relaxation, found.values
+        found = _start_plan(model, lp, settings, priced=partial)
+        start, relaxation, restricted, ready = found.plan, found.relaxation, found.values, found.ready
+        priced = found.priced
         planning = time.perf_counter() - clock
         if found.proven is not None:  # within the requested gap of the relaxation's bound already
             solution = _proven_start(model, found.proven, clock, solver_name, relaxation)
@@ -246,7 +254,8 @@ def _solve_highs(
     # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
     # and root LP do not all check the clock), so the start plan with its supply is made ready first.
     large = model.n_x >= GREEDY_START_BINARIES
-    ready = _completed_start(model, lp, settings, start) if with_start and large else None
+    if ready is None and with_start and (large or priced):
+        ready = _completed_start(model, lp, settings, start)
     if ready is not None and _left(settings, clock) < planning:
         # The MIP would presolve and solve its root LP again before it could improve the plan: with less
         # time left than the relaxation and the start took, it would only run past the limit.
@@ -300,14 +309,24 @@ def _solve_highs(
     integer = not relax and model.n_x > 0
     bound = info.mip_dual_bound if integer else None
     gap = info.mip_gap if integer else 0.0
+    if priced and bound is not None:  # the master's bound holds too, and may be the tighter one
+        bound = min(bound, relaxation.objective)
+        gap = None
     solution = _finish(
         model, values, clock, "optimal" if optimal else "feasible", solver_name, bound=bound, gap=gap
     )
+    upgraded = False
+    if gap is None:
+        solution.gap = relative_gap(solution.objective, solution.best_bound)
+        upgraded = not optimal and solution.gap <= settings.gap
+        if upgraded:
+            solution.status = "optimal"
+            solution.message = "within the requested gap of the site pattern master's bound"
     solution.trace = [
         (before_run + t, incumbent, bound if bound is None or np.isfinite(bound) else None)
         for t, incumbent, bound in events
     ]
-    if not optimal:
+    if not optimal and not upgraded:
         solution.message = f"HiGHS stopped with {highs.modelStatusToString(status)}"
     solution.relaxation = _relaxation(model, highs) if relax and optimal else relaxation
     if solution.relaxation is not None and relax:  # an LP's value, not that of its rounded plan
@@ -382,10 +401,17 @@ class _StartPlan:
     relaxation: Relaxation | None
     proven: np.ndarray | None = None
     values: np.ndarray | None = None
+    ready: np.ndarray | None = None  # the plan's column values, complete with its supply use
+    priced: bool = False  # the relaxation is the pattern master's
 
 
-def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan:
+def _start_plan(
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, *, priced: bool = False
+) -> _StartPlan:
     """A good first plan for HiGHS, from the LP relaxation, and the relaxation.
+
+    With ``priced`` (some site's patterns in ``lp`` hold only part of its candidates), the plan and
+    the bound come from the pattern master (:func:`_master_plan`) when it solves in its time.
 
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
@@ -400,6 +426,10 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
     """
     n = model.n_x
     large = n >= GREEDY_START_BINARIES
+    if priced and not large:
+        found = _master_plan(model, settings)
+        if found is not None:
+            return found
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
@@ -448,6 +478,32 @@ def _start_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings
         if v > _ON
     }
     return _StartPlan(plan, relaxation, best if proven else None, best)
+
+
+def _master_plan(model: QuotaModel, settings: SolverSettings) -> _StartPlan | None:
+    """The plan and bound of the pattern master (:mod:`quota_sim.pattern_master`): patterns priced in
+    for MASTER_TIME_SHARE of the time limit (None when its LP is not solved by then), then its dive
+    until DIVE_TIME_SHARE (the greedy pass guided by the master's LP when the dive finds no plan)."""
+    clock = time.perf_counter()
+    master = PatternMaster(model, _configured_highs(settings, time_limit=settings.time_limit))
+    # Pricing stops when the bound is well within the requested gap of the master LP's value.
+    if not master.solve(clock + MASTER_TIME_SHARE * settings.time_limit, tolerance=settings.gap / 10):
+        return None
+    duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
+    relaxation = Relaxation(master.bound, duals)
+    weights = np.asarray(master.highs.getSolution().col_value)[: model.n_x]
+    values = master.dive(clock + DIVE_TIME_SHARE * settings.time_limit)
+    if values is None:
+        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation,
+                          priced=True)
+    start_year = model.scenario.start_year
+    plan = {
+        model.projects.ids[p]: (z, k, start_year + t)
+        for (p, z, k, t), v in zip(model.x, values[: model.n_x], strict=True)
+        if v > _ON
+    }
+    proven = relative_gap(float(model.cost @ values), master.bound) <= settings.gap
+    return _StartPlan(plan, relaxation, values if proven else None, values, ready=values, priced=True)
 
 
 def _restricted_mip(
