@@ -236,7 +236,7 @@ def _solve_highs(
     priced = False  # the relaxation is the pattern master's (its bound may be below HiGHS's own)
     planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
-        found = _start_plan(model, lp, settings, priced=partial)
+        found = _start_plan(model, lp, settings, partial)
         start, relaxation, restricted, ready = found.plan, found.relaxation, found.values, found.ready
         priced = found.priced
         planning = time.perf_counter() - clock
@@ -406,7 +406,7 @@ class _StartPlan:
 
 
 def _start_plan(
-    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, *, priced: bool = False
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, priced: bool = False
 ) -> _StartPlan:
     """A good first plan for HiGHS, from the LP relaxation, and the relaxation.
 
