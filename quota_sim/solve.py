@@ -461,6 +461,9 @@ def _start_plan(
         improved = found is not None and (best is None or cost @ found > cost @ best * (1 + 1e-9) + 1e-9)
         if improved:
             best = found
+        if improved and not proven:
+            best, proven = _filled(lp, n, model.placements.project, best, weights, settings,
+                                   relaxation.objective, deadline)
         if proven or not improved or time.perf_counter() >= deadline:
             break
         # Let in as many more placements as the support holds, then twice as many, ...
@@ -519,20 +522,102 @@ def _restricted_mip(
     """The MIP with every placement column outside ``keep`` fixed to 0, solved to ``settings.gap`` from
     the column values ``start`` (a plan that fits) until ``deadline``: its plan's column values (None
     if none) and whether that plan is within ``proof_gap`` of ``bound`` (then it stopped there)."""
-    upper = np.array(lp.col_upper_, dtype=float)
-    restricted = upper.copy()
-    restricted[:n][~keep] = 0.0
-    lp.col_upper_ = restricted
+    return _bounded_mip(lp, n, np.zeros(n), keep.astype(float), start, settings, bound, deadline, proof_gap)
+
+
+def _filled(
+    lp: highspy.HighsLp,
+    n: int,
+    project: np.ndarray,
+    plan: np.ndarray,
+    weights: np.ndarray,
+    settings: SolverSettings,
+    bound: float,
+    deadline: float,
+) -> tuple[np.ndarray, bool]:
+    """``plan`` (column values) improved by filling the supply it leaves over, and whether the result
+    is within ``settings.gap`` of ``bound``. The relaxation's support rarely holds the small projects
+    that fit in what a restricted plan leaves, and the plan is often a swap or two short of the gap:
+    first every placement of the plan stays and the other projects may join it; then only the plan's
+    placements the relaxation (``weights`` per placement column) also gives more than a half stay,
+    and the other projects of the plan may move or leave. Each of these MIPs is small (most of the plan
+    cannot move), is solved to gap 0 and stops at its first plan proving the gap."""
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    placed = plan[:n] > _ON
+    tried = None
+    for fixed in (placed, placed & (weights > 0.5)):
+        if time.perf_counter() >= deadline or not fixed.any():
+            break
+        if tried is not None and np.array_equal(fixed, tried):
+            continue
+        tried = fixed
+        found, proven = _filled_mip(lp, n, project, fixed, plan, settings, bound, deadline)
+        if found is not None and cost @ found > cost @ plan * (1 + 1e-9) + 1e-9:
+            plan = found
+            placed = plan[:n] > _ON
+        if proven:
+            return plan, True
+    return plan, False
+
+
+def _filled_mip(
+    lp: highspy.HighsLp,
+    n: int,
+    project: np.ndarray,
+    fixed: np.ndarray,
+    start: np.ndarray,
+    settings: SolverSettings,
+    bound: float,
+    deadline: float,
+) -> tuple[np.ndarray | None, bool]:
+    """The MIP with the placement columns ``fixed`` (a mask) fixed to 1, the projects they place kept
+    there and every other project (``project`` per placement column) free, solved to gap 0 from the
+    column values ``start`` and stopped at its first plan within ``settings.gap`` of ``bound``: that
+    plan's column values (None if none) and whether it stopped there."""
+    kept = np.zeros(int(project.max()) + 1, dtype=bool)
+    kept[project[fixed]] = True
+    free = fixed | ~kept[project]
+    # Only plans proving the gap count: HiGHS prunes every branch that cannot reach one (objective_bound is
+    # a cutoff in its minimising sense), so a neighbourhood without such a plan ends at once.
+    cutoff = -bound / (1.0 + settings.gap) * (1.0 - 1e-9) if bound > 0 else None
+    return _bounded_mip(lp, n, fixed.astype(float), free.astype(float), start, replace(settings, gap=0.0),
+                        bound, deadline, settings.gap, cutoff=cutoff)
+
+
+def _bounded_mip(
+    lp: highspy.HighsLp,
+    n: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray | None,
+    settings: SolverSettings,
+    bound: float,
+    deadline: float,
+    proof_gap: float,
+    *,
+    cutoff: float | None = None,
+) -> tuple[np.ndarray | None, bool]:
+    """The MIP with the placement columns held within ``lower`` and ``upper`` (0 or 1 each), solved to
+    ``settings.gap`` from the column values ``start`` until ``deadline``, and stopped at its first plan
+    within ``proof_gap`` of ``bound``: that plan's column values (None if none) and whether it stopped
+    there. ``cutoff``: HiGHS's ``objective_bound``, branches that cannot beat it are pruned."""
+    lowest, highest = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    held_lower, held_upper = lowest.copy(), highest.copy()
+    held_lower[:n] = np.maximum(lowest[:n], lower)
+    held_upper[:n] = np.minimum(highest[:n], upper)
+    lp.col_lower_, lp.col_upper_ = held_lower, held_upper
     try:
         left = max(deadline - time.perf_counter(), _START_SECONDS)
         highs = _configured_highs(settings, time_limit=left)
+        if cutoff is not None:
+            highs.setOptionValue("objective_bound", float(cutoff))
         highs.passModel(lp)
         if start is not None:
             highs.setSolution(n, np.arange(n, dtype=np.int32), np.where(start[:n] > _ON, 1.0, 0.0))
         proven = _stop_when_proven(highs, bound, proof_gap)
         run_highs(highs)
     finally:
-        lp.col_upper_ = upper
+        lp.col_lower_, lp.col_upper_ = lowest, highest
     if highs.getInfo().primal_solution_status != 2:
         return None, False
     return np.asarray(highs.getSolution().col_value), proven.is_set()
