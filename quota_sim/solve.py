@@ -416,7 +416,8 @@ def _start_plan(
     The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
     restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
     heuristic) is solved to the requested gap, and stopped at its first plan within the requested
-    gap of the relaxation's bound (that plan is then the answer). Without such a plan, the
+    gap of the relaxation's bound (that plan is then the answer). Without such a plan, the plan is
+    filled in the supply it leaves (:func:`_filled`), which often proves the gap; failing that, the
     placements with the best reduced costs are let in (as many as the relaxation uses, then twice
     as many, ...) and the wider restricted MIP is solved from the plan so far, while that improves
     the plan and half the time limit lasts; the best plan starts the full MIP. When the
