@@ -20,6 +20,7 @@ Every figure is a wall time in seconds of real processes (``python -m quota_sim 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -69,14 +70,26 @@ def bench_help(repeat: int) -> None:
     print(f"--help\t{_median(times):.3f} s (median of {len(times)}; target <= 0.3 s)")
 
 
+def _analysis(out: Path) -> str:
+    """What summary.json says of a run's analyses: their seconds, budget and re-solves."""
+    info = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("analysis") or {}
+    resolves = ", ".join(f"{n} {status}" for status, n in info.get("resolves", {}).items())
+    return f"{info.get('seconds', 0):.2f} s of {info.get('budget_seconds', 0):.2f} s ({resolves})"
+
+
 def bench_baseline(repeat: int, tmp: Path) -> None:
-    full, solve_only = [], []
+    full, solve_only, analyses = [], [], []
+    load = os.getloadavg()[0]
     for i in range(repeat):  # interleaved, so both see the same machine load
         full.append(_wall(_quota_sim("run", "--out", str(tmp / f"full{i}"))))
+        analyses.append(_analysis(tmp / f"full{i}"))
         solve_only.append(_wall(_quota_sim("run", "--no-analysis", "--out", str(tmp / f"solve{i}"))))
     ratio = _median(full) / _median(solve_only)
     print(f"baseline run\t{_median(full):.2f} s full, {_median(solve_only):.2f} s --no-analysis: "
-          f"{ratio:.2f}x (median of {repeat}; target <= 1.5x)")
+          f"{ratio:.2f}x (median of {repeat}; target <= 1.5x; load average {load:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after)")
+    for i, text in enumerate(analyses):
+        print(f"  run {i + 1}: analyses {text}")
 
 
 def bench_app_analysis(repeat: int) -> None:

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from quota_sim.analysis.baselines import allocate_by_hand, baseline_summary, plan_tables, queue_order
-from quota_sim.analysis.supply import SupplyLedger, cheapest_draw, greedy_draw
+from quota_sim.analysis.supply import SupplyLedger, can_serve, cheapest_draw, greedy_draw
 from quota_sim.cli import main
 from quota_sim.pipeline import solve_scenario
+from quota_sim.supply import source_total
 from quota_sim.verify import verify_tables
 from tests.bruteforce import _cheapest_supply
 from tests.instances import load_instance, project_row, random_instance, scenario_dict
@@ -118,6 +119,23 @@ def test_greedy_draw_serves_zone_supply_first(tmp_path) -> None:
     assert ledger.fits({"land": 10.0}, "b", 1)
     ledger.add({"land": 10.0}, "b", 1)
     assert not ledger.fits({"land": 0.5}, "a", 1)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_ledgers_fit_test_is_the_greedy_draws(tmp_path, seed) -> None:
+    """The ledger decides "fits" from each scope's supply totals; the greedy draw, source by source,
+    agrees on random charges (zones x years) around what each quota supplies."""
+    scenario, _, _ = load_instance(tmp_path, *random_instance(seed))
+    rng = np.random.default_rng(seed)
+    zone_ids = scenario.zone_ids()
+    ledger = SupplyLedger(scenario)
+    for quota in scenario.quotas:
+        total = sum(source_total(s, scenario.years) for s in quota.sources)
+        for _ in range(30):
+            charges = rng.uniform(0, 1.2 * total / scenario.years, (len(zone_ids), scenario.years))
+            charges[rng.random(charges.shape) < 0.4] = 0.0
+            served = greedy_draw(quota, zone_ids, charges) is not None
+            assert can_serve(quota.carry_over, *ledger._pools[quota.id], charges) == served
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -53,6 +53,34 @@ def test_each_case_has_the_optimum_of_its_own_model(tmp_path, seed, sites) -> No
         assert found[case].objective == pytest.approx(alone.objective, rel=1e-9, abs=1e-6), case
 
 
+@pytest.mark.parametrize("sites", [False, True])
+@pytest.mark.parametrize("seed", range(10))
+def test_quotas_tried_together_get_their_own_optimum(tmp_path, seed, sites) -> None:
+    scenario, projects, base = _solved(tmp_path, seed, sites)
+    if base.status != "optimal":
+        return
+    plan = approved_plan(base)
+    deltas = {q.id: choose_delta(scenario, projects, q) for q in scenario.quotas}
+    neighbourhood = Neighbourhood(scenario, projects, plan, *extended_scenario(scenario, deltas))
+    cases = [None, *deltas]
+    one_by_one = neighbourhood.solve(cases, scenario.solver, jobs=1)
+    for jobs in (1, 2):
+        together = neighbourhood.solve(cases, scenario.solver, together=list(deltas), jobs=jobs)
+        for case in cases:
+            assert together[case].status == "optimal"
+            assert together[case].objective == pytest.approx(one_by_one[case].objective, rel=1e-9, abs=1e-6)
+
+
+def test_a_group_that_gains_is_solved_one_by_one(tmp_path) -> None:
+    scenario, projects, _ = _two_quotas(tmp_path)
+    extended = extended_scenario(scenario, {"land": 40.0, "energy": 30.0})
+    found = Neighbourhood(scenario, projects, {}, *extended).solve(
+        [None, "land", "energy"], scenario.solver, together=["land", "energy"], jobs=2
+    )
+    assert found["land"].objective == pytest.approx(170.0)
+    assert found["energy"].objective == pytest.approx(190.0)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_gains_with_sites_are_lower_bounds_of_the_true_gain(tmp_path, seed) -> None:
     scenario, projects, base = _solved(tmp_path, seed, sites=True)

@@ -27,7 +27,7 @@ __all__ = ["Finding", "analysis_budget", "check_scenario", "diagnose", "enrich"]
 #: The analyses' time budget is this share of the solve's time (seconds) ...
 ANALYSIS_SHARE = 0.25
 #: ... but at least this many seconds, for the re-solves of marginal values.
-ANALYSIS_FLOOR = 0.5
+ANALYSIS_FLOOR = 1.0
 #: Seconds budgeted at least for each importance re-solve.
 MIN_RESOLVE_SECONDS = 0.1
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -164,10 +164,10 @@ def marginal_values(
     jobs
         Threads for the re-solves (default one per core).
     full_seconds
-        What a full re-solve is expected to take (s; the solve's own time): with a deadline, full
-        re-solves are made only for as many quotas as the time left after the neighbourhood gives that
-        much each, over the threads (a time-limited one would spend the budget for a gain the
-        neighbourhood re-solve already shows); the others are ``no_time``.
+        What a full re-solve is expected to take (s; the solve's own time): with a deadline, the full
+        re-solves are made only when the time left after the neighbourhood gives every quota that much,
+        over the threads (time-limited ones would spend the budget for gains the neighbourhood re-solves
+        already show); else they are all ``no_time``.
 
     Notes
     -----
@@ -187,16 +187,20 @@ def marginal_values(
     order = sorted(scenario.quotas, key=lambda q: -duals.get(q.id, 0.0) * deltas[q.id])
     nearby: dict[str, tuple[float, bool]] = {}
     if start is not None and (deadline is None or deadline - time.perf_counter() >= MIN_SOLVE_SECONDS):
+        # Quotas whose extra supply the LP values at 0 are likely to gain nothing: tried at once first.
+        idle = [q.id for q in order if q.id in duals and abs(duals[q.id] * deltas[q.id]) <= noise]
         nearby = neighbourhood_gains(
-            scenario, projects, start, deltas, order, settings, deadline=deadline, jobs=jobs, cancel=cancel
+            scenario, projects, start, deltas, order, settings, deadline=deadline, jobs=jobs, cancel=cancel,
+            together=idle,
         )
     # A variant whose LP bound is within the solver gap of the solved objective gains nothing a
     # re-solve at that gap could show: it is settled without a MIP.
     settle_below = base_objective + settings.gap * abs(base_objective) + noise
     fitting = order
-    if deadline is not None:
+    if deadline is not None:  # all of them, or none: a time-limited one would only spend the budget
         left = max(0.0, deadline - time.perf_counter())
-        fitting = order[: int(lanes(jobs, len(order)) * left / max(full_seconds, MIN_SOLVE_SECONDS))]
+        fits = lanes(jobs, len(order)) * left >= len(order) * max(full_seconds, MIN_SOLVE_SECONDS)
+        fitting = order if fits else []
     outcomes = resolve_variants(
         [(with_extra_city_supply(scenario, q, deltas[q.id]), projects) for q in fitting], settings,
         start=start, deadline=deadline, jobs=jobs, cancel=cancel, settle_below=settle_below,
@@ -242,19 +246,22 @@ def neighbourhood_gains(
     deadline: float | None,
     jobs: int | None,
     cancel: threading.Event | None,
+    together: Collection[str] = (),
 ) -> dict[str, tuple[float, bool]]:
     """Per quota (of those solved within the deadline), the gain of its neighbourhood re-solve over the
     neighbourhood's own optimum without the extra supply (万元), and whether both were proven optimal.
 
     The neighbourhood of ``plan`` (:class:`~quota_sim.analysis.neighbourhood.Neighbourhood`; ``deltas``:
     each quota's extra units) is solved to optimality, the reference first, then the quotas in ``order``.
-    The plan that is best without the extra supply stays feasible with it, so a gain is never negative,
-    and one that is not proven is still a lower bound.
+    The quotas ``together`` (those expected to gain nothing) are first tried at once. The plan that is
+    best without the extra supply stays feasible with it, so a gain is never negative, and one that is
+    not proven is still a lower bound.
     """
     extended, extras = extended_scenario(scenario, deltas)
     neighbourhood = Neighbourhood(scenario, projects, plan, extended, extras)
     found = neighbourhood.solve(
-        [None, *[q.id for q in order]], settings, deadline=deadline, jobs=jobs, cancel=cancel
+        [None, *[q.id for q in order]], settings, together=together, deadline=deadline, jobs=jobs,
+        cancel=cancel,
     )
     reference = found[None]
     if not reference.solved:

@@ -42,9 +42,14 @@ from quota_sim.supply import CITY, source_total, supply_limits
 _FIT_SLACK = 1e-9
 
 #: HiGHS options of a neighbourhood re-solve. It starts from a plan that is optimal or nearly so and is
-#: small: restarts and the sub-MIP heuristics (RINS, RENS) cost more time than they save (on the baseline
-#: 0.8 s instead of 1.2 s for its 12 cases).
-HIGHS_OPTIONS = {"mip_allow_restart": False, "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+#: small: restarts and the sub-MIP and feasibility-jump heuristics cost more time than they save (on the
+#: baseline 0.5 s of CPU instead of 0.8 s for its 12 cases).
+HIGHS_OPTIONS = {
+    "mip_allow_restart": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 #: Extra supply of a quota: (id of the city source that carries it, units added in the first year).
 Extra = tuple[str, float]
@@ -138,14 +143,9 @@ class Neighbourhood:
         cases: list[str | None] = [None, *extras]
         free = addable(scenario, projects, plan, [{}] + [{q: delta} for q, (_s, delta) in extras.items()])
         self.model = model = build_model(extended, kept_approvals(projects, plan, set().union(*free)))
-        project = model.placements.project
-        kept = np.zeros(len(projects), dtype=bool)
-        kept[[i for i, pid in enumerate(projects.ids) if pid in plan]] = True
-        # Per case, the upper bound of every x column: 1 for the kept projects and the case's free ones.
-        self._upper = {
-            case: (kept | np.isin(np.arange(len(projects)), ids))[project].astype(float)
-            for case, ids in zip(cases, free, strict=True)
-        }
+        self._kept = np.zeros(len(projects), dtype=bool)
+        self._kept[[i for i, pid in enumerate(projects.ids) if pid in plan]] = True
+        self._free = dict(zip(cases, free, strict=True))  # per case, the free projects that could join
         # Per quota, its extra source's rows with their limits without and with the extra supply.
         quotas = {q.id: q for q in scenario.quotas}
         self._rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -158,60 +158,111 @@ class Neighbourhood:
             rows = np.array([model.supply_rows[quota_id, source_id, CITY, t] for t in years], dtype=np.int32)
             self._rows[quota_id] = (rows, own[years], model.row_upper[rows])
 
-    def row_upper(self, case: str | None) -> np.ndarray:
-        """The upper bound of every row in ``case``: each extra source at its own limits, but the case's."""
+    def row_upper(self, raised: Collection[str]) -> np.ndarray:
+        """The upper bound of every row with the extra supply of the quotas ``raised`` only."""
         upper = self.model.row_upper.copy()
         for quota_id, (rows, without, with_extra) in self._rows.items():
-            upper[rows] = with_extra if quota_id == case else without
+            upper[rows] = with_extra if quota_id in raised else without
         return upper
 
-    def col_upper(self, case: str | None) -> np.ndarray:
-        """The upper bound of every x column in ``case``: 0 for the free projects that could not join."""
-        return self._upper[case]
+    def col_upper(self, raised: Collection[str]) -> np.ndarray:
+        """The upper bound of every x column with the extra supply of the quotas ``raised`` only: 0 for
+        the free projects that could not join then."""
+        on = self._kept.copy()
+        for case in [None, *raised]:
+            on[self._free[case]] = True
+        return on[self.model.placements.project].astype(float)
 
     def solve(
-        self, cases: Sequence[str | None], settings: SolverSettings, *, deadline: float | None = None,
-        jobs: int | None = None, cancel: threading.Event | None = None,
+        self, cases: Sequence[str | None], settings: SolverSettings, *, together: Collection[str] = (),
+        deadline: float | None = None, jobs: int | None = None, cancel: threading.Event | None = None,
     ) -> dict[str | None, Found]:
         """Solve ``cases`` to optimality (gap 0), in this order, in ``jobs`` threads (default one per core),
         each with all the time left before ``deadline`` (``time.perf_counter()``; None: the settings' time
         limit each). A case not started before the deadline, or once ``cancel`` is set, is ``no_time``.
 
+        The quotas ``together`` (of ``cases``; those expected to gain nothing) are first solved as one
+        case with all their extra supply, right after the reference: when it gains nothing over the
+        reference, neither does any of them (each lies between the two), else they are solved one by one.
         Every case starts from the plan, and once the reference (``None``) is solved, from its plan.
         """
         model, settings = self.model, dataclasses.replace(settings, gap=0.0)
         if not model.n_variables:  # nothing can be approved or drawn: every case is the empty plan
             return {case: Found("optimal", 0.0) for case in cases}
-        found: dict[str | None, Found] = {case: Found("no_time") for case in cases}
-        best: list[np.ndarray] = [_start_vector(model, self.plan)[1]]  # the best start known
-        queue, lock = list(cases), threading.Lock()
+        group = tuple(q for q in cases if q is not None and q in together)
+        found: dict[tuple[str, ...], Found] = {}
+        # The best start known: the plan's placements (HiGHS completes the supply use with an LP), then the
+        # reference's optimum, every column (feasible in every case: the cases only add supply).
+        best: list[np.ndarray] = [_start_vector(model, self.plan)[1]]
+        # Tasks: the quotas raised together; () is the reference.
+        queue = [() if case is None else (case,) for case in cases if case not in group]
+        if len(group) > 1:
+            queue.insert(min(1, len(queue)), group)
+        else:
+            queue += [(q,) for q in group]
+        running: list[tuple[str, ...]] = []
+        ready = threading.Condition()
         rows = np.arange(model.n_rows, dtype=np.int32)
         columns = np.arange(model.n_x, dtype=np.int32)
 
         def left() -> float:
             return settings.time_limit if deadline is None else deadline - time.perf_counter()
 
+        def settle(task: tuple[str, ...]) -> None:
+            """With the reference and the group solved: the group's quotas, at once or one by one."""
+            reference, outcome = found.get(()), found.get(task)
+            if reference is None or outcome is None:
+                return
+            both = reference.solved and outcome.solved
+            if both and outcome.objective - reference.objective <= _noise(reference):
+                status = "optimal" if reference.status == outcome.status == "optimal" else "feasible"
+                found.update({(q,): Found(status, reference.objective) for q in task})
+            else:
+                queue[:0] = [(q,) for q in task]
+
         def lane() -> None:
             highs: highspy.Highs | None = None
             while True:
-                with lock:
+                with ready:
+                    while not queue and running:  # a group still solving may hand its quotas back
+                        ready.wait()
                     if not queue or left() < MIN_SOLVE_SECONDS or (cancel is not None and cancel.is_set()):
+                        ready.notify_all()
                         return
-                    case, start = queue.pop(0), best[-1]
+                    task, start = queue.pop(0), best[-1]
+                    running.append(task)
                 if highs is None:
                     highs = _configured_highs(settings, time_limit=settings.time_limit)
                     for option, value in HIGHS_OPTIONS.items():
                         highs.setOptionValue(option, value)
                     highs.passModel(model.highs_lp())
-                highs.changeRowsBounds(len(rows), rows, model.row_lower, self.row_upper(case))
-                highs.changeColsBounds(len(columns), columns, np.zeros(len(columns)), self.col_upper(case))
-                highs.setSolution(len(columns), columns, start)
+                highs.changeRowsBounds(len(rows), rows, model.row_lower, self.row_upper(task))
+                highs.changeColsBounds(len(columns), columns, np.zeros(len(columns)), self.col_upper(task))
+                if len(start) == model.n_x:
+                    highs.setSolution(len(columns), columns, start)
+                else:
+                    whole = highspy.HighsSolution()
+                    whole.col_value, whole.value_valid = start, True
+                    highs.setSolution(whole)
                 highs.setOptionValue("time_limit", max(left(), MIN_SOLVE_SECONDS))
-                run_highs(highs)
-                found[case] = outcome = _outcome(highs)
-                if case is None and outcome.solved:
-                    with lock:
-                        best.append(np.round(np.asarray(highs.getSolution().col_value)[: model.n_x]))
+                try:
+                    run_highs(highs)
+                    outcome = _outcome(highs)
+                except BaseException:
+                    with ready:
+                        running.remove(task)
+                        ready.notify_all()
+                    raise
+                with ready:
+                    found[task] = outcome
+                    if task == () and outcome.solved:
+                        values = np.asarray(highs.getSolution().col_value)
+                        values[: model.n_x] = np.round(values[: model.n_x])
+                        best.append(values)
+                    if len(group) > 1 and task in ((), group):
+                        settle(group)
+                    running.remove(task)
+                    ready.notify_all()
 
         width = lanes(jobs, len(cases))
         if width == 1:
@@ -220,7 +271,12 @@ class Neighbourhood:
             with ThreadPoolExecutor(max_workers=width, thread_name_prefix="quota-sim-neighbourhood") as pool:
                 for future in [pool.submit(lane) for _ in range(width)]:
                     future.result()
-        return found
+        return {case: found.get(() if case is None else (case,), Found("no_time")) for case in cases}
+
+
+def _noise(found: Found) -> float:
+    """Objective differences below this are float noise (万元)."""
+    return 1e-9 * max(1.0, abs(found.objective or 0.0))
 
 
 def _outcome(highs: highspy.Highs) -> Found:

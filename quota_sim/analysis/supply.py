@@ -45,6 +45,7 @@ class SupplyLedger:
         self.charges = {q.id: np.zeros((len(self.zone_ids), scenario.years)) for q in scenario.quotas}
         self._priced = any(s.price > 0 for q in scenario.quotas for s in q.sources)
         self._budget_can_bind = _max_purchase_cost(scenario) > scenario.objective.purchase_budget
+        self._pools = {q.id: _pools(q, self.zone_ids, scenario.years) for q in scenario.quotas}
 
     def fits(self, charges: dict[str, float], zone: str, year_index: int) -> bool:
         """Whether a project charging ``charges`` (quota id -> units) in ``zone`` and year still fits."""
@@ -55,7 +56,7 @@ class SupplyLedger:
                 continue
             matrix = self.charges[quota.id].copy()
             matrix[self._zone_index[zone], year_index] += amount
-            if greedy_draw(quota, self.zone_ids, matrix) is None:
+            if not can_serve(quota.carry_over, *self._pools[quota.id], matrix):
                 return False
             trial[quota.id] = matrix
         if self._budget_can_bind and trial:
@@ -102,6 +103,43 @@ def _max_purchase_cost(scenario: Scenario) -> float:
             ]
         )
     )
+
+
+def _pools(quota: Quota, zone_ids: list[str], years: int) -> tuple[list[list[float]], list[float]]:
+    """Per year, the quota's zone supply of each zone (zones x years) and its city supply (units)."""
+    zonal = [[sum(s.amount(z, t) for s in quota.sources if s.scope == "zone") for t in range(years)]
+             for z in zone_ids]
+    city = [sum(s.amount(CITY, t) for s in quota.sources if s.scope == "city") for t in range(years)]
+    return zonal, city
+
+
+def can_serve(carry_over: bool, zonal: list[list[float]], city: list[float], charges: np.ndarray) -> bool:
+    """Whether :func:`greedy_draw` serves ``charges`` (zones x years) from the zone supply ``zonal``
+    (zones x years) and the city supply ``city`` (per year), without recording the draw. The sources of
+    one scope are interchangeable for this: only their totals are tracked."""
+    need_by_year = charges.T.tolist()
+    zone_left = [0.0] * len(zonal)
+    city_left = 0.0
+    for t, needs in enumerate(need_by_year):
+        if not carry_over:
+            zone_left, city_left = [0.0] * len(zonal), 0.0
+        city_left += city[t]
+        for zi, need in enumerate(needs):
+            zone_left[zi] += zonal[zi][t]
+            if need <= 0:
+                continue
+            rest = need
+            take = min(rest, zone_left[zi])
+            if take > 0:
+                zone_left[zi] -= take
+                rest -= take
+            take = min(rest, city_left)
+            if take > 0:
+                city_left -= take
+                rest -= take
+            if rest > _TOLERANCE * max(1.0, need):
+                return False
+    return True
 
 
 def greedy_draw(quota: Quota, zone_ids: list[str], charges: np.ndarray) -> dict[UseKey, float] | None:
