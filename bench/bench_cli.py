@@ -9,10 +9,13 @@ Every figure is a wall time in seconds of real processes (``python -m quota_sim 
 ``--repeat`` runs taken in one session, so ratios compare like with like on a shared machine:
 
 - ``--help``: the parser only (no solver library is imported);
-- the embedded baseline, ``run`` with the default analyses against ``run --no-analysis``;
+- the embedded baseline, ``run`` with the default analyses against ``run --no-analysis``, with what each
+  full run's summary.json says of its analyses (seconds, budget, how exact the re-solves were) and the
+  load average, which inflates every figure on a shared machine;
 - OR-Library mknapcb1 #1-5 (tests/data/mkp): ``quota-sim run`` (analyses on) against raw HiGHS on the
   same model, exported with ``quota-sim export-model`` and solved by highspy with its defaults at the
-  scenario's gap (0: proven optimal), timed from ``readModel`` to the end of ``run`` in one process;
+  scenario's gap (0: proven optimal), timed from ``readModel`` to the end of ``run`` in one process, with
+  the first full run's analyses;
 - ``--solvers``: objective and proven gap of each installed solver (solve only, gap 0) at 10 s and 60 s
   on the baseline, mknapcb1 #1 and mknapcb4 #1, and the time each takes to reach the scenario's own gap.
 """
@@ -112,7 +115,7 @@ def bench_app_analysis(repeat: int) -> None:
 
 def bench_knapsack(repeat: int, tmp: Path) -> None:
     problems = read_knapsack_file(DATA / "mknapcb1_first5.txt", "mknapcb1")
-    print("instance\tCLI full s\tCLI --no-analysis s\traw HiGHS s\tfull / raw\tno-analysis / raw")
+    print("instance\tCLI full s\tCLI --no-analysis s\traw HiGHS s\tfull / raw\tno-analysis / raw\tanalyses")
     ratios = []
     for problem in problems:
         scenario = write_instance(tmp / problem.name / "input", *knapsack_instance(problem))
@@ -129,10 +132,11 @@ def bench_knapsack(repeat: int, tmp: Path) -> None:
             raw.append(float(done.stdout.strip().splitlines()[-1].split()[0]))  # after the banner
         ratio = _median(full) / _median(raw)
         ratios.append(ratio)
+        analyses = _analysis(tmp / problem.name / "f0")
         print(f"{problem.name}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"
-              f"{ratio:.2f}\t{_median(solve_only) / _median(raw):.2f}", flush=True)
+              f"{ratio:.2f}\t{_median(solve_only) / _median(raw):.2f}\t{analyses}", flush=True)
     print(f"# CLI full run / raw HiGHS: median {_median(ratios):.2f}x, max {max(ratios):.2f}x "
-          f"(median of {repeat} each; target <= 2x)")
+          f"(median of {repeat} each; target <= 2x; load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 def bench_solvers(tmp: Path) -> None:
