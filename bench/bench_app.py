@@ -15,8 +15,12 @@ with Playwright:
   websocket, less the solve) and the browser (that message to the result on screen);
 - the same with ``--sessions`` planners at once (each its own browser context, moving its own
   lever; each must see its own result);
-- the server's memory: peak resident set of the server and its child processes, sampled
-  every 0.1 s.
+- the server's memory: peak resident set of the server and its child processes (the solver
+  processes), sampled every 0.1 s;
+- where the CPU went while the planners were at it: the server process, its child processes (the
+  solves) and the browser (Chromium's processes), in CPU seconds, and the machine's load average at
+  the start and end of each part (the machine may be shared: the figures are only comparable at a
+  like load).
 
 Usage: ``.venv/bin/python bench/bench_app.py [--runs 10] [--sessions 5] [--pause 0] [--port 8611]``
 
@@ -98,6 +102,52 @@ class Memory:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU seconds of ``process`` (0 once it has ended)."""
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
+class Cpu:
+    """CPU seconds used since the last :meth:`take` by the server, its children and the browser."""
+
+    def __init__(self, server: int) -> None:
+        self.server = psutil.Process(server)
+        self.seen: dict[int, psutil.Process] = {}
+        self.last = self.totals()
+
+    def _groups(self) -> dict[str, list[psutil.Process]]:
+        children = self.server.children(recursive=True)
+        server_tree = {self.server.pid, *(p.pid for p in children)}
+        ours = psutil.Process(os.getpid()).children(recursive=True)  # Playwright's driver and Chromium
+        browser = [p for p in ours if p.pid not in server_tree]
+        for process in [*children, *browser]:
+            self.seen.setdefault(process.pid, process)
+        child_pids = {p.pid for p in children}
+        browser_pids = {p.pid for p in browser}
+        return {
+            "server": [self.server],
+            "solver processes": [p for p in self.seen.values() if p.pid in child_pids],
+            "browser": [p for p in self.seen.values() if p.pid in browser_pids],
+        }
+
+    def totals(self) -> dict[str, float]:
+        return {name: sum(cpu_seconds(p) for p in group) for name, group in self._groups().items()}
+
+    def take(self) -> str:
+        now = self.totals()
+        used = {name: now[name] - self.last.get(name, 0.0) for name in now}
+        self.last = now
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in used.items())
+
+
+def load_average() -> str:
+    return "load average {:.1f} / {:.1f} / {:.1f} (1, 5, 15 min)".format(*os.getloadavg())
 
 
 def serve(port: int, data: Path) -> subprocess.Popen:
@@ -248,8 +298,10 @@ def report(label: str, seconds: list[float], what: str = "changes") -> str:
 
 async def bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="quota-sim-bench-") as data:
+        print(f"start: {load_average()}")
         server = serve(args.port, Path(data))
         memory = Memory(server.pid)
+        cpu = Cpu(server.pid)
         address = f"http://127.0.0.1:{args.port}"
         try:
             async with async_playwright() as playwright:
@@ -266,12 +318,14 @@ async def bench(args: argparse.Namespace) -> None:
                     print(
                         f"server memory after one planner: {memory.now():.0f} MB (peak {memory.peak:.0f} MB)"
                     )
+                    print(f"one planner, CPU used: {cpu.take()}; {load_average()}")
                     many = await asyncio.gather(
                         *[
                             session(browser, address, args.runs, 1 + i, args.pause)
                             for i in range(args.sessions)
                         ]
                     )
+                    busy = cpu.take() if many else ""
                 finally:
                     await browser.close()
         finally:
@@ -294,6 +348,7 @@ async def bench(args: argparse.Namespace) -> None:
             s["values"][-1] == alone["values"][-1] for s in many
         )
         print(f"each planner saw its own setting (distinct settings, own slider value): {own}")
+        print(f"{args.sessions} planners at once, CPU used: {busy}; {load_average()}")
     print(f"server memory: peak {memory.peak:.0f} MB resident (server and its child processes)")
 
 

@@ -333,7 +333,16 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         If a lever value fails the scenario checks.
     """
     changes = lever_changes(scenario, levers)
-    return with_values(scenario, changes) if changes else scenario
+    return sharing_sites(with_values(scenario, changes), scenario) if changes else scenario
+
+
+def sharing_sites(variant: Scenario, source: Scenario) -> Scenario:
+    """``variant`` holding ``source``'s sites table (read once) when both read the same table for the
+    same parks and start year, so a variant does not read and check the table again."""
+    same = (variant.sites_path, variant.zone_ids(), variant.start_year)
+    if variant.sites_path is not None and same == (source.sites_path, source.zone_ids(), source.start_year):
+        vars(variant).setdefault("sites", source.sites)  # the slot of the cached property
+    return variant
 
 
 # --------------------------------------------------------------------------- the queue's land demand
@@ -394,7 +403,7 @@ def read_upload(data: bytes, filename: str, scenario: Scenario) -> Projects:
 
 def with_projects(scenario: Scenario, path: Path) -> Scenario:
     """The scenario reading its projects from ``path`` (absolute)."""
-    return with_values(scenario, {"projects": str(Path(path).resolve())})
+    return sharing_sites(with_values(scenario, {"projects": str(Path(path).resolve())}), scenario)
 
 
 # --------------------------------------------------------------------------- tables for the page
@@ -523,7 +532,8 @@ def headline_figures(result: Result) -> Headline:
     kpi = result.kpi
     quotas = []
     for quota in result.scenario.quotas:
-        supply = float(supply_per_year(result.scenario, quota.id)["supply"].sum())
+        scenario = result.scenario
+        supply = float(np.sum(zone_supply(quota, None, scenario.zone_ids(), scenario.years)))
         used = float(kpi.get(quota_used_key(quota.id), 0.0))
         quotas.append(QuotaFigure(quota.id, quota.unit, used, supply))
     return Headline(
@@ -768,7 +778,7 @@ def described(
             f"缺口 {max(balance.shortfall, 0):,.0f} 亩/年 / land: queue demand {balance.demand:,.0f} mu/yr, "
             f"supply {balance.supply:,.0f} mu/yr, shortfall {max(balance.shortfall, 0):,.0f} mu/yr"
         )
-    return with_values(variant, {"name": name, "description": "\n".join(lines)})
+    return sharing_sites(with_values(variant, {"name": name, "description": "\n".join(lines)}), variant)
 
 
 # --------------------------------------------------------------------------- honest reasons

@@ -542,3 +542,17 @@ def test_bad_input_details_read_in_chinese() -> None:
     assert error_message(unknown, "zh") == "园区“tianyin”不在情景中（已有：a, b）；是否应为“a”？"
     english = "project P3: text 'abc' is not a number"
     assert error_message(english, "en") == english
+
+
+def test_a_variant_shares_the_sites_table_of_its_base_only_when_it_reads_the_same() -> None:
+    from quota_sim.scenario import baseline_path, with_values
+
+    base = load_scenario(baseline_path())
+    levers = app_state.levers_from_scenario(base)
+    variant = app_state.apply_levers(base, dataclasses.replace(levers, plan_land=levers.plan_land + 10))
+    assert variant.sites is base.sites is not None  # read once, not again per variant
+    renamed = app_state.described(variant, base, "x", [("plan_land", 0, 1)], projects_for(base))
+    assert renamed.sites is base.sites
+    later = with_values(base, {"start_year": base.start_year + 1})
+    assert app_state.sharing_sites(later, base) is later
+    assert later.sites is not base.sites  # another start year: checked again

@@ -108,8 +108,9 @@ def load_base_toml(path: str, projects_path: str | None) -> str:
     return scenario_to_toml(load_base(path, projects_path))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def load_projects(toml_text: str) -> Projects:
+    """The projects of a base scenario (one shared, frozen table: not copied on every rerun)."""
     return projects_for(app_state.scenario_from_toml(toml_text))
 
 
@@ -837,10 +838,7 @@ def downloads(result: Result, toml_text: str, name: str, lang: str) -> None:
 
 
 def allocation_panel(result: Result, base: Base, toml_text: str, lang: str) -> None:
-    frame = app_state.allocation_frame(result)
-    grades = result.extras.get("allocation_columns", {}).get("grade")
-    if grades is not None:
-        frame.insert(4, "grade", grades)
+    frame, table = allocation_tables(toml_text, lang)
     zones = zone_names(result.scenario, lang)
     cols = st.columns(3)
     with cols[0]:
@@ -864,8 +862,24 @@ def allocation_panel(result: Result, base: Base, toml_text: str, lang: str) -> N
     with cols[2]:
         industries = sorted(i for i in set(frame["industry"]) if i)
         industry_choice = pick("multiselect", t("filter_industry", lang), industries, "filter_industry", lang)
-    shown = app_state.filter_allocation(frame, statuses, zone_choice, industry_choice).copy()
-    st.caption(t("rows_shown", lang, shown=len(shown), total=len(frame)))
+    kept = app_state.filter_allocation(frame, statuses, zone_choice, industry_choice).index
+    st.caption(t("rows_shown", lang, shown=len(kept), total=len(frame)))
+    st.dataframe(table.loc[kept], hide_index=True, height=420)
+    pin_panel(result, base, lang)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def allocation_tables(toml_text: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The allocation of a setting as filtered (:func:`quota_sim.app_state.allocation_frame`) and as shown
+    in ``lang`` (labels, reasons, needs, rounded figures), row for row: worked out once per setting and
+    language, shared by every session (never modified)."""
+    result = solve_toml(toml_text)
+    frame = app_state.allocation_frame(result)
+    grades = result.extras.get("allocation_columns", {}).get("grade")
+    if grades is not None:
+        frame.insert(4, "grade", grades)
+    zones = zone_names(result.scenario, lang)
+    shown = frame.copy()
     quota_ids = [q.id for q in result.scenario.quotas]
     gap = app_state.display_percent(result.gap)
     shown["reason"] = [
@@ -889,12 +903,7 @@ def allocation_panel(result: Result, base: Base, toml_text: str, lang: str) -> N
             shown[column] = shown[column].round(2)
     units = quota_units(result.scenario)
     shown = shown.rename(columns={"need": t("need_column", lang)})
-    st.dataframe(
-        shown.rename(columns={c: column_label(c, lang, units) for c in shown.columns}),
-        hide_index=True,
-        height=420,
-    )
-    pin_panel(result, base, lang)
+    return frame, shown.rename(columns={c: column_label(c, lang, units) for c in shown.columns})
 
 
 def need_text(need: Need | None, result: Result, lang: str) -> str:
