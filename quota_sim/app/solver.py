@@ -1,9 +1,9 @@
 """The server's solves: every session's settings solved in child processes, a pressed Solve first.
 
 - Solves run in child processes (:class:`Child`, one per core), side by side and never in the
-  server's own interpreter: there a solve slows down several times whenever a page is drawn (HiGHS
-  calls back into Python), and several solves in threads slow each other down far more than one
-  after the other.
+  server's own interpreter: there a solve slows down about threefold while another thread runs
+  Python, as when pages are drawn for other planners (HiGHS calls back into Python;
+  ``bench/bench_app_solves.py``).
 - A setting is solved once for every session (:class:`Solves`): asked for again while it is being
   solved, the asker waits for that solve; solved, it is kept (the last ``keep`` results).
 - A pressed Solve (:meth:`Solves.result`) goes before solving ahead (:meth:`Solves.want`); each
