@@ -213,10 +213,14 @@ class _Rows:
         return start, index, value
 
 
-def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False) -> QuotaModel:
+def build_model(
+    scenario: Scenario, projects: Projects, *, elastic: bool = False, keep: np.ndarray | None = None
+) -> QuotaModel:
     """Build the MILP (or, with ``elastic``, the smallest-extra model for the locks).
 
-    Sites come from ``scenario.sites``; without them every placement's site is None.
+    Sites come from ``scenario.sites``; without them every placement's site is None. ``keep`` (a bool
+    per placement of the model built without it) builds the model of those placements only: each of
+    its plans is a plan of the whole model, with the same value.
     """
     years = scenario.years
     zone_ids = scenario.zone_ids()
@@ -234,6 +238,8 @@ def build_model(scenario: Scenario, projects: Projects, *, elastic: bool = False
     table = space.table(np.flatnonzero(kept))
     if not elastic:
         table = table.subset(_fits_alone(space, table, zone_ids, years))
+    if keep is not None:
+        table = table.subset(keep)
     base = base_values(scenario.objective, projects)[table.project]
     values = placement_value(scenario.objective, base, table.year, table.preferred)
     placed = np.bincount(table.project, minlength=len(projects)) > 0

@@ -69,6 +69,7 @@ class PatternMaster:
         self.bound = np.inf  # the smallest upper bound seen on every plan (万元)
         self.sites: list[_Site] = []
         self._by_index: dict[int, _Site] = {}
+        self.guide: np.ndarray | None = None  # placements' values in the dive's last feasible LP
         self._seen: set[tuple[int, tuple[int, ...]]] = set()
         highs.passModel(model.highs_lp(relax=True))
         table, land = model.placements, model.projects.land_mu
@@ -187,7 +188,7 @@ class PatternMaster:
         fixed = np.zeros(n, dtype=bool)  # placements fixed to 0 or 1
         on = np.zeros(n, dtype=bool)  # placements fixed to 1
         while time.perf_counter() < deadline:
-            x = self.x()
+            x = self.guide = self.x()
             fractional = np.flatnonzero(~fixed & (x > _INTEGRAL) & (x < 1 - _INTEGRAL))
             if not len(fractional):
                 on = x > 0.5

@@ -27,10 +27,12 @@ import pulp
 from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import TimeUp, run_highs, time_limit
-from quota_sim.model import QuotaModel, SupplyRowKey, UseKey
+from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
 from quota_sim.pattern_master import PatternMaster
 from quota_sim.scenario import SolverSettings
+from quota_sim.shortlist import shortlist
 from quota_sim.site_patterns import site_pattern_rows
+from quota_sim.zone_relaxation import placement_scores, zone_relaxation
 
 _ON = 0.5  # a binary above this is taken as 1
 # HiGHS starts from a plan built on the LP relaxation (see _start_plan). Below this many placement
@@ -42,6 +44,9 @@ RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a p
 LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
+MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sites merged (huge models)
+SHORTLIST_TIME_SHARE = 0.6  # of the time limit, by when the shortlist model has its plan (huge models)
+PLAIN_LP_TIME_SHARE = 0.9  # of the time limit, by when the plain LP may tighten a huge model's bound
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
 # project id -> (zone id, site id or None, calendar start year)
@@ -431,6 +436,10 @@ def _start_plan(
         found = _master_plan(model, settings)
         if found is not None:
             return found
+    if large and model.site_rows:
+        found = _shortlist_plan(model, lp, settings)
+        if found is not None:
+            return found
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
@@ -495,11 +504,10 @@ def _master_plan(model: QuotaModel, settings: SolverSettings) -> _StartPlan | No
         return None
     duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
     relaxation = Relaxation(master.bound, duals)
-    weights = np.asarray(master.highs.getSolution().col_value)[: model.n_x]
     values = master.dive(clock + DIVE_TIME_SHARE * settings.time_limit)
-    if values is None:
-        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation,
-                          priced=True)
+    if values is None:  # the greedy pass, guided by the dive's last LP
+        plan = greedy_start(model, dict(zip(model.x, master.guide.tolist(), strict=True)))
+        return _StartPlan(plan, relaxation, priced=True)
     start_year = model.scenario.start_year
     plan = {
         model.projects.ids[p]: (z, k, start_year + t)
@@ -508,6 +516,64 @@ def _master_plan(model: QuotaModel, settings: SolverSettings) -> _StartPlan | No
     }
     proven = relative_gap(float(model.cost @ values), master.bound) <= settings.gap
     return _StartPlan(plan, relaxation, values if proven else None, values, ready=values, priced=True)
+
+
+def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan | None:
+    """The plan of a huge model with sites from the model of its shortlist (:mod:`quota_sim.shortlist`),
+    solved by the pattern master, and its bound: the LP with each zone's sites merged
+    (:mod:`quota_sim.zone_relaxation`), or the plain LP when that is solved by PLAIN_LP_TIME_SHARE of
+    the time limit (None when the merged LP or the shortlist model's master is not solved in time)."""
+    clock = time.perf_counter()
+    merged = zone_relaxation(model)
+    run = _configured_highs(settings, time_limit=MERGED_LP_TIME_SHARE * settings.time_limit)
+    run.passModel(merged.lp)
+    run_highs(run)
+    if run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    bound = float(run.getInfo().objective_function_value)
+    duals = np.asarray(run.getSolution().row_dual, dtype=float)
+    keep = shortlist(model, placement_scores(model, merged, duals))
+    reduced = build_model(model.scenario, model.projects, keep=keep)
+    left = clock + SHORTLIST_TIME_SHARE * settings.time_limit - time.perf_counter()
+    if not reduced.site_rows or reduced.unplaceable_locks or left <= 0:
+        return None
+    found = _master_plan(reduced, replace(settings, time_limit=left))
+    if found is None or found.plan is None:
+        return None
+    values = found.values
+    if values is None:  # the greedy pass's plan: its supply drawn in the shortlist model
+        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan)
+        if values is None:
+            return None
+    # The plan's column values in the whole model: the shortlist model's x columns are the whole
+    # model's ``keep`` columns, in order; its use columns are the whole model's of the same key.
+    ready = np.zeros(model.n_variables)
+    ready[np.flatnonzero(keep)] = values[: reduced.n_x]
+    for key, j in reduced.use.items():
+        ready[model.use[key]] = values[j]
+    integrality = lp.integrality_
+    lp.integrality_ = []
+    until = clock + PLAIN_LP_TIME_SHARE * settings.time_limit
+    plain = _configured_highs(settings, time_limit=max(until - time.perf_counter(), _START_SECONDS))
+    solved = False
+    try:  # the plain LP, with the time the MIP would not have, may give the tighter bound; its presolve
+        # does not check the clock, so it is not waited for past its time
+        plain.passModel(lp)
+        with time_limit(max(until - time.perf_counter(), _START_SECONDS)):
+            run_highs(plain)
+        solved = plain.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    except TimeUp:
+        pass
+    finally:
+        lp.integrality_ = integrality
+    if solved:
+        relaxation = _relaxation(model, plain)
+        if relaxation.objective > bound:
+            relaxation = Relaxation(bound, relaxation.row_duals)
+    else:
+        row_duals = dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True))
+        relaxation = Relaxation(bound, row_duals)
+    return _StartPlan(found.plan, relaxation, values=ready, ready=ready)
 
 
 def _restricted_mip(

@@ -1,0 +1,110 @@
+"""Huge models with sites: the LP with each zone's sites merged (a bound) and the shortlist's plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quota_sim import shortlist as shortlist_module
+from quota_sim import solve
+from quota_sim.export import write_outputs
+from quota_sim.model import build_model
+from quota_sim.pipeline import solve_scenario
+from quota_sim.shortlist import shortlist
+from quota_sim.solve import solve_model
+from quota_sim.verify import verify_outputs
+from quota_sim.zone_relaxation import placement_scores, zone_relaxation
+from tests.bruteforce import brute_force
+from tests.instances import load_instance, project_row, random_sites_instance, scenario_dict
+from tests.test_site_patterns import PATTERN_SEEDS
+
+SEEDS = PATTERN_SEEDS  # instances where some site cannot hold all its candidates
+
+
+def _merged_bound(model, settings) -> tuple[float, np.ndarray]:
+    merged = zone_relaxation(model)
+    highs = solve._configured_highs(settings, time_limit=60)
+    highs.passModel(merged.lp)
+    highs.run()
+    assert highs.getModelStatus() == solve.highspy.HighsModelStatus.kOptimal
+    return highs.getInfo().objective_function_value, np.asarray(highs.getSolution().row_dual)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_merged_lp_bounds_the_plain_lp_and_every_plan(seed: int, tmp_path) -> None:
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    if not model.n_x or not model.site_rows:
+        pytest.skip("no placement on a site with a capacity row")
+    merged, _ = _merged_bound(model, scenario.solver)
+    plain = solve_model(model, scenario.solver, relax=True).relaxation.objective
+    assert merged >= plain - 1e-6 * max(1.0, abs(plain))
+    best = brute_force(scenario, projects)
+    if best is not None:
+        assert merged >= best.objective - 1e-6 * max(1.0, abs(best.objective))
+
+
+def test_a_large_project_needs_a_large_site_in_the_merged_lp(tmp_path) -> None:
+    # Two 60-mu sites and a 40-mu one: the 50-mu projects fit only on the 60-mu sites, one each. The
+    # zone's 160 mu would hold 3.2 of them; the 120 mu of its sites larger than 40 mu hold 2.4.
+    land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 1000}]}
+    rows = [project_row(f"p{i}", land_mu=50, output=100) for i in range(1, 4)]
+    sites = [{"id": "s1", "zone": "a", "area_mu": 60}, {"id": "s2", "zone": "a", "area_mu": 60},
+             {"id": "s3", "zone": "a", "area_mu": 40}]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land}), rows, sites)
+    model = build_model(scenario, projects)
+    merged, _ = _merged_bound(model, scenario.solver)
+    value = float(model.values.max())
+    assert merged == pytest.approx(2.4 * value)
+    assert solve_model(model, scenario.solver).objective == pytest.approx(2 * value)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_shortlist_keeps_locks_and_a_few_sites_per_project(seed: int, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(shortlist_module, "PER_PROJECT", 1)
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    if not model.n_x or not model.site_rows:
+        pytest.skip("no placement on a site with a capacity row")
+    merged = zone_relaxation(model)
+    _, duals = _merged_bound(model, scenario.solver)
+    keep = shortlist(model, placement_scores(model, merged, duals))
+    table = model.placements
+    for p in np.unique(table.project).tolist():
+        mine = table.project == p
+        kept_sites = set(table.site[mine & keep].tolist())
+        if projects.lock[p] == "in":
+            assert keep[mine].all()
+        else:
+            assert len(kept_sites) <= 1
+    reduced = build_model(scenario, projects, keep=keep)
+    assert reduced.n_x == int(keep.sum())
+    assert reduced.values.tolist() == model.values[keep].tolist()  # same placements, same values
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_huge_model_with_sites_gets_a_valid_plan_and_bound(seed: int, tmp_path, monkeypatch) -> None:
+    # Every model is taken as huge: the plan comes from the shortlist model, the bound from the merged
+    # or the plain LP; the plan never beats the optimum, the bound never falls below it.
+    monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 0)
+    found = []
+    real = solve._shortlist_plan
+    monkeypatch.setattr(solve, "_shortlist_plan", lambda *args: found.append(real(*args)) or found[-1])
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path / "in", scenario_raw, rows, sites)
+    best = brute_force(scenario, projects)
+    result = solve_scenario(scenario, projects)
+    if best is None:
+        assert result.status in ("infeasible", "no_solution")
+        return
+    tol = 1e-6 * max(1.0, abs(best.objective))
+    assert found and found[0] is not None and found[0].plan is not None  # the shortlist's plan started it
+    assert result.status in ("optimal", "feasible")
+    assert result.objective <= best.objective + tol
+    assert result.best_bound >= best.objective - tol
+    if result.status == "optimal":
+        assert result.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
+    write_outputs(result, tmp_path / "out")
+    assert verify_outputs(scenario, projects, tmp_path / "out") == []
