@@ -25,7 +25,7 @@ def _merged_bound(model, settings) -> tuple[float, np.ndarray]:
     merged = zone_relaxation(model)
     highs = solve._configured_highs(settings, time_limit=60)
     highs.passModel(merged.lp)
-    highs.run()
+    solve.run_highs(highs)
     assert highs.getModelStatus() == solve.highspy.HighsModelStatus.kOptimal
     return highs.getInfo().objective_function_value, np.asarray(highs.getSolution().row_dual)
 
