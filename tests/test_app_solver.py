@@ -103,6 +103,23 @@ def test_two_settings_are_solved_side_by_side() -> None:
     assert [out for _, out in asks] == [["x"], ["y"]]
 
 
+def test_solving_ahead_leaves_a_solver_free_for_a_pressed_solve() -> None:
+    gate = Gate("a1")
+    solves = Solves([gate, gate])
+    solves.want("a", "a1")
+    assert gate.started.wait(WAIT)
+    solves.want("b", "b1")  # a runner is free, but it is kept for a pressed Solve
+    time.sleep(0.2)
+    assert gate.solved == ["a1"] and solves.waiting() == [("b1", False)]
+    assert solves.result("p") == "result of p"  # at once, on the runner left free
+    assert gate.solved == ["a1", "p"]
+    pressed, out = in_thread(lambda: solves.result("a1"))  # pressed while solved ahead: b1 may start
+    wait_until(lambda: gate.solved == ["a1", "p", "b1"])
+    gate.release.set()
+    pressed.join(WAIT)
+    assert out == ["result of a1"] and solves.result("b1") == "result of b1"
+
+
 def test_a_pressed_solve_whose_page_left_before_its_turn_is_dropped() -> None:
     gate = Gate("busy")
     solves = Solves([gate])

@@ -6,9 +6,10 @@
   ``bench/bench_app_solves.py``).
 - A setting is solved once for every session (:class:`Solves`): asked for again while it is being
   solved, the asker waits for that solve; solved, it is kept (the last ``keep`` results).
-- A pressed Solve (:meth:`Solves.result`) goes before solving ahead (:meth:`Solves.want`); each
-  session is solved ahead for its latest setting only: a setting it has moved past is dropped before
-  it starts, unless someone else wants it.
+- A pressed Solve (:meth:`Solves.result`) goes before solving ahead (:meth:`Solves.want`), and
+  solving ahead never takes every solver: with two or more, one is always left for a pressed Solve;
+  each session is solved ahead for its latest setting only: a setting it has moved past is dropped
+  before it starts, unless someone else wants it.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class _Job:
 
 class Solves:
     """The settings of every session, solved by ``runners`` (one thread each, one setting at a time),
-    pressed ones first; the last ``keep`` results kept."""
+    pressed ones first, solving ahead on all runners but one; the last ``keep`` results kept."""
 
     def __init__(self, runners: list[Callable[[str], Any]], keep: int = 32) -> None:
         self._keep = keep
@@ -165,6 +166,7 @@ class Solves:
         self._ahead: dict[str, str] = {}  # session -> the TOML it wants solved ahead
         self._order = itertools.count()
         self._closed = False
+        self._ahead_slots = max(1, len(runners) - 1)  # runners that may solve ahead at once
         self._threads = [
             threading.Thread(target=self._serve, args=(run,), name=f"solver-{i}", daemon=True)
             for i, run in enumerate(runners)
@@ -190,6 +192,7 @@ class Solves:
                 job = self._add(toml_text, urgent=True)
             elif not job.urgent:
                 job.urgent, job.order = True, next(self._order)
+                self._changed.notify_all()  # a solve ahead under way may now count as pressed
             job.waiters += 1
         try:
             while not job.done.wait(POLL_SECONDS):
@@ -248,14 +251,22 @@ class Solves:
     def _rank(job: _Job) -> tuple[bool, int]:
         return (not job.urgent, job.order)
 
+    def _next(self) -> _Job | None:
+        """The job to start now: the first pressed one, else the first ahead if a runner is left for
+        solving ahead."""
+        pending = sorted(self._pending(), key=self._rank)
+        if not pending:
+            return None
+        ahead_running = sum(1 for job in self._jobs.values() if job.started and not job.urgent)
+        return pending[0] if pending[0].urgent or ahead_running < self._ahead_slots else None
+
     def _serve(self, run: Callable[[str], Any]) -> None:
         while True:
             with self._changed:
-                while not self._closed and not self._pending():
+                while not self._closed and (job := self._next()) is None:
                     self._changed.wait()
                 if self._closed:
                     return
-                job = min(self._pending(), key=self._rank)
                 job.started = True
             try:
                 job.result = run(job.toml)
@@ -269,6 +280,7 @@ class Solves:
                         self._kept.popitem(last=False)
                 for session in [s for s, wanted in self._ahead.items() if wanted == job.toml]:
                     del self._ahead[session]
+                self._changed.notify_all()  # a runner left for solving ahead may be free now
             job.done.set()
 
 
