@@ -18,8 +18,10 @@ from quota_sim.analysis.marginal import (
 from quota_sim.analysis.neighbourhood import Neighbourhood, addable, kept_approvals
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
+from quota_sim.placements import PlacementSpace
 from quota_sim.results import approved_plan
 from quota_sim.solve import solve_model
+from quota_sim.supply import source_total
 from tests.bruteforce import brute_force_optimum
 from tests.instances import load_instance, project_row, random_instance, random_sites_instance, scenario_dict
 
@@ -134,3 +136,26 @@ def test_cases_left_when_the_deadline_passes_are_no_time(tmp_path) -> None:
     cancel.set()
     found = neighbourhood.solve([None, "land"], scenario.solver, jobs=1, cancel=cancel)
     assert {f.status for f in found.values()} == {"no_time"}
+
+
+@pytest.mark.parametrize("sites", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_addable_keeps_the_waiting_projects_with_a_place_fitting_what_the_plan_leaves(tmp_path, seed, sites):
+    scenario, projects, base = _solved(tmp_path, seed, sites)
+    plan = approved_plan(base) if base.solved else {}
+    space = PlacementSpace.of(scenario, projects)
+    index = space.sites.index if space.sites is not None else {}
+    quotas = scenario.quotas
+    left = {q.id: sum(source_total(s, scenario.years) for s in q.sources) for q in quotas}
+    for pid, (_zone, site, _year) in plan.items():
+        for q in quotas:
+            left[q.id] -= space.charge(q.id, projects.ids.index(pid), index.get(site))
+    extra = {quotas[0].id: choose_delta(scenario, projects, quotas[0])}
+    expected = [
+        p for p in range(len(projects))
+        if projects.ids[p] not in plan and projects.lock[p] != "out" and any(
+            all(space.charge(q.id, p, k) <= left[q.id] + extra.get(q.id, 0.0) + 1e-6 for q in quotas)
+            for _zone, k, _first in space.places(p)
+        )
+    ]
+    assert addable(scenario, projects, plan, [extra])[0] == expected

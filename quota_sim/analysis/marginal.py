@@ -82,16 +82,22 @@ def with_extra_city_supply(scenario: Scenario, quota: Quota, delta: float) -> Sc
     The extra goes to the quota's first city source; a quota without one gets a new city
     source ``marginal_extra`` holding ``delta`` in the first year and 0 after.
     """
+    return with_values(scenario, dict([_extra_city_supply(scenario, quota, delta)]))
+
+
+def _extra_city_supply(scenario: Scenario, quota: Quota, delta: float) -> tuple[str, Any]:
+    """The scenario key and value (as :func:`with_values` takes them) that add ``delta`` units of
+    ``quota`` to the first year's city supply."""
     city = next((s for s in quota.sources if s.scope == "city"), None)
     if city is not None:
         amounts = list(city.amounts.get(None, (0.0,) * scenario.years))
         amounts[0] += delta
-        return with_values(scenario, {f"quotas.{quota.id}.sources.{city.id}.amounts": amounts})
+        return f"quotas.{quota.id}.sources.{city.id}.amounts", amounts
     sources = list(scenario.raw["quotas"][quota.id].get("sources", []))
     sources.append(
         {"id": ADDED_SOURCE_ID, "scope": "city", "amounts": [delta] + [0.0] * (scenario.years - 1)}
     )
-    return with_values(scenario, {f"quotas.{quota.id}.sources": sources})
+    return f"quotas.{quota.id}.sources", sources
 
 
 def relaxation_of(model: QuotaModel, settings: SolverSettings) -> Relaxation | None:
@@ -226,13 +232,12 @@ def marginal_values(
 def extended_scenario(scenario: Scenario, deltas: Mapping[str, float]) -> tuple[Scenario, dict[str, Extra]]:
     """The scenario with every quota's extra supply at once (:func:`with_extra_city_supply`, ``deltas``
     units each), and per quota the id of the city source that carries it and its units."""
-    extended, extras = scenario, {}
+    extras = {}
     for quota in scenario.quotas:
         city = next((s for s in quota.sources if s.scope == "city"), None)
         extras[quota.id] = (ADDED_SOURCE_ID if city is None else city.id, deltas[quota.id])
-        own = next(q for q in extended.quotas if q.id == quota.id)
-        extended = with_extra_city_supply(extended, own, deltas[quota.id])
-    return extended, extras
+    changes = dict(_extra_city_supply(scenario, q, deltas[q.id]) for q in scenario.quotas)
+    return with_values(scenario, changes), extras
 
 
 def neighbourhood_gains(

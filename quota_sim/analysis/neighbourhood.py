@@ -112,12 +112,20 @@ def addable(
     index = {project_id: i for i, project_id in enumerate(projects.ids)}
     sites = {} if space.sites is None else space.sites.index
     supplied = np.array([sum(source_total(s, scenario.years) for s in q.sources) for q in scenario.quotas])
-    placed = [(index[p], sites.get(site)) for p, (_, site, _) in plan.items()]
-    charged = np.array([sum(space.charge(q, p, k) for p, k in placed) for q in quotas])
+    # What each project charges each quota (quotas x projects), and each quota's share of each site.
+    demand = np.array([space.charges[q] for q in quotas]).reshape(len(quotas), len(projects))
+    shares = np.array([space.shares[q] for q in quotas]) if space.shares else None
+
+    def charges_at(p: int, site: np.ndarray) -> np.ndarray:
+        """What project ``p`` charges each quota on each of ``site`` (indices, -1: none): sites x quotas."""
+        share = np.ones((len(site), len(quotas))) if shares is None else shares[:, site].T
+        return demand[:, p] * np.where(site[:, None] >= 0, share, 1.0)
+
+    placed = [(index[p], -1 if site is None else sites[site]) for p, (_, site, _) in plan.items()]
+    charged = sum((charges_at(p, np.array([k]))[0] for p, k in placed), np.zeros(len(quotas)))
     waiting = [p for p in range(len(projects)) if projects.ids[p] not in plan and projects.lock[p] != "out"]
-    # Per waiting project, what each of its placements charges each quota (placements x quotas).
-    charges = {p: np.array([[space.charge(q, p, k) for q in quotas] for _, k, _ in space.places(p)])
-               for p in waiting}
+    # Per waiting project, what each of its places charges each quota (places x quotas).
+    charges = {p: charges_at(p, space.place_arrays(p)[1]) for p in waiting}
     kept = []
     for extra in extras:
         left = supplied - charged + np.array([extra.get(q, 0.0) for q in quotas])
