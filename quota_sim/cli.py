@@ -209,7 +209,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "--analysis-seconds",
         type=positive_float,
         metavar="S",
-        help="seconds the analyses' re-solves may take (default: a quarter of the solve time, at least 0.5)",
+        help="seconds the analyses' re-solves may take (default: a quarter of the solve time, at least 1)",
     )
     run.add_argument("--jobs", type=positive_int, metavar="N",
                      help="parallel re-solves of the analyses, as threads (default: one per core)")
