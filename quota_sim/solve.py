@@ -29,6 +29,7 @@ from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import TimeUp, run_highs, time_limit
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
 from quota_sim.pattern_master import PatternMaster
+from quota_sim.placement_pricing import priced_relaxation
 from quota_sim.scenario import SolverSettings
 from quota_sim.shortlist import shortlist
 from quota_sim.site_patterns import site_pattern_rows
@@ -239,11 +240,12 @@ def _solve_highs(
     restricted = None  # column values of the restricted MIP's plan, kept if the run's time runs out
     ready = None  # column values of a complete start plan: HiGHS is then not waited for past the limit
     priced = False  # the relaxation is the pattern master's (its bound may be below HiGHS's own)
+    search = True  # the full MIP is run from the start plan
     planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
         found = _start_plan(model, lp, settings, partial)
         start, relaxation, restricted, ready = found.plan, found.relaxation, found.values, found.ready
-        priced = found.priced
+        priced, search = found.priced, found.search
         planning = time.perf_counter() - clock
         if found.proven is not None:  # within the requested gap of the relaxation's bound already
             solution = _proven_start(model, found.proven, clock, solver_name, relaxation)
@@ -261,6 +263,10 @@ def _solve_highs(
     large = model.n_x >= GREEDY_START_BINARIES
     if ready is None and with_start and (large or priced):
         ready = _completed_start(model, lp, settings, start)
+    if ready is not None and not search:
+        message = (f"the shortlist's plan is reported without a MIP search: a MIP over all {model.n_x:,} "
+                   "placements would first solve their whole LP from scratch")
+        return _start_solution(model, ready, clock, solver_name, relaxation, message)
     if ready is not None and _left(settings, clock) < planning:
         # The MIP would presolve and solve its root LP again before it could improve the plan: with less
         # time left than the relaxation and the start took, it would only run past the limit.
@@ -408,6 +414,7 @@ class _StartPlan:
     values: np.ndarray | None = None
     ready: np.ndarray | None = None  # the plan's column values, complete with its supply use
     priced: bool = False  # the relaxation is the pattern master's
+    search: bool = True  # whether the full MIP is to be run from the plan
 
 
 def _start_plan(
@@ -520,9 +527,10 @@ def _master_plan(model: QuotaModel, settings: SolverSettings) -> _StartPlan | No
 
 def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan | None:
     """The plan of a huge model with sites from the model of its shortlist (:mod:`quota_sim.shortlist`),
-    solved by the pattern master, and its bound: the LP with each zone's sites merged
-    (:mod:`quota_sim.zone_relaxation`), or the plain LP when that is solved by PLAIN_LP_TIME_SHARE of
-    the time limit (None when the merged LP or the shortlist model's master is not solved in time)."""
+    solved by the pattern master, and its bound: the smaller of the LP with each zone's sites merged
+    (:mod:`quota_sim.zone_relaxation`) and the plain LP's priced bound (:mod:`quota_sim.placement_pricing`,
+    until PLAIN_LP_TIME_SHARE of the time limit). None when the merged LP or the shortlist model's
+    master is not solved in time."""
     clock = time.perf_counter()
     merged = zone_relaxation(model)
     run = _configured_highs(settings, time_limit=MERGED_LP_TIME_SHARE * settings.time_limit)
@@ -551,29 +559,19 @@ def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSett
     ready[np.flatnonzero(keep)] = values[: reduced.n_x]
     for key, j in reduced.use.items():
         ready[model.use[key]] = values[j]
+    # The plain LP, priced over the placements from the shortlist on, with the time the MIP would not
+    # have, may give the tighter bound.
     integrality = lp.integrality_
     lp.integrality_ = []
-    until = clock + PLAIN_LP_TIME_SHARE * settings.time_limit
-    plain = _configured_highs(settings, time_limit=max(until - time.perf_counter(), _START_SECONDS))
-    solved = False
-    try:  # the plain LP, with the time the MIP would not have, may give the tighter bound; its presolve
-        # does not check the clock, so it is not waited for past its time
-        plain.passModel(lp)
-        with time_limit(max(until - time.perf_counter(), _START_SECONDS)):
-            run_highs(plain)
-        solved = plain.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    except TimeUp:
-        pass
+    try:
+        highs = _configured_highs(settings, time_limit=settings.time_limit)
+        priced = priced_relaxation(model, lp, keep, highs, clock + PLAIN_LP_TIME_SHARE * settings.time_limit)
     finally:
         lp.integrality_ = integrality
-    if solved:
-        relaxation = _relaxation(model, plain)
-        if relaxation.objective > bound:
-            relaxation = Relaxation(bound, relaxation.row_duals)
-    else:
-        row_duals = dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True))
-        relaxation = Relaxation(bound, row_duals)
-    return _StartPlan(found.plan, relaxation, values=ready, ready=ready)
+    if priced is not None and priced.bound < bound:
+        bound, duals = priced.bound, priced.row_duals
+    relaxation = Relaxation(bound, dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True)))
+    return _StartPlan(found.plan, relaxation, values=ready, ready=ready, search=False)
 
 
 def _restricted_mip(

@@ -1,15 +1,19 @@
-"""Huge models with sites: the LP with each zone's sites merged (a bound) and the shortlist's plan."""
+"""Huge models with sites: the LP with each zone's sites merged (a bound), the shortlist's plan and the
+plain LP priced over a growing set of placements (a bound each round)."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
 
+from quota_sim import placement_pricing, solve
 from quota_sim import shortlist as shortlist_module
-from quota_sim import solve
 from quota_sim.export import write_outputs
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
+from quota_sim.placement_pricing import priced_relaxation
 from quota_sim.shortlist import shortlist
 from quota_sim.solve import solve_model
 from quota_sim.verify import verify_outputs
@@ -108,3 +112,29 @@ def test_a_huge_model_with_sites_gets_a_valid_plan_and_bound(seed: int, tmp_path
         assert result.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-6)
     write_outputs(result, tmp_path / "out")
     assert verify_outputs(scenario, projects, tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_priced_lp_never_bounds_below_the_plain_lp(seed: int, tmp_path, monkeypatch) -> None:
+    # One placement enters a round, from one placement per project: every round's bound (the smallest
+    # is kept) must stay at or above the plain LP's value, which it reaches once none gains.
+    monkeypatch.setattr(placement_pricing, "ENTER_PER_ROUND", 1)
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    if model.unplaceable_locks:
+        pytest.skip("a locked-in project cannot be placed")
+    lp = solve._configured_highs(scenario.solver, time_limit=60)
+    lp.passModel(model.highs_lp(relax=True))  # the plain LP (no site patterns)
+    solve.run_highs(lp)
+    table = model.placements
+    start = np.r_[True, np.diff(table.project) != 0]  # each project's first placement
+    highs = solve._configured_highs(scenario.solver, time_limit=60)
+    found = priced_relaxation(model, model.highs_lp(relax=True), start, highs, time.perf_counter() + 60)
+    if lp.getModelStatus() != solve.highspy.HighsModelStatus.kOptimal:  # infeasible locks: every round too
+        assert found is None
+        return
+    plain = lp.getInfo().objective_function_value
+    assert found is not None and found.complete
+    assert found.bound >= plain - 1e-6 * max(1.0, abs(plain))
+    assert found.bound == pytest.approx(plain, rel=1e-6, abs=1e-6)
