@@ -675,14 +675,22 @@ def _place_projects(
     pick = rng.random((n, 3))
     last_year = start_year + years - 1
     room = {site["id"]: site["area_mu"] for site in sites}
+    # The parcels of each park as a slice of ``sites`` (they come park by park), their areas as an
+    # array: the parcels that fit a project are found a park at a time, in the order of ``sites``.
+    area = np.array([site["area_mu"] for site in sites], dtype=float)
+    span: dict[str, tuple[int, int]] = {}
+    for k, site in enumerate(sites):
+        first, _ = span.get(site["zone"], (k, k))
+        span[site["zone"]] = (first, k + 1)
+    clean_now = {
+        park: [site for site in sites[first:end]
+               if site["kind"] in CLEAN_SITE_KINDS and site["ready_year"] == start_year]
+        for park, (first, end) in span.items()
+    }
     for p, row in enumerate(rows):
         park = row["zone"].split("|")[0]
         if row["lock"] == "in":
-            clean = [
-                site for site in sites
-                if site["zone"] == park and site["kind"] in CLEAN_SITE_KINDS
-                and site["ready_year"] == start_year and room[site["id"]] >= row["land_mu"]
-            ]
+            clean = [site for site in clean_now.get(park, []) if room[site["id"]] >= row["land_mu"]]
             if not clean:
                 row["lock"] = ""
                 continue
@@ -692,17 +700,28 @@ def _place_projects(
             row["latest_year"] = row["earliest_year"] + SIGNED_START_YEARS
         elif named[p] and row["lock"] != "out":
             zones = row["zone"].split("|")
-            fitting = [site for site in sites if site["zone"] in zones and site["area_mu"] >= row["land_mu"]]
+            fitting = _fitting(area, span, zones, row["land_mu"])  # indices into sites, in their order
             chosen_ids: list[str] = []
             for j in range(min(int(how_many[p]), len(fitting))):
                 # The first intended parcel lies in the preferred park when one there is large enough.
-                pool = [site for site in fitting if site["zone"] == park] if j == 0 else fitting
-                site = (pool or fitting)[int(pick[p, j] * len(pool or fitting))]
-                fitting.remove(site)
-                chosen_ids.append(site["id"])
+                first, end = span.get(park, (0, 0))
+                pool = fitting[(fitting >= first) & (fitting < end)] if j == 0 else fitting
+                pool = pool if len(pool) else fitting
+                k = int(pool[int(pick[p, j] * len(pool))])
+                fitting = fitting[fitting != k]
+                chosen_ids.append(sites[k]["id"])
             row["site"] = "|".join(chosen_ids)
             if chosen_ids and row["earliest_year"] + NAMED_START_YEARS <= last_year:
                 row["latest_year"] = row["earliest_year"] + NAMED_START_YEARS
+
+
+def _fitting(area: np.ndarray, span: dict[str, tuple[int, int]], zones: list[str], land: float) -> np.ndarray:
+    """Indices (in parcel order) of the parcels of ``zones`` whose area holds ``land`` mu."""
+    parts = [
+        first + np.flatnonzero(area[first:end] >= land)
+        for first, end in sorted(span[zone] for zone in set(zones) if zone in span)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def class_area(sites: list[dict[str, Any]], classes: tuple[str, ...]) -> float:
