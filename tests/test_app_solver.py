@@ -227,6 +227,17 @@ def test_a_child_that_dies_mid_solve_fails_that_solve_only() -> None:
     assert not psutil.pid_exists(first) or psutil.Process(first).status() == psutil.STATUS_ZOMBIE
 
 
+def test_a_child_killed_while_idle_is_replaced_before_the_next_solve() -> None:
+    child = Child(slow_or_bad)
+    first = child.pid
+    try:
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: psutil.Process(first).status() == psutil.STATUS_ZOMBIE)  # dead, not reaped here
+        assert child.run("ok") == str(child.pid) != str(first)
+    finally:
+        child.stop()
+
+
 def test_a_child_ends_when_its_server_is_gone() -> None:
     child = Child(slow_or_bad)
     pid = child.pid

@@ -116,6 +116,10 @@ class Child:
         SolveFailed
             The child died or the solve raised another error.
         """
+        if not self._process.is_alive() and not self._stopped:  # died while idle (e.g. killed): replace it
+            self.stop()
+            self._stopped = False
+            self._start()
         try:
             self._connection.send(toml_text)
             kind, value = self._connection.recv()
