@@ -140,6 +140,39 @@ def test_a_pressed_solve_whose_page_left_before_its_turn_is_dropped() -> None:
     assert gate.solved == ["busy"]
 
 
+def test_each_result_is_told_once_after_the_page_has_it() -> None:
+    told: list[tuple[str, str]] = []
+    page_has_it = threading.Event()
+
+    def store(toml: str, result: str) -> None:
+        assert page_has_it.wait(WAIT)  # storing (JSON, SQLite) never delays the page
+        told.append((toml, result))
+
+    solves = Solves([lambda toml: f"result of {toml}"], solved=store)
+    assert solves.result("s") == "result of s"
+    page_has_it.set()
+    assert solves.result("s") == "result of s"  # kept: not solved, not told again
+    wait_until(lambda: told == [("s", "result of s")])
+
+
+def test_a_result_that_cannot_be_stored_leaves_the_solver_working_and_closing_waits_for_storing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    told: list[str] = []
+
+    def store(toml: str, _result: str) -> None:
+        if toml == "bad":
+            raise OSError("disk full")
+        time.sleep(0.3)
+        told.append(toml)
+
+    solves = Solves([lambda toml: toml], solved=store)
+    assert solves.result("bad") == "bad" and solves.result("good") == "good"
+    solves.close()  # waits for "good" to be stored
+    assert told == ["good"]
+    assert "could not be stored" in caplog.text
+
+
 def test_an_error_reaches_the_page_and_is_not_kept() -> None:
     calls = []
 
@@ -196,7 +229,7 @@ def test_a_child_solves_the_baseline_as_the_server_would() -> None:
     plans = [[(r.status, r.start_year) for r in res.allocation] for res in (result, here)]
     assert plans[0] == plans[1]
     assert set(result.extras) == set(here.extras) and result.extras
-    assert kept == {toml: result}  # told to the page's library
+    wait_until(lambda: kept == {toml: result})  # told to the page's library once the page has it
 
 
 def test_bad_input_crosses_from_the_child_with_its_row_and_column() -> None:

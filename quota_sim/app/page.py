@@ -143,12 +143,13 @@ def kept_result(toml_text: str) -> Result | None:
 
 
 def keep_result(toml_text: str, result: Result) -> None:
-    """Keep a proven result (optimal, infeasible) in the library; one stopped by its time limit is
-    solved again after a restart."""
-    if result.status in ("optimal", "infeasible"):
+    """Keep a proven result (optimal, infeasible) in the library unless it is there already; one
+    stopped by its time limit is solved again after a restart."""
+    key = result_key(toml_text, upload_store().folder)
+    if result.status in ("optimal", "infeasible") and library().result(key) is None:
         text = result_json(result)
         if text is not None:
-            library().keep_result(result_key(toml_text, upload_store().folder), text)
+            library().keep_result(key, text)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import logging
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,10 @@ from quota_sim.errors import InputError
 
 #: How often (s) a waiting page checks whether its run should stop or rerun.
 POLL_SECONDS = 0.05
+#: How long (s) closing waits for results being stored.
+STORE_WAIT = 5.0
+
+_log = logging.getLogger(__name__)
 
 # Spawned, never forked from the server (which runs HiGHS and Streamlit's threads): each child imports
 # the solver once, when the server starts.
@@ -160,10 +165,18 @@ class _Job:
 
 class Solves:
     """The settings of every session, solved by ``runners`` (one thread each, one setting at a time),
-    pressed ones first, solving ahead on all runners but one; the last ``keep`` results kept."""
+    pressed ones first, solving ahead on all runners but one; the last ``keep`` results kept.
+    ``solved`` is told each result once whoever waits for it has it (e.g. to store it)."""
 
-    def __init__(self, runners: list[Callable[[str], Any]], keep: int = 32) -> None:
+    def __init__(
+        self,
+        runners: list[Callable[[str], Any]],
+        keep: int = 32,
+        solved: Callable[[str, Any], None] | None = None,
+    ) -> None:
         self._keep = keep
+        self._solved = solved
+        self._storing = 0  # results being told to ``solved``
         self._changed = threading.Condition()
         self._jobs: dict[str, _Job] = {}  # TOML -> its solve, waiting or under way
         self._kept: OrderedDict[str, Any] = OrderedDict()  # TOML -> result, oldest first
@@ -226,7 +239,8 @@ class Solves:
             return [(job.toml, job.urgent) for job in sorted(self._pending(), key=self._rank)]
 
     def close(self) -> None:
-        """Stop handing out work: settings not yet started fail at once (solves under way finish)."""
+        """Stop handing out work: settings not yet started fail at once (solves under way finish); wait up
+        to ``STORE_WAIT`` seconds for results being stored."""
         with self._changed:
             self._closed = True
             for job in self._pending():
@@ -234,6 +248,7 @@ class Solves:
                 job.error = SolveFailed("the server is stopping")
                 job.done.set()
             self._changed.notify_all()
+            self._changed.wait_for(lambda: not self._storing, timeout=STORE_WAIT)
 
     def _add(self, toml_text: str, urgent: bool) -> _Job:
         job = _Job(toml_text, urgent, next(self._order))
@@ -284,13 +299,29 @@ class Solves:
                         self._kept.popitem(last=False)
                 for session in [s for s, wanted in self._ahead.items() if wanted == job.toml]:
                     del self._ahead[session]
+                storing = job.error is None and self._solved is not None
+                self._storing += storing
                 self._changed.notify_all()  # a runner left for solving ahead may be free now
             job.done.set()
+            if storing:
+                self._store(job)
+
+    def _store(self, job: _Job) -> None:
+        """Tell ``solved`` of a result; a failure there is logged, the runner goes on."""
+        try:
+            self._solved(job.toml, job.result)
+        except Exception:
+            _log.exception("a solved setting could not be stored")
+        finally:
+            with self._changed:
+                self._storing -= 1
+                self._changed.notify_all()
 
 
 class Solver:
-    """:class:`Solves` run by :func:`solve_processes` children; ``kept`` and ``keep`` are asked before and
-    told after each solve (the page's library of proven results), in the server."""
+    """:class:`Solves` run by :func:`solve_processes` children; ``kept`` is asked before each solve and
+    ``keep`` told each result once the pages have it (the page's library of proven results), in the
+    server."""
 
     def __init__(
         self,
@@ -300,8 +331,8 @@ class Solver:
         work: Callable[[str], Any] = solve_setting,
     ) -> None:
         self.children = [Child(work) for _ in range(processes or solve_processes())]
-        self._kept, self._keep = kept, keep
-        self.solves = Solves([self._runner(child) for child in self.children])
+        self._kept = kept
+        self.solves = Solves([self._runner(child) for child in self.children], solved=keep)
         atexit.register(self.close)
 
     def _runner(self, child: Child) -> Callable[[str], Any]:
@@ -309,9 +340,7 @@ class Solver:
             found = self._kept(toml_text)
             if found is not None:
                 return found
-            result = child.run(toml_text)
-            self._keep(toml_text, result)
-            return result
+            return child.run(toml_text)
 
         return run
 
