@@ -579,6 +579,9 @@ def test_a_moved_lever_is_solved_ahead_and_solve_shows_that_setting(
         def result(self, toml: str, check=None):
             return solves.result(toml, check)
 
+        def forget(self, session: str) -> None:
+            solves.forget(session)
+
     monkeypatch.setattr(page.solver(), "solves", Recorder())
     run(app)
     assert wanted == []  # nothing pending: nothing solved ahead

@@ -3,6 +3,7 @@ solved ahead, in child processes that a crash or a stop does not take down with 
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -11,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from quota_sim.app.solver import Child, SolveFailed, Solver, Solves, solve_setting
+from quota_sim.app.solver import Child, Planner, SolveFailed, Solver, Solves, solve_setting
 from quota_sim.errors import InputError
 from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml
 
@@ -118,6 +119,22 @@ def test_solving_ahead_leaves_a_solver_free_for_a_pressed_solve() -> None:
     gate.release.set()
     pressed.join(WAIT)
     assert out == ["result of a1"] and solves.result("b1") == "result of b1"
+
+
+def test_a_setting_wanted_ahead_by_a_session_that_ended_is_dropped_before_it_starts() -> None:
+    gate = Gate("busy")
+    solves = Solves([gate])
+    solves.want("other", "busy")
+    assert gate.started.wait(WAIT)
+    planner, staying = Planner(solves), Planner(solves)
+    solves.want(planner.id, "left")
+    solves.want(staying.id, "kept")
+    assert solves.waiting() == [("left", False), ("kept", False)]
+    del planner  # the page session ended
+    gc.collect()
+    assert solves.waiting() == [("kept", False)]
+    gate.release.set()
+    wait_until(lambda: gate.solved == ["busy", "kept"])
 
 
 def test_a_pressed_solve_whose_page_left_before_its_turn_is_dropped() -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from quota_sim.app.library import (
     remove_old_pinned_queues,
     upload_key,
 )
-from quota_sim.app.solver import SolveFailed, Solver
+from quota_sim.app.solver import Planner, SolveFailed, Solver
 from quota_sim.app.stored_results import result_from_json, result_json, result_key
 from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.cells import markdown_text
@@ -1702,8 +1701,9 @@ def solve_pending_ahead(base: Base, levers: Levers, pins: tuple[Pin, ...]) -> No
         return  # Solve will say what is wrong with it
     if st.session_state.get("ahead") != toml_text:
         st.session_state["ahead"] = toml_text
-        session = st.session_state.setdefault("ahead_session", uuid.uuid4().hex)
-        solver().solves.want(session, toml_text)
+        if "planner" not in st.session_state:  # dropped with the session: its setting is then forgotten
+            st.session_state["planner"] = Planner(solver().solves)
+        solver().solves.want(st.session_state["planner"].id, toml_text)
 
 
 def language() -> str:

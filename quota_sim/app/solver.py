@@ -21,6 +21,8 @@ import multiprocessing
 import os
 import signal
 import threading
+import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -233,6 +235,13 @@ class Solves:
             if toml_text not in self._kept and toml_text not in self._jobs:
                 self._add(toml_text, urgent=False)
 
+    def forget(self, session: str) -> None:
+        """``session`` has ended: the setting it wanted ahead is dropped unless someone else wants it."""
+        with self._changed:
+            wanted = self._ahead.pop(session, None)
+            if wanted is not None and wanted in self._jobs:
+                self._drop_if_unwanted(self._jobs[wanted])
+
     def waiting(self) -> list[tuple[str, bool]]:
         """The settings not yet started, in the order they will be: ``(toml, pressed)``."""
         with self._changed:
@@ -316,6 +325,15 @@ class Solves:
             with self._changed:
                 self._storing -= 1
                 self._changed.notify_all()
+
+
+class Planner:
+    """A page session's handle for solving ahead (keep it in the session's state): when the session
+    ends and the handle is dropped, the setting it wanted ahead is no longer wanted."""
+
+    def __init__(self, solves: Solves) -> None:
+        self.id = uuid.uuid4().hex
+        weakref.finalize(self, solves.forget, self.id)
 
 
 class Solver:
