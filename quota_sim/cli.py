@@ -176,7 +176,10 @@ def print_summary(result: Result, out_dir: Path | None) -> None:
                 for method, b in baselines.items()
                 if b.get("uplift_pct") is not None
             ]
-            print("allocated by hand: " + ", ".join(parts))
+            late = [names.get(method, method) for method, b in baselines.items() if b["status"] == "no_time"]
+            parts += [f"{name} not done within the analyses' budget" for name in late]
+            if parts:
+                print("allocated by hand: " + ", ".join(parts))
         units = {q.id: q.unit for q in result.scenario.quotas}
         worth = [
             m

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import openpyxl
 
-from quota_sim.cli import main
+from quota_sim.cli import main, print_summary
+from quota_sim.pipeline import solve_scenario
+from quota_sim.scenario import load_scenario
 from tests.instances import hard_knapsack, project_row, scenario_dict, write_instance
 
 OUTPUTS = (
@@ -55,6 +57,21 @@ def test_run_writes_every_output_and_exits_0(tmp_path, capsys):
     assert next(iter(sheet.iter_rows(min_row=4, max_row=4, values_only=True)))[1].startswith("'=")
     printed = capsys.readouterr().out
     assert "optimal" in printed and "approved 3 of 4" in printed
+
+
+def test_a_hand_ranking_not_done_within_the_budget_is_said_so(tmp_path, capsys):
+    result = solve_scenario(load_scenario(_small(tmp_path)))
+    result.extras["baselines"] = {
+        "fcfs": {"status": "feasible", "objective": 600.0, "uplift_pct": 25.0},
+        "per_mu": {"status": "no_time"},
+    }
+    print_summary(result, None)
+    printed = capsys.readouterr().out
+    assert "first come first served 600 万元 (plan +25.0 %)" in printed
+    assert "亩均 ranking not done within the analyses' budget" in printed
+    result.extras["baselines"] = {"fcfs": {"status": "no_time"}, "per_mu": {"status": "no_time"}}
+    print_summary(result, None)
+    assert "allocated by hand: first come first served not done" in capsys.readouterr().out
 
 
 def test_bad_input_exits_2_names_the_place_and_writes_nothing(tmp_path, capsys):
