@@ -159,3 +159,11 @@ def test_addable_keeps_the_waiting_projects_with_a_place_fitting_what_the_plan_l
         )
     ]
     assert addable(scenario, projects, plan, [extra])[0] == expected
+
+
+def test_a_plan_whose_approval_has_no_place_gives_no_gain(tmp_path) -> None:
+    scenario, projects, _ = _two_quotas(tmp_path)
+    plan = {"p1": ("a", None, 2099)}  # a start year outside the horizon: no placement
+    extended = extended_scenario(scenario, {"land": 40.0, "energy": 30.0})
+    found = Neighbourhood(scenario, projects, plan, *extended).solve([None, "land"], scenario.solver, jobs=1)
+    assert {f.status for f in found.values()} == {"infeasible"}

@@ -195,6 +195,8 @@ class Neighbourhood:
         Every case starts from the plan, and once the reference (``None``) is solved, from its plan.
         """
         model, settings = self.model, dataclasses.replace(settings, gap=0.0)
+        if model.unplaceable_locks:  # a kept approval with no place: the plan is not this scenario's
+            return {case: Found("infeasible") for case in cases}
         if not model.n_variables:  # nothing can be approved or drawn: every case is the empty plan
             return {case: Found("optimal", 0.0) for case in cases}
         group = tuple(q for q in cases if q is not None and q in together)
