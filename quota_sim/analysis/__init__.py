@@ -64,7 +64,9 @@ def enrich(
     were exact (proven within the solver gap), time-limited or not run.
 
     Re-solves use the result's own solver settings, start from its plan and run in ``jobs`` threads
-    (default one per core); ``budget`` defaults to :func:`analysis_budget`. ``model`` and
+    (default one per core); ``budget`` defaults to :func:`analysis_budget`. Every part stops at the
+    budget's end: no re-solve starts after it, each one's time limit ends with it, and a hand ranking
+    not done by then is ``{"status": "no_time"}``; the analyses end when their work is done. ``model`` and
     ``relaxation``: the built model and its LP relaxation when the solve has them (else built and
     solved here). ``cancel``: once set, re-solves not yet started are skipped.
     """
