@@ -47,6 +47,7 @@ MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sites merged (huge models)
 SHORTLIST_TIME_SHARE = 0.6  # of the time limit, by when the shortlist model has its plan (huge models)
+SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
 PLAIN_LP_TIME_SHARE = 0.9  # of the time limit, by when the plain LP may tighten a huge model's bound
 _START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
@@ -500,14 +501,18 @@ def _start_plan(
     return _StartPlan(plan, relaxation, best if proven else None, best)
 
 
-def _master_plan(model: QuotaModel, settings: SolverSettings) -> _StartPlan | None:
+def _master_plan(
+    model: QuotaModel, settings: SolverSettings, tolerance: float | None = None
+) -> _StartPlan | None:
     """The plan and bound of the pattern master (:mod:`quota_sim.pattern_master`): patterns priced in
     for MASTER_TIME_SHARE of the time limit (None when its LP is not solved by then), then its dive
-    until DIVE_TIME_SHARE (the greedy pass guided by the master's LP when the dive finds no plan)."""
+    until DIVE_TIME_SHARE (the greedy pass guided by the master's LP when the dive finds no plan).
+    Pricing stops at ``tolerance`` (relative; a tenth of the requested gap by default)."""
     clock = time.perf_counter()
     master = PatternMaster(model, _configured_highs(settings, time_limit=settings.time_limit))
     # Pricing stops when the bound is well within the requested gap of the master LP's value.
-    if not master.solve(clock + MASTER_TIME_SHARE * settings.time_limit, tolerance=settings.gap / 10):
+    tolerance = settings.gap / 10 if tolerance is None else tolerance
+    if not master.solve(clock + MASTER_TIME_SHARE * settings.time_limit, tolerance=tolerance):
         return None
     duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
     relaxation = Relaxation(master.bound, duals)
@@ -545,7 +550,8 @@ def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSett
     left = clock + SHORTLIST_TIME_SHARE * settings.time_limit - time.perf_counter()
     if not reduced.site_rows or reduced.unplaceable_locks or left <= 0:
         return None
-    found = _master_plan(reduced, replace(settings, time_limit=left))
+    # Only its plan is wanted (its bound holds for the shortlist alone): pricing stops within 1 %.
+    found = _master_plan(reduced, replace(settings, time_limit=left), tolerance=SHORTLIST_PRICING_TOLERANCE)
     if found is None or found.plan is None:
         return None
     values = found.values
