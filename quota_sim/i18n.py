@@ -726,6 +726,16 @@ _ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"the file holds binary data \(NUL bytes\), not a text table", "文件含二进制数据，不是文本表格"),
     (r"file too large \((.+?)\); the limit is (.+)", r"文件过大（\1），上限为 \2"),
     (r"the workbook has no visible sheet", "工作簿没有可见的工作表"),
+    # a solve that ended without a result (quota_sim.app.solver.SolveFailed)
+    (r"the solver process ended \(exit code (.+?)\)", r"求解进程意外结束（退出码 \1）"),
+    (r"the solver process was stopped", "求解进程已停止"),
+    (r"the server is stopping", "服务正在停止"),
+    (
+        r"^TimeUp: the time limit of (\S+) s was reached while (.+) \((\S+) s\); allow more time",
+        r"已达到 \1 秒的时间上限（\2，用时 \3 秒）；请放宽时间上限",
+    ),
+    (r"reading the queue", "读取项目表"),
+    (r"building the model of (\S+) projects", r"建立 \1 个项目的模型"),
 )
 
 

@@ -595,6 +595,34 @@ def test_a_moved_lever_is_solved_ahead_and_solve_shows_that_setting(
     assert slider(app, t("plan_land", "zh")).value == pytest.approx(1500)
 
 
+def test_a_solve_that_ends_without_a_result_says_so_and_solve_tries_again(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quota_sim.app.solver import SolveFailed
+
+    real = Child.run
+
+    def died(*_args, **_kwargs):
+        raise SolveFailed("the solver process ended (exit code -9)")
+
+    monkeypatch.setattr(Child, "run", died)
+    slider(app, t("plan_land", "zh")).set_value(1500.0)
+    solve(app)
+    shown = [e.value.replace("\\", "") for e in app.error]  # as shown: escaped Markdown
+    assert shown == [t("solve_failed", "zh", message="求解进程意外结束（退出码 -9）")], shown
+    app.segmented_control(key="lang").set_value("en")
+    run(app)
+    shown = [e.value.replace("\\", "") for e in app.error]
+    assert shown == [t("solve_failed", "en", message="the solver process ended (exit code -9)")], shown
+    app.segmented_control(key="lang").set_value("zh")
+    run(app)
+    monkeypatch.setattr(Child, "run", real)
+    solve(app)  # pressed again: solved this time
+    assert not app.error
+    assert slider(app, t("plan_land", "zh")).value == pytest.approx(1500)
+    assert app.query_params["setting"] and figure(metric(app, t("metric_approved", "zh"))) > 0
+
+
 def test_a_setting_solved_before_a_restart_is_read_from_the_library_not_solved_again(
     data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1758,7 +1758,7 @@ def main() -> None:
             st.error(t("scenario_error", lang, message=error_text(error, lang)))
             st.stop()
         except SolveFailed as error:
-            st.error(t("solve_failed", lang, message=markdown_text(str(error))))
+            st.error(t("solve_failed", lang, message=markdown_text(error_message(str(error), lang))))
             st.stop()
     setting = Setting(
         base.file.name,
