@@ -605,6 +605,7 @@ def test_a_solve_that_ends_without_a_result_says_so_and_solve_tries_again(
     def died(*_args, **_kwargs):
         raise SolveFailed("the solver process ended (exit code -9)")
 
+    _restart_server()  # no result of this setting kept from an earlier test
     monkeypatch.setattr(Child, "run", died)
     slider(app, t("plan_land", "zh")).set_value(1500.0)
     solve(app)
