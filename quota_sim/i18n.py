@@ -180,6 +180,8 @@ STATUSES: dict[str, tuple[str, str]] = {
     "feasible": ("可行(未证明最优)", "Feasible (not proven optimal)"),
     "infeasible": ("不可行", "Infeasible"),
     "no_solution": ("限时内无解", "No solution within the limits"),
+    # a hand ranking the analyses' time budget ended before it was done
+    "no_time": ("时间预算已用完，未完成", "Not done: the time budget ran out"),
 }
 
 # Short solve-status words for a headline figure (the full wording is in STATUSES).

@@ -13,6 +13,7 @@ import pytest
 from quota_sim.analysis.baselines import allocate_by_hand, baseline_summary, plan_tables, queue_order
 from quota_sim.analysis.supply import SupplyLedger, can_serve, cheapest_draw, greedy_draw
 from quota_sim.cli import main
+from quota_sim.i18n import status_label
 from quota_sim.pipeline import solve_scenario
 from quota_sim.supply import source_total
 from quota_sim.verify import verify_tables
@@ -59,6 +60,9 @@ def test_a_hand_plan_not_done_by_the_deadline_says_so(tmp_path) -> None:
     assert summary == {"fcfs": {"status": "no_time"}, "per_mu": {"status": "no_time"}}
     later = baseline_summary(scenario, projects, 1300.0, deadline=time.perf_counter() + 60.0)
     assert later["fcfs"]["objective"] == pytest.approx(1100.0)
+    # the app shows the status in words, not as its code
+    assert status_label("no_time", "zh") == "时间预算已用完，未完成"
+    assert status_label("no_time", "en") == "Not done: the time budget ran out"
 
 
 def test_earliest_year_then_preferred_zone(tmp_path) -> None:
