@@ -70,6 +70,7 @@ class PatternMaster:
         self.sites: list[_Site] = []
         self._by_index: dict[int, _Site] = {}
         self.guide: np.ndarray | None = None  # placements' values in the dive's last feasible LP
+        self.priced_out = False  # pricing stopped because no pattern gained enough, not by the deadline
         self._seen: set[tuple[int, tuple[int, ...]]] = set()
         highs.passModel(model.highs_lp(relax=True))
         table, land = model.placements, model.projects.land_mu
@@ -153,7 +154,8 @@ class PatternMaster:
             added, gains = self._price()
             self.bound = min(self.bound, objective + gains)
             close = self.bound - objective <= tolerance * abs(objective)
-            if not added or close or time.perf_counter() >= deadline:
+            self.priced_out = not added or close
+            if self.priced_out or time.perf_counter() >= deadline:
                 break
         return solved
 

@@ -104,3 +104,27 @@ def test_the_master_bound_and_dive_against_exhaustive_search(seed: int, tmp_path
             assert float(model.cost @ values) <= best.objective + 1e-6 * max(1.0, abs(best.objective))
     # The whole solve through the master is still exact and its plan passes the validator.
     assert_matches_exhaustive_search(scenario, projects, tmp_path / "out")
+
+
+def test_a_master_stopped_by_its_time_leaves_the_plan_to_the_other_routes(tmp_path, monkeypatch) -> None:
+    # Pricing stopped before it is done (a short time limit) leaves a bound far from the master's LP:
+    # the relaxation with the listed patterns and the restricted MIPs plan instead, still exactly.
+    monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
+    real = PatternMaster.solve
+
+    def stopped(self, deadline, tolerance=0.0):
+        solved = real(self, deadline, tolerance)
+        self.priced_out = False
+        return solved
+
+    monkeypatch.setattr(PatternMaster, "solve", stopped)
+    runs = []
+    real_run = solve.run_highs
+    monkeypatch.setattr(solve, "run_highs", lambda highs: (runs.append(highs), real_run(highs)))
+    scenario, projects, _ = _many_on_one_site(tmp_path)
+    result = solve_scenario(scenario, projects)
+    assert runs  # the relaxation and restricted MIP of the other route ran
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute_force(scenario, projects).objective)
+    write_outputs(result, tmp_path / "out")
+    assert verify_outputs(scenario, projects, tmp_path / "out") == []
