@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from tests.solvers import INSTALLED_SOLVERS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Deliver Ctrl-C to the runs the tests start. A test run started in the background (``cmd &``)
+    inherits SIGINT ignored, and every process it starts would keep ignoring it, so the tests that
+    stop a run with Ctrl-C would wait for a run that never stops. A handler of our own becomes the
+    default at ``exec``, where an ignored signal stays ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(params=INSTALLED_SOLVERS)

@@ -119,7 +119,7 @@ def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
     easy = write_scenario(tmp_path / "in" / "easy", "easy")
     slow = _hard(tmp_path / "in", "slow")
     out = tmp_path / "out"
-    arguments = [str(hard), str(easy), str(slow), "--out", str(out), "--jobs", "3", "--member-timeout", "20"]
+    arguments = [str(hard), str(easy), str(slow), "--out", str(out), "--jobs", "3", "--member-timeout", "12"]
     batch = _batch(arguments)
     try:
         # A hard member is solving (the easy one needs under a second of CPU): kill it; the other hangs
@@ -138,7 +138,7 @@ def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
     failed = [rows[name] for name in ("hard", "slow")]
     assert sorted(row["status"] for row in failed) == ["error", "error"]
     reasons = " ".join(row["error"] for row in failed)
-    assert "killed by SIGKILL (out of memory?)" in reasons and "member time limit of 20 s" in reasons
+    assert "killed by SIGKILL (out of memory?)" in reasons and "member time limit of 12 s" in reasons
     assert batch.returncode == 3 and "Traceback" not in err
 
 
@@ -210,7 +210,7 @@ def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):
     easy = write_scenario(tmp_path / "in" / "easy", "easy")
     out = tmp_path / "out"
     arguments = [str(hard), str(easy), "--out", str(out), "--scheduler", dask_cluster]
-    arguments += ["--member-timeout", "15"]
+    arguments += ["--member-timeout", "10"]
     started = time.monotonic()
     batch = _batch(arguments)
     try:
@@ -222,7 +222,7 @@ def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):
     rows = _comparison(out)
     assert rows["easy"]["status"] == "optimal" and (out / "easy" / "allocation.csv").is_file()
     assert rows["hard"]["status"] == "error"
-    assert "stopped after the member time limit of 15 s" in rows["hard"]["error"]
+    assert "stopped after the member time limit of 10 s" in rows["hard"]["error"]
     assert batch.returncode == 3 and "Traceback" not in err
     assert time.monotonic() - started < 120  # the hard member alone would solve for many minutes
 
