@@ -25,6 +25,16 @@ from tests.test_site_patterns import PATTERN_SEEDS
 SEEDS = PATTERN_SEEDS  # instances where some site cannot hold all its candidates
 
 
+def _sites_model(seed: int, tmp_path):
+    """The random instance ``seed`` with sites, and its model; every one of SEEDS places projects on
+    sites with a capacity row and can place its locked-in projects, so no test passes without a check."""
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    assert model.n_x and model.site_rows and not model.unplaceable_locks
+    return scenario, projects, model
+
+
 def _merged_bound(model, settings) -> tuple[float, np.ndarray]:
     merged = zone_relaxation(model)
     highs = solve._configured_highs(settings, time_limit=60)
@@ -36,11 +46,7 @@ def _merged_bound(model, settings) -> tuple[float, np.ndarray]:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_merged_lp_bounds_the_plain_lp_and_every_plan(seed: int, tmp_path) -> None:
-    scenario_raw, rows, sites = random_sites_instance(seed)
-    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
-    model = build_model(scenario, projects)
-    if not model.n_x or not model.site_rows:
-        pytest.skip("no placement on a site with a capacity row")
+    scenario, projects, model = _sites_model(seed, tmp_path)
     merged, _ = _merged_bound(model, scenario.solver)
     plain = solve_model(model, scenario.solver, relax=True).relaxation.objective
     assert merged >= plain - 1e-6 * max(1.0, abs(plain))
@@ -67,11 +73,7 @@ def test_a_large_project_needs_a_large_site_in_the_merged_lp(tmp_path) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_shortlist_keeps_locks_and_a_few_sites_per_project(seed: int, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(shortlist_module, "PER_PROJECT", 1)
-    scenario_raw, rows, sites = random_sites_instance(seed)
-    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
-    model = build_model(scenario, projects)
-    if not model.n_x or not model.site_rows:
-        pytest.skip("no placement on a site with a capacity row")
+    scenario, projects, model = _sites_model(seed, tmp_path)
     merged = zone_relaxation(model)
     _, duals = _merged_bound(model, scenario.solver)
     keep = shortlist(model, placement_scores(model, merged, duals))
@@ -119,11 +121,7 @@ def test_the_priced_lp_never_bounds_below_the_plain_lp(seed: int, tmp_path, monk
     # One placement enters a round, from one placement per project: every round's bound (the smallest
     # is kept) must stay at or above the plain LP's value, which it reaches once none gains.
     monkeypatch.setattr(placement_pricing, "ENTER_PER_ROUND", 1)
-    scenario_raw, rows, sites = random_sites_instance(seed)
-    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
-    model = build_model(scenario, projects)
-    if model.unplaceable_locks:
-        pytest.skip("a locked-in project cannot be placed")
+    scenario, _projects, model = _sites_model(seed, tmp_path)
     lp = solve._configured_highs(scenario.solver, time_limit=60)
     lp.passModel(model.highs_lp(relax=True))  # the plain LP (no site patterns)
     solve.run_highs(lp)
