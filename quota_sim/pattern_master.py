@@ -32,12 +32,12 @@ import numpy as np
 
 from quota_sim.interrupts import run_highs
 from quota_sim.model import QuotaModel
+from quota_sim.site_patterns import FIT_TOL_MU
 
 INITIAL_PER_SITE = 60  # most initial patterns of a site (one grown from each candidate, largest first)
 DIVE_FIX = 0.6  # the dive fixes to 1 every placement the LP sets at least this high (or its largest)
 _STEP_MU = 0.1  # finest land step of the pricing knapsack (mu)
 _MAX_STEPS = 20_000  # most land steps of one site's knapsack (coarser steps on larger sites)
-_FIT_TOL = 1e-6  # mu: a set fits when its land is within the area plus this (as site_patterns)
 _INTEGRAL = 1e-6  # a placement within this of 0 or 1 is integral
 
 
@@ -243,18 +243,23 @@ class PatternMaster:
         return True
 
 
-def _maximal(site: _Site, members: list[int]) -> list[int] | None:
-    """``members`` (positions in ``site.projects``) with the other candidates that still fit added,
-    largest first; None when ``members`` themselves do not fit the site (by the knapsack's rounding)."""
+def _filled(site: _Site, members: list[int], order: list[int]) -> list[int] | None:
+    """``members`` (positions in ``site.projects``) with the other candidates that still fit added in
+    ``order``; None when ``members`` themselves do not fit the site (by the knapsack's rounding)."""
     room = site.area - float(np.sum(site.land[members]))
-    if room < -_FIT_TOL:
+    if room < -FIT_TOL_MU:
         return None
     chosen = set(members)
-    for i in np.argsort(-site.land, kind="stable").tolist():
-        if i not in chosen and site.land[i] <= room + _FIT_TOL:
+    for i in order:
+        if i not in chosen and site.land[i] <= room + FIT_TOL_MU:
             members.append(i)
             room -= float(site.land[i])
     return members
+
+
+def _maximal(site: _Site, members: list[int]) -> list[int] | None:
+    """``members`` with the other candidates that still fit added, largest first (:func:`_filled`)."""
+    return _filled(site, members, np.argsort(-site.land, kind="stable").tolist())
 
 
 def _initial_patterns(site: _Site, lock: list[str]) -> list[list[int]]:
@@ -263,17 +268,8 @@ def _initial_patterns(site: _Site, lock: list[str]) -> list[list[int]]:
     by_size = np.argsort(-site.land, kind="stable").tolist()
     locked = [i for i in by_size if lock[int(site.projects[i])] == "in"]
     rest = [i for i in by_size if lock[int(site.projects[i])] != "in"]
-    patterns = []
-    for seed in by_size[:INITIAL_PER_SITE]:
-        room, members = site.area - float(site.land[seed]), [seed]
-        if room < -_FIT_TOL:
-            continue
-        for i in locked + rest:
-            if i != seed and site.land[i] <= room + _FIT_TOL:
-                members.append(i)
-                room -= float(site.land[i])
-        patterns.append(members)
-    return patterns
+    filled = (_filled(site, [seed], locked + rest) for seed in by_size[:INITIAL_PER_SITE])
+    return [members for members in filled if members is not None]
 
 
 def best_fit(land: np.ndarray, value: np.ndarray, area: float) -> tuple[float, np.ndarray]:
@@ -282,7 +278,7 @@ def best_fit(land: np.ndarray, value: np.ndarray, area: float) -> tuple[float, n
     area up, so the value is never below the true one; the set may then not fit by that rounding)."""
     step = max(_STEP_MU, area / _MAX_STEPS)
     weight = np.floor(land / step + 1e-9).astype(np.int64)
-    capacity = int(np.floor((area + _FIT_TOL) / step + 1e-9))
+    capacity = int(np.floor((area + FIT_TOL_MU) / step + 1e-9))
     best = np.zeros(capacity + 1)
     took = np.zeros((len(weight), capacity + 1), dtype=bool)
     for i, w in enumerate(weight.tolist()):

@@ -32,7 +32,7 @@ import numpy as np
 MAX_CANDIDATES = 60  # a site with more candidate projects keeps its capacity row alone
 MAX_PATTERNS_PER_SITE = 1000
 MAX_PATTERNS = 40_000
-_FIT_TOL = 1e-6  # mu: a set fits when its land is within the area plus this (never stricter than HiGHS)
+FIT_TOL_MU = 1e-6  # a set fits when its land is within the area plus this (never stricter than HiGHS)
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,16 @@ def maximal_fits(sizes: np.ndarray, capacity: float, limit: int) -> list[list[in
         if budget[0] < 0 or len(found) > limit:
             return False
         if k == count:
-            if skipped > room + _FIT_TOL:  # nothing left out still fits: maximal
+            if skipped > room + FIT_TOL_MU:  # nothing left out still fits: maximal
                 found.append([int(order[i]) for i in chosen])
             return True
-        if size[k] > room + _FIT_TOL:
+        if size[k] > room + FIT_TOL_MU:
             return visit(k + 1, room, chosen, skipped)
         chosen.append(k)
         ok = visit(k + 1, room - size[k], chosen, skipped)
         chosen.pop()
         # Leaving item k out can end maximal only if the items after it can fill the room it leaves.
-        if ok and room - after[k] <= size[k] + _FIT_TOL:
+        if ok and room - after[k] <= size[k] + FIT_TOL_MU:
             ok = visit(k + 1, room, chosen, min(skipped, size[k]))
         return ok
 
@@ -127,7 +127,7 @@ def site_pattern_rows(
         projects, first_column = np.unique(project[columns_of_site], return_index=True)
         sizes = land_mu[projects].astype(float)
         area = float(area_mu[k])
-        if float(np.sum(sizes)) <= area + _FIT_TOL:
+        if float(np.sum(sizes)) <= area + FIT_TOL_MU:
             continue
         limit = min(MAX_PATTERNS_PER_SITE, MAX_PATTERNS - n_patterns)
         chosen, patterns = _largest_with_patterns(sizes, area, limit)
