@@ -1,17 +1,16 @@
-"""Chinese and English labels for the app and the exported tables.
+"""Chinese and English labels of the app and the exported tables: UI strings, table headers, reasons and
+input messages. The words for the result's codes (statuses, units, methods, quotas, land classes,
+sources) are in :mod:`quota_sim.vocabulary`, shared with the meeting pack.
 
 Chinese (``"zh"``) is the default language; English (``"en"``) is the alternative.
 Every label of a quantity carries its unit: land in 亩 (mu), money in 万元
-(10,000 yuan), energy in tce, emissions in t (or the quota's own unit).
+(10,000 yuan), energy in 吨标准煤 (tce), emissions in 吨 (t) or the quota's own unit.
 
 Public helpers:
 
 - :func:`t` — a UI string by key;
 - :func:`column_label` — a table header (allocation, quota use, marginal values,
   projects), ``<quota>_charged`` included; unknown columns come back unchanged;
-- :func:`status_label` — a project status or a solve status;
-- :func:`quota_label` / :func:`unit_label` — a quota's display name and unit;
-- :func:`method_label` — an analysis method's name;
 - :func:`reason_label` — the reason a project was not selected;
 - :func:`error_message` — the detail of a bad-input message, in Chinese where its wording is known.
 """
@@ -23,64 +22,9 @@ from collections.abc import Collection, Mapping
 from pathlib import PurePath
 from typing import Any
 
-LANGUAGES = ("zh", "en")
+from quota_sim.vocabulary import QUOTA_NAMES, QUOTA_UNITS, pick, quota_label, unit_label
+
 DEFAULT_LANGUAGE = "zh"
-
-# Display names of the quotas the scenarios use; other quota ids are shown as they are.
-QUOTA_NAMES: dict[str, tuple[str, str]] = {
-    "land": ("用地", "Land"),
-    "energy": ("用能", "Energy use"),
-    "nox": ("氮氧化物", "NOx"),
-    "vocs": ("挥发性有机物", "VOCs"),
-    "so2": ("二氧化硫", "SO2"),
-    "cod": ("化学需氧量", "COD"),
-    "nh3n": ("氨氮", "NH3-N"),
-    "ammonia": ("氨氮", "NH3-N"),
-    "lead": ("铅", "Lead"),
-    "pb": ("铅", "Lead"),
-    "heavy_metals": ("重金属", "Heavy metals"),
-    "forest": ("林地", "Forest land"),
-    "farmland": ("基本农田", "Basic farmland"),
-    "public_forest": ("公益林", "Public-welfare forest"),
-    "cropland": ("耕地占补平衡", "Cropland offset"),
-    "labour": ("专业技术工人", "Skilled labour"),
-    "water": ("用水", "Water"),
-    "dust": ("颗粒物", "Particulates"),
-    "pm": ("颗粒物", "Particulates"),
-}
-
-# Default unit of each known quota when the scenario does not say (SPEC: land mu, energy tce, emissions t).
-QUOTA_UNITS: dict[str, str] = {
-    "land": "mu",
-    "forest": "mu",
-    "farmland": "mu",
-    "public_forest": "mu",
-    "cropland": "mu",
-    "energy": "tce",
-    "nox": "t",
-    "vocs": "t",
-    "so2": "t",
-    "cod": "t",
-    "nh3n": "t",
-    "ammonia": "t",
-    "dust": "t",
-    "pm": "t",
-    "lead": "t",
-    "pb": "t",
-    "heavy_metals": "t",
-    "water": "t",
-}
-
-# Unit spellings as shown in each language.
-UNITS: dict[str, tuple[str, str]] = {
-    "mu": ("亩", "mu"),
-    "亩": ("亩", "mu"),
-    "tce": ("tce", "tce"),
-    "t": ("t", "t"),
-    "kg": ("kg", "kg"),
-    "万元": ("万元", "10k yuan"),
-    "人": ("人", "people"),
-}
 
 # Fixed table columns: (Chinese, English) labels, units included.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -123,14 +67,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ramp_years": ("达产年数(年)", "Ramp-up (years)"),
     "lock": ("锁定", "Lock"),
     "queued_since": ("排队起始日期", "Queued since"),
-    "energy_tce": ("用能(tce/年)", "Energy use (tce/yr)"),
-    "nox_t": ("氮氧化物(t/年)", "NOx (t/yr)"),
-    "vocs_t": ("挥发性有机物(t/年)", "VOCs (t/yr)"),
-    "so2_t": ("二氧化硫(t/年)", "SO2 (t/yr)"),
-    "cod_t": ("化学需氧量(t/年)", "COD (t/yr)"),
-    "nh3n_t": ("氨氮(t/年)", "NH3-N (t/yr)"),
-    "lead_kg": ("铅(kg/年)", "Lead (kg/yr)"),
-    "lead_t": ("铅(t/年)", "Lead (t/yr)"),
+    "energy_tce": ("用能(吨标准煤/年)", "Energy use (tce/yr)"),
+    "nox_t": ("氮氧化物(吨/年)", "NOx (t/yr)"),
+    "vocs_t": ("挥发性有机物(吨/年)", "VOCs (t/yr)"),
+    "so2_t": ("二氧化硫(吨/年)", "SO2 (t/yr)"),
+    "cod_t": ("化学需氧量(吨/年)", "COD (t/yr)"),
+    "nh3n_t": ("氨氮(吨/年)", "NH3-N (t/yr)"),
+    "lead_kg": ("铅(千克/年)", "Lead (kg/yr)"),
+    "lead_t": ("铅(吨/年)", "Lead (t/yr)"),
     "forest_mu": ("林地(亩)", "Forest land (mu)"),
     # summary and comparison tables
     "scenario": ("情景", "Scenario"),
@@ -152,44 +96,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unmet_locks": ("未满足的锁定项目", "Unmet locked-in projects"),
 }
 
-# Names of the analysis methods (marginal values, hand-ranking baselines).
-METHODS: dict[str, tuple[str, str]] = {
-    "resolve": ("增加指标后重新求解", "re-solve with more quota"),
-    "lp_dual": ("线性松弛对偶值(近似)", "LP-relaxation dual (approximate)"),
-    "fcfs": ("先到先得(按排队时间)", "first come, first served"),
-    "per_mu": ("按亩均效益排序", "ranked by per-mu efficiency"),
-    "optimised": ("优化方案", "optimised plan"),
-}
-
 # Suffixes of generated columns: "<quota>_charged" and friends.
 QUOTA_SUFFIXES: dict[str, tuple[str, str]] = {
     "charged": ("核定占用", "charged"),
     "used": ("已用", "used"),
     "available": ("可用", "available"),
     "demand": ("需求", "demand"),
-}
-
-STATUSES: dict[str, tuple[str, str]] = {
-    # project statuses (SPEC §4)
-    "approved": ("批准", "Approved"),
-    "not_selected": ("未入选", "Not selected"),
-    "ineligible": ("不符合准入", "Ineligible"),
-    "locked_out": ("锁定排除", "Locked out"),
-    # solve statuses (SPEC §4 summary.json)
-    "optimal": ("最优", "Optimal"),
-    "feasible": ("可行(未证明最优)", "Feasible (not proven optimal)"),
-    "infeasible": ("不可行", "Infeasible"),
-    "no_solution": ("限时内无解", "No solution within the limits"),
-    # a hand ranking the analyses' time budget ended before it was done
-    "no_time": ("时间预算已用完，未完成", "Not done: the time budget ran out"),
-}
-
-# Short solve-status words for a headline figure (the full wording is in STATUSES).
-SHORT_STATUSES: dict[str, tuple[str, str]] = {
-    "optimal": ("最优", "Optimal"),
-    "feasible": ("可行", "Feasible"),
-    "infeasible": ("不可行", "Infeasible"),
-    "no_solution": ("无解", "No solution"),
 }
 
 REASONS: dict[str, tuple[str, str]] = {
@@ -283,7 +195,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "规划期内购买所有有价指标的费用上限",
         "Cap on the cost of all priced quota over the horizon",
     ),
-    "energy_increment": ("年度能耗增量指标(tce/年)", "Yearly energy-use increment (tce/yr)"),
+    "energy_increment": ("年度能耗增量指标(吨标准煤/年)", "Yearly energy-use increment (tce/yr)"),
     "pollutant_amount": ("{name} 年度排放总量指标({unit}/年)", "{name} yearly allocation ({unit}/yr)"),
     "pollutant_ratio": ("{name} 替代比例(倍)", "{name} replacement ratio (×)"),
     "weight_output": ("权重：产值", "Weight: output"),
@@ -473,17 +385,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "step_baselines": ("对照方法", "rule-of-thumb rankings"),
     "step_marginal": ("指标边际价值", "marginal values"),
     "step_importance": ("项目重要性", "project importance"),
-    "analysis_status_optimal": ("已证明(间隙内)", "proven (within the gap)"),
-    "analysis_status_time_limited": ("限时(至少此值)", "time-limited (at least this)"),
-    "analysis_status_neighbourhood": (
-        "保留已批项目时精确(至少此值)", "exact with the approvals kept (at least this)"
-    ),
-    "analysis_status_lp_bound": ("线性松弛上界证明为 0", "zero by the LP bound"),
-    "analysis_status_lp": ("线性松弛(近似)", "LP relaxation (approximate)"),
-    "analysis_status_no_solution": ("限时内无解", "no solution in time"),
-    "analysis_status_not_run": ("未运行(超出时间预算)", "not run (time budget)"),
-    "analysis_status_no_time": ("时间预算已用完，未求解", "not solved: the time budget ran out"),
-    "analysis_status_cancelled": ("已取消", "cancelled"),
     "analysis_budget_note": (
         "分析用时 {seconds:.1f} 秒(预算 {budget:.1f} 秒)；重新求解：{resolves}",
         "Analyses took {seconds:.1f} s (budget {budget:.1f} s); re-solves: {resolves}",
@@ -579,19 +480,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "not ready within the horizon. In brackets: approved projects on the site (hover to see them).",
     ),
     "site_no_geometry": ("地块表没有几何信息，只列出表格。", "No geometry in the sites table: table only."),
-    "class_construction": ("建设用地", "Construction land"),
-    "class_cropland": ("耕地", "Cropland"),
-    "class_basic_farmland": ("永久基本农田", "Basic farmland"),
-    "class_public_forest": ("公益林", "Public-welfare forest"),
-    "class_commercial_forest": ("商品林", "Commercial forest"),
-    "class_unused": ("未利用地", "Unused land"),
-    "class_other": ("其他(未分类)", "Other (unclassified)"),
     "sweep_value": ("年度计划指标(亩/年)", "Yearly plan quota (mu/yr)"),
 }
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **fields: object) -> str:
@@ -599,32 +489,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **fields: object) -> str:
 
     Raises KeyError for an unknown key, so a misspelt key fails loudly in tests.
     """
-    text = _pick(STRINGS[key], lang)
+    text = pick(STRINGS[key], lang)
     return text.format(**fields) if fields else text
-
-
-def unit_label(unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A unit as shown in ``lang`` ("mu" → "亩" in Chinese); unknown units unchanged."""
-    pair = UNITS.get(unit)
-    return _pick(pair, lang) if pair else unit
-
-
-def quota_label(quota: str, lang: str = DEFAULT_LANGUAGE, name: str = "") -> str:
-    """A quota's short display name ("land" → "用地" / "Land").
-
-    ``name`` is the scenario's own (Chinese) name of the quota, used in Chinese for an id
-    this module does not know; otherwise an unknown id is shown as it is.
-    """
-    pair = QUOTA_NAMES.get(quota)
-    if pair:
-        return _pick(pair, lang)
-    return name if name and lang != "en" else quota
-
-
-def method_label(method: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """An analysis method's name (``resolve``, ``lp_dual``, ``fcfs``, ``per_mu``); unknown unchanged."""
-    pair = METHODS.get(method)
-    return _pick(pair, lang) if pair else method
 
 
 def column_label(
@@ -650,26 +516,17 @@ def column_label(
         The label; a column this module does not know is returned unchanged.
     """
     if column in COLUMNS:
-        return _pick(COLUMNS[column], lang)
+        return pick(COLUMNS[column], lang)
     quota, _, suffix = column.rpartition("_")
     if quota and suffix in QUOTA_SUFFIXES:
         unit = (units or {}).get(quota) or QUOTA_UNITS.get(quota)
         name = quota_label(quota, lang)
-        what = _pick(QUOTA_SUFFIXES[suffix], lang)
+        what = pick(QUOTA_SUFFIXES[suffix], lang)
         if unit is None:
             return f"{name} {what}"
         shown = unit_label(unit, lang)
         return f"{name} {what}({shown})" if lang != "en" else f"{name} {what} ({shown})"
     return column
-
-
-def status_label(status: str, lang: str = DEFAULT_LANGUAGE, short: bool = False) -> str:
-    """A project status (approved, not_selected...) or a solve status (optimal, feasible...).
-
-    ``short`` gives one word for a solve status ("可行" rather than "可行(未证明最优)").
-    """
-    pair = (SHORT_STATUSES.get(status) if short else None) or STATUSES.get(status)
-    return _pick(pair, lang) if pair else status
 
 
 def reason_label(
@@ -688,7 +545,7 @@ def reason_label(
     if not reason:
         return ""
     if reason in REASONS:
-        return _pick(REASONS[reason], lang)
+        return pick(REASONS[reason], lang)
     parts = [part.strip() for part in reason.split("|")]
     if all(part in quota_ids or part in QUOTA_NAMES for part in parts):
         short = "指标不足" if lang != "en" else " quota short"

@@ -13,11 +13,12 @@ from streamlit.testing.v1 import AppTest
 from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV, Library
 from quota_sim.app.solver import Child
-from quota_sim.i18n import status_label, t
+from quota_sim.i18n import t
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario, scenario_to_toml, with_values
 from quota_sim.shortfall import land_balance
+from quota_sim.vocabulary import status_label
 from tests.instances import hidden_row_workbook
 
 APP = Path(__file__).resolve().parent.parent / "app.py"

@@ -12,6 +12,7 @@ from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV
 from quota_sim.i18n import t
 from quota_sim.pipeline import solve_scenario
+from quota_sim.vocabulary import marginal_status_label
 from tests.instances import load_instance, project_row, scenario_dict, write_instance
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -174,7 +175,7 @@ def test_the_analysis_tables_read_in_words_without_raw_floats(sites_app: AppTest
         df.value for df in sites_app.dataframe if "单位边际价值(万元/指标单位)" in df.value.columns
     )
     assert set(marginal["状态"]) <= {
-        t(f"analysis_status_{c}", "zh")
+        marginal_status_label(c, "zh")
         for c in ("optimal", "neighbourhood", "time_limited", "lp_bound", "lp", "no_solution", "no_time")
     }
     for table in (df.value for df in sites_app.dataframe):

@@ -362,9 +362,9 @@ def test_column_labels_carry_units_in_both_languages() -> None:
 
     assert column_label("land_charged") == "用地 核定占用(亩)"
     assert column_label("land_charged", "en") == "Land charged (mu)"
-    assert column_label("energy_charged") == "用能 核定占用(tce)"
-    assert column_label("nox_charged", "zh") == "氮氧化物 核定占用(t)"
-    assert column_label("odour_charged", "zh", {"odour": "kg"}) == "odour 核定占用(kg)"
+    assert column_label("energy_charged") == "用能 核定占用(吨标准煤)"
+    assert column_label("nox_charged", "zh") == "氮氧化物 核定占用(吨)"
+    assert column_label("odour_charged", "zh", {"odour": "kg"}) == "odour 核定占用(千克)"
     assert column_label("value") == "目标贡献(万元)"
     assert column_label("cost", "en") == "Cost (10k yuan)"
     assert column_label("no_such_column") == "no_such_column"
@@ -387,7 +387,8 @@ def test_column_labels_carry_units_in_both_languages() -> None:
 
 
 def test_status_and_reason_labels() -> None:
-    from quota_sim.i18n import reason_label, status_label
+    from quota_sim.i18n import reason_label
+    from quota_sim.vocabulary import status_label
 
     assert status_label("not_selected") == "未入选"
     assert status_label("feasible", "en") == "Feasible (not proven optimal)"

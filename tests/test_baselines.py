@@ -13,10 +13,10 @@ import pytest
 from quota_sim.analysis.baselines import allocate_by_hand, baseline_summary, plan_tables, queue_order
 from quota_sim.analysis.supply import SupplyLedger, can_serve, cheapest_draw, greedy_draw
 from quota_sim.cli import main
-from quota_sim.i18n import status_label
 from quota_sim.pipeline import solve_scenario
 from quota_sim.supply import source_total
 from quota_sim.verify import verify_tables
+from quota_sim.vocabulary import status_label
 from tests.bruteforce import _cheapest_supply
 from tests.instances import load_instance, project_row, random_instance, scenario_dict
 

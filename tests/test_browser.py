@@ -18,10 +18,11 @@ import pytest
 from quota_sim import app_state
 from quota_sim.app import streamlit_command
 from quota_sim.app.library import DATA_ENV
-from quota_sim.i18n import status_label, t
+from quota_sim.i18n import t
 from quota_sim.projects import projects_for
 from quota_sim.scenario import baseline_path, load_scenario
 from quota_sim.shortfall import land_balance
+from quota_sim.vocabulary import status_label
 from tests.instances import hidden_row_workbook
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -43,7 +43,7 @@ def test_xlsx_is_the_planners_workbook(tmp_path):
     assert rows[0][:3] == ("Project ID", "Project name", "Status")
     assert rows[2][1] == "'@evil"
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
-    assert summary["Solve status"] == "optimal" and summary["Approved"] == 1
+    assert summary["Solve status"] == "Optimal" and summary["Approved"] == 1
 
 
 def test_chinese_headers_in_the_download(tmp_path):

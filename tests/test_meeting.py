@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
+from quota_sim import vocabulary
 from quota_sim.cells import neutralise
 from quota_sim.cli import main
 from quota_sim.export import allocation_xlsx_bytes, report_docx_bytes
@@ -53,7 +54,7 @@ def test_golden_zh_sheet_names(baseline_run):
 def _codes(summary):
     """Every code of the result that a Chinese workbook must show in words."""
     facts = summary["planner"]
-    codes = set(labels.STATUSES) | set(labels.METHODS) | set(facts["zones"])
+    codes = set(vocabulary.STATUSES) | set(vocabulary.METHODS) | set(facts["zones"])
     codes |= {"value", "budget", "lock", "investment", "tax", "mu", "tce", "city", "approved"}
     for quota in facts["quotas"]:
         codes.add(quota["id"])
@@ -106,7 +107,7 @@ def test_the_workbook_numbers_equal_the_summary(baseline_run):
     by_year = zip(balance["years"], balance["demand_by_year"], balance["supply_by_year"], strict=True)
     for year, demand, supply in by_year:
         assert figures[f"{year} 年用地缺口（亩）"] == round(demand - supply, 1)
-    fcfs = labels.text("baseline_objective", "zh", method=labels.method("fcfs", "zh"))
+    fcfs = labels.text("baseline_objective", "zh", method=vocabulary.method_label("fcfs", "zh"))
     assert figures[fcfs] == round(summary["baselines"]["fcfs"]["objective"])
     # The allocation sheet: one row per project, statuses in words, counts as in the summary.
     rows = list(book["配置表"].iter_rows(values_only=True))
@@ -209,7 +210,7 @@ def test_english_workbook_and_report(baseline_run):
     book = _book(allocation_xlsx_bytes(result, "en"))
     assert book.sheetnames == EN_SHEETS
     statuses = {row[2] for row in book["Allocation"].iter_rows(min_row=2, values_only=True)}
-    assert statuses == {"Approved", "Not selected", "Ineligible", "Excluded"}
+    assert statuses == {"Approved", "Not selected", "Ineligible", "Locked out"}
     document = docx.Document(io.BytesIO(report_docx_bytes(result, "en")))
     assert document.paragraphs[0].text == "Quota allocation plan: baseline"
     assert any(p.text.startswith("Over 2026–2030, the optimised plan approves") for p in document.paragraphs)

@@ -46,22 +46,21 @@ from quota_sim.app_state import Levers, Pin, PollutantLever
 from quota_sim.cells import markdown_text
 from quota_sim.errors import InputError
 from quota_sim.export import allocation_csv_bytes, allocation_xlsx_bytes, report_docx_bytes
-from quota_sim.i18n import (
-    column_label,
-    error_message,
-    input_warning,
-    method_label,
-    quota_label,
-    reason_label,
-    status_label,
-    t,
-    unit_label,
-)
+from quota_sim.i18n import column_label, error_message, input_warning, reason_label, t
 from quota_sim.needs import Need, waiting_needs
 from quota_sim.projects import Projects, projects_for
 from quota_sim.results import Result
 from quota_sim.scenario import Scenario, baseline_path, load_scenario, scenario_to_toml
 from quota_sim.upload_store import Session, upload_store
+from quota_sim.vocabulary import (
+    MARGINAL_STATUSES,
+    land_class_label,
+    marginal_status_label,
+    method_label,
+    quota_label,
+    status_label,
+    unit_label,
+)
 
 PROJECT_STATUSES = ("approved", "not_selected", "ineligible", "locked_out")
 POLL_SECONDS = 0.25  # how often a running analysis is checked (and can be cancelled)
@@ -1236,15 +1235,6 @@ CLASS_COLOURS = {
 }
 
 
-def class_name(name: str, lang: str) -> str:
-    """A land class as planners call it (known classes translated; others as the table names them)."""
-    key = f"class_{name}"
-    try:
-        return t(key, lang)
-    except KeyError:
-        return name
-
-
 def sites_panel(result: Result, lang: str) -> None:
     """The parks' sites drawn from their own geometry (no map tiles: works offline), coloured by the
     plan or by land class, with the approved projects; the plan-adjustment and forest quotas are
@@ -1278,7 +1268,7 @@ def sites_panel(result: Result, lang: str) -> None:
         for feature in features:
             props = feature["properties"]
             props["state_label"] = t(f"site_state_{props['state']}", lang)
-            props["class_label"] = class_name(props["main_class"], lang)
+            props["class_label"] = land_class_label(props["main_class"], lang)
             props["zone_label"] = zones.get(props["zone"], props["zone"])
         if by == "state":
             codes = [c for c in app_state.SITE_STATES if c in set(frame["state"])]
@@ -1286,7 +1276,7 @@ def sites_panel(result: Result, lang: str) -> None:
             colours = [SITE_COLOURS[c] for c in codes]
         else:
             codes = list(dict.fromkeys(frame["main_class"]))
-            field_name, domain = "class_label", [class_name(c, lang) for c in codes]
+            field_name, domain = "class_label", [land_class_label(c, lang) for c in codes]
             colours = [CLASS_COLOURS.get(c, "#9467bd") for c in codes]
         shapes = (
             alt.Chart(alt.Data(values=features))
@@ -1326,7 +1316,7 @@ def sites_panel(result: Result, lang: str) -> None:
     table = frame.copy()
     table["zone"] = table["zone"].map(lambda z: zones.get(z, z))
     table["state"] = table["state"].map(lambda c: t(f"site_state_{c}", lang))
-    table["main_class"] = table["main_class"].map(lambda c: class_name(c, lang))
+    table["main_class"] = table["main_class"].map(lambda c: land_class_label(c, lang))
     table["ready_year"] = table["ready_year"].astype(str)
     shown = app_state.display_frame(table, decimals={"area_mu": 1, "used_mu": 1, "free_mu": 1})
     labels = {
@@ -1343,7 +1333,7 @@ def sites_panel(result: Result, lang: str) -> None:
     }
     for column in table.columns:
         if column.endswith("_mu") and column not in labels:
-            labels[column] = f"{class_name(column[:-3], lang)}({unit_label('mu', lang)})"
+            labels[column] = f"{land_class_label(column[:-3], lang)}({unit_label('mu', lang)})"
     st.dataframe(shown.rename(columns=labels), hide_index=True)
 
 
@@ -1431,10 +1421,7 @@ def run_analysis(toml_text: str, budget: float, lang: str) -> dict[str, Any]:
 
 def analysis_status(code: str, lang: str) -> str:
     """How an analysis re-solve ended, in words (unknown codes as they are)."""
-    try:
-        return t(f"analysis_status_{code}", lang)
-    except KeyError:
-        return status_label(code, lang)
+    return marginal_status_label(code, lang) if code in MARGINAL_STATUSES else status_label(code, lang)
 
 
 def show_analysis(result: Result, extras: dict[str, Any], lang: str) -> None:

@@ -12,9 +12,9 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from quota_sim.meeting import labels
 from quota_sim.meeting.words import Words
 from quota_sim.meeting.workbook import land_rows
+from quota_sim.vocabulary import pick
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -123,7 +123,7 @@ def charts(words: Words) -> list[tuple[str, bytes]]:
 
 
 def _say(key: str, lang: str) -> str:
-    return labels.pick(CHART_TEXT[key], lang)
+    return pick(CHART_TEXT[key], lang)
 
 
 def _land_by_year(words: Words):

@@ -1,7 +1,7 @@
-"""Words of the meeting pack (workbook and report) in Chinese and English.
-
-Every code a planner would otherwise see (status, park, site, quota, source, reason, method) becomes
-words here; the scenario's own names (``name`` of zones, quotas and sources) come first.
+"""Words of the meeting pack (workbook and report) in Chinese and English: sheet names, headers,
+sentences and number formats. The words for the result's codes (statuses, units, methods, land classes,
+sources) are in :mod:`quota_sim.vocabulary`, shared with the app; the scenario's own names (``name`` of
+zones, quotas and sources) come first.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-LANGUAGES = ("zh", "en")
+from quota_sim.vocabulary import land_class_label, pick
 
 SHEETS: dict[str, tuple[str, str]] = {
     "summary": ("概要", "Summary"),
@@ -18,27 +18,6 @@ SHEETS: dict[str, tuple[str, str]] = {
     "attribution": ("指标来源", "Quota sources"),
     "quota_use": ("指标使用", "Quota use"),
     "marginal": ("边际价值", "Marginal values"),
-}
-
-STATUSES: dict[str, tuple[str, str]] = {
-    "approved": ("批准", "Approved"),
-    "not_selected": ("未入选", "Not selected"),
-    "ineligible": ("不符合准入条件", "Ineligible"),
-    "locked_out": ("已排除", "Excluded"),
-    "optimal": ("最优", "optimal"),
-    "feasible": ("可行（未证明最优）", "feasible (not proven optimal)"),
-    "infeasible": ("不可行", "infeasible"),
-    "no_solution": ("限时内无解", "no solution within the limits"),
-}
-
-UNITS: dict[str, tuple[str, str]] = {
-    "mu": ("亩", "mu"),
-    "亩": ("亩", "mu"),
-    "tce": ("吨标准煤", "tce"),
-    "t": ("吨", "t"),
-    "kg": ("千克", "kg"),
-    "万元": ("万元", "10k yuan"),
-    "人": ("人", "jobs"),
 }
 
 # Decimals a figure is rounded to, by unit: land to 0.1 mu, energy to 1 tce, emissions to 0.01 t.
@@ -55,56 +34,6 @@ DECIMALS: dict[str, int] = {
 }
 PER_UNIT = "per_unit"  # a price or marginal value (万元 per quota unit): four significant digits
 _SIGNIFICANT = 4
-
-# Names of sources the scenarios commonly use, for scenarios that do not name them.
-SOURCE_NAMES: dict[str, tuple[str, str]] = {
-    "plan": ("年度计划指标", "yearly plan quota"),
-    "stock": ("盘活存量用地", "revitalised stock land"),
-    "linkage": ("增减挂钩节余指标", "linkage surplus quota"),
-    "trading": ("交易指标", "traded quota"),
-    "allocation": ("总量指标分配", "allocated total"),
-    "reduction": ("削减替代来源", "reduction offsets"),
-    "provincial": ("省级指标", "provincial quota"),
-    "rights": ("用能权交易", "energy-use rights"),
-    "adjustment": ("规划调整指标", "plan adjustment"),
-    "offset": ("占补平衡指标", "cropland offset"),
-    "grant": ("追加指标", "granted quota"),
-}
-
-# Land classes of a sites table (its `<class>_mu` columns, SPEC §5); others are shown as they are.
-LAND_CLASSES: dict[str, tuple[str, str]] = {
-    "construction": ("存量建设用地", "construction land"),
-    "cropland": ("耕地", "cropland"),
-    "basic_farmland": ("永久基本农田", "basic farmland"),
-    "farmland": ("基本农田", "farmland"),
-    "public_forest": ("公益林地", "public-welfare forest"),
-    "commercial_forest": ("商品林地", "commercial forest"),
-    "forest": ("林地", "forest"),
-    "unused": ("未利用地", "unused land"),
-    "water": ("水域", "water"),
-}
-
-METHODS: dict[str, tuple[str, str]] = {
-    "resolve": ("增加指标后重新求解", "re-solve with more quota"),
-    "lp_dual": ("线性松弛对偶值（近似）", "LP-relaxation dual (approximate)"),
-    "fcfs": ("先到先得（按排队时间）", "first come, first served"),
-    "per_mu": ("按亩均效益排序", "per-mu (亩均) ranking"),
-}
-
-# How exact a marginal value is (quota_sim.analysis.marginal ``status``).
-MARGINAL_STATUSES: dict[str, tuple[str, str]] = {
-    "optimal": ("精确（重新求解已证明间隙）", "exact (re-solve proved its gap)"),
-    "lp_bound": ("为零（线性松弛上界已证明）", "zero (proven by the LP bound)"),
-    "time_limited": ("下限（限时重新求解）", "lower bound (time-limited re-solve)"),
-    "neighbourhood": (
-        "下限（保留已批项目的重新求解，在此范围内精确）",
-        "lower bound (re-solve keeping the approvals, exact within them)",
-    ),
-    "no_time": ("未在分析时限内计算", "not computed within the analyses' time budget"),
-    "no_solution": ("限时内无解", "no solution within the limits"),
-    "infeasible": ("不可行", "infeasible"),
-    "lp": ("近似（线性松弛对偶值）", "approximate (LP-relaxation dual)"),
-}
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "id": ("项目编号", "Project ID"),
@@ -241,18 +170,10 @@ _ADMISSION = re.compile(r"^industry (?P<industry>.*) not admitted$")
 _TEST = re.compile(r"^(?P<kind>investment|tax) (?P<value>[-\d.e+]+)<(?P<threshold>[-\d.e+]+) 万元/mu(/yr)?$")
 
 
-def pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
-
-
 def text(key: str, lang: str, **fields: object) -> str:
     """A sentence or label of the pack in ``lang``, with ``{fields}`` filled in."""
     words = pick(TEXT[key], lang)
     return words.format(**fields) if fields else words
-
-
-def land_class(code: str, lang: str) -> str:
-    return pick(LAND_CLASSES[code], lang) if code in LAND_CLASSES else code
 
 
 _QUOTA_ON_CLASS = re.compile(r"^(?P<quota>\S+) \(its site is (?P<classes>.+) land\)$")
@@ -275,7 +196,8 @@ def blocking_sentence(reason: str, quota_name, lang: str) -> str | None:
     for part in reason.split("|"):
         on_class = _QUOTA_ON_CLASS.match(part)
         if on_class:
-            classes = text("list_sep", lang).join(land_class(c, lang) for c in on_class["classes"].split("/"))
+            codes = on_class["classes"].split("/")
+            classes = text("list_sep", lang).join(land_class_label(c, lang) for c in codes)
             quota = quota_name(on_class["quota"])
             sentences.append(text("quota_on_class", lang, quota=quota, land_class=classes))
             continue
@@ -298,22 +220,6 @@ def column(key: str, lang: str) -> str:
 
 def sheet(key: str, lang: str) -> str:
     return pick(SHEETS[key], lang)
-
-
-def status(code: str, lang: str) -> str:
-    return pick(STATUSES[code], lang) if code in STATUSES else code
-
-
-def unit(code: str, lang: str) -> str:
-    return pick(UNITS[code], lang) if code in UNITS else code
-
-
-def marginal_status(code: str, lang: str) -> str:
-    return pick(MARGINAL_STATUSES[code], lang) if code in MARGINAL_STATUSES else code
-
-
-def method(code: str, lang: str) -> str:
-    return pick(METHODS[code], lang) if code in METHODS else code
 
 
 def decimals(unit_code: str, value: float = 0.0) -> int:

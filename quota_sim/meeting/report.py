@@ -21,6 +21,7 @@ from quota_sim.meeting.charts import charts
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.words import Words
 from quota_sim.meeting.workbook import land_rows, summary_table
+from quota_sim.vocabulary import marginal_status_label, method_label, pick
 
 EAST_ASIAN_FONT = "SimSun"
 LATIN_FONT = "Times New Roman"
@@ -148,7 +149,7 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
 
 
 def _say(key: str, lang: str, **fields: object) -> str:
-    words = labels.pick(REPORT_TEXT[key], lang)
+    words = pick(REPORT_TEXT[key], lang)
     return words.format(**fields) if fields else words
 
 
@@ -438,7 +439,7 @@ def _marginal(document, words: Words) -> None:
                 words.unit(m["quota"]),
                 _figure(m["objective_gain"], "万元") or "—",
                 _figure(m["value_per_unit"], labels.PER_UNIT) or "—",
-                labels.marginal_status(m.get("status") or "", lang),
+                marginal_status_label(m.get("status") or "", lang),
                 _figure(dual.get(m["quota"]), labels.PER_UNIT) or "—",
             ]
             for m in rows
@@ -500,7 +501,7 @@ def _baselines(document, words: Words) -> None:
 
 
 def _optimised(lang: str) -> str:
-    return labels.pick(("优化方案", "optimised plan"), lang)
+    return method_label("optimised", lang)
 
 
 def _figure(value: Any, unit_code: str | None) -> str:

@@ -8,6 +8,15 @@ from quota_sim import i18n
 from quota_sim.meeting import labels
 from quota_sim.meeting.data import MeetingData
 from quota_sim.results import quota_used_key
+from quota_sim.vocabulary import (
+    LANGUAGES,
+    land_class_label,
+    method_label,
+    quota_label,
+    source_label,
+    status_label,
+    unit_label,
+)
 
 
 class Words:
@@ -15,8 +24,8 @@ class Words:
 
     def __init__(self, data: MeetingData, lang: str, *, plain: bool = False) -> None:
         """``plain``: parks by their ids (for charts drawn without a CJK font)."""
-        if lang not in labels.LANGUAGES:
-            raise ValueError(f"language must be one of {labels.LANGUAGES}, got {lang!r}")
+        if lang not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}, got {lang!r}")
         self.data, self.lang, self.plain = data, lang, plain
         self.facts = data.facts
 
@@ -50,7 +59,7 @@ class Words:
         return self.text("on_site", zone=self.zone(zone_id), site=site)
 
     def land_class(self, code: str) -> str:
-        return labels.land_class(code, self.lang)
+        return land_class_label(code, self.lang)
 
     def _quota_or_none(self, quota_id: str) -> str | None:
         known = any(q["id"] == quota_id for q in self.facts["quotas"])
@@ -64,26 +73,25 @@ class Words:
         quota = self.data.quota(quota_id)
         if self.lang != "en" and quota["name"]:
             return quota["name"]
-        return i18n.quota_label(quota_id, self.lang)
+        return quota_label(quota_id, self.lang)
 
     def unit_code(self, quota_id: str) -> str:
         return self.data.quota(quota_id)["unit"]
 
     def unit(self, quota_id: str) -> str:
-        return labels.unit(self.unit_code(quota_id), self.lang)
+        return unit_label(self.unit_code(quota_id), self.lang)
 
     def source(self, quota_id: str, source_id: str) -> str:
         source = self.data.source(quota_id, source_id)
         if self.lang != "en" and source["name"]:
             return source["name"]
-        known = labels.SOURCE_NAMES.get(source_id)
-        return labels.pick(known, self.lang) if known else source_id
+        return source_label(source_id, self.lang)
 
     def status(self, code: str) -> str:
-        return labels.status(code, self.lang)
+        return status_label(code, self.lang)
 
     def method(self, code: str) -> str:
-        return labels.method(code, self.lang)
+        return method_label(code, self.lang)
 
     def used(self, quota_id: str) -> float:
         """A quota's use over the horizon (its unit), from the summary's KPIs."""

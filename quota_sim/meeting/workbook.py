@@ -23,6 +23,7 @@ from quota_sim.cells import neutralise
 from quota_sim.meeting import labels
 from quota_sim.meeting.data import MeetingData
 from quota_sim.meeting.words import Words
+from quota_sim.vocabulary import marginal_status_label, unit_label
 
 YEAR = "year"  # a column of calendar years: an integer without thousands separator
 TEXT = None  # a text column
@@ -120,7 +121,7 @@ def summary_table(words: Words) -> _Table:
         labels.sheet("summary", words.lang),
         [words.column("item"), words.column("figure"), unit, words.column("note")],
     )
-    wan = labels.unit("万元", words.lang)
+    wan = unit_label("万元", words.lang)
     first = facts["start_year"]
     last = first + facts["years"] - 1
 
@@ -139,11 +140,11 @@ def summary_table(words: Words) -> _Table:
     line(words.text("queued"), kpi["queued"], "count")
     for status in ("approved", "not_selected", "ineligible", "locked_out"):
         line(words.text("count_status", status=words.status(status)), kpi[status], "count")
-    line(words.text("land_used"), kpi["land_used"], "mu", labels.unit("mu", words.lang))
+    line(words.text("land_used"), kpi["land_used"], "mu", unit_label("mu", words.lang))
     line(words.text("investment"), kpi["investment"], "万元", wan)
     line(words.text("output"), kpi["output"], "万元", wan)
     line(words.text("tax"), kpi["tax"], "万元", wan)
-    line(words.text("jobs"), kpi["jobs"], "人", labels.unit("人", words.lang))
+    line(words.text("jobs"), kpi["jobs"], "人", unit_label("人", words.lang))
     line(words.text("purchase_cost"), kpi["purchase_cost"], "万元", wan)
     for quota in facts["quotas"]:
         q = quota["id"]
@@ -166,7 +167,7 @@ def summary_table(words: Words) -> _Table:
     if arithmetic:
         line(words.text("shortfall_header"), None, TEXT)
         for label, figure, note in arithmetic + words.yearly_shortfall():
-            line(label, figure, "mu", labels.unit("mu", words.lang), note)
+            line(label, figure, "mu", unit_label("mu", words.lang), note)
     baselines = summary.get("baselines") or {}
     if baselines:
         line(words.text("baselines_header"), None, TEXT)
@@ -385,7 +386,7 @@ def marginal_table(words: Words) -> _Table:
                 (row["objective_gain"], "万元"),
                 (row["value_per_unit"], labels.PER_UNIT),
                 (words.method(row["method"]), TEXT),
-                (labels.marginal_status(row.get("status") or "", words.lang), TEXT),
+                (marginal_status_label(row.get("status") or "", words.lang), TEXT),
                 (row.get("gain_bound"), "万元"),
             ]
         )
