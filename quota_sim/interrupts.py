@@ -113,6 +113,15 @@ def deferred() -> Iterator[None]:
         raise Interrupted(signal.Signals(received[0]).name)
 
 
+def set_deadline(highs: Any, deadline: float) -> None:
+    """Make the next run of ``highs`` stop at ``deadline`` (a ``time.perf_counter()`` value). HiGHS
+    counts its ``time_limit`` over every run of one instance, so the option is the instance's run time
+    so far plus the seconds left (the seconds left alone would stop a reused instance too soon). Call it
+    just before the run."""
+    left = max(deadline - time.perf_counter(), 0.0)
+    highs.setOptionValue("time_limit", highs.getRunTime() + left)
+
+
 def run_highs(highs: Any) -> None:
     """``highs.run()``, stoppable: in the main thread HiGHS solves in a thread of its own and checks
     for a stop request at its simplex, interior-point and branch-and-bound callbacks; a

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from quota_sim.interrupts import run_highs
+from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import QuotaModel
 from quota_sim.site_patterns import FIT_TOL_MU
 
@@ -120,7 +120,7 @@ class PatternMaster:
 
     def _run(self, deadline: float) -> bool:
         """Solve the master LP until ``deadline``; whether it is solved to optimality."""
-        self.highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        set_deadline(self.highs, deadline)
         run_highs(self.highs)
         return self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
 

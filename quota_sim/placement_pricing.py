@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from quota_sim.interrupts import TimeUp, run_highs, time_limit
+from quota_sim.interrupts import TimeUp, run_highs, set_deadline, time_limit
 from quota_sim.model import QuotaModel
 
 ENTER_PER_ROUND = 20_000
@@ -68,7 +68,7 @@ def priced_relaxation(
     while time.perf_counter() < deadline:
         try:
             with time_limit(max(deadline - time.perf_counter(), 1e-3)):
-                highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+                set_deadline(highs, deadline)
                 run_highs(highs)
         except TimeUp:
             break

@@ -254,7 +254,8 @@ class Neighbourhood:
                     whole = highspy.HighsSolution()
                     whole.col_value, whole.value_valid = start, True
                     highs.setSolution(whole)
-                highs.setOptionValue("time_limit", max(left(), MIN_SOLVE_SECONDS))
+                # HiGHS counts its time limit over every run of this lane's instance.
+                highs.setOptionValue("time_limit", highs.getRunTime() + max(left(), MIN_SOLVE_SECONDS))
                 try:
                     run_highs(highs)
                     outcome = _outcome(highs)
