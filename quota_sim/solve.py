@@ -26,7 +26,7 @@ import pulp
 
 from quota_sim.errors import InputError
 from quota_sim.greedy import greedy_start
-from quota_sim.interrupts import TimeUp, run_highs, time_limit
+from quota_sim.interrupts import TimeUp, run_highs, set_deadline, time_limit
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
 from quota_sim.pattern_master import PatternMaster
 from quota_sim.placement_pricing import priced_relaxation
@@ -49,7 +49,11 @@ MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sit
 SHORTLIST_TIME_SHARE = 0.6  # of the time limit, by when the shortlist model has its plan (huge models)
 SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
 PLAIN_LP_TIME_SHARE = 0.9  # of the time limit, by when the plain LP may tighten a huge model's bound
-_START_SECONDS = 1e-3  # what HiGHS gets at least when handed a start, to accept it
+# Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
+# the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
+RETURN_SECONDS = 0.1
+_CBC_MIN_SECONDS = 0.01  # what CBC gets at least, after the relaxation and the PuLP problem
+_FEASIBLE = 1e-7  # a row this far outside its bounds still holds (HiGHS's primal feasibility tolerance)
 _SUPPORT = 1e-6  # a placement the relaxation gives less than this is left out of the restricted MIP
 # project id -> (zone id, site id or None, calendar start year)
 Start = Mapping[str, tuple[str, str | None, int]]
@@ -172,26 +176,43 @@ def _start_vector(model: QuotaModel, start: Start) -> tuple[np.ndarray, np.ndarr
 
 
 def _completed_start(
-    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, start: Start
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, start: Start, deadline: float
 ) -> np.ndarray | None:
-    """Column values of the start plan with its supply use: the LP with every placement fixed to the
-    plan (None if the plan does not fit). Runs to its end: with the placements fixed it is small."""
+    """Column values of the start plan with its supply use, or None if the plan does not fit or its LP
+    is not solved by ``deadline`` (it gets at least RETURN_SECONDS, so that a known plan is not lost for
+    want of a moment). The LP has only the columns after the placements: the plan's placements are
+    moved into the row bounds, so it is small even where the model has 300k placements."""
     n = model.n_x
     _, on = _start_vector(model, start)
-    lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
-    integrality = lp.integrality_
-    fixed_lower, fixed_upper = lower.copy(), upper.copy()
-    fixed_lower[:n] = fixed_upper[:n] = on
-    lp.col_lower_, lp.col_upper_, lp.integrality_ = fixed_lower, fixed_upper, []
-    try:
-        highs = _configured_highs(settings, time_limit=max(settings.time_limit, 60.0))
-        highs.passModel(lp)
-        run_highs(highs)
-    finally:
-        lp.col_lower_, lp.col_upper_, lp.integrality_ = lower, upper, integrality
+    matrix = lp.a_matrix_  # row-wise (QuotaModel.highs_lp)
+    starts, index = np.asarray(matrix.start_), np.asarray(matrix.index_)
+    value = np.asarray(matrix.value_, dtype=float)
+    rows = np.repeat(np.arange(lp.num_row_), np.diff(starts))
+    placement = index < n
+    activity = np.bincount(rows[placement], weights=value[placement] * on[index[placement]],
+                           minlength=lp.num_row_)
+    rest = highspy.HighsLp()
+    rest.num_col_, rest.num_row_ = lp.num_col_ - n, lp.num_row_
+    rest.col_cost_ = np.asarray(lp.col_cost_, dtype=float)[n:]
+    rest.col_lower_ = np.asarray(lp.col_lower_, dtype=float)[n:]
+    rest.col_upper_ = np.asarray(lp.col_upper_, dtype=float)[n:]
+    rest.row_lower_ = np.asarray(lp.row_lower_, dtype=float) - activity
+    rest.row_upper_ = np.asarray(lp.row_upper_, dtype=float) - activity
+    rest.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    rest.a_matrix_.start_ = np.r_[0, np.cumsum(np.bincount(rows[~placement], minlength=lp.num_row_))]
+    rest.a_matrix_.index_ = (index[~placement] - n).astype(np.int32)
+    rest.a_matrix_.value_ = value[~placement]
+    rest.sense_ = lp.sense_
+    if not rest.num_col_:  # nothing to draw: the plan fits if its rows hold
+        fits = np.all(rest.row_lower_ <= _FEASIBLE) and np.all(rest.row_upper_ >= -_FEASIBLE)
+        return on if fits else None
+    highs = _configured_highs(settings)
+    highs.passModel(rest)
+    set_deadline(highs, max(deadline, time.perf_counter() + RETURN_SECONDS))
+    run_highs(highs)
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return np.asarray(highs.getSolution().col_value)
+    return np.concatenate([on, np.asarray(highs.getSolution().col_value)])
 
 
 def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> tuple[highspy.HighsLp, bool]:
@@ -233,6 +254,7 @@ def _solve_highs(
     trace: bool = False,
 ) -> Solution:
     clock = time.perf_counter()
+    deadline = clock + settings.time_limit  # every HiGHS run of the solve ends by then
     solver_name = _solver_label("highs")
     if not model.n_variables:
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
@@ -244,7 +266,7 @@ def _solve_highs(
     search = True  # the full MIP is run from the start plan
     planning = 0.0  # seconds spent finding the start plan (its LP relaxation first)
     if start is None and not relax and not model.elastic and model.n_x and _left(settings, clock) > 0:
-        found = _start_plan(model, lp, settings, partial)
+        found = _start_plan(model, lp, settings, deadline, partial)
         start, relaxation, restricted, ready = found.plan, found.relaxation, found.values, found.ready
         priced, search = found.priced, found.search
         planning = time.perf_counter() - clock
@@ -263,7 +285,18 @@ def _solve_highs(
     # and root LP do not all check the clock), so the start plan with its supply is made ready first.
     large = model.n_x >= GREEDY_START_BINARIES
     if ready is None and with_start and (large or priced):
-        ready = _completed_start(model, lp, settings, start)
+        ready = _completed_start(model, lp, settings, start, deadline)
+    kept = ready if ready is not None else restricted  # a complete plan to report if HiGHS has no time
+    if with_start and _left(settings, clock) <= 0:  # no time for a MIP search: the start plan is the answer
+        values = kept if kept is not None else _completed_start(model, lp, settings, start, deadline)
+        if values is None:
+            return Solution(
+                "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
+                message=f"the time limit of {settings.time_limit:g} s was reached before the start plan "
+                        "was complete",
+            )
+        message = f"the time limit of {settings.time_limit:g} s was reached before a MIP search"
+        return _start_solution(model, values, clock, solver_name, relaxation, message)
     if ready is not None and not search:
         message = (f"the shortlist's plan is reported without a MIP search: a MIP over all {model.n_x:,} "
                    "placements would first solve their whole LP from scratch")
@@ -274,8 +307,7 @@ def _solve_highs(
         message = (f"{max(_left(settings, clock), 0.0):.1f} s were left, less than finding the start plan "
                    f"took ({planning:.1f} s): the start plan is reported without a MIP search")
         return _start_solution(model, ready, clock, solver_name, relaxation, message)
-    # With a start, HiGHS gets a moment to take it in, so a known plan is never lost.
-    highs = _configured_highs(settings, time_limit=max(_left(settings, clock), _START_SECONDS))
+    highs = _configured_highs(settings)
     highs.passModel(lp)
     events: list[tuple[float, float | None, float | None]] = []
     if trace and not relax:
@@ -288,12 +320,13 @@ def _solve_highs(
     if with_start:
         highs.setSolution(model.n_x, *_start_vector(model, start))
     try:
-        # With the start plan ready, HiGHS is not waited for past the time limit: the plan is reported
-        # instead (HiGHS is asked to stop; its presolve does not check the clock on very large models).
-        with time_limit(_left(settings, clock)) if ready is not None else contextlib.nullcontext():
+        # With a complete plan in hand, HiGHS is not waited for long past the time limit: the plan is
+        # reported instead (HiGHS is asked to stop; its presolve does not always check the clock).
+        overrun = _left(settings, clock) + RETURN_SECONDS
+        with time_limit(overrun) if kept is not None else contextlib.nullcontext():
+            set_deadline(highs, deadline)
             run_highs(highs)
     except TimeUp:
-        kept = ready if ready is not None else restricted
         if kept is None:
             raise
         message = "the run's time limit came before HiGHS improved the start plan"
@@ -306,7 +339,7 @@ def _solve_highs(
     if not has_solution and with_start:
         # The MIP ran out of time before taking in the start (very large models): the start plan itself,
         # its supply drawn by an LP with every placement fixed, is the feasible plan to report.
-        values = ready if ready is not None else _completed_start(model, lp, settings, start)
+        values = kept if kept is not None else _completed_start(model, lp, settings, start, deadline)
         if values is not None:
             stopped = highs.modelStatusToString(status)
             message = f"HiGHS stopped with {stopped} before improving the start plan"
@@ -392,9 +425,10 @@ def _left(settings: SolverSettings, clock: float) -> float:
 
 
 def _configured_highs(
-    settings: SolverSettings, *, time_limit: float, gap: float | None = None
+    settings: SolverSettings, *, time_limit: float = highspy.kHighsInf, gap: float | None = None
 ) -> highspy.Highs:
-    """A silent HiGHS on one thread (reproducible; parallel runs each keep to one core)."""
+    """A silent HiGHS on one thread (reproducible; parallel runs each keep to one core). Runs in the
+    solve are given their deadline by :func:`~quota_sim.interrupts.run_highs` instead of ``time_limit``."""
     highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit))
@@ -421,7 +455,7 @@ class _StartPlan:
 
 
 def _start_plan(
-    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, priced: bool = False
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, deadline: float, priced: bool = False
 ) -> _StartPlan:
     """A good first plan for HiGHS, from the LP relaxation, and the relaxation.
 
@@ -439,28 +473,34 @@ def _start_plan(
     relaxation's support holds no plan, the relaxation guides the greedy pass below. On larger models
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
+
+    Every route ends by ``deadline`` (a ``time.perf_counter()`` value, the solve's); the shares above
+    are of ``settings.time_limit``, within it.
     """
     n = model.n_x
     large = n >= GREEDY_START_BINARIES
     if priced and not large:
-        started = time.perf_counter()
-        found = _master_plan(model, settings)
+        found = _master_plan(model, settings, deadline)
         if found is not None:
             return found
-        # The routes below get the time the master leaves.
-        left = max(settings.time_limit - (time.perf_counter() - started), _START_SECONDS)
-        settings = replace(settings, time_limit=left)
+        # The routes below share the time the master leaves.
+        settings = replace(settings, time_limit=max(deadline - time.perf_counter(), 0.0))
     if large and model.site_rows:
-        found = _shortlist_plan(model, lp, settings)
+        found = _shortlist_plan(model, lp, settings, deadline)
         if found is not None:
             return found
+    if time.perf_counter() >= deadline:
+        return _StartPlan(None, None)
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
         lp_time = settings.time_limit * (LARGE_LP_TIME_SHARE if large else 1.0)
-        lp_run = _configured_highs(settings, time_limit=lp_time)
+        lp_by = min(time.perf_counter() + lp_time, deadline)
+        lp_run = _configured_highs(settings)
         lp_run.passModel(lp)
-        run_highs(lp_run)
+        if time.perf_counter() < lp_by:  # else not run: HiGHS may solve a small LP on no time at all
+            set_deadline(lp_run, lp_by)
+            run_highs(lp_run)
     finally:
         lp.integrality_ = integrality
     if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -470,7 +510,7 @@ def _start_plan(
     if large:
         return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
     reduced = np.asarray(lp_run.getSolution().col_dual)[:n]
-    deadline = time.perf_counter() + RESTRICTED_TIME_SHARE * settings.time_limit
+    restricted_by = min(time.perf_counter() + RESTRICTED_TIME_SHARE * settings.time_limit, deadline)
     keep = weights > _SUPPORT
     by_reduced_cost = np.argsort(-reduced, kind="stable")  # the placements the relaxation likes best first
     width = max(int(keep.sum()), 1)
@@ -481,14 +521,14 @@ def _start_plan(
         # for a better start, not a proof: it stops within RESTRICTED_MIN_GAP at the least.
         gap = settings.gap if best is None else max(settings.gap, RESTRICTED_MIN_GAP)
         found, proven = _restricted_mip(lp, n, keep, best, replace(settings, gap=gap), relaxation.objective,
-                                        deadline, settings.gap)
+                                        restricted_by, settings.gap)
         improved = found is not None and (best is None or cost @ found > cost @ best * (1 + 1e-9) + 1e-9)
         if improved:
             best = found
         if improved and not proven:
             best, proven = _filled(lp, n, model.placements.project, best, weights, settings,
-                                   relaxation.objective, deadline)
-        if proven or not improved or time.perf_counter() >= deadline:
+                                   relaxation.objective, restricted_by)
+        if proven or not improved or time.perf_counter() >= restricted_by:
             break
         # Let in as many more placements as the support holds, then twice as many, ...
         keep[by_reduced_cost[~keep[by_reduced_cost]][:width]] = True
@@ -508,25 +548,26 @@ def _start_plan(
 
 
 def _master_plan(
-    model: QuotaModel, settings: SolverSettings, tolerance: float | None = None
+    model: QuotaModel, settings: SolverSettings, deadline: float, tolerance: float | None = None
 ) -> _StartPlan | None:
     """The plan and bound of the pattern master (:mod:`quota_sim.pattern_master`): patterns priced in
-    for MASTER_TIME_SHARE of the time limit (None when its LP is not solved by then), then its dive
-    until DIVE_TIME_SHARE (the greedy pass guided by the master's LP when the dive finds no plan).
-    Pricing stops at ``tolerance`` (relative; a tenth of the requested gap by default)."""
+    for MASTER_TIME_SHARE of the time left until ``deadline`` (None when its LP is not solved by then),
+    then its dive until DIVE_TIME_SHARE of it (the greedy pass guided by the master's LP when the dive
+    finds no plan). Pricing stops at ``tolerance`` (relative; a tenth of the requested gap by default)."""
     clock = time.perf_counter()
-    master = PatternMaster(model, _configured_highs(settings, time_limit=settings.time_limit))
+    span = max(deadline - clock, 0.0)
+    master = PatternMaster(model, _configured_highs(settings))
     # None also when pricing is stopped by its time before it is done: the plan and bound of
     # :func:`_start_plan`'s other routes are then the better ones (5,000 projects with a 5 s limit).
     # Pricing stops when the bound is well within the requested gap of the master LP's value.
     tolerance = settings.gap / 10 if tolerance is None else tolerance
-    if not master.solve(clock + MASTER_TIME_SHARE * settings.time_limit, tolerance=tolerance):
+    if not master.solve(clock + MASTER_TIME_SHARE * span, tolerance=tolerance):
         return None
     if not master.priced_out:  # stopped by its time (a short limit): its bound is far from its LP
         return None
     duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
     relaxation = Relaxation(master.bound, duals)
-    values = master.dive(clock + DIVE_TIME_SHARE * settings.time_limit)
+    values = master.dive(clock + DIVE_TIME_SHARE * span)
     if values is None:  # the greedy pass, guided by the dive's last LP
         plan = greedy_start(model, dict(zip(model.x, master.guide.tolist(), strict=True)))
         return _StartPlan(plan, relaxation, priced=True)
@@ -540,16 +581,20 @@ def _master_plan(
     return _StartPlan(plan, relaxation, values if proven else None, values, ready=values, priced=True)
 
 
-def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings) -> _StartPlan | None:
+def _shortlist_plan(
+    model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, deadline: float
+) -> _StartPlan | None:
     """The plan of a huge model with sites from the model of its shortlist (:mod:`quota_sim.shortlist`),
     solved by the pattern master, and its bound: the smaller of the LP with each zone's sites merged
     (:mod:`quota_sim.zone_relaxation`) and the plain LP's priced bound (:mod:`quota_sim.placement_pricing`,
     until PLAIN_LP_TIME_SHARE of the time limit). None when the merged LP or the shortlist model's
-    master is not solved in time."""
+    master is not solved in time. The shares are of the time left until ``deadline``."""
     clock = time.perf_counter()
+    span = max(deadline - clock, 0.0)
     merged = zone_relaxation(model)
-    run = _configured_highs(settings, time_limit=MERGED_LP_TIME_SHARE * settings.time_limit)
+    run = _configured_highs(settings)
     run.passModel(merged.lp)
+    set_deadline(run, clock + MERGED_LP_TIME_SHARE * span)
     run_highs(run)
     if run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -557,16 +602,16 @@ def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSett
     duals = np.asarray(run.getSolution().row_dual, dtype=float)
     keep = shortlist(model, placement_scores(model, merged, duals))
     reduced = build_model(model.scenario, model.projects, keep=keep)
-    left = clock + SHORTLIST_TIME_SHARE * settings.time_limit - time.perf_counter()
-    if not reduced.site_rows or reduced.unplaceable_locks or left <= 0:
+    planned_by = clock + SHORTLIST_TIME_SHARE * span
+    if not reduced.site_rows or reduced.unplaceable_locks or time.perf_counter() >= planned_by:
         return None
     # Only its plan is wanted (its bound holds for the shortlist alone): pricing stops within 1 %.
-    found = _master_plan(reduced, replace(settings, time_limit=left), tolerance=SHORTLIST_PRICING_TOLERANCE)
+    found = _master_plan(reduced, settings, planned_by, tolerance=SHORTLIST_PRICING_TOLERANCE)
     if found is None or found.plan is None:
         return None
     values = found.values
     if values is None:  # the greedy pass's plan: its supply drawn in the shortlist model
-        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan)
+        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan, deadline)
         if values is None:
             return None
     # The plan's column values in the whole model: the shortlist model's x columns are the whole
@@ -580,8 +625,8 @@ def _shortlist_plan(model: QuotaModel, lp: highspy.HighsLp, settings: SolverSett
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
-        highs = _configured_highs(settings, time_limit=settings.time_limit)
-        priced = priced_relaxation(model, lp, keep, highs, clock + PLAIN_LP_TIME_SHARE * settings.time_limit)
+        highs = _configured_highs(settings)
+        priced = priced_relaxation(model, lp, keep, highs, clock + PLAIN_LP_TIME_SHARE * span)
     finally:
         lp.integrality_ = integrality
     if priced is not None and priced.bound < bound:
@@ -682,20 +727,22 @@ def _bounded_mip(
     ``settings.gap`` from the column values ``start`` until ``deadline``, and stopped at its first plan
     within ``proof_gap`` of ``bound``: that plan's column values (None if none) and whether it stopped
     there. ``cutoff``: HiGHS's ``objective_bound``, branches that cannot beat it are pruned."""
+    if time.perf_counter() >= deadline:
+        return None, False
     lowest, highest = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
     held_lower, held_upper = lowest.copy(), highest.copy()
     held_lower[:n] = np.maximum(lowest[:n], lower)
     held_upper[:n] = np.minimum(highest[:n], upper)
     lp.col_lower_, lp.col_upper_ = held_lower, held_upper
     try:
-        left = max(deadline - time.perf_counter(), _START_SECONDS)
-        highs = _configured_highs(settings, time_limit=left)
+        highs = _configured_highs(settings)
         if cutoff is not None:
             highs.setOptionValue("objective_bound", float(cutoff))
         highs.passModel(lp)
         if start is not None:
             highs.setSolution(n, np.arange(n, dtype=np.int32), np.where(start[:n] > _ON, 1.0, 0.0))
         proven = _stop_when_proven(highs, bound, proof_gap)
+        set_deadline(highs, deadline)
         run_highs(highs)
     finally:
         lp.col_lower_, lp.col_upper_ = lowest, highest
@@ -795,9 +842,10 @@ def _solve_cbc(model: QuotaModel, settings: SolverSettings) -> Solution:
         return _finish(model, np.zeros(0), start, "optimal", "cbc", bound=None, gap=0.0)
     relaxation = _solve_highs(model, settings, relax=True)
     problem, variables = _pulp_problem(model)
+    left = max(_left(settings, start), _CBC_MIN_SECONDS)  # the relaxation and the PuLP problem took the rest
     with tempfile.TemporaryDirectory(prefix="quota-sim-cbc-") as tmp:
         solver = pulp.COIN_CMD(
-            path=_cbc_path(), msg=False, timeLimit=settings.time_limit, gapRel=settings.gap,
+            path=_cbc_path(), msg=False, timeLimit=left, gapRel=settings.gap,
             options=[f"randomCbcSeed {settings.seed + 1}"], keepFiles=False,
         )
         solver.tmpDir = tmp
@@ -842,7 +890,6 @@ def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | N
         return _finish(model, np.zeros(0), clock, "optimal", label, bound=None, gap=0.0)
     scip = pyscipopt.Model()
     scip.hideOutput()
-    scip.setParam("limits/time", max(settings.time_limit, 1e-3))
     scip.setParam("limits/gap", settings.gap)
     scip.setParam("randomization/randomseedshift", settings.seed)
     upper = model.upper
@@ -879,6 +926,7 @@ def _solve_scip(model: QuotaModel, settings: SolverSettings, *, start: Start | N
         for j, value in zip(*_start_vector(model, start), strict=True):
             scip.setSolVal(plan, variables[j], float(value))
         scip.addSol(plan)
+    scip.setParam("limits/time", max(_left(settings, clock), 1e-3))  # building the model took the rest
     scip.optimize()
     status = scip.getStatus()
     elapsed = time.perf_counter() - clock

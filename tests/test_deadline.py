@@ -1,0 +1,221 @@
+"""The solve's clock: every HiGHS run of a solve gets at most the time left of its limit, on every route
+(pattern master, LP relaxation, restricted MIP, fills, full MIP, the huge-model routes), and a solve cut
+by the clock is ``feasible`` with its gap, never ``optimal``.
+
+The solve's clock is simulated: it stands still but for each HiGHS run, which moves it on by ``STEP``
+seconds, and the site patterns' set-up (Python work before the first run, ``STEP`` unless told), so the
+time left shrinks by the same amount on every machine and load, and a route that counts from a stale
+start, from the whole limit or from nothing at all gives HiGHS more than is left."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import highspy
+import numpy as np
+import pytest
+
+from quota_sim import site_patterns, solve
+from quota_sim.interrupts import run_highs, set_deadline
+from quota_sim.model import build_model
+from quota_sim.pattern_master import PatternMaster
+from tests.instances import hard_knapsack, load_instance, project_row, random_sites_instance, scenario_dict
+from tests.test_site_patterns import LAND
+
+STEP = 0.25  # simulated seconds each HiGHS run takes
+# The routes' functions, as named in the stack of a HiGHS run.
+ROUTES = ("_completed_start", "_bounded_mip", "_restricted_mip", "_filled_mip", "_master_plan",
+          "_shortlist_plan", "priced_relaxation", "_start_plan", "_solve_highs")
+
+
+@dataclass
+class Run:
+    route: tuple[str, ...]  # the ROUTES in its stack, innermost first
+    given: float  # HiGHS's time limit for this run (seconds; its option less its run time so far)
+    left: float  # the solve's time left when it started (simulated seconds)
+
+
+class Clock:
+    """``time.perf_counter`` standing still but for STEP after each HiGHS run and ``setup`` seconds in
+    each set-up of the site patterns; the runs as they started."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, setup: float = STEP) -> None:
+        self.offset = 0.0
+        self.runs: list[Run] = []
+        self.deadline = float("inf")
+        started, real_run = time.perf_counter(), highspy.Highs.run
+        clock = self
+
+        def counter() -> float:
+            return started + clock.offset
+
+        def run(highs: highspy.Highs):
+            limit = highs.getOptionValue("time_limit")
+            limit = limit[1] if isinstance(limit, tuple) else limit
+            clock.runs.append(Run(_route(), limit - highs.getRunTime(), clock.deadline - counter()))
+            try:
+                return real_run(highs)
+            finally:
+                clock.offset += STEP
+
+        real_solve, real_patterns = solve._solve_highs, solve._with_site_patterns
+
+        def timed(model, settings, **options):  # the solve's own deadline
+            clock.deadline = counter() + settings.time_limit
+            return real_solve(model, settings, **options)
+
+        monkeypatch.setattr(time, "perf_counter", counter)
+        monkeypatch.setattr(highspy.Highs, "run", run)
+        def patterns(*args):
+            clock.offset += setup
+            return real_patterns(*args)
+
+        monkeypatch.setattr(solve, "_solve_highs", timed)
+        monkeypatch.setattr(solve, "_with_site_patterns", patterns)
+
+    def solve(self, model, settings, **options) -> solve.Solution:
+        return solve.solve_model(model, settings, **options)
+
+    def assert_within_the_time_left(self) -> None:
+        for run in self.runs:
+            # Only the LP completing a known plan with its supply use may get a moment past the limit.
+            allowed = solve.RETURN_SECONDS if run.route[0] == "_completed_start" else 0.0
+            assert run.given <= max(run.left, allowed) + 1e-9, run
+
+    @property
+    def routes(self) -> set[str]:
+        return {route for run in self.runs for route in run.route}
+
+
+def _route() -> tuple[str, ...]:
+    """The routes of the solve in the stack of the HiGHS run starting now, innermost first (the run is
+    in the main thread's "highs" thread while the main thread waits in ``run_highs``)."""
+    if threading.current_thread().name == "highs":
+        frame = sys._current_frames()[threading.main_thread().ident]
+    else:
+        frame = sys._getframe()
+    names = []
+    while frame is not None:
+        if frame.f_code.co_name in ROUTES:
+            names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return tuple(names)
+
+
+def _many_on_one_site(tmp_path):
+    """12 candidates on one 100-mu site; with MAX_CANDIDATES 6 its patterns are partial (the pattern
+    master's route)."""
+    lands = [60, 55, 50, 45, 40, 35, 7, 7, 7, 7, 7, 7]
+    outputs = [100, 95, 90, 80, 75, 70, 20, 20, 20, 20, 20, 19]
+    rows = [project_row(f"p{i}", land_mu=land, output=output, site="s1")
+            for i, (land, output) in enumerate(zip(lands, outputs, strict=True), start=1)]
+    sites = [{"id": "s1", "zone": "a", "area_mu": 100.0}]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": LAND}), rows, sites)
+    return scenario, build_model(scenario, projects)
+
+
+def test_every_route_of_a_small_model_gets_only_the_time_left(tmp_path, monkeypatch) -> None:
+    # The set-up takes 60 % of the limit. The pattern master runs and stops unpriced (as under a short
+    # limit); the LP relaxation, the MIP on its support, the fills and the full MIP follow (gap 0: the
+    # restricted plans prove nothing).
+    monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
+    real = PatternMaster.solve
+
+    def unpriced(self, deadline, tolerance=0.0):
+        solved = real(self, deadline, tolerance)
+        self.priced_out = False
+        return solved
+
+    monkeypatch.setattr(PatternMaster, "solve", unpriced)
+    scenario, model = _many_on_one_site(tmp_path)
+    clock = Clock(monkeypatch, setup=18.0)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=30.0, gap=0.0))
+    assert {"_master_plan", "_start_plan", "_restricted_mip", "_filled_mip", "_solve_highs"} <= clock.routes
+    clock.assert_within_the_time_left()
+    assert solution.status == "optimal" and solution.gap == 0.0
+
+
+@pytest.mark.parametrize("sites", [False, True])
+def test_every_route_of_a_huge_model_gets_only_the_time_left(sites: bool, tmp_path, monkeypatch) -> None:
+    # Treated as a huge model: without sites, the LP (its share of the limit), the greedy plan completed
+    # with its supply use, then the full MIP; with sites, the merged LP, the shortlist's pattern master,
+    # the plain LP priced over the placements.
+    monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)
+    if sites:
+        monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 1)
+        scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(108))
+        expected = {"_shortlist_plan", "_master_plan", "priced_relaxation"}
+    else:
+        scenario, projects = hard_knapsack(tmp_path, n=20)
+        expected = {"_start_plan", "_completed_start", "_solve_highs"}
+    model = build_model(scenario, projects)
+    assert model.n_x and (model.site_rows or not sites)
+    clock = Clock(monkeypatch)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=30.0))
+    assert expected <= clock.routes
+    clock.assert_within_the_time_left()
+    assert solution.status in ("optimal", "feasible") and solution.chosen
+
+
+def test_a_solve_cut_by_the_clock_reports_its_plan_as_feasible_with_its_gap(tmp_path, monkeypatch) -> None:
+    # Three steps' time, gap 0: the set-up, the LP relaxation, then the MIP on its support until the
+    # limit. No fill and
+    # no full MIP is started after that: the restricted plan is the answer, feasible, with its gap to the
+    # relaxation's bound.
+    scenario, projects = hard_knapsack(tmp_path, n=40)
+    model = build_model(scenario, projects)
+    clock = Clock(monkeypatch)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=3 * STEP, gap=0.0))
+    assert [run.route[0] for run in clock.runs] == ["_start_plan", "_bounded_mip"]
+    clock.assert_within_the_time_left()
+    assert solution.status == "feasible" and "reached before a MIP search" in solution.message
+    assert solution.best_bound == pytest.approx(solution.relaxation.objective)
+    assert solution.objective > 0 and solution.best_bound > solution.objective
+    assert solution.gap == pytest.approx((solution.best_bound - solution.objective) / solution.objective)
+
+
+def test_a_relaxation_that_takes_the_whole_limit_still_guides_a_plan(tmp_path, monkeypatch) -> None:
+    # The LP relaxation uses up the limit: no MIP is started after it; the greedy pass it guides gives
+    # the plan, completed with its supply use in a moment, feasible with its gap to the relaxation.
+    scenario, projects = hard_knapsack(tmp_path, n=40)
+    model = build_model(scenario, projects)
+    clock = Clock(monkeypatch)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=1.5 * STEP))
+    assert [run.route[0] for run in clock.runs] == ["_start_plan", "_completed_start"]
+    clock.assert_within_the_time_left()
+    assert solution.status == "feasible" and solution.objective > 0
+    assert solution.best_bound == pytest.approx(solution.relaxation.objective)
+    assert solution.gap == pytest.approx((solution.best_bound - solution.objective) / solution.objective)
+
+
+def test_a_known_plan_is_completed_with_its_supply_use_without_the_placement_columns(tmp_path) -> None:
+    # The completion's LP holds only the supply columns; the plan's placements are in its row bounds.
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+    model = build_model(scenario, projects)
+    exact = solve.solve_model(model, scenario.solver)
+    plan = {projects.ids[p]: (z, k, scenario.start_year + t) for p, (z, k, t) in exact.chosen.items()}
+    lp = model.highs_lp()
+    values = solve._completed_start(model, lp, scenario.solver, plan, time.perf_counter() + 30)
+    assert values is not None and len(values) == model.n_variables
+    assert float(np.asarray(model.cost) @ values) == pytest.approx(exact.objective)
+    too_much = {pid: ("a", None, scenario.start_year) for pid in projects.ids}  # every project at once
+    assert solve._completed_start(model, lp, scenario.solver, too_much, time.perf_counter() + 30) is None
+
+
+def test_a_reused_highs_instance_gets_the_seconds_left_on_top_of_its_run_time(tmp_path) -> None:
+    # HiGHS counts its time limit over every run of one instance (the pattern master, the priced LP and
+    # the neighbourhood's lanes reuse theirs): a limit of the seconds left alone would stop it too soon.
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+    highs = solve._configured_highs(scenario.solver)
+    highs.passModel(build_model(scenario, projects).highs_lp())
+    set_deadline(highs, time.perf_counter() + 30)
+    run_highs(highs)
+    spent = highs.getRunTime()
+    assert spent > 0
+    set_deadline(highs, time.perf_counter() + 5)
+    limit = highs.getOptionValue("time_limit")
+    limit = limit[1] if isinstance(limit, tuple) else limit
+    assert limit - spent == pytest.approx(5, abs=0.05)
