@@ -25,6 +25,7 @@ pattern the site holds (its linking row), so the projects on a site fit it toget
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -60,10 +61,11 @@ class _Site:
 class PatternMaster:
     """The model's LP with site patterns generated as needed (see the module docstring).
 
-    Build it, then :meth:`solve` for the bound; :meth:`dive` for a plan. ``highs`` holds the master.
+    Build it, then :meth:`solve` for the bound; :meth:`dive` for a plan. ``highs`` holds the master;
+    ``plans`` (column values of the model) give it their sites' sets of projects as patterns too.
     """
 
-    def __init__(self, model: QuotaModel, highs: highspy.Highs) -> None:
+    def __init__(self, model: QuotaModel, highs: highspy.Highs, plans: Sequence[np.ndarray] = ()) -> None:
         self.model = model
         self.highs = highs
         self.bound = np.inf  # the smallest upper bound seen on every plan (万元)
@@ -101,6 +103,14 @@ class PatternMaster:
         for site in self.sites:
             for members in _initial_patterns(site, model.projects.lock):
                 self._add(site, members)
+        for plan in plans:  # the projects each plan puts on a site, made maximal
+            on = np.flatnonzero((plan[: model.n_x] > 0.5) & (table.site >= 0))
+            for k in np.unique(table.site[on]).tolist():
+                site = self._by_index.get(k)
+                placed = table.project[on[table.site[on] == k]].tolist()
+                members = None if site is None else _maximal(site, [site.position(p) for p in placed])
+                if members is not None:
+                    self._add(site, members)
 
     @property
     def n_patterns(self) -> int:

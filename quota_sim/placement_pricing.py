@@ -32,13 +32,14 @@ _DUAL_TOL = 1e-9  # a dual this small is taken as 0 (its row's bound may then be
 
 @dataclass(frozen=True)
 class PricedRelaxation:
-    """What :func:`priced_relaxation` found: a bound on every plan (万元), the LP's row duals in its last
-    round (the model's rows), and whether the LP was solved over every placement that gains (then the
-    bound is the plain LP's value)."""
+    """What :func:`priced_relaxation` found: a bound on every plan (万元), the LP's row duals and its
+    placements' values in its last round (the model's rows and x columns), and whether the LP was
+    solved over every placement that gains (then the bound is the plain LP's value)."""
 
     bound: float
     row_duals: np.ndarray
     complete: bool
+    values: np.ndarray
 
 
 def priced_relaxation(
@@ -64,7 +65,7 @@ def priced_relaxation(
     project = model.placements.project
     locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)
     active = start.copy()
-    best, complete, last = np.inf, False, None
+    best, complete, last, placed = np.inf, False, None, np.zeros(n)
     while time.perf_counter() < deadline:
         try:
             with time_limit(max(deadline - time.perf_counter(), 1e-3)):
@@ -81,6 +82,7 @@ def priced_relaxation(
         bound = _lagrangian(model, y, reduced, rows, columns, values, own, project, locked)
         gaining = np.flatnonzero(~active & (reduced > _GAIN))
         complete, last = not len(gaining), y[: model.n_rows]
+        placed = np.asarray(highs.getSolution().col_value, dtype=float)[:n]
         if complete:  # the LP's own value (the bound is that too, up to rounding)
             bound = objective
         if bound is not None:
@@ -96,7 +98,7 @@ def priced_relaxation(
                                upper[entering])
     if last is None or not np.isfinite(best):
         return None
-    return PricedRelaxation(float(best), last, complete)
+    return PricedRelaxation(float(best), last, complete, placed)
 
 
 def _lagrangian(

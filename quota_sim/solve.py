@@ -29,9 +29,10 @@ from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import TimeUp, run_highs, set_deadline, time_limit
 from quota_sim.model import QuotaModel, SupplyRowKey, UseKey, build_model
 from quota_sim.pattern_master import PatternMaster
-from quota_sim.placement_pricing import priced_relaxation
+from quota_sim.placement_pricing import PricedRelaxation, priced_relaxation
 from quota_sim.scenario import SolverSettings
 from quota_sim.shortlist import shortlist
+from quota_sim.site_hull import SiteHull
 from quota_sim.site_patterns import site_pattern_rows
 from quota_sim.zone_relaxation import placement_scores, zone_relaxation
 
@@ -46,9 +47,12 @@ LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides t
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sites merged (huge models)
-SHORTLIST_TIME_SHARE = 0.6  # of the time limit, by when the shortlist model has its plan (huge models)
+SHORTLIST_TIME_SHARE = 0.4  # of the time limit, by when the shortlist model has its plan (huge models)
 SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
-PLAIN_LP_TIME_SHARE = 0.9  # of the time limit, by when the plain LP may tighten a huge model's bound
+PLAIN_LP_TIME_SHARE = 0.6  # of the time limit, by when the plain LP may tighten a huge model's bound
+IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is improved around the plain LP
+LEADING_PER_SITE = 20  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
+NEIGHBOURHOOD_DIVE_SHARE = 0.5  # of the time for that, by when the pattern master's dive on it ends
 # Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
 # the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
 RETURN_SECONDS = 0.1
@@ -548,12 +552,14 @@ def _start_plan(
 
 
 def _master_plan(
-    model: QuotaModel, settings: SolverSettings, deadline: float, tolerance: float | None = None
+    model: QuotaModel, settings: SolverSettings, deadline: float, tolerance: float | None = None, *,
+    plan_only: bool = False,
 ) -> _StartPlan | None:
     """The plan and bound of the pattern master (:mod:`quota_sim.pattern_master`): patterns priced in
-    for MASTER_TIME_SHARE of the time left until ``deadline`` (None when its LP is not solved by then),
-    then its dive until DIVE_TIME_SHARE of it (the greedy pass guided by the master's LP when the dive
-    finds no plan). Pricing stops at ``tolerance`` (relative; a tenth of the requested gap by default)."""
+    for MASTER_TIME_SHARE of the time left until ``deadline`` (None when its LP is not solved by then,
+    or, unless ``plan_only``, when pricing is not done by then), then its dive until DIVE_TIME_SHARE of
+    it (the greedy pass guided by the master's LP when the dive finds no plan). Pricing stops at
+    ``tolerance`` (relative; a tenth of the requested gap by default)."""
     clock = time.perf_counter()
     span = max(deadline - clock, 0.0)
     master = PatternMaster(model, _configured_highs(settings))
@@ -563,7 +569,7 @@ def _master_plan(
     tolerance = settings.gap / 10 if tolerance is None else tolerance
     if not master.solve(clock + MASTER_TIME_SHARE * span, tolerance=tolerance):
         return None
-    if not master.priced_out:  # stopped by its time (a short limit): its bound is far from its LP
+    if not master.priced_out and not plan_only:  # stopped by its time (a short limit): its bound is far
         return None
     duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
     relaxation = Relaxation(master.bound, duals)
@@ -584,11 +590,20 @@ def _master_plan(
 def _shortlist_plan(
     model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, deadline: float
 ) -> _StartPlan | None:
-    """The plan of a huge model with sites from the model of its shortlist (:mod:`quota_sim.shortlist`),
-    solved by the pattern master, and its bound: the smaller of the LP with each zone's sites merged
-    (:mod:`quota_sim.zone_relaxation`) and the plain LP's priced bound (:mod:`quota_sim.placement_pricing`,
-    until PLAIN_LP_TIME_SHARE of the time limit). None when the merged LP or the shortlist model's
-    master is not solved in time. The shares are of the time left until ``deadline``."""
+    """The plan and bound of a huge model with sites; the shares below are of the time left until
+    ``deadline``.
+
+    1. The LP with each zone's sites merged (:mod:`quota_sim.zone_relaxation`) bounds it and scores its
+       placements; the model of a shortlist of them (:mod:`quota_sim.shortlist`) is solved by the
+       pattern master until SHORTLIST_TIME_SHARE, for a first plan.
+    2. The plain LP is priced over the placements from the shortlist on (:mod:`quota_sim.placement_pricing`,
+       until PLAIN_LP_TIME_SHARE): its bound, and at its duals the site-knapsack bound over every
+       placement (:mod:`quota_sim.site_hull`), which is tighter.
+    3. The plan is improved in the model of the plain LP's support, the plan's placements and, on
+       each site, the projects that gain most at those duals (:func:`_improved_plan`), where most
+       plans that beat the shortlist's lie, until IMPROVE_TIME_SHARE.
+
+    The smallest bound is reported with the best plan. None when no plan is found in time."""
     clock = time.perf_counter()
     span = max(deadline - clock, 0.0)
     merged = zone_relaxation(model)
@@ -601,27 +616,8 @@ def _shortlist_plan(
     bound = float(run.getInfo().objective_function_value)
     duals = np.asarray(run.getSolution().row_dual, dtype=float)
     keep = shortlist(model, placement_scores(model, merged, duals))
-    reduced = build_model(model.scenario, model.projects, keep=keep)
-    planned_by = clock + SHORTLIST_TIME_SHARE * span
-    if not reduced.site_rows or reduced.unplaceable_locks or time.perf_counter() >= planned_by:
-        return None
-    # Only its plan is wanted (its bound holds for the shortlist alone): pricing stops within 1 %.
-    found = _master_plan(reduced, settings, planned_by, tolerance=SHORTLIST_PRICING_TOLERANCE)
-    if found is None or found.plan is None:
-        return None
-    values = found.values
-    if values is None:  # the greedy pass's plan: its supply drawn in the shortlist model
-        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan, deadline)
-        if values is None:
-            return None
-    # The plan's column values in the whole model: the shortlist model's x columns are the whole
-    # model's ``keep`` columns, in order; its use columns are the whole model's of the same key.
-    ready = np.zeros(model.n_variables)
-    ready[np.flatnonzero(keep)] = values[: reduced.n_x]
-    for key, j in reduced.use.items():
-        ready[model.use[key]] = values[j]
-    # The plain LP, priced over the placements from the shortlist on, with the time the MIP would not
-    # have, may give the tighter bound.
+    ready = _shortlist_master_plan(model, keep, settings, clock + SHORTLIST_TIME_SHARE * span, deadline)
+    # The plain LP, priced over the placements from the shortlist on, may give the tighter bound.
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
@@ -629,10 +625,96 @@ def _shortlist_plan(
         priced = priced_relaxation(model, lp, keep, highs, clock + PLAIN_LP_TIME_SHARE * span)
     finally:
         lp.integrality_ = integrality
-    if priced is not None and priced.bound < bound:
-        bound, duals = priced.bound, priced.row_duals
+    if priced is not None:
+        hull = SiteHull(model)
+        knapsacks = hull.bound(priced.row_duals)
+        for candidate in (priced.bound, knapsacks):
+            if candidate is not None and candidate < bound:
+                bound, duals = candidate, priced.row_duals
+        ready = _improved_plan(model, hull, priced, ready, settings, bound, clock + IMPROVE_TIME_SHARE * span)
+    if ready is None:
+        return None
+    start_year = model.scenario.start_year
+    plan = {
+        model.projects.ids[p]: (z, k, start_year + t)
+        for (p, z, k, t), v in zip(model.x, ready[: model.n_x], strict=True)
+        if v > _ON
+    }
     relaxation = Relaxation(bound, dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True)))
-    return _StartPlan(found.plan, relaxation, values=ready, ready=ready, search=False)
+    proven = ready if relative_gap(float(model.cost @ ready), bound) <= settings.gap else None
+    return _StartPlan(plan, relaxation, proven, values=ready, ready=ready, search=False)
+
+
+def _shortlist_master_plan(
+    model: QuotaModel, keep: np.ndarray, settings: SolverSettings, planned_by: float, deadline: float
+) -> np.ndarray | None:
+    """The plan (column values of ``model``) the pattern master finds on the model of the placements
+    ``keep`` by ``planned_by`` (its supply use drawn by ``deadline``); None when it finds none."""
+    reduced = build_model(model.scenario, model.projects, keep=keep)
+    if not reduced.site_rows or reduced.unplaceable_locks or time.perf_counter() >= planned_by:
+        return None
+    # Only its plan is wanted (its bound holds for the shortlist alone): pricing stops within 1 %, or
+    # at its time.
+    found = _master_plan(reduced, settings, planned_by, tolerance=SHORTLIST_PRICING_TOLERANCE, plan_only=True)
+    if found is None or found.plan is None:
+        return None
+    values = found.values
+    if values is None:  # the greedy pass's plan: its supply drawn in the shortlist model
+        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan, deadline)
+        if values is None:
+            return None
+    return _in_whole_model(model, reduced, keep, values)
+
+
+def _in_whole_model(
+    model: QuotaModel, reduced: QuotaModel, keep: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """Column values of ``reduced`` (the model of ``model``'s placements ``keep``) as column values of
+    ``model``: its x columns are ``model``'s ``keep`` columns, in order; its use columns are ``model``'s
+    of the same key."""
+    whole = np.zeros(model.n_variables)
+    whole[np.flatnonzero(keep)] = values[: reduced.n_x]
+    for key, j in reduced.use.items():
+        whole[model.use[key]] = values[j]
+    return whole
+
+
+def _improved_plan(
+    model: QuotaModel, hull: SiteHull, priced: PricedRelaxation, plan: np.ndarray | None,
+    settings: SolverSettings, bound: float, deadline: float,
+) -> np.ndarray | None:
+    """``plan`` (column values of ``model``, or None) improved in the model of the placements around it:
+    the plain LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE
+    projects that gain most at the plain LP's duals. The pattern master (started from the plan's
+    patterns) dives on that model until NEIGHBOURHOOD_DIVE_SHARE of the time left, then its MIP is
+    solved from the better plan until ``deadline``, or until a plan is within the requested gap of
+    ``bound``. The best plan (None if none)."""
+    started = time.perf_counter()
+    locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)[model.placements.project]
+    keep = (priced.values > _SUPPORT) | hull.leading(priced.row_duals, LEADING_PER_SITE)
+    # A locked-in project keeps its place in the plan, or every placement without one.
+    keep |= plan[: model.n_x] > _ON if plan is not None else locked
+    reduced = build_model(model.scenario, model.projects, keep=keep)
+    if reduced.unplaceable_locks or not reduced.n_x:
+        return plan
+    start = None
+    if plan is not None:  # the plan's column values in the model around it
+        start = np.zeros(reduced.n_variables)
+        start[: reduced.n_x] = plan[: model.n_x][keep]
+        for key, j in reduced.use.items():
+            start[j] = plan[model.use[key]]
+    cost = reduced.cost
+    master = PatternMaster(reduced, _configured_highs(settings), [] if start is None else [start])
+    dive_by = started + NEIGHBOURHOOD_DIVE_SHARE * (deadline - started)
+    if master.solve((started + dive_by) / 2, tolerance=settings.gap / 10):
+        dived = master.dive(dive_by)
+        if dived is not None and (start is None or cost @ dived > cost @ start * (1 + 1e-9) + 1e-9):
+            start = dived
+    found, _ = _restricted_mip(reduced.highs_lp(), reduced.n_x, np.ones(reduced.n_x, dtype=bool), start,
+                               replace(settings, gap=0.0), bound, deadline, settings.gap)
+    if found is not None and (start is None or cost @ found > cost @ start * (1 + 1e-9) + 1e-9):
+        start = found
+    return plan if start is None else _in_whole_model(model, reduced, keep, start)
 
 
 def _restricted_mip(
