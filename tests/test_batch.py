@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -350,98 +346,3 @@ def test_progress_bar_counts_members(tmp_path: Path, capsys: pytest.CaptureFixtu
     run_batch([folder], tmp_path / "out", jobs=2, progress=True, on_outcome=lambda o: seen.append(o.name))
     assert sorted(seen) == ["a", "b"]
     assert "2/2" in capsys.readouterr().err
-
-
-# ---------------------------------------------------------------------------- Dask cluster
-
-
-CLUSTER_PROCESSES: dict[str, list[int]] = {}  # scheduler address -> pids of the scheduler and the worker
-
-
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A scheduler and a two-process worker on 127.0.0.1, each started as its own process (their pids
-    in ``CLUSTER_PROCESSES``)."""
-    scheduler_file = tmp_path / "scheduler.json"
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        started.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "distributed.cli.dask_scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                    "--no-dashboard",
-                    "--scheduler-file",
-                    str(scheduler_file),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        )
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() or not scheduler_file.read_text():
-            assert time.monotonic() < deadline, "the Dask scheduler did not start"
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        started.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "distributed.cli.dask_worker",
-                    address,
-                    "--nworkers",
-                    "2",
-                    "--nthreads",
-                    "1",
-                    "--host",
-                    "127.0.0.1",
-                    "--no-dashboard",
-                    "--local-directory",
-                    str(tmp_path / "dask-worker"),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        )
-        from distributed import Client
-
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
-        CLUSTER_PROCESSES[address] = [process.pid for process in started]
-        yield address
-    finally:
-        # Each started in its own session: the whole group (the worker's nanny and its processes) is
-        # killed at once, instead of waiting seconds for a graceful shutdown nobody needs here.
-        for process in reversed(started):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.mark.cluster
-def test_batch_on_a_dask_cluster(dask_cluster: str, tmp_path: Path) -> None:
-    # The scenarios live where the workers never look: members travel as data.
-    folder = tmp_path / "private"
-    write_scenario(folder, "d1", land=40)
-    write_scenario(folder, "d2", land=80, energy_id="nox")
-    (folder / "locked.csv").write_text(PROJECTS_LOCKED, encoding="utf-8")
-    write_scenario(folder, "d3", projects="locked.csv")
-    out, local = tmp_path / "out", tmp_path / "local"
-    assert main(["batch", str(folder), "--out", str(out), "--scheduler", dask_cluster, "--no-progress"]) == 1
-    rows = read_comparison(out)
-    assert [row["status"] for row in rows][2] == "infeasible"
-    assert (out / "d3" / "diagnosis.json").is_file()
-    run_batch([folder], local, jobs=2)
-    assert _strip_timing(rows) == _strip_timing(read_comparison(local))
-    for name in ("d1", "d2"):
-        assert (out / name / "allocation.csv").read_bytes() == (local / name / "allocation.csv").read_bytes()
-    # A re-run through the cluster finds every member complete.
-    report = run_batch([folder], out, scheduler=dask_cluster)
-    assert [o.computed for o in report.outcomes] == [False, False, False]

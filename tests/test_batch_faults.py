@@ -16,7 +16,7 @@ import pytest
 from quota_sim.batch import RunOptions, run_batch
 from quota_sim.workers import run_isolated
 from tests.instances import hard_knapsack
-from tests.test_batch import CLUSTER_PROCESSES, dask_cluster, write_scenario  # noqa: F401 (a fixture)
+from tests.test_batch import write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes")
@@ -200,49 +200,3 @@ def test_bad_member_files_are_bad_input_rows(tmp_path):
     for path, phrase in ((garbage, "not UTF-8"), (deep, "nest too deeply"), (device, "not a regular file")):
         assert statuses[str(path)].status == "bad_input" and phrase in statuses[str(path)].error
     assert report.exit_code == 2
-
-
-@pytest.mark.cluster
-def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):  # noqa: F811
-    """--member-timeout on a Dask cluster: the member runs in a process of its own on a worker, which is
-    stopped at the limit; the row says why, the other member solves, the batch ends without a traceback."""
-    hard = _hard(tmp_path / "in", "hard")
-    easy = write_scenario(tmp_path / "in" / "easy", "easy")
-    out = tmp_path / "out"
-    arguments = [str(hard), str(easy), "--out", str(out), "--scheduler", dask_cluster]
-    arguments += ["--member-timeout", "10"]
-    started = time.monotonic()
-    batch = _batch(arguments)
-    try:
-        _, err = batch.communicate(timeout=240)
-    finally:
-        if batch.poll() is None:
-            batch.kill()
-            batch.communicate()
-    rows = _comparison(out)
-    assert rows["easy"]["status"] == "optimal" and (out / "easy" / "allocation.csv").is_file()
-    assert rows["hard"]["status"] == "error"
-    assert "stopped after the member time limit of 10 s" in rows["hard"]["error"]
-    assert batch.returncode == 3 and "Traceback" not in err
-    assert time.monotonic() - started < 120  # the hard member alone would solve for many minutes
-
-
-@pytest.mark.cluster
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_stopping_a_dask_batch_stops_its_members_on_the_workers(dask_cluster, tmp_path, stop):  # noqa: F811
-    worker = CLUSTER_PROCESSES[dask_cluster][-1]
-    idle = _busy_members(worker)  # the worker processes themselves, busy starting up
-    hard = _hard(tmp_path / "in", "hard")
-    batch = _batch([str(hard), "--out", str(tmp_path / "out"), "--scheduler", dask_cluster])
-    try:
-        _poll(lambda: _busy_members(worker) - idle)  # the member solves in a child of a worker process
-        members = _busy_members(worker) - idle
-        batch.send_signal(stop)
-        _, err = batch.communicate(timeout=60)
-    finally:
-        if batch.poll() is None:
-            batch.kill()
-            batch.communicate()
-    assert batch.returncode == 130 and "Traceback" not in err
-    _poll(lambda: all(_stat(pid) is None or _stat(pid)[0] == "Z" for pid in members), limit=30)
-    assert not (tmp_path / "out" / "hard").exists()
