@@ -15,6 +15,7 @@ import pytest
 
 from quota_sim.batch import RunOptions, run_batch
 from quota_sim.workers import run_isolated
+from tests import fault_task
 from tests.instances import hard_knapsack
 from tests.test_batch import write_scenario
 
@@ -22,30 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes")
 
 
-def _task(kind: str) -> str:
-    """A task for a worker process: it returns, raises, is killed, aborts or hangs."""
-    if kind == "raise":
-        raise ValueError("bad task")
-    if kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if kind == "abort":
-        os.abort()
-    if kind == "hang":
-        while True:
-            time.sleep(1)
-    return f"{kind} done"
-
-
 def test_each_failure_stays_with_its_own_task():
     tasks = ["a", "kill", "b", "abort", "raise", "hang", "c"]
-    results = run_isolated(tasks, _task, lambda task, why: f"{task} failed: {why}", workers=3, timeout=8)
+    results = run_isolated(
+        tasks, fault_task.run, lambda task, why: f"{task} failed: {why}", workers=3, timeout=4
+    )
     by_task = {result.split(" ")[0]: result for result in results}
     assert set(by_task) == set(tasks)
     assert by_task["a"] == "a done" and by_task["b"] == "b done" and by_task["c"] == "c done"
     assert "killed by SIGKILL (out of memory?)" in by_task["kill"]
     assert "killed by SIGABRT" in by_task["abort"]
     assert "ValueError: bad task" in by_task["raise"]
-    assert "member time limit of 8 s" in by_task["hang"]
+    assert "member time limit of 4 s" in by_task["hang"]
 
 
 # ---------------------------------------------------------------------------- real batches
