@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -63,11 +64,13 @@ class Served:
     pid: int
 
 
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[Served]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app served as ``quota-sim app --headless`` serves it, on a free port, with its own data
-    folder; yields its address and process id."""
+    folder; yields its address and process id. One server serves the module's tests, each in a page
+    (a session) of its own, as planners share one server; its clean stop is checked at the end."""
     _require_chromium()
+    tmp_path = tmp_path_factory.mktemp("server")
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(  # the command `quota-sim app --headless` runs
@@ -109,8 +112,23 @@ def server(tmp_path: Path) -> Iterator[Served]:
     assert not alive, f"processes left after the server stopped: {alive}"
 
 
-def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+@pytest.fixture(scope="module")
+def chromium(server: Served) -> Iterator[Any]:
+    """Headless Chromium, launched once for the module; each test opens a page of its own in it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_slider_language_round_trip_and_download_in_a_browser(
+    server: Served, chromium: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
 
     base = load_scenario(baseline_path())
     projects = projects_for(base)
@@ -120,82 +138,80 @@ def test_slider_language_round_trip_and_download_in_a_browser(server: Served, tm
     moved = plan_source.amount(None, 0) + 400  # mu/yr
     shortfall = land_balance(base, projects).shortfall  # mu/yr on average
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
-            page.goto(server.address)
-            approved = (
-                page.get_by_test_id("stMetric")
-                .filter(has_text=t("metric_approved", "zh"))
-                .get_by_test_id("stMetricValue")
-            )
-            approved.wait_for(timeout=RESULT_TIMEOUT)
-            before = approved.inner_text()
+    page = chromium.new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
+    try:
+        page.goto(server.address)
+        approved = (
+            page.get_by_test_id("stMetric")
+            .filter(has_text=t("metric_approved", "zh"))
+            .get_by_test_id("stMetricValue")
+        )
+        approved.wait_for(timeout=RESULT_TIMEOUT)
+        before = approved.inner_text()
 
-            # a status filter survives 中文 -> English -> 中文, its chip in the language shown
-            status = page.get_by_test_id("stMultiSelect").filter(has_text=t("filter_status", "zh")).first
-            status.click()
-            page.get_by_role("option", name=status_label("approved", "zh")).click()
-            page.keyboard.press("Escape")
-            shown = t("rows_shown", "zh", shown=int(before), total=queued)
-            expect(page.get_by_text(shown)).to_be_visible(timeout=RESULT_TIMEOUT)
-            sidebar = page.get_by_test_id("stSidebar")
-            sidebar.get_by_text("English", exact=True).click()
-            expect(page.get_by_text(t("rows_shown", "en", shown=int(before), total=queued))).to_be_visible()
-            chips = page.get_by_test_id("stMultiSelect").first
-            expect(chips).to_contain_text(status_label("approved", "en"))
-            sidebar.get_by_text("中文", exact=True).click()
-            expect(page.get_by_text(shown)).to_be_visible()
+        # a status filter survives 中文 -> English -> 中文, its chip in the language shown
+        status = page.get_by_test_id("stMultiSelect").filter(has_text=t("filter_status", "zh")).first
+        status.click()
+        page.get_by_role("option", name=status_label("approved", "zh")).click()
+        page.keyboard.press("Escape")
+        shown = t("rows_shown", "zh", shown=int(before), total=queued)
+        expect(page.get_by_text(shown)).to_be_visible(timeout=RESULT_TIMEOUT)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("English", exact=True).click()
+        expect(page.get_by_text(t("rows_shown", "en", shown=int(before), total=queued))).to_be_visible()
+        chips = page.get_by_test_id("stMultiSelect").first
+        expect(chips).to_contain_text(status_label("approved", "en"))
+        sidebar.get_by_text("中文", exact=True).click()
+        expect(page.get_by_text(shown)).to_be_visible()
 
-            # a moved slider dims the result until Solve; the shortfall line follows at once
-            plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
-            plan.focus()
-            for _ in range(40):  # 40 steps of 10 mu: 400 mu/yr more plan land
-                page.keyboard.press("ArrowRight")
-            expect(plan).to_have_value(f"{moved:.0f}")
-            live = page.get_by_text(f"缺口 {shortfall - 400:,.0f} 亩/年")
-            expect(live).to_be_visible(timeout=RESULT_TIMEOUT)
-            expect(page.locator(".st-key-result")).to_have_css("opacity", "0.4")
-            expect(approved).to_have_text(before)
-            page.get_by_role("button", name=t("solve_button", "zh"), exact=True).click()
-            expect(approved).not_to_have_text(before, timeout=RESULT_TIMEOUT)
-            expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
-            after = approved.inner_text()
+        # a moved slider dims the result until Solve; the shortfall line follows at once
+        plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
+        plan.focus()
+        for _ in range(40):  # 40 steps of 10 mu: 400 mu/yr more plan land
+            page.keyboard.press("ArrowRight")
+        expect(plan).to_have_value(f"{moved:.0f}")
+        live = page.get_by_text(f"缺口 {shortfall - 400:,.0f} 亩/年")
+        expect(live).to_be_visible(timeout=RESULT_TIMEOUT)
+        expect(page.locator(".st-key-result")).to_have_css("opacity", "0.4")
+        expect(approved).to_have_text(before)
+        page.get_by_role("button", name=t("solve_button", "zh"), exact=True).click()
+        expect(approved).not_to_have_text(before, timeout=RESULT_TIMEOUT)
+        expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
+        after = approved.inner_text()
 
-            # a refresh restores the setting from the URL: the slider's value and the same result
-            setting = page.url
-            assert "setting=" in setting
-            page.reload()
-            expect(approved).to_have_text(after, timeout=RESULT_TIMEOUT)
-            plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
-            expect(plan).to_have_value(f"{moved:.0f}")
-            expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
+        # a refresh restores the setting from the URL: the slider's value and the same result
+        setting = page.url
+        assert "setting=" in setting
+        page.reload()
+        expect(approved).to_have_text(after, timeout=RESULT_TIMEOUT)
+        plan = page.get_by_test_id("stSlider").filter(has_text=t("plan_land", "zh")).get_by_role("slider")
+        expect(plan).to_have_value(f"{moved:.0f}")
+        expect(page.locator(".st-key-result")).to_have_css("opacity", "1")
 
-            # the download is named after the setting
-            with page.expect_download() as download:
-                page.get_by_role("button", name=t("download_csv", "zh")).click()
-            saved = tmp_path / download.value.suggested_filename
-            download.value.save_as(saved)
-            with page.expect_download(timeout=RESULT_TIMEOUT) as report:
-                page.get_by_role("button", name=t("download_docx", "zh")).click()
-            document = tmp_path / report.value.suggested_filename
-            report.value.save_as(document)
-            shot = tmp_path / "app.png"
-            page.screenshot(path=str(shot), full_page=True)
+        # the download is named after the setting
+        with page.expect_download() as download:
+            page.get_by_role("button", name=t("download_csv", "zh")).click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        with page.expect_download(timeout=RESULT_TIMEOUT) as report:
+            page.get_by_role("button", name=t("download_docx", "zh")).click()
+        document = tmp_path / report.value.suggested_filename
+        report.value.save_as(document)
+        shot = tmp_path / "app.png"
+        page.screenshot(path=str(shot), full_page=True)
 
-            # a workbook's hidden row read as a project is named, in Chinese and in English
-            workbook = tmp_path / "隐藏行.xlsx"
-            workbook.write_bytes(hidden_row_workbook(30))
-            sidebar.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(workbook))
-            expect(sidebar.get_by_text(t("upload_ok", "zh", n=30))).to_be_visible(timeout=RESULT_TIMEOUT)
-            warning = sidebar.get_by_test_id("stAlertContentWarning")
-            expect(warning).to_have_text("请核对：隐藏行.xlsx：1 个隐藏行仍作为项目读入（第 3 行）")
-            sidebar.get_by_text("English", exact=True).click()
-            english = "Please check: 隐藏行.xlsx: 1 hidden row(s) are read as projects (rows 3)"
-            expect(warning).to_have_text(english)
-        finally:
-            browser.close()
+        # a workbook's hidden row read as a project is named, in Chinese and in English
+        workbook = tmp_path / "隐藏行.xlsx"
+        workbook.write_bytes(hidden_row_workbook(30))
+        sidebar.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(workbook))
+        expect(sidebar.get_by_text(t("upload_ok", "zh", n=30))).to_be_visible(timeout=RESULT_TIMEOUT)
+        warning = sidebar.get_by_test_id("stAlertContentWarning")
+        expect(warning).to_have_text("请核对：隐藏行.xlsx：1 个隐藏行仍作为项目读入（第 3 行）")
+        sidebar.get_by_text("English", exact=True).click()
+        english = "Please check: 隐藏行.xlsx: 1 hidden row(s) are read as projects (rows 3)"
+        expect(warning).to_have_text(english)
+    finally:
+        page.close()
     assert int(after.replace(",", "")) > int(before.replace(",", ""))
     assert saved.name == f"baseline_plan_land-{moved:.0f}_allocation.csv"
     assert document.name == f"baseline_plan_land-{moved:.0f}_report.docx"
@@ -218,28 +234,26 @@ def analysis_workers(server_pid: int) -> list[psutil.Process]:
     return [w for w in workers if w.status() != psutil.STATUS_ZOMBIE]
 
 
-def test_the_analysis_shows_progress_and_cancel_stops_its_worker(server: Served) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_the_analysis_shows_progress_and_cancel_stops_its_worker(server: Served, chromium: Any) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1600})
-            page.goto(server.address)
-            page.get_by_test_id("stMetric").first.wait_for(timeout=RESULT_TIMEOUT)
-            page.get_by_role("tab", name=t("analysis_header", "zh")).click()
-            page.get_by_text(t("analysis_toggle", "zh")).click()
-            progress = page.get_by_test_id("stProgress")
-            expect(progress).to_contain_text("正在分析", timeout=RESULT_TIMEOUT)
-            deadline = time.monotonic() + 30
-            while not analysis_workers(server.pid) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert analysis_workers(server.pid), "no analysis worker while the progress bar runs"
-            page.get_by_role("button", name=t("analysis_cancel", "zh")).click()
-            expect(page.get_by_text(t("analysis_cancelled", "zh"))).to_be_visible(timeout=RESULT_TIMEOUT)
-            deadline = time.monotonic() + 10
-            while analysis_workers(server.pid) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert not analysis_workers(server.pid), "the analysis worker outlived Cancel"
-        finally:
-            browser.close()
+    page = chromium.new_page(viewport={"width": 1500, "height": 1600})
+    try:
+        page.goto(server.address)
+        page.get_by_test_id("stMetric").first.wait_for(timeout=RESULT_TIMEOUT)
+        page.get_by_role("tab", name=t("analysis_header", "zh")).click()
+        page.get_by_text(t("analysis_toggle", "zh")).click()
+        progress = page.get_by_test_id("stProgress")
+        expect(progress).to_contain_text("正在分析", timeout=RESULT_TIMEOUT)
+        deadline = time.monotonic() + 30
+        while not analysis_workers(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert analysis_workers(server.pid), "no analysis worker while the progress bar runs"
+        page.get_by_role("button", name=t("analysis_cancel", "zh")).click()
+        expect(page.get_by_text(t("analysis_cancelled", "zh"))).to_be_visible(timeout=RESULT_TIMEOUT)
+        deadline = time.monotonic() + 10
+        while analysis_workers(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not analysis_workers(server.pid), "the analysis worker outlived Cancel"
+    finally:
+        page.close()
