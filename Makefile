@@ -16,10 +16,12 @@ setup: $(BIN)/.installed
 run: setup
 	$(BIN)/quota-sim run
 
-# The tests run in one process per core (pytest-xdist), each test module kept in one process.
+# The tests run in one process per core (pytest-xdist), each test module kept in one process. The modules
+# are handed out in file order, not fewest-tests-last: the few-test modules that start servers, clusters
+# and builds would otherwise start last and leave the other process idle at the end.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n auto --dist loadscope
+	$(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder
 
 app: setup
 	$(BIN)/quota-sim app
