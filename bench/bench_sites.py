@@ -12,7 +12,9 @@ Two cases, each in a fresh process so that its peak memory is its own:
   that bound after the time limit (target <= 1 % after 60 s), the solve's wall time (target: within
   about 1 s of the limit), the peak resident memory (target <= 2 GB) and the load average.
 
-    .venv/bin/python bench/bench_sites.py [--case compare|scale|all] [--time-limit 60]
+    .venv/bin/python bench/bench_sites.py [--case compare|scale|all] [--only none|named|any] [--time-limit 60]
+
+``--only`` runs one of the three ``scale`` queues (each takes a minute or more on its own).
 
 The sites layer (:func:`write_sites`) is drawn from a seed: per park a share of the sites, areas
 from 10 to 600 mu (log-uniform), construction land on most of each site and, on some, cropland,
@@ -208,6 +210,8 @@ def main() -> None:
     parser.add_argument("--case", choices=["compare", "scale", "all"], default="all")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve (default 60)")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--only", choices=["none", "named", "any"],
+                        help="one scale queue: without sites, 1-3 named sites, or any site")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sites-") as temporary:
         out = Path(temporary)
@@ -224,9 +228,13 @@ def main() -> None:
                 f"5,000 projects x 300 sites x 5 years (targets: build <= 3 s, gap to LP <= 1 % "
                 f"after {args.time_limit:g} s, peak <= 2,048 MB)"
             )
-            print(_line("without sites", _child(plain, args.time_limit)))
-            print(_line("1-3 named", _child(write_sites(plain, 300, args.seed, named=3), args.time_limit)))
-            print(_line("any site", _child(write_sites(plain, 300, args.seed), args.time_limit)))
+            if args.only in (None, "none"):
+                print(_line("without sites", _child(plain, args.time_limit)))
+            if args.only in (None, "named"):
+                named = write_sites(plain, 300, args.seed, named=3)
+                print(_line("1-3 named", _child(named, args.time_limit)))
+            if args.only in (None, "any"):
+                print(_line("any site", _child(write_sites(plain, 300, args.seed), args.time_limit)))
 
 
 if __name__ == "__main__":

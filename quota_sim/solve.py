@@ -51,8 +51,9 @@ SHORTLIST_TIME_SHARE = 0.4  # of the time limit, by when the shortlist model has
 SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
 PLAIN_LP_TIME_SHARE = 0.6  # of the time limit, by when the plain LP may tighten a huge model's bound
 IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is improved around the plain LP
-LEADING_PER_SITE = 20  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
-NEIGHBOURHOOD_DIVE_SHARE = 0.5  # of the time for that, by when the pattern master's dive on it ends
+LEADING_PER_SITE = 40  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
+NEIGHBOURHOOD_MASTER_SHARE = 0.3  # of the time for that, by when the pattern master's LP on it is priced
+NEIGHBOURHOOD_DIVE_SHARE = 0.4  # of the time for that, by when the pattern master's dive on it ends
 # Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
 # the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
 RETURN_SECONDS = 0.1
@@ -685,11 +686,14 @@ def _improved_plan(
 ) -> np.ndarray | None:
     """``plan`` (column values of ``model``, or None) improved in the model of the placements around it:
     the plain LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE
-    projects that gain most at the plain LP's duals. The pattern master (started from the plan's
-    patterns) dives on that model until NEIGHBOURHOOD_DIVE_SHARE of the time left, then its MIP is
-    solved from the better plan until ``deadline``, or until a plan is within the requested gap of
-    ``bound``. The best plan (None if none)."""
+    projects that gain most at the plain LP's duals. There the pattern master, started from the plan's
+    patterns, prices its site patterns in (until NEIGHBOURHOOD_MASTER_SHARE of the time left) and dives
+    (until NEIGHBOURHOOD_DIVE_SHARE); then the MIP over its LP's support and the plans' placements (as
+    in the RENS heuristic: the site hull's LP points where the good plans are) is solved from the
+    better plan, and once it is solved the MIP of the whole neighbourhood, until ``deadline``, or until
+    a plan is within the requested gap of ``bound``. The best plan (None if none)."""
     started = time.perf_counter()
+    span = max(deadline - started, 0.0)
     locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)[model.placements.project]
     keep = (priced.values > _SUPPORT) | hull.leading(priced.row_duals, LEADING_PER_SITE)
     # A locked-in project keeps its place in the plan, or every placement without one.
@@ -705,15 +709,25 @@ def _improved_plan(
             start[j] = plan[model.use[key]]
     cost = reduced.cost
     master = PatternMaster(reduced, _configured_highs(settings), [] if start is None else [start])
-    dive_by = started + NEIGHBOURHOOD_DIVE_SHARE * (deadline - started)
-    if master.solve((started + dive_by) / 2, tolerance=settings.gap / 10):
-        dived = master.dive(dive_by)
+    around = np.ones(reduced.n_x, dtype=bool)
+    if master.solve(started + NEIGHBOURHOOD_MASTER_SHARE * span, tolerance=settings.gap / 10):
+        around = master.x() > _SUPPORT
+        dived = master.dive(started + NEIGHBOURHOOD_DIVE_SHARE * span)
+        for values in (start, dived):
+            if values is not None:
+                around |= values[: reduced.n_x] > _ON
         if dived is not None and (start is None or cost @ dived > cost @ start * (1 + 1e-9) + 1e-9):
             start = dived
-    found, _ = _restricted_mip(reduced.highs_lp(), reduced.n_x, np.ones(reduced.n_x, dtype=bool), start,
-                               replace(settings, gap=0.0), bound, deadline, settings.gap)
-    if found is not None and (start is None or cost @ found > cost @ start * (1 + 1e-9) + 1e-9):
-        start = found
+    lp = reduced.highs_lp()
+    for held in (around, np.ones(reduced.n_x, dtype=bool)):  # then, while time lasts, the whole neighbourhood
+        if time.perf_counter() >= deadline:
+            break
+        exact = replace(settings, gap=0.0)
+        found, proven = _restricted_mip(lp, reduced.n_x, held, start, exact, bound, deadline, settings.gap)
+        if found is not None and (start is None or cost @ found > cost @ start * (1 + 1e-9) + 1e-9):
+            start = found
+        if proven or held.all():
+            break
     return plan if start is None else _in_whole_model(model, reduced, keep, start)
 
 
