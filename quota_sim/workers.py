@@ -1,11 +1,13 @@
 """Tasks in child processes, one process per task: a task that crashes, is killed (e.g. out of memory)
 or runs past its time fails alone, and stopping the parent stops every child.
 
-Children are forked from this process after it has imported the solver once, so a task starts in a
-fraction of a second (``fork``, where the process has no other thread and has not run HiGHS, whose
-thread pool a fork would inherit unusable; else ``spawn``). A child ignores Ctrl-C (the terminal sends
-it to the whole process group; the parent decides), dies quietly on SIGTERM, and ends itself when its
-parent is gone (even after SIGKILL), so no member is left solving.
+Children are forked from a process that has imported the solver once, so a task starts in a fraction
+of a second: from this process (``fork``) where it has no other thread and has not run HiGHS, whose
+thread pool a fork would inherit unusable; else from a fork server, a child of this process that
+imports the solver once and forks every task from then on (``spawn``, a new interpreter per task,
+where there is no fork server). A child ignores Ctrl-C (the terminal sends it to the whole process
+group; the parent decides), dies quietly on SIGTERM, and ends itself when its parent is gone (even
+after SIGKILL: a fork server ends with the process that started it), so no member is left solving.
 """
 
 from __future__ import annotations
@@ -33,23 +35,32 @@ Running = dict[Any, tuple[Any, Connection, Any, float]]  # connection -> process
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE = 1.0  # seconds a child gets to end after SIGTERM before SIGKILL
 ABANDON_POLL = 0.5  # seconds between asking whether the caller still wants the results
-_PRELOAD = ["quota_sim.pipeline"]
+#: What a task needs loaded: the run with its analyses and exports. The app's analysis jobs share the
+#: fork server (there is one per process), so they load the same.
+PRELOAD = ["quota_sim.pipeline", "quota_sim.analysis", "quota_sim.meeting.workbook"]
 
 
 def _context() -> Any:
-    forkable = threading.active_count() == 1 and not highs_has_run()
-    if "fork" in multiprocessing.get_all_start_methods() and forkable:
-        for module in _PRELOAD:
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and not highs_has_run():
+        for module in PRELOAD:
             importlib.import_module(module)
         return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
     return multiprocessing.get_context("spawn")
 
 
-def _end_with_parent(parent: int) -> None:
-    """End this process (quietly) once the process that started it is gone."""
+def _end_with_parent(parent: int | None) -> None:
+    """End this process (quietly) once the process that started it (``parent``; None: this process's
+    parent now, the fork server) is gone."""
     if sys.platform == "linux":  # the kernel kills us with the parent (a thread may wait for the GIL)
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is None:
+        parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -59,9 +70,23 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _child(function: Callable[[Any], Any], task: Any, connection: Connection, parent: int) -> None:
+def _release_the_fork_server() -> None:
+    """A child of a fork server holds a pipe end that keeps the server alive for as long as the child
+    lives; closing it lets the server end with the process that started it, and this child with the
+    server (:func:`_end_with_parent`)."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    if server._forkserver_alive_fd is not None:
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
+
+
+def _child(function: Callable[[Any], Any], task: Any, connection: Connection, parent: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is None:
+        _release_the_fork_server()
     _end_with_parent(parent)
     try:
         result = function(task)
@@ -96,6 +121,7 @@ def run_isolated(
     Ctrl-C, SIGTERM) stops every child still running, as does ``abandoned()`` turning true (asked
     every ``ABANDON_POLL`` seconds): the iteration then ends."""
     context = _context()
+    parent = None if context.get_start_method() == "forkserver" else os.getpid()
     waiting = deque(tasks)
     running: Running = {}
     try:
@@ -103,7 +129,7 @@ def run_isolated(
             while waiting and len(running) < max(1, workers):
                 task = waiting.popleft()
                 receive, send = context.Pipe(duplex=False)
-                arguments = (function, task, send, os.getpid())
+                arguments = (function, task, send, parent)
                 process = context.Process(target=_child, args=arguments, daemon=True)
                 with _children_allowed():
                     process.start()

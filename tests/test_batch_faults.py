@@ -37,6 +37,34 @@ def test_each_failure_stays_with_its_own_task():
     assert "member time limit of 4 s" in by_task["hang"]
 
 
+# A process with a thread (or that has run HiGHS) may not fork: its tasks come from a fork server.
+_THREADED_CALLER = """
+import threading
+from quota_sim.workers import _context, run_isolated
+from tests import fault_task
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+print(_context().get_start_method(), flush=True)
+for _ in run_isolated(["spin", "spin"], fault_task.run, lambda task, why: why, workers=2):
+    pass
+"""
+
+
+def test_tasks_from_a_fork_server_end_with_the_process_that_started_them():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", _THREADED_CALLER]
+    caller = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert caller.stdout.readline().strip() == "forkserver"
+        _poll(lambda: len(_busy_members(caller.pid)) == 2)
+        assert all(_forked_by_a_server(pid) for pid in _busy_members(caller.pid))
+        started = _descendants(caller.pid)  # the tasks, the fork server, the resource tracker
+    finally:
+        caller.kill()  # SIGKILL: no chance to stop them
+        caller.wait()
+        caller.stdout.close()  # the fork server and its children share it: not read to its end
+    _poll(lambda: not any(_stat(pid) and _stat(pid)[0] != "Z" for pid in started), limit=15)
+
+
 # ---------------------------------------------------------------------------- real batches
 
 
@@ -69,17 +97,28 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _forked_by_a_server(pid: int) -> bool:
+    """Whether the process runs multiprocessing's fork server code (the server and what it forks)."""
+    try:
+        return b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _busy_members(batch: int) -> set[int]:
-    """Member processes: descendants of the batch with no child (not the fork server) that have used
-    a second of CPU."""
+    """Member processes: descendants of the batch with no child that have used a second of CPU, not
+    a fork server (which outlives its members)."""
     tick = os.sysconf("SC_CLK_TCK")
     descendants = _descendants(batch)
     parents = {int(fields[1]) for pid in descendants if (fields := _stat(pid)) is not None}
     busy = set()
     for pid in descendants - parents:
         fields = _stat(pid)
-        if fields is not None and (int(fields[11]) + int(fields[12])) / tick > 1.0:
-            busy.add(pid)
+        if fields is None or (int(fields[11]) + int(fields[12])) / tick <= 1.0:
+            continue
+        if _forked_by_a_server(pid) and not _forked_by_a_server(int(fields[1])):
+            continue  # the fork server itself, between members
+        busy.add(pid)
     return busy
 
 

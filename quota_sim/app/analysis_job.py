@@ -13,6 +13,8 @@ import multiprocessing
 import queue
 from typing import Any
 
+from quota_sim.workers import PRELOAD
+
 #: Approved projects whose replacement cost the app computes (one re-solve each).
 IMPORTANCE_TOP = 5
 
@@ -31,9 +33,10 @@ STEP_KEYS = {
 }
 
 # A fork server, never a fork of the server process (which runs HiGHS and Streamlit's threads); it
-# loads the analyses once, so each job starts at once (the context is shared: parallel.py's list too).
+# loads the analyses once, so each job starts at once (one fork server per process, shared with
+# quota_sim.workers: the same modules loaded).
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["quota_sim.pipeline", "quota_sim.analysis"])
+_CONTEXT.set_forkserver_preload(PRELOAD)
 
 
 #: Seconds of re-solves each step may take at least: a planner who asks for the analyses waits a
