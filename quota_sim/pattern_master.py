@@ -193,9 +193,17 @@ class PatternMaster:
         """The placements' values in the master LP last solved."""
         return np.asarray(self.highs.getSolution().col_value)[: self.model.n_x]
 
+    def solved(self, deadline: float) -> bool:
+        """Whether the master LP is solved to optimality, solving it again until ``deadline`` when its
+        last run was stopped (pricing stopped by its time)."""
+        optimal = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        return optimal or self._run(deadline)
+
     def dive(self, deadline: float) -> np.ndarray | None:
         """Column values of the model (its own columns) for a plan found by diving on the solved
         master, or None when the deadline comes first or no feasible LP is left."""
+        if not self.solved(deadline):  # a point of a stopped LP is no guide, and may fix an infeasible set
+            return None
         n = self.model.n_x
         fixed = np.zeros(n, dtype=bool)  # placements fixed to 0 or 1
         on = np.zeros(n, dtype=bool)  # placements fixed to 1

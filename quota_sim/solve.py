@@ -710,9 +710,11 @@ def _improved_plan(
     cost = reduced.cost
     master = PatternMaster(reduced, _configured_highs(settings), [] if start is None else [start])
     around = np.ones(reduced.n_x, dtype=bool)
-    if master.solve(started + NEIGHBOURHOOD_MASTER_SHARE * span, tolerance=settings.gap / 10):
+    dive_by = started + NEIGHBOURHOOD_DIVE_SHARE * span
+    priced_by = started + NEIGHBOURHOOD_MASTER_SHARE * span
+    if master.solve(priced_by, tolerance=settings.gap / 10) and master.solved(dive_by):
         around = master.x() > _SUPPORT
-        dived = master.dive(started + NEIGHBOURHOOD_DIVE_SHARE * span)
+        dived = master.dive(dive_by)
         for values in (start, dived):
             if values is not None:
                 around |= values[: reduced.n_x] > _ON

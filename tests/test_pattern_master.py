@@ -71,6 +71,20 @@ def test_the_master_bound_is_the_site_hull_where_patterns_are_partial(tmp_path, 
     assert values is not None and float(model.cost @ values) == pytest.approx(optimum)
 
 
+def test_a_dive_solves_a_master_whose_pricing_was_stopped(tmp_path, monkeypatch) -> None:
+    # Pricing stopped by its time leaves the master LP unsolved; its point is no guide (all 0 here, and
+    # the dive from it fixed every placement to 0), so the dive solves the LP first and finds a plan
+    # from its initial patterns (200 of the best 214: it prices only as its fixings need).
+    monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
+    scenario, projects, _ = _many_on_one_site(tmp_path)
+    optimum = brute_force(scenario, projects).objective
+    model = build_model(scenario, projects)
+    master = PatternMaster(model, solve._configured_highs(scenario.solver, time_limit=60))
+    assert master.highs.getModelStatus() != solve.highspy.HighsModelStatus.kOptimal  # never run
+    values = master.dive(time.perf_counter() + 60)
+    assert values is not None and 0.9 * optimum <= float(model.cost @ values) <= optimum + 1e-6
+
+
 def test_a_dive_within_the_gap_of_the_master_bound_is_the_answer(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
     scenario, projects, _ = _many_on_one_site(tmp_path)
