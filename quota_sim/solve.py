@@ -54,6 +54,7 @@ IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is i
 LEADING_PER_SITE = 40  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
 NEIGHBOURHOOD_MASTER_SHARE = 0.3  # of the time for that, by when the pattern master's LP on it is priced
 NEIGHBOURHOOD_DIVE_SHARE = 0.4  # of the time for that, by when the pattern master's dive on it ends
+WHOLE_NEIGHBOURHOOD_PLACEMENTS = 2_000  # most placements of a neighbourhood whose whole MIP is tried
 # Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
 # the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
 RETURN_SECONDS = 0.1
@@ -688,9 +689,10 @@ def _improved_plan(
     the plain LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE
     projects that gain most at the plain LP's duals. There the pattern master, started from the plan's
     patterns, prices its site patterns in (until NEIGHBOURHOOD_MASTER_SHARE of the time left) and dives
-    (until NEIGHBOURHOOD_DIVE_SHARE); then the MIP over its LP's support and the plans' placements (as
-    in the RENS heuristic: the site hull's LP points where the good plans are) is solved from the
-    better plan, and once it is solved the MIP of the whole neighbourhood, until ``deadline``, or until
+    (until NEIGHBOURHOOD_DIVE_SHARE); then the MIP over its LP's support (the plain LP's when it is not
+    solved in time) and the plans' placements (as in the RENS heuristic: the site hull's LP points
+    where the good plans are) is solved from the better plan, and once it is solved with the plain LP's
+    support too, then the MIP of the whole neighbourhood when it is small, until ``deadline``, or until
     a plan is within the requested gap of ``bound``. The best plan (None if none)."""
     started = time.perf_counter()
     span = max(deadline - started, 0.0)
@@ -709,21 +711,30 @@ def _improved_plan(
             start[j] = plan[model.use[key]]
     cost = reduced.cost
     master = PatternMaster(reduced, _configured_highs(settings), [] if start is None else [start])
-    around = np.ones(reduced.n_x, dtype=bool)
+    support = priced.values[keep] > _SUPPORT  # the plain LP's
+    around = support.copy()  # unless the master's LP is solved
     dive_by = started + NEIGHBOURHOOD_DIVE_SHARE * span
     priced_by = started + NEIGHBOURHOOD_MASTER_SHARE * span
     if master.solve(priced_by, tolerance=settings.gap / 10) and master.solved(dive_by):
         around = master.x() > _SUPPORT
         dived = master.dive(dive_by)
-        for values in (start, dived):
-            if values is not None:
-                around |= values[: reduced.n_x] > _ON
+        if dived is not None:
+            around |= dived[: reduced.n_x] > _ON
         if dived is not None and (start is None or cost @ dived > cost @ start * (1 + 1e-9) + 1e-9):
             start = dived
+    if start is not None:
+        around |= start[: reduced.n_x] > _ON
     lp = reduced.highs_lp()
-    for held in (around, np.ones(reduced.n_x, dtype=bool)):  # then, while time lasts, the whole neighbourhood
+    # Then, while time lasts, with the plain LP's support too, and the whole neighbourhood if small
+    # (HiGHS's root on 10,000 placements ran 8 s past its time limit).
+    whole = [np.ones(reduced.n_x, dtype=bool)] if reduced.n_x <= WHOLE_NEIGHBOURHOOD_PLACEMENTS else []
+    tried = np.zeros(reduced.n_x, dtype=bool)
+    for held in [around, around | support, *whole]:
         if time.perf_counter() >= deadline:
             break
+        if np.array_equal(held, tried):
+            continue
+        tried = held
         exact = replace(settings, gap=0.0)
         found, proven = _restricted_mip(lp, reduced.n_x, held, start, exact, bound, deadline, settings.gap)
         if found is not None and (start is None or cost @ found > cost @ start * (1 + 1e-9) + 1e-9):
