@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from quota_sim import app_state
 from quota_sim.app.library import DATA_ENV, Library
-from quota_sim.app.solver import Child
+from quota_sim.app.solver import Child, Solves
 from quota_sim.i18n import t
 from quota_sim.pipeline import solve_scenario
 from quota_sim.projects import projects_for
@@ -87,11 +88,31 @@ def land_used(at: AppTest, lang: str = "zh") -> str:
 
 
 @pytest.fixture()
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh data folder (scenario library, pinned queues) for the app."""
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data folder (scenario library, pinned queues) for the app. The server's solves are
+    settled before the test ends, so that none of its results is stored in the next test's folder."""
     folder = tmp_path / "data"
     monkeypatch.setenv(DATA_ENV, str(folder))
-    return folder
+    yield folder
+    _settle_solves()
+
+
+def _settle_solves() -> None:
+    """Drop the settings the test's sessions wanted solved ahead, and wait for the solves under way to
+    end and their results to be stored (in this test's data folder)."""
+    from quota_sim.app import page
+
+    solves = getattr(page.solver(), "solves", None)
+    if not isinstance(solves, Solves):  # a stand-in for the solver
+        return
+    for session in list(solves._ahead):
+        solves.forget(session)
+    with solves._changed:
+        settled = solves._changed.wait_for(
+            lambda: not any(job.started for job in solves._jobs.values()) and not solves._storing,
+            timeout=TIMEOUT,
+        )
+    assert settled, "a solve of the test was still running"
 
 
 @pytest.fixture()
