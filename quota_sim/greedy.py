@@ -9,6 +9,8 @@ rule of the model. It may leave out a project an exact check would fit; it never
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from quota_sim.model import Placement, QuotaModel
@@ -41,10 +43,11 @@ def _draw(supply: SupplyLeft, charges: dict[str, float], zone: str, t: int) -> l
     return draws
 
 
-def greedy_start(model: QuotaModel, weights: dict[Placement, float]) -> Plan:
+def greedy_start(model: QuotaModel, weights: dict[Placement, float], deadline: float | None = None) -> Plan:
     """A feasible plan, project id -> (zone, site or None, calendar start year), guided by ``weights``
     (the LP relaxation's value of each placement variable; higher first). Locked-in projects come first.
-    A placement on a site is taken only while the site's area left holds the project's land."""
+    A placement on a site is taken only while the site's area left holds the project's land. At
+    ``deadline`` (a ``time.perf_counter()`` value) no further project is taken: the plan so far."""
     projects, scenario = model.projects, model.scenario
     placements: dict[int, list[Placement]] = {}
     for key in model.x:
@@ -59,6 +62,8 @@ def greedy_start(model: QuotaModel, weights: dict[Placement, float]) -> Plan:
     area_left = dict(zip(sites.ids, sites.area_mu.tolist(), strict=True)) if sites is not None else {}
     plan: Plan = {}
     for p in order:
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         land = float(projects.land_mu[p])
         for _, zone, site, t in sorted(
             placements[p], key=lambda k: (-round(weights.get(k, 0.0), 6), -model.value[k])

@@ -43,7 +43,7 @@ _ON = 0.5  # a binary above this is taken as 1
 GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.5  # of the time limit, for the restricted MIPs
 RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a proof: stops within this gap
-LARGE_LP_TIME_SHARE = 0.5  # of the time limit, for the relaxation that guides the greedy start
+LARGE_LP_TIME_SHARE = 0.5  # of the time left, for the relaxation that guides the greedy start
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sites merged (huge models)
@@ -190,9 +190,12 @@ def _completed_start(
     moved into the row bounds, so it is small even where the model has 300k placements."""
     n = model.n_x
     _, on = _start_vector(model, start)
-    matrix = lp.a_matrix_  # row-wise (QuotaModel.highs_lp)
-    starts, index = np.asarray(matrix.start_), np.asarray(matrix.index_)
-    value = np.asarray(matrix.value_, dtype=float)
+    if (lp.num_row_, lp.num_col_) == (model.n_rows, model.n_variables):  # the model's own arrays: no copy
+        starts, index, value = model.row_start, model.row_index, model.row_value
+    else:  # with the site patterns' rows and columns (row-wise, as QuotaModel.highs_lp)
+        matrix = lp.a_matrix_
+        starts, index = np.asarray(matrix.start_), np.asarray(matrix.index_)
+        value = np.asarray(matrix.value_, dtype=float)
     rows = np.repeat(np.arange(lp.num_row_), np.diff(starts))
     placement = index < n
     activity = np.bincount(rows[placement], weights=value[placement] * on[index[placement]],
@@ -500,21 +503,30 @@ def _start_plan(
     integrality = lp.integrality_
     lp.integrality_ = []
     try:
-        lp_time = settings.time_limit * (LARGE_LP_TIME_SHARE if large else 1.0)
-        lp_by = min(time.perf_counter() + lp_time, deadline)
+        # A large model's relaxation leaves time for the greedy pass, its completion and the MIP.
+        share = LARGE_LP_TIME_SHARE if large else 1.0
+        lp_by = time.perf_counter() + share * (deadline - time.perf_counter())
         lp_run = _configured_highs(settings)
         lp_run.passModel(lp)
+        solved = False
         if time.perf_counter() < lp_by:  # else not run: HiGHS may solve a small LP on no time at all
             set_deadline(lp_run, lp_by)
-            run_highs(lp_run)
+            # HiGHS may check its clock late on a very large LP (2.5 s late on 311k placements): it is
+            # not waited for long past its share.
+            with time_limit(lp_by - time.perf_counter() + RETURN_SECONDS):
+                run_highs(lp_run)
+            solved = lp_run.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    except TimeUp:
+        solved = False
     finally:
         lp.integrality_ = integrality
-    if lp_run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return _StartPlan(greedy_start(model, dict(model.value)) if large else None, None)
+    if not solved:
+        return _StartPlan(_greedy_plan(model, dict(model.value), deadline) if large else None, None)
     relaxation = _relaxation(model, lp_run)
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if large:
-        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
+        return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
+                          relaxation)
     reduced = np.asarray(lp_run.getSolution().col_dual)[:n]
     restricted_by = min(time.perf_counter() + RESTRICTED_TIME_SHARE * settings.time_limit, deadline)
     keep = weights > _SUPPORT
@@ -543,7 +555,8 @@ def _start_plan(
             break  # no longer restricted: the full MIP's work
     if best is None:
         # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
-        return _StartPlan(greedy_start(model, dict(zip(model.x, weights.tolist(), strict=True))), relaxation)
+        return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
+                          relaxation)
     start_year = model.scenario.start_year
     plan = {
         model.projects.ids[p]: (z, k, start_year + t)
@@ -551,6 +564,13 @@ def _start_plan(
         if v > _ON
     }
     return _StartPlan(plan, relaxation, best if proven else None, best)
+
+
+def _greedy_plan(model: QuotaModel, weights: dict, deadline: float) -> Start:
+    """The greedy pass's plan (:func:`quota_sim.greedy.greedy_start`) by ``deadline``, or in a moment
+    (RETURN_SECONDS) when the time is up: a plan guided by a relaxation in hand is not lost for want
+    of one."""
+    return greedy_start(model, weights, max(deadline, time.perf_counter() + RETURN_SECONDS))
 
 
 def _master_plan(
@@ -577,7 +597,7 @@ def _master_plan(
     relaxation = Relaxation(master.bound, duals)
     values = master.dive(clock + DIVE_TIME_SHARE * span)
     if values is None:  # the greedy pass, guided by the dive's last LP
-        plan = greedy_start(model, dict(zip(model.x, master.guide.tolist(), strict=True)))
+        plan = _greedy_plan(model, dict(zip(model.x, master.guide.tolist(), strict=True)), deadline)
         return _StartPlan(plan, relaxation, priced=True)
     start_year = model.scenario.start_year
     plan = {

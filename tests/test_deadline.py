@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from quota_sim import site_patterns, solve
+from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import build_model
 from quota_sim.pattern_master import PatternMaster
@@ -219,3 +220,10 @@ def test_a_reused_highs_instance_gets_the_seconds_left_on_top_of_its_run_time(tm
     limit = highs.getOptionValue("time_limit")
     limit = limit[1] if isinstance(limit, tuple) else limit
     assert limit - spent == pytest.approx(5, abs=0.05)
+
+
+def test_the_greedy_pass_takes_no_project_past_its_deadline(tmp_path) -> None:
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+    model = build_model(scenario, projects)
+    assert greedy_start(model, dict(model.value), time.perf_counter() + 30)  # in time: a plan
+    assert greedy_start(model, dict(model.value), time.perf_counter() - 1) == {}  # too late: none

@@ -75,9 +75,9 @@ def test_a_large_model_without_a_relaxation_in_time_starts_from_a_greedy_plan_by
     scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(3))
     calls = []
 
-    def recording(model, weights):
+    def recording(model, weights, *deadline):
         calls.append(weights)
-        return greedy_start(model, weights)
+        return greedy_start(model, weights, *deadline)
 
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)
     monkeypatch.setattr(solve, "LARGE_LP_TIME_SHARE", 1e-12)
@@ -113,9 +113,9 @@ def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mi
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
     calls = []
 
-    def recording(model, weights):
+    def recording(model, weights, *deadline):
         calls.append(weights)
-        return greedy_start(model, weights)
+        return greedy_start(model, weights, *deadline)
 
     monkeypatch.setattr(solve, "_SUPPORT", 2.0)  # the restricted MIP keeps no placement: locks cannot be met
     monkeypatch.setattr(solve, "greedy_start", recording)
