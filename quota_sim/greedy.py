@@ -46,8 +46,9 @@ def _draw(supply: SupplyLeft, charges: dict[str, float], zone: str, t: int) -> l
 def greedy_start(model: QuotaModel, weights: dict[Placement, float], deadline: float | None = None) -> Plan:
     """A feasible plan, project id -> (zone, site or None, calendar start year), guided by ``weights``
     (the LP relaxation's value of each placement variable; higher first). Locked-in projects come first.
-    A placement on a site is taken only while the site's area left holds the project's land. At
-    ``deadline`` (a ``time.perf_counter()`` value) no further project is taken: the plan so far."""
+    A placement on a site is taken only while the site's area left holds the project's land. From
+    ``deadline`` on (a ``time.perf_counter()`` value) only locked-in projects are still placed (a plan
+    without them would not be feasible): the plan so far."""
     projects, scenario = model.projects, model.scenario
     placements: dict[int, list[Placement]] = {}
     for key in model.x:
@@ -62,7 +63,7 @@ def greedy_start(model: QuotaModel, weights: dict[Placement, float], deadline: f
     area_left = dict(zip(sites.ids, sites.area_mu.tolist(), strict=True)) if sites is not None else {}
     plan: Plan = {}
     for p in order:
-        if deadline is not None and time.perf_counter() >= deadline:
+        if projects.lock[p] != "in" and deadline is not None and time.perf_counter() >= deadline:
             break
         land = float(projects.land_mu[p])
         for _, zone, site, t in sorted(

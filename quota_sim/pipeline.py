@@ -178,7 +178,7 @@ def run_and_write(
         wanted = analysis_seconds
         if wanted is None:
             wanted = analysis_budget(result, importance_top, jobs)
-        budget = min(solved.deadline - analysing, wanted)
+        budget = max(0.0, min(solved.deadline - analysing, wanted))
         with outputs:  # staged files are discarded if the analyses fail or are interrupted
             enrich(
                 result, importance_top=importance_top, jobs=jobs, budget=budget,

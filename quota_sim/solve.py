@@ -293,11 +293,13 @@ def _solve_highs(
     # On very large models HiGHS may overrun its time limit before it takes the start in (its presolve
     # and root LP do not all check the clock), so the start plan with its supply is made ready first.
     large = model.n_x >= GREEDY_START_BINARIES
-    if ready is None and with_start and (large or priced):
+    completed = ready is None and with_start and (large or priced)
+    if completed:
         ready = _completed_start(model, lp, settings, start, deadline)
     kept = ready if ready is not None else restricted  # a complete plan to report if HiGHS has no time
     if with_start and _left(settings, clock) <= 0:  # no time for a MIP search: the start plan is the answer
-        values = kept if kept is not None else _completed_start(model, lp, settings, start, deadline)
+        values = kept if kept is not None or completed else _completed_start(model, lp, settings, start,
+                                                                              deadline)
         if values is None:
             return Solution(
                 "no_solution", None, None, None, solver_name, time.perf_counter() - clock,
@@ -347,8 +349,9 @@ def _solve_highs(
         return Solution("infeasible", None, None, None, solver_name, time.perf_counter() - clock)
     if not has_solution and with_start:
         # The MIP ran out of time before taking in the start (very large models): the start plan itself,
-        # its supply drawn by an LP with every placement fixed, is the feasible plan to report.
-        values = kept if kept is not None else _completed_start(model, lp, settings, start, deadline)
+        # its supply drawn by an LP (placements fixed), is the feasible plan to report.
+        values = kept if kept is not None or completed else _completed_start(model, lp, settings, start,
+                                                                              deadline)
         if values is not None:
             stopped = highs.modelStatusToString(status)
             message = f"HiGHS stopped with {stopped} before improving the start plan"
@@ -507,8 +510,9 @@ def _start_plan(
         share = LARGE_LP_TIME_SHARE if large else 1.0
         lp_by = time.perf_counter() + share * (deadline - time.perf_counter())
         lp_run = _configured_highs(settings)
-        lp_run.passModel(lp)
         solved = False
+        if time.perf_counter() < lp_by:  # else not passed on (a huge model's takes seconds)
+            lp_run.passModel(lp)
         if time.perf_counter() < lp_by:  # else not run: HiGHS may solve a small LP on no time at all
             set_deadline(lp_run, lp_by)
             # HiGHS may check its clock late on a very large LP (2.5 s late on 311k placements): it is

@@ -227,3 +227,11 @@ def test_the_greedy_pass_takes_no_project_past_its_deadline(tmp_path) -> None:
     model = build_model(scenario, projects)
     assert greedy_start(model, dict(model.value), time.perf_counter() + 30)  # in time: a plan
     assert greedy_start(model, dict(model.value), time.perf_counter() - 1) == {}  # too late: none
+    # (a locked-in project is still placed: see below)
+
+
+def test_past_its_deadline_the_greedy_pass_still_places_the_locked_in_projects(tmp_path) -> None:
+    rows = [project_row("free", land_mu=10, output=500.0), project_row("locked", lock="in", land_mu=10)]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
+    model = build_model(scenario, projects)
+    assert set(greedy_start(model, dict(model.value), time.perf_counter() - 1)) == {"locked"}
