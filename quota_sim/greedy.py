@@ -50,9 +50,12 @@ def greedy_start(model: QuotaModel, weights: dict[Placement, float], deadline: f
     ``deadline`` on (a ``time.perf_counter()`` value) only locked-in projects are still placed (a plan
     without them would not be feasible): the plan so far."""
     projects, scenario = model.projects, model.scenario
+    # Past the deadline already: only the locked-in projects are ranked and placed.
+    late = deadline is not None and time.perf_counter() >= deadline
     placements: dict[int, list[Placement]] = {}
     for key in model.x:
-        placements.setdefault(key[0], []).append(key)
+        if not late or projects.lock[key[0]] == "in":
+            placements.setdefault(key[0], []).append(key)
     mass = {p: float(np.sum([weights.get(k, 0.0) for k in keys])) for p, keys in placements.items()}
     best_value = {p: max(model.value[k] for k in keys) for p, keys in placements.items()}
     order = sorted(
