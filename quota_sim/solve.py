@@ -309,8 +309,8 @@ def _solve_highs(
         message = f"the time limit of {settings.time_limit:g} s was reached before a MIP search"
         return _start_solution(model, values, clock, solver_name, relaxation, message)
     if ready is not None and not search:
-        message = (f"the shortlist's plan is reported without a MIP search: a MIP over all {model.n_x:,} "
-                   "placements would first solve their whole LP from scratch")
+        message = (f"the huge-model route's plan is reported without a MIP search: a MIP over all "
+                   f"{model.n_x:,} placements would first solve their whole LP from scratch")
         return _start_solution(model, ready, clock, solver_name, relaxation, message)
     if ready is not None and _left(settings, clock) < planning:
         # The MIP would presolve and solve its root LP again before it could improve the plan: with less

@@ -76,9 +76,10 @@ def _release_the_fork_server() -> None:
     server (:func:`_end_with_parent`)."""
     from multiprocessing import forkserver
 
-    server = forkserver._forkserver
-    if server._forkserver_alive_fd is not None:
-        os.close(server._forkserver_alive_fd)
+    server = getattr(forkserver, "_forkserver", None)  # CPython's own fork server (3.11-3.13)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is not None:
+        os.close(alive)
         server._forkserver_alive_fd = None
 
 
