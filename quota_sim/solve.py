@@ -440,7 +440,7 @@ def _configured_highs(
     settings: SolverSettings, *, time_limit: float = highspy.kHighsInf, gap: float | None = None
 ) -> highspy.Highs:
     """A silent HiGHS on one thread (reproducible; parallel runs each keep to one core). Runs in the
-    solve are given their deadline by :func:`~quota_sim.interrupts.run_highs` instead of ``time_limit``."""
+    solve are given their deadline by :func:`~quota_sim.interrupts.set_deadline` instead of ``time_limit``."""
     highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit))
@@ -544,7 +544,7 @@ def _start_plan(
         gap = settings.gap if best is None else max(settings.gap, RESTRICTED_MIN_GAP)
         found, proven = _restricted_mip(lp, n, keep, best, replace(settings, gap=gap), relaxation.objective,
                                         restricted_by, settings.gap)
-        improved = found is not None and (best is None or cost @ found > cost @ best * (1 + 1e-9) + 1e-9)
+        improved = _better(cost, found, best)
         if improved:
             best = found
         if improved and not proven:
@@ -561,13 +561,22 @@ def _start_plan(
         # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
         return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
                           relaxation)
+    return _StartPlan(_plan(model, best), relaxation, best if proven else None, best)
+
+
+def _plan(model: QuotaModel, values: np.ndarray) -> Start:
+    """The plan of column values ``values``: project id -> (zone, site or None, calendar start year)."""
     start_year = model.scenario.start_year
-    plan = {
+    return {
         model.projects.ids[p]: (z, k, start_year + t)
-        for (p, z, k, t), v in zip(model.x, best[:n], strict=True)
+        for (p, z, k, t), v in zip(model.x, values[: model.n_x], strict=True)
         if v > _ON
     }
-    return _StartPlan(plan, relaxation, best if proven else None, best)
+
+
+def _better(cost: np.ndarray, values: np.ndarray | None, than: np.ndarray | None) -> bool:
+    """Whether the plan ``values`` is worth more than ``than`` (any plan is better than none)."""
+    return values is not None and (than is None or cost @ values > cost @ than * (1 + 1e-9) + 1e-9)
 
 
 def _greedy_plan(model: QuotaModel, weights: dict, deadline: float) -> Start:
@@ -603,12 +612,7 @@ def _master_plan(
     if values is None:  # the greedy pass, guided by the dive's last LP
         plan = _greedy_plan(model, dict(zip(model.x, master.guide.tolist(), strict=True)), deadline)
         return _StartPlan(plan, relaxation, priced=True)
-    start_year = model.scenario.start_year
-    plan = {
-        model.projects.ids[p]: (z, k, start_year + t)
-        for (p, z, k, t), v in zip(model.x, values[: model.n_x], strict=True)
-        if v > _ON
-    }
+    plan = _plan(model, values)
     proven = relative_gap(float(model.cost @ values), master.bound) <= settings.gap
     return _StartPlan(plan, relaxation, values if proven else None, values, ready=values, priced=True)
 
@@ -660,12 +664,7 @@ def _shortlist_plan(
         ready = _improved_plan(model, hull, priced, ready, settings, bound, clock + IMPROVE_TIME_SHARE * span)
     if ready is None:
         return None
-    start_year = model.scenario.start_year
-    plan = {
-        model.projects.ids[p]: (z, k, start_year + t)
-        for (p, z, k, t), v in zip(model.x, ready[: model.n_x], strict=True)
-        if v > _ON
-    }
+    plan = _plan(model, ready)
     relaxation = Relaxation(bound, dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True)))
     proven = ready if relative_gap(float(model.cost @ ready), bound) <= settings.gap else None
     return _StartPlan(plan, relaxation, proven, values=ready, ready=ready, search=False)
@@ -744,7 +743,7 @@ def _improved_plan(
         dived = master.dive(dive_by)
         if dived is not None:
             around |= dived[: reduced.n_x] > _ON
-        if dived is not None and (start is None or cost @ dived > cost @ start * (1 + 1e-9) + 1e-9):
+        if _better(cost, dived, start):
             start = dived
     if start is not None:
         around |= start[: reduced.n_x] > _ON
@@ -761,7 +760,7 @@ def _improved_plan(
         tried = held
         exact = replace(settings, gap=0.0)
         found, proven = _restricted_mip(lp, reduced.n_x, held, start, exact, bound, deadline, settings.gap)
-        if found is not None and (start is None or cost @ found > cost @ start * (1 + 1e-9) + 1e-9):
+        if _better(cost, found, start):
             start = found
         if proven or held.all():
             break
@@ -811,7 +810,7 @@ def _filled(
             continue
         tried = fixed
         found, proven = _filled_mip(lp, n, project, fixed, plan, settings, bound, deadline)
-        if found is not None and cost @ found > cost @ plan * (1 + 1e-9) + 1e-9:
+        if _better(cost, found, plan):
             plan = found
             placed = plan[:n] > _ON
         if proven:

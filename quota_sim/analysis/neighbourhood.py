@@ -30,7 +30,7 @@ import highspy
 import numpy as np
 
 from quota_sim.analysis.resolve import MIN_SOLVE_SECONDS, lanes
-from quota_sim.interrupts import run_highs
+from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import build_model
 from quota_sim.placements import PlacementSpace
 from quota_sim.projects import Projects
@@ -254,8 +254,7 @@ class Neighbourhood:
                     whole = highspy.HighsSolution()
                     whole.col_value, whole.value_valid = start, True
                     highs.setSolution(whole)
-                # HiGHS counts its time limit over every run of this lane's instance.
-                highs.setOptionValue("time_limit", highs.getRunTime() + max(left(), MIN_SOLVE_SECONDS))
+                set_deadline(highs, time.perf_counter() + max(left(), MIN_SOLVE_SECONDS))
                 try:
                     run_highs(highs)
                     outcome = _outcome(highs)
