@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping
 from pathlib import PurePath
 from typing import Any
 
+from quota_sim.meeting.labels import blocking_sentence
 from quota_sim.vocabulary import QUOTA_NAMES, QUOTA_UNITS, pick, quota_label, unit_label
 
 DEFAULT_LANGUAGE = "zh"
@@ -537,10 +538,12 @@ def reason_label(
     """The reason a project was not selected, in ``lang``.
 
     A reason is ``value`` (it fits but better projects displaced it), the ids of the
-    quotas that block it separated by ``|`` (e.g. ``land|nox``), a failed screen
-    (``tianying: investment 120.0<200 万元/mu``, several joined by ``; ``) or a fixed
-    phrase such as ``lock = out``. ``quota_ids`` names the scenario's quotas, so that
-    quotas this module has no name for are still recognised as blocking quotas.
+    quotas that block it separated by ``|`` (e.g. ``land|nox``), with site problems among
+    them (``land (its site is cropland land)|no free site large enough``: worded as in the
+    meeting pack), a failed screen (``tianying: investment 120.0<200 万元/mu``, several
+    joined by ``; ``) or a fixed phrase such as ``lock = out``. ``quota_ids`` names the
+    scenario's quotas, so that quotas this module has no name for are still recognised as
+    blocking quotas.
     """
     if not reason:
         return ""
@@ -550,6 +553,10 @@ def reason_label(
     if all(part in quota_ids or part in QUOTA_NAMES for part in parts):
         short = "指标不足" if lang != "en" else " quota short"
         return ("、" if lang != "en" else ", ").join(quota_label(part, lang) + short for part in parts)
+    known = set(quota_ids) | set(QUOTA_NAMES)
+    sentence = blocking_sentence(reason, lambda q: quota_label(q, lang) if q in known else None, lang)
+    if sentence is not None:
+        return sentence
     if lang == "en":
         return reason
     shown = reason

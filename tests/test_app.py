@@ -140,7 +140,7 @@ def test_page_loads_on_the_baseline(app: AppTest) -> None:
     assert needs and all(n.startswith("追加") or n.startswith("剩余指标即可容纳") for n in needs if n)
     # No extra quota helps a project its parcels stop (taken, too small, not ready in time).
     stopped = waiting[waiting[t("need_column", "zh")] == ""]
-    site_problems = ("site large enough", "none of its sites", "no site in its zones", "latest_year")
+    site_problems = ("无面积足够", "均不在其可准入的园区", "所在园区无地块", "最晚开工年份")
     assert all(any(problem in reason for problem in site_problems) for reason in stopped["未入选原因"])
     assert any("用地" in n and "亩" in n for n in needs)
     assert set(table.loc[table["状态"] == status_label("approved", "zh"), t("need_column", "zh")]) == {""}

@@ -398,6 +398,15 @@ def test_status_and_reason_labels() -> None:
     assert reason_label("value", "en") == "displaced by higher-value projects"
     assert reason_label("odour", "en", quota_ids=["odour"]) == "odour quota short"
     assert reason_label("a: investment 120.0<200 万元/mu") == "a: 投资强度 120.0<200 万元/亩"
+    # site problems, with or without a blocking quota, in the meeting pack's words
+    on_class = "land (its site is cropland/basic_farmland land)|no site large enough ready by 2029"
+    assert reason_label(on_class) == (
+        "用地不足（可选地块为耕地、永久基本农田）；2029 年前无面积足够且已具备供地条件的地块"
+    )
+    assert reason_label(on_class, "en") == (
+        "Land short (its site is cropland, basic farmland); no site large enough ready by 2029"
+    )
+    assert reason_label("no free site large enough") == "无面积足够的空闲地块"
     assert reason_label("") == ""
 
 
