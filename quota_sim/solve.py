@@ -34,7 +34,7 @@ from quota_sim.scenario import SolverSettings
 from quota_sim.shortlist import shortlist
 from quota_sim.site_hull import SiteHull
 from quota_sim.site_patterns import site_pattern_rows
-from quota_sim.zone_relaxation import placement_scores, zone_relaxation
+from quota_sim.zone_relaxation import merged_guide, placement_scores, zone_relaxation
 
 _ON = 0.5  # a binary above this is taken as 1
 # HiGHS starts from a plan built on the LP relaxation (see _start_plan). Below this many placement
@@ -46,7 +46,7 @@ RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a p
 LARGE_LP_TIME_SHARE = 0.5  # of the time left, for the relaxation that guides the greedy start
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
-MERGED_LP_TIME_SHARE = 0.2  # of the time limit, for the LP with each zone's sites merged (huge models)
+MERGED_LP_TIME_SHARE = 0.5  # of the time limit, for the LP with each zone's sites merged (huge models)
 SHORTLIST_TIME_SHARE = 0.25  # of the time limit, by when the shortlist model has its plan (huge models)
 SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
 PLAIN_LP_TIME_SHARE = 0.6  # of the time limit, by when the plain LP may tighten a huge model's bound
@@ -497,10 +497,8 @@ def _start_plan(
             return found
         # The routes below share the time the master leaves.
         settings = replace(settings, time_limit=max(deadline - time.perf_counter(), 0.0))
-    if large and model.site_rows:
-        found = _shortlist_plan(model, lp, settings, deadline)
-        if found is not None:
-            return found
+    if large and model.site_rows:  # its plain LP takes longer than most limits: the LP is not tried
+        return _shortlist_plan(model, lp, settings, deadline)
     if time.perf_counter() >= deadline:
         return _StartPlan(None, None)
     integrality = lp.integrality_
@@ -525,12 +523,11 @@ def _start_plan(
     finally:
         lp.integrality_ = integrality
     if not solved:
-        return _StartPlan(_greedy_plan(model, dict(model.value), deadline) if large else None, None)
+        return _StartPlan(_greedy_plan(model, model.values, deadline) if large else None, None)
     relaxation = _relaxation(model, lp_run)
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if large:
-        return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
-                          relaxation)
+        return _StartPlan(_greedy_plan(model, weights, deadline), relaxation)
     reduced = np.asarray(lp_run.getSolution().col_dual)[:n]
     restricted_by = min(time.perf_counter() + RESTRICTED_TIME_SHARE * settings.time_limit, deadline)
     keep = weights > _SUPPORT
@@ -579,7 +576,7 @@ def _better(cost: np.ndarray, values: np.ndarray | None, than: np.ndarray | None
     return values is not None and (than is None or cost @ values > cost @ than * (1 + 1e-9) + 1e-9)
 
 
-def _greedy_plan(model: QuotaModel, weights: dict, deadline: float) -> Start:
+def _greedy_plan(model: QuotaModel, weights: np.ndarray | Mapping, deadline: float) -> Start:
     """The greedy pass's plan (:func:`quota_sim.greedy.greedy_start`) by ``deadline``, or in a moment
     (RETURN_SECONDS) when the time is up: a plan guided by a relaxation in hand is not lost for want
     of one."""
@@ -610,7 +607,7 @@ def _master_plan(
     relaxation = Relaxation(master.bound, duals)
     values = master.dive(clock + DIVE_TIME_SHARE * span)
     if values is None:  # the greedy pass, guided by the dive's last LP
-        plan = _greedy_plan(model, dict(zip(model.x, master.guide.tolist(), strict=True)), deadline)
+        plan = _greedy_plan(model, master.guide, deadline)
         return _StartPlan(plan, relaxation, priced=True)
     plan = _plan(model, values)
     proven = relative_gap(float(model.cost @ values), master.bound) <= settings.gap
@@ -619,13 +616,14 @@ def _master_plan(
 
 def _shortlist_plan(
     model: QuotaModel, lp: highspy.HighsLp, settings: SolverSettings, deadline: float
-) -> _StartPlan | None:
+) -> _StartPlan:
     """The plan and bound of a huge model with sites; the shares below are of the time left until
     ``deadline``.
 
-    1. The LP with each zone's sites merged (:mod:`quota_sim.zone_relaxation`) bounds it and scores its
-       placements; the model of a shortlist of them (:mod:`quota_sim.shortlist`) is solved by the
-       pattern master until SHORTLIST_TIME_SHARE, for a first plan.
+    1. The LP with each zone's sites merged (:mod:`quota_sim.zone_relaxation`, until
+       MERGED_LP_TIME_SHARE) bounds it and scores its placements; the model of a shortlist of them
+       (:mod:`quota_sim.shortlist`) is solved by the pattern master until SHORTLIST_TIME_SHARE, for a
+       first plan; failing that, the greedy pass guided by the merged LP gives it.
     2. The plain LP is priced over the placements from the shortlist on (:mod:`quota_sim.placement_pricing`,
        until PLAIN_LP_TIME_SHARE): its bound, and at its duals the site-knapsack bound over every
        placement (:mod:`quota_sim.site_hull`), which is tighter.
@@ -633,7 +631,9 @@ def _shortlist_plan(
        each site, the projects that gain most at those duals (:func:`_improved_plan`), where most
        plans that beat the shortlist's lie, until IMPROVE_TIME_SHARE.
 
-    The smallest bound is reported with the best plan. None when no plan is found in time."""
+    The smallest bound found is reported with the best plan, also when there is no plan (a bound is
+    never lost for want of one). When the merged LP is not solved in its time, the plan is the greedy
+    pass's by value, without a bound."""
     clock = time.perf_counter()
     span = max(deadline - clock, 0.0)
     merged = zone_relaxation(model)
@@ -642,11 +642,14 @@ def _shortlist_plan(
     set_deadline(run, clock + MERGED_LP_TIME_SHARE * span)
     run_highs(run)
     if run.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
+        return _StartPlan(_greedy_plan(model, model.values, deadline), None, search=False)
     bound = float(run.getInfo().objective_function_value)
     duals = np.asarray(run.getSolution().row_dual, dtype=float)
     keep = shortlist(model, placement_scores(model, merged, duals))
     ready = _shortlist_master_plan(model, keep, settings, clock + SHORTLIST_TIME_SHARE * span, deadline)
+    if ready is None:
+        guide = merged_guide(merged, np.asarray(run.getSolution().col_value), keep)
+        ready = _completed_start(model, lp, settings, _greedy_plan(model, guide, deadline), deadline)
     # The plain LP, priced over the placements from the shortlist on, may give the tighter bound.
     integrality = lp.integrality_
     lp.integrality_ = []
@@ -662,10 +665,10 @@ def _shortlist_plan(
             if candidate is not None and candidate < bound:
                 bound, duals = candidate, priced.row_duals
         ready = _improved_plan(model, hull, priced, ready, settings, bound, clock + IMPROVE_TIME_SHARE * span)
-    if ready is None:
-        return None
-    plan = _plan(model, ready)
     relaxation = Relaxation(bound, dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True)))
+    if ready is None:  # its bound holds below HiGHS's own
+        return _StartPlan(None, relaxation, priced=True)
+    plan = _plan(model, ready)
     proven = ready if relative_gap(float(model.cost @ ready), bound) <= settings.gap else None
     return _StartPlan(plan, relaxation, proven, values=ready, ready=ready, search=False)
 

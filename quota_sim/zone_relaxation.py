@@ -143,3 +143,15 @@ def placement_scores(model: QuotaModel, merged: ZoneRelaxation, duals: np.ndarra
     weights = lp_values[zone] * duals[lp_rows[zone]]
     area = np.bincount(lp_columns[zone], weights=weights, minlength=merged.n_groups)
     return model.values - charges - area[merged.group]
+
+
+def merged_guide(
+    merged: ZoneRelaxation, solution: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """Per x column of the model, a weight for the greedy pass (:mod:`quota_sim.greedy`) from the merged
+    LP's column values ``solution``: its merged column's value shared out over its placements, on the
+    placements ``keep`` (the shortlist; the others 0). A project's weights then sum to its share placed
+    in the merged LP (so projects are ranked as the LP places them), and among its sites the shortlist's
+    are tried first."""
+    size = np.bincount(merged.group, minlength=merged.n_groups)
+    return np.where(keep, solution[: merged.n_groups][merged.group] / size[merged.group], 0.0)

@@ -4,6 +4,7 @@ plain LP priced over a growing set of placements (a bound each round)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -136,3 +137,46 @@ def test_the_priced_lp_never_bounds_below_the_plain_lp(seed: int, tmp_path, monk
     assert found is not None and found.complete
     assert found.bound >= plain - 1e-6 * max(1.0, abs(plain))
     assert found.bound == pytest.approx(plain, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_merged_lp_bound_is_kept_when_the_shortlist_master_and_the_plain_lp_fail(
+    seed: int, tmp_path, monkeypatch
+) -> None:
+    # The shortlist's pattern master finds no plan and the plain LP is not priced in time (as under a
+    # short limit): the greedy pass guided by the merged LP gives the plan, and the merged LP's bound is
+    # reported with it, not lost.
+    monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 0)
+    monkeypatch.setattr(solve, "_shortlist_master_plan", lambda *args: None)
+    monkeypatch.setattr(solve, "priced_relaxation", lambda *args: None)
+    scenario, projects, model = _sites_model(seed, tmp_path / "in")
+    best = brute_force(scenario, projects)
+    merged, _ = _merged_bound(model, scenario.solver)
+    result = solve_scenario(scenario, projects)
+    assert result.status in ("optimal", "feasible") and best is not None
+    tol = 1e-6 * max(1.0, abs(best.objective))
+    assert result.best_bound == pytest.approx(merged, rel=1e-9)
+    assert result.objective - tol <= best.objective <= result.best_bound + tol
+    assert result.gap == pytest.approx(solve.relative_gap(result.objective, merged))
+    write_outputs(result, tmp_path / "out")
+    assert verify_outputs(scenario, projects, tmp_path / "out") == []
+
+
+def test_with_no_time_for_the_shortlist_master_the_merged_lp_guides_a_plan_in_time(
+    tmp_path, monkeypatch
+) -> None:
+    # A simulated clock (tests/test_deadline.py): the set-up and the merged LP take the time the
+    # shortlist's master had; the greedy pass guided by the merged LP gives the plan, completed with its
+    # supply use in a moment, and nothing else runs: feasible, with its gap to the merged LP's bound.
+    from tests.test_deadline import STEP, Clock
+
+    monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)
+    scenario, _projects, model = _sites_model(108, tmp_path)
+    merged, _ = _merged_bound(model, scenario.solver)
+    clock = Clock(monkeypatch)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=3 * STEP))
+    assert [run.route[0] for run in clock.runs] == ["_shortlist_plan", "_completed_start"]
+    clock.assert_within_the_time_left()
+    assert solution.status == "feasible" and solution.chosen
+    assert solution.best_bound == pytest.approx(merged, rel=1e-9)
+    assert solution.gap == pytest.approx(solve.relative_gap(solution.objective, merged))
