@@ -20,13 +20,14 @@ from tests.instances import hard_knapsack
 from tests.test_batch import write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+AT_WORK = 0.2  # s of CPU: a hard member past its start, where no easy member runs beside it
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes")
 
 
 def test_each_failure_stays_with_its_own_task():
     tasks = ["a", "kill", "b", "abort", "raise", "hang", "c"]
     results = run_isolated(
-        tasks, fault_task.run, lambda task, why: f"{task} failed: {why}", workers=3, timeout=4
+        tasks, fault_task.run, lambda task, why: f"{task} failed: {why}", workers=3, timeout=2
     )
     by_task = {result.split(" ")[0]: result for result in results}
     assert set(by_task) == set(tasks)
@@ -34,7 +35,7 @@ def test_each_failure_stays_with_its_own_task():
     assert "killed by SIGKILL (out of memory?)" in by_task["kill"]
     assert "killed by SIGABRT" in by_task["abort"]
     assert "ValueError: bad task" in by_task["raise"]
-    assert "member time limit of 4 s" in by_task["hang"]
+    assert "member time limit of 2 s" in by_task["hang"]
 
 
 def _served(caller: int) -> set[int]:
@@ -114,16 +115,17 @@ def _forked_by_a_server(pid: int) -> bool:
         return False
 
 
-def _busy_members(batch: int) -> set[int]:
-    """Member processes: descendants of the batch with no child that have used a second of CPU, not
-    a fork server (which outlives its members)."""
+def _busy_members(batch: int, cpu: float = 1.0) -> set[int]:
+    """Member processes: descendants of the batch with no child that have used ``cpu`` seconds of CPU,
+    not a fork server (which outlives its members). A second tells a hard member from an easy one (and
+    from a Dask worker starting up); where every member is hard, a fifth says it is at work."""
     tick = os.sysconf("SC_CLK_TCK")
     descendants = _descendants(batch)
     parents = {int(fields[1]) for pid in descendants if (fields := _stat(pid)) is not None}
     busy = set()
     for pid in descendants - parents:
         fields = _stat(pid)
-        if fields is None or (int(fields[11]) + int(fields[12])) / tick <= 1.0:
+        if fields is None or (int(fields[11]) + int(fields[12])) / tick <= cpu:
             continue
         if _forked_by_a_server(pid) and not _forked_by_a_server(int(fields[1])):
             continue  # the fork server itself, between members
@@ -153,17 +155,17 @@ def _comparison(out: Path) -> dict[str, dict[str, str]]:
 
 def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
     hard = _hard(tmp_path / "in", "hard")
-    easy = write_scenario(tmp_path / "in" / "easy", "easy")
     slow = _hard(tmp_path / "in", "slow")
+    easy = write_scenario(tmp_path / "in" / "easy", "easy")
     out = tmp_path / "out"
-    arguments = [str(hard), str(easy), str(slow), "--out", str(out), "--jobs", "3", "--member-timeout", "12"]
+    arguments = [str(hard), str(slow), str(easy), "--out", str(out), "--jobs", "2", "--member-timeout", "6"]
     batch = _batch(arguments)
     try:
-        # A hard member is solving (the easy one needs under a second of CPU): kill it; the other hangs
-        # on until its time limit (both need not be busy at once, which a loaded machine may not allow
-        # within the limit).
-        _poll(lambda: _busy_members(batch.pid))
-        victim = max(_busy_members(batch.pid))
+        # The two hard members start first, the easy one when a worker is free. Kill one of them as soon
+        # as it runs, long before its time limit (so no race with the limit, however loaded the
+        # machine); the other hangs on until its limit.
+        _poll(lambda: _busy_members(batch.pid, AT_WORK))
+        victim = max(_busy_members(batch.pid, AT_WORK))
         os.kill(victim, signal.SIGKILL)  # as the kernel's out-of-memory killer would
         _, err = batch.communicate(timeout=300)
     finally:
@@ -175,7 +177,7 @@ def test_a_killed_member_fails_alone_and_a_hanging_one_is_stopped(tmp_path):
     failed = [rows[name] for name in ("hard", "slow")]
     assert sorted(row["status"] for row in failed) == ["error", "error"]
     reasons = " ".join(row["error"] for row in failed)
-    assert "killed by SIGKILL (out of memory?)" in reasons and "member time limit of 12 s" in reasons
+    assert "killed by SIGKILL (out of memory?)" in reasons and "member time limit of 6 s" in reasons
     assert batch.returncode == 3 and "Traceback" not in err
 
 
@@ -185,8 +187,8 @@ def test_stopping_the_batch_stops_every_member_without_a_traceback(tmp_path, sto
     out = tmp_path / "out"
     batch = _batch([*members, "--out", str(out), "--jobs", "2"], start_new_session=True)
     try:
-        _poll(lambda: len(_busy_members(batch.pid)) >= 2)
-        members_pids = _busy_members(batch.pid)
+        _poll(lambda: len(_busy_members(batch.pid, AT_WORK)) >= 2)
+        members_pids = _busy_members(batch.pid, AT_WORK)
         sent = time.monotonic()
         if stop == "ctrl-c":
             os.killpg(batch.pid, signal.SIGINT)  # the terminal signals the whole process group
@@ -209,8 +211,8 @@ def test_resume_after_the_batch_itself_was_killed(tmp_path):
     out = tmp_path / "out"
     batch = _batch([str(easy), str(hard), "--out", str(out), "--jobs", "2"])
     try:
-        _poll(lambda: (out / "easy" / "inputs.sha256").exists() and bool(_busy_members(batch.pid)))
-        orphans = _busy_members(batch.pid)
+        _poll(lambda: (out / "easy" / "inputs.sha256").exists() and bool(_busy_members(batch.pid, AT_WORK)))
+        orphans = _busy_members(batch.pid, AT_WORK)  # the easy member is done: the hard one is left
         batch.kill()  # SIGKILL: no chance to clean up
         batch.communicate()
     finally:

@@ -16,7 +16,7 @@ from quota_sim.analysis.sweep import parse_range, parse_values, sweep_markers
 from quota_sim.cli import main
 from quota_sim.errors import InputError
 from tests.instances import hard_knapsack, load_instance, project_row, scenario_dict
-from tests.test_batch_faults import ROOT, _busy_members, _descendants, _poll, _stat
+from tests.test_batch_faults import AT_WORK, ROOT, _busy_members, _descendants, _poll, _stat
 
 LEVER = "quotas.land.sources.plan.amounts"
 
@@ -101,7 +101,7 @@ def test_stopping_a_sweep_stops_every_worker_without_a_traceback(tmp_path, stop)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     try:
-        _poll(lambda: len(_busy_members(sweep.pid)) >= 2)  # two points are solving
+        _poll(lambda: len(_busy_members(sweep.pid, AT_WORK)) >= 2)  # two points are solving
         workers = _descendants(sweep.pid)
         if stop == "ctrl-c":
             os.killpg(sweep.pid, signal.SIGINT)  # the terminal signals the whole process group
