@@ -83,12 +83,20 @@ def _release_the_fork_server() -> None:
         server._forkserver_alive_fd = None
 
 
+def end_with_the_fork_server() -> None:
+    """In a child of a fork server: end (quietly) once the process that started the fork server is
+    gone, as the fork server then does."""
+    _release_the_fork_server()
+    _end_with_parent(None)
+
+
 def _child(function: Callable[[Any], Any], task: Any, connection: Connection, parent: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if parent is None:
-        _release_the_fork_server()
-    _end_with_parent(parent)
+        end_with_the_fork_server()
+    else:
+        _end_with_parent(parent)
     try:
         result = function(task)
     except BaseException as error:  # reported to the parent as this task's failure

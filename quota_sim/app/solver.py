@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quota_sim.errors import InputError
+from quota_sim.workers import PRELOAD, end_with_the_fork_server
 
 #: How often (s) a waiting page checks whether its run should stop or rerun.
 POLL_SECONDS = 0.05
@@ -37,9 +38,11 @@ STORE_WAIT = 5.0
 
 _log = logging.getLogger(__name__)
 
-# Spawned, never forked from the server (which runs HiGHS and Streamlit's threads): each child imports
-# the solver once, when the server starts.
-_CONTEXT = multiprocessing.get_context("spawn")
+# Forked from a fork server, never from the server (which runs HiGHS and Streamlit's threads): the fork
+# server imports the solver once, and each child starts from it in a fraction of a second (one fork
+# server per process, shared with the analysis jobs and quota_sim.workers: the same modules loaded).
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(PRELOAD)
 
 
 def solve_processes() -> int:
@@ -68,14 +71,11 @@ class SolveFailed(Exception):
     input); the message says what happened."""
 
 
-def _serve(connection: Any, work: Callable[[str], Any], parent: int) -> None:
+def _serve(connection: Any, work: Callable[[str], Any]) -> None:
     """A child's loop: solve each setting sent, answer ``(kind, value)``; end with the server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which ends its children
+    end_with_the_fork_server()
     while True:
-        if not connection.poll(1.0):
-            if os.getppid() != parent:
-                return
-            continue
         try:
             toml_text = connection.recv()
         except (EOFError, OSError):
@@ -103,7 +103,7 @@ class Child:
     def _start(self) -> None:
         ours, theirs = _CONTEXT.Pipe()
         self._process = _CONTEXT.Process(
-            target=_serve, args=(theirs, self._work, os.getpid()), name="quota-sim-solver", daemon=True
+            target=_serve, args=(theirs, self._work), name="quota-sim-solver", daemon=True
         )
         self._process.start()
         theirs.close()
