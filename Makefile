@@ -18,10 +18,12 @@ run: setup
 
 # The tests run in one process per core (pytest-xdist), each test module kept in one process. The modules
 # are handed out in file order, not fewest-tests-last: the few-test modules that start servers, clusters
-# and builds would otherwise start last and leave the other process idle at the end.
+# and builds would otherwise start last and leave the other process idle at the end. Bytecode is cached
+# even where PYTHONDONTWRITEBYTECODE is set: else every Python process the tests start (CLI runs,
+# batches, app servers) compiles the package again.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder
 
 app: setup
 	$(BIN)/quota-sim app
