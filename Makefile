@@ -17,10 +17,10 @@ run: setup
 	$(BIN)/quota-sim run
 
 # The tests run in one process per core (pytest-xdist), each test module kept in one process. The modules
-# are handed out in file order, not fewest-tests-last: the few-test modules that start servers, clusters
-# and builds would otherwise start last and leave the other process idle at the end. Bytecode is cached
-# even where PYTHONDONTWRITEBYTECODE is set: else every Python process the tests start (CLI runs,
-# batches, app servers) compiles the package again.
+# are handed out in the order tests/conftest.py gives (those that start servers, clusters and builds
+# first, then file order), not fewest-tests-last, which would start those last and leave the other
+# process idle at the end. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: else every
+# Python process the tests start (CLI runs, batches, app servers) compiles the package again.
 test: setup
 	$(BIN)/ruff check .
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder

@@ -18,6 +18,16 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+#: Markers of the modules that start servers, clusters or builds: few tests, each long.
+LONG_MODULES = ("browser", "cluster", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long modules first, the rest in file order. ``make test`` hands whole modules to its
+    processes in this order: a long module started last would leave the other process idle."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG_MODULES))
+
+
 @pytest.fixture(params=INSTALLED_SOLVERS)
 def solver(request: pytest.FixtureRequest) -> str:
     """Each installed MILP solver in turn (tests/solvers.py)."""
