@@ -25,6 +25,8 @@ knapsack's hull, and :mod:`quota_sim.pattern_master` prices their patterns in in
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,11 +113,14 @@ def site_pattern_rows(
     land_mu: np.ndarray,
     area_mu: np.ndarray,
     n_columns: int,
+    deadline: float = math.inf,
 ) -> PatternRows | None:
     """Pattern columns and rows for a model whose column j < len(project) places project
     ``project[j]`` on site ``site[j]`` (an index into ``area_mu``, -1 for none); ``land_mu`` per
     project, ``area_mu`` per site (mu). None when no site needs them (every site holds all its
-    candidates together); no rows (``sites`` 0) when some do but none qualifies."""
+    candidates together); no rows (``sites`` 0) when some do but none qualifies. From ``deadline`` on
+    (a ``time.perf_counter()`` value) no site gets patterns: each site that would have needed them is
+    counted as ``partial`` (the rows so far are valid all the same)."""
     upper: list[float] = []
     starts, indices, values = [0], [], []
     n_patterns = sites = partial = 0
@@ -128,6 +133,9 @@ def site_pattern_rows(
         sizes = land_mu[projects].astype(float)
         area = float(area_mu[k])
         if float(np.sum(sizes)) <= area + FIT_TOL_MU:
+            continue
+        if time.perf_counter() >= deadline:  # out of time: this site keeps its capacity row alone
+            partial += 1
             continue
         limit = min(MAX_PATTERNS_PER_SITE, MAX_PATTERNS - n_patterns)
         chosen, patterns = _largest_with_patterns(sizes, area, limit)

@@ -44,6 +44,7 @@ GREEDY_START_BINARIES = 50_000
 RESTRICTED_TIME_SHARE = 0.5  # of the time limit, for the restricted MIPs
 RESTRICTED_MIN_GAP = 0.01  # a widened restricted MIP looks for a start, not a proof: stops within this gap
 LARGE_LP_TIME_SHARE = 0.5  # of the time left, for the relaxation that guides the greedy start
+PATTERN_TIME_SHARE = 0.5  # of the time limit, by when the site patterns are listed (later sites: rows alone)
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.5  # of the time limit, for the LP with each zone's sites merged (huge models)
@@ -224,16 +225,19 @@ def _completed_start(
     return np.concatenate([on, np.asarray(highs.getSolution().col_value)])
 
 
-def _with_site_patterns(model: QuotaModel, lp: highspy.HighsLp) -> tuple[highspy.HighsLp, bool]:
+def _with_site_patterns(
+    model: QuotaModel, lp: highspy.HighsLp, deadline: float = np.inf
+) -> tuple[highspy.HighsLp, bool]:
     """``lp`` with the site pattern columns and rows of :mod:`quota_sim.site_patterns` appended after
     the model's own (a tighter LP relaxation of the same MILP); unchanged when no site needs them. And
     whether some site's patterns hold only part of its candidates (its hull is then priced in by
-    :mod:`quota_sim.pattern_master`)."""
+    :mod:`quota_sim.pattern_master`); so do the sites not reached by ``deadline``, which keep their
+    capacity rows alone."""
     if model.elastic or model.sites is None or not model.n_x or model.n_x >= GREEDY_START_BINARIES:
         return lp, False  # very large models: the plain relaxation is solved sooner, for the greedy start
     table = model.placements
     land, area = model.projects.land_mu, model.sites.area_mu
-    rows = site_pattern_rows(table.project, table.site, land, area, lp.num_col_)
+    rows = site_pattern_rows(table.project, table.site, land, area, lp.num_col_, deadline)
     if rows is None or not rows.sites:
         return lp, rows is not None and rows.partial > 0
     count, n_rows = rows.n_patterns, len(rows.upper)
@@ -267,7 +271,8 @@ def _solve_highs(
     solver_name = _solver_label("highs")
     if not model.n_variables:
         return _finish(model, np.zeros(0), clock, "optimal", solver_name, bound=None, gap=0.0)
-    lp, partial = _with_site_patterns(model, model.highs_lp(relax=relax))
+    patterns_by = clock + PATTERN_TIME_SHARE * settings.time_limit
+    lp, partial = _with_site_patterns(model, model.highs_lp(relax=relax), patterns_by)
     relaxation = None
     restricted = None  # column values of the restricted MIP's plan, kept if the run's time runs out
     ready = None  # column values of a complete start plan: HiGHS is then not waited for past the limit

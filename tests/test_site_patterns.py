@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 
 import numpy as np
 import pytest
@@ -116,6 +117,26 @@ def test_patterns_are_added_only_where_a_site_cannot_hold_all_its_candidates() -
     ]
     assert rows.upper.tolist() == [1.0, 0.0, 0.0]
     assert site_pattern_rows(project, site, land, np.array([120.0, 50.0]), n_columns=10) is None
+
+
+def test_sites_reached_after_the_deadline_keep_their_capacity_rows_alone(monkeypatch) -> None:
+    # Sites 0 and 1 each hold only some of their candidates. By the deadline (a clock that moves on by
+    # one second per look, from 0; the deadline at 0.5 s) only site 0 is listed; site 1 gets no rows and is
+    # counted as partial (the pattern master's route then prices it in). Past the deadline, no site
+    # gets rows at all.
+    project, site = np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1])
+    land = np.array([60.0, 60.0, 30.0, 30.0])
+    area = np.array([100.0, 50.0])
+    ticks = iter(range(100))
+    with monkeypatch.context() as patched:
+        patched.setattr(time, "perf_counter", lambda: float(next(ticks)))
+        rows = site_pattern_rows(project, site, land, area, n_columns=4, deadline=0.5)
+    assert rows is not None and rows.sites == 1 and rows.partial == 1
+    assert {int(i) for i in rows.indices if i < 4} == {0, 1}  # site 0's candidates only
+    late = site_pattern_rows(project, site, land, area, n_columns=4, deadline=time.perf_counter() - 1)
+    assert late is not None and late.sites == 0 and late.partial == 2 and not len(late.upper)
+    whole = site_pattern_rows(project, site, land, area, n_columns=4)
+    assert whole is not None and whole.sites == 2 and whole.partial == 0
 
 
 def test_a_site_with_many_candidates_gets_patterns_over_its_largest(monkeypatch) -> None:
