@@ -38,9 +38,11 @@ _DUAL_TOL = 1e-9  # a dual this small is taken as 0 (its row's bound may then be
 
 @dataclass
 class _Site:
-    """A site with a capacity row: its area (mu) and its placements (x columns of the model)."""
+    """A site: its index, area (mu), whether it has a capacity row, and its placements (x columns)."""
 
+    index: int
     area: float
+    capacity: bool
     columns: np.ndarray  # its placements, by project then year
     project: np.ndarray  # their project
     starts: np.ndarray  # where each distinct project's placements start in ``columns``
@@ -59,12 +61,20 @@ class SiteHull:
         hull_sites = np.array(sorted(model.site_index[s] for s in model.site_rows), dtype=np.int64)
         on_hull = np.isin(table.site, hull_sites)
         self._hull_column = np.concatenate([on_hull, np.zeros(model.n_variables - n, dtype=bool)])
-        self.sites: list[_Site] = []
-        for k in hull_sites.tolist():
-            columns = np.flatnonzero(table.site == k)  # placements are ordered by project, then year
+        # Every site's placements, by project then year (the model's order, kept by a stable sort).
+        on_site = np.flatnonzero(table.site >= 0)
+        order = on_site[np.argsort(table.site[on_site], kind="stable")]
+        bounds = np.r_[0, np.flatnonzero(np.diff(table.site[order])) + 1, len(order)]
+        capacity = np.isin(table.site[order[bounds[:-1]]], hull_sites) if len(order) else np.zeros(0, bool)
+        self.every_site: list[_Site] = []  # every site with placements
+        spans = zip(bounds[:-1].tolist(), bounds[1:].tolist(), capacity.tolist(), strict=True)
+        for begin, end, held in spans:
+            columns = order[begin:end]
             project = table.project[columns]
             starts = np.r_[0, np.flatnonzero(np.diff(project)) + 1]
-            self.sites.append(_Site(float(model.sites.area_mu[k]), columns, project, starts))
+            k = int(table.site[columns[0]])
+            self.every_site.append(_Site(k, float(model.sites.area_mu[k]), held, columns, project, starts))
+        self.sites = [site for site in self.every_site if site.capacity]  # those with a capacity row
 
     def reduced(self, duals: np.ndarray) -> np.ndarray:
         """Per column of the model, its reduced cost at the model rows' ``duals``, the sites' capacity
@@ -82,6 +92,11 @@ class SiteHull:
         hit = np.flatnonzero(values >= np.repeat(best, np.diff(np.r_[site.starts, len(values)])))
         first = hit[np.r_[True, np.diff(site.project[hit]) != 0]]  # each project's first best placement
         return site.columns[first], best
+
+    def site_reduced(self, duals: np.ndarray) -> np.ndarray:
+        """Per x column, its reduced cost at the model rows' ``duals`` with the sites' capacity rows left
+        out (万元)."""
+        return self.reduced(np.where(self._site_row, 0.0, duals[: self.model.n_rows]))[: self.model.n_x]
 
     def bound(self, duals: np.ndarray) -> float | None:
         """``L(duals)`` (万元; ``duals`` per model row, d(objective) / d(right-hand side)); None when the
@@ -110,9 +125,28 @@ class SiteHull:
     def leading(self, duals: np.ndarray, count: int) -> np.ndarray:
         """Per x column, whether it is the best placement of one of the ``count`` projects that gain most
         on its site at ``duals`` (the sites' capacity rows left out)."""
-        reduced = self.reduced(np.where(self._site_row, 0.0, duals[: self.model.n_rows]))
+        reduced = self.site_reduced(duals)
         chosen = np.zeros(self.model.n_x, dtype=bool)
         for site in self.sites:
             columns, best = self._best_per_project(site, reduced)
             chosen[columns[np.argsort(-best, kind="stable")[:count]]] = True
         return chosen
+
+    def site_gains(self, duals: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """At ``duals`` (the sites' capacity rows left out), per site with placements: its index, the most
+        the projects that fit it together gain (万元: its knapsack where it has a capacity row, else the
+        sum of every gain; 0 when nothing gains) and the ``count`` projects that gain most on it, best
+        first."""
+        reduced = self.site_reduced(duals)
+        land = self.model.projects.land_mu
+        values, leading = np.zeros(len(self.every_site)), []
+        for i, site in enumerate(self.every_site):
+            _, best = self._best_per_project(site, reduced)
+            positive = np.flatnonzero(best > _GAIN)
+            if site.capacity and len(positive):
+                chosen = land[site.project[site.starts[positive]]]
+                values[i] = max(0.0, best_fit(chosen, best[positive], site.area)[0])
+            elif len(positive):
+                values[i] = float(np.sum(best[positive]))
+            leading.append(site.project[site.starts[np.argsort(-best, kind="stable")[:count]]])
+        return np.array([site.index for site in self.every_site], dtype=np.int64), values, leading

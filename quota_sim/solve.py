@@ -34,6 +34,7 @@ from quota_sim.scenario import SolverSettings
 from quota_sim.shortlist import shortlist
 from quota_sim.site_hull import SiteHull
 from quota_sim.site_patterns import site_pattern_rows
+from quota_sim.site_search import SiteSearch
 from quota_sim.zone_relaxation import merged_guide, placement_scores, zone_relaxation
 
 _ON = 0.5  # a binary above this is taken as 1
@@ -48,14 +49,11 @@ PATTERN_TIME_SHARE = 0.5  # of the time limit, by when the site patterns are lis
 MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the master LP (its bound)
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.5  # of the time limit, for the LP with each zone's sites merged (huge models)
-SHORTLIST_TIME_SHARE = 0.25  # of the time limit, by when the shortlist model has its plan (huge models)
-SHORTLIST_PRICING_TOLERANCE = 0.01  # the shortlist model's master prices patterns until this close
 PLAIN_LP_TIME_SHARE = 0.6  # of the time limit, by when the plain LP may tighten a huge model's bound
 IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is improved around the plain LP
 LEADING_PER_SITE = 40  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
 NEIGHBOURHOOD_MASTER_SHARE = 0.3  # of the time for that, by when the pattern master's LP on it is priced
 NEIGHBOURHOOD_DIVE_SHARE = 0.4  # of the time for that, by when the pattern master's dive on it ends
-WHOLE_NEIGHBOURHOOD_PLACEMENTS = 2_000  # most placements of a neighbourhood whose whole MIP is tried
 # Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
 # the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
 RETURN_SECONDS = 0.1
@@ -588,31 +586,27 @@ def _greedy_plan(model: QuotaModel, weights: np.ndarray | Mapping, deadline: flo
     return greedy_start(model, weights, max(deadline, time.perf_counter() + RETURN_SECONDS))
 
 
-def _master_plan(
-    model: QuotaModel, settings: SolverSettings, deadline: float, tolerance: float | None = None, *,
-    plan_only: bool = False,
-) -> _StartPlan | None:
+def _master_plan(model: QuotaModel, settings: SolverSettings, deadline: float) -> _StartPlan | None:
     """The plan and bound of the pattern master (:mod:`quota_sim.pattern_master`): patterns priced in
     for MASTER_TIME_SHARE of the time left until ``deadline`` (None when its LP is not solved by then,
-    or, unless ``plan_only``, when pricing is not done by then), then its dive until DIVE_TIME_SHARE of
-    it (the greedy pass guided by the master's LP when the dive finds no plan). Pricing stops at
-    ``tolerance`` (relative; a tenth of the requested gap by default)."""
+    or when pricing is not done by then), then its dive until DIVE_TIME_SHARE of it (the greedy pass
+    guided by the master's LP when the dive finds no plan). Pricing stops within a tenth of the
+    requested gap."""
     clock = time.perf_counter()
     span = max(deadline - clock, 0.0)
     master = PatternMaster(model, _configured_highs(settings))
     # None also when pricing is stopped by its time before it is done: the plan and bound of
     # :func:`_start_plan`'s other routes are then the better ones (5,000 projects with a 5 s limit).
     # Pricing stops when the bound is well within the requested gap of the master LP's value.
-    tolerance = settings.gap / 10 if tolerance is None else tolerance
-    if not master.solve(clock + MASTER_TIME_SHARE * span, tolerance=tolerance):
+    if not master.solve(clock + MASTER_TIME_SHARE * span, tolerance=settings.gap / 10):
         return None
-    if not master.priced_out and not plan_only:  # stopped by its time (a short limit): its bound is far
+    if not master.priced_out:  # stopped by its time (a short limit): its bound is far
         return None
     duals = dict(zip(model.row_names, master.row_duals().tolist(), strict=True))
     relaxation = Relaxation(master.bound, duals)
     values = master.dive(clock + DIVE_TIME_SHARE * span)
-    if values is None:  # the greedy pass, guided by the dive's last LP
-        plan = _greedy_plan(model, master.guide, deadline)
+    if values is None:  # the greedy pass, guided by the dive's last LP (by value when it solved none)
+        plan = _greedy_plan(model, model.values if master.guide is None else master.guide, deadline)
         return _StartPlan(plan, relaxation, priced=True)
     plan = _plan(model, values)
     proven = relative_gap(float(model.cost @ values), master.bound) <= settings.gap
@@ -626,15 +620,14 @@ def _shortlist_plan(
     ``deadline``.
 
     1. The LP with each zone's sites merged (:mod:`quota_sim.zone_relaxation`, until
-       MERGED_LP_TIME_SHARE) bounds it and scores its placements; the model of a shortlist of them
-       (:mod:`quota_sim.shortlist`) is solved by the pattern master until SHORTLIST_TIME_SHARE, for a
-       first plan; failing that, the greedy pass guided by the merged LP gives it.
+       MERGED_LP_TIME_SHARE) bounds it and scores its placements, which give a shortlist of a few sites
+       per project (:mod:`quota_sim.shortlist`); the greedy pass guided by the merged LP, trying the
+       shortlisted sites first, gives a first plan.
     2. The plain LP is priced over the placements from the shortlist on (:mod:`quota_sim.placement_pricing`,
        until PLAIN_LP_TIME_SHARE): its bound, and at its duals the site-knapsack bound over every
        placement (:mod:`quota_sim.site_hull`), which is tighter.
-    3. The plan is improved in the model of the plain LP's support, the plan's placements and, on
-       each site, the projects that gain most at those duals (:func:`_improved_plan`), where most
-       plans that beat the shortlist's lie, until IMPROVE_TIME_SHARE.
+    3. The plan is improved (:func:`_improved_plan`) until IMPROVE_TIME_SHARE: by the pattern master
+       in the model around the plain LP, then by a large-neighbourhood search over the sites.
 
     The smallest bound found is reported with the best plan, also when there is no plan (a bound is
     never lost for want of one). When the merged LP is not solved in its time, the plan is the greedy
@@ -651,10 +644,8 @@ def _shortlist_plan(
     bound = float(run.getInfo().objective_function_value)
     duals = np.asarray(run.getSolution().row_dual, dtype=float)
     keep = shortlist(model, placement_scores(model, merged, duals))
-    ready = _shortlist_master_plan(model, keep, settings, clock + SHORTLIST_TIME_SHARE * span, deadline)
-    if ready is None:
-        guide = merged_guide(merged, np.asarray(run.getSolution().col_value), keep)
-        ready = _completed_start(model, lp, settings, _greedy_plan(model, guide, deadline), deadline)
+    guide = merged_guide(merged, np.asarray(run.getSolution().col_value), keep)
+    ready = _completed_start(model, lp, settings, _greedy_plan(model, guide, deadline), deadline)
     # The plain LP, priced over the placements from the shortlist on, may give the tighter bound.
     integrality = lp.integrality_
     lp.integrality_ = []
@@ -678,27 +669,6 @@ def _shortlist_plan(
     return _StartPlan(plan, relaxation, proven, values=ready, ready=ready, search=False)
 
 
-def _shortlist_master_plan(
-    model: QuotaModel, keep: np.ndarray, settings: SolverSettings, planned_by: float, deadline: float
-) -> np.ndarray | None:
-    """The plan (column values of ``model``) the pattern master finds on the model of the placements
-    ``keep`` by ``planned_by`` (its supply use drawn by ``deadline``); None when it finds none."""
-    reduced = build_model(model.scenario, model.projects, keep=keep)
-    if not reduced.site_rows or reduced.unplaceable_locks or time.perf_counter() >= planned_by:
-        return None
-    # Only its plan is wanted (its bound holds for the shortlist alone): pricing stops within 1 %, or
-    # at its time.
-    found = _master_plan(reduced, settings, planned_by, tolerance=SHORTLIST_PRICING_TOLERANCE, plan_only=True)
-    if found is None or found.plan is None:
-        return None
-    values = found.values
-    if values is None:  # the greedy pass's plan: its supply drawn in the shortlist model
-        values = _completed_start(reduced, reduced.highs_lp(), settings, found.plan, deadline)
-        if values is None:
-            return None
-    return _in_whole_model(model, reduced, keep, values)
-
-
 def _in_whole_model(
     model: QuotaModel, reduced: QuotaModel, keep: np.ndarray, values: np.ndarray
 ) -> np.ndarray:
@@ -716,15 +686,14 @@ def _improved_plan(
     model: QuotaModel, hull: SiteHull, priced: PricedRelaxation, plan: np.ndarray | None,
     settings: SolverSettings, bound: float, deadline: float,
 ) -> np.ndarray | None:
-    """``plan`` (column values of ``model``, or None) improved in the model of the placements around it:
-    the plain LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE
-    projects that gain most at the plain LP's duals. There the pattern master, started from the plan's
-    patterns, prices its site patterns in (until NEIGHBOURHOOD_MASTER_SHARE of the time left) and dives
-    (until NEIGHBOURHOOD_DIVE_SHARE); then the MIP over its LP's support (the plain LP's when it is not
-    solved in time) and the plans' placements (as in the RENS heuristic: the site hull's LP points
-    where the good plans are) is solved from the better plan, and once it is solved with the plain LP's
-    support too, then the MIP of the whole neighbourhood when it is small, until ``deadline``, or until
-    a plan is within the requested gap of ``bound``. The best plan (None if none)."""
+    """``plan`` (column values of ``model``, or None) improved until ``deadline``, or until a plan is
+    within the requested gap of ``bound``. First in the model of the placements around it: the plain
+    LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE projects
+    that gain most at the plain LP's duals. There the pattern master, started from the plan's patterns,
+    prices its site patterns in (until NEIGHBOURHOOD_MASTER_SHARE of the time left) and dives (until
+    NEIGHBOURHOOD_DIVE_SHARE). Then, over the whole model, the large-neighbourhood search of
+    :mod:`quota_sim.site_search` re-plans a few sites at a time from the better plan. The best plan
+    (None if none)."""
     started = time.perf_counter()
     span = max(deadline - started, 0.0)
     locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)[model.placements.project]
@@ -740,39 +709,17 @@ def _improved_plan(
         start[: reduced.n_x] = plan[: model.n_x][keep]
         for key, j in reduced.use.items():
             start[j] = plan[model.use[key]]
-    cost = reduced.cost
     master = PatternMaster(reduced, _configured_highs(settings), [] if start is None else [start])
-    support = priced.values[keep] > _SUPPORT  # the plain LP's
-    around = support.copy()  # unless the master's LP is solved
     dive_by = started + NEIGHBOURHOOD_DIVE_SHARE * span
-    priced_by = started + NEIGHBOURHOOD_MASTER_SHARE * span
-    if master.solve(priced_by, tolerance=settings.gap / 10) and master.solved(dive_by):
-        around = master.x() > _SUPPORT
+    if master.solve(started + NEIGHBOURHOOD_MASTER_SHARE * span, tolerance=settings.gap / 10):
         dived = master.dive(dive_by)
-        if dived is not None:
-            around |= dived[: reduced.n_x] > _ON
-        if _better(cost, dived, start):
+        if _better(reduced.cost, dived, start):
             start = dived
-    if start is not None:
-        around |= start[: reduced.n_x] > _ON
-    lp = reduced.highs_lp()
-    # Then, while time lasts, with the plain LP's support too, and the whole neighbourhood if small
-    # (HiGHS's root on 10,000 placements ran 8 s past its time limit).
-    whole = [np.ones(reduced.n_x, dtype=bool)] if reduced.n_x <= WHOLE_NEIGHBOURHOOD_PLACEMENTS else []
-    tried = np.zeros(reduced.n_x, dtype=bool)
-    for held in [around, around | support, *whole]:
-        if time.perf_counter() >= deadline:
-            break
-        if np.array_equal(held, tried):
-            continue
-        tried = held
-        exact = replace(settings, gap=0.0)
-        found, proven = _restricted_mip(lp, reduced.n_x, held, start, exact, bound, deadline, settings.gap)
-        if _better(cost, found, start):
-            start = found
-        if proven or held.all():
-            break
-    return plan if start is None else _in_whole_model(model, reduced, keep, start)
+    if start is None:
+        return plan
+    search = SiteSearch(model, hull, priced.row_duals, lambda: _configured_highs(replace(settings, gap=0.0)),
+                        settings.seed)
+    return search.improve(_in_whole_model(model, reduced, keep, start), deadline, bound, settings.gap)
 
 
 def _restricted_mip(

@@ -142,13 +142,14 @@ def test_every_route_of_a_small_model_gets_only_the_time_left(tmp_path, monkeypa
 @pytest.mark.parametrize("sites", [False, True])
 def test_every_route_of_a_huge_model_gets_only_the_time_left(sites: bool, tmp_path, monkeypatch) -> None:
     # Treated as a huge model: without sites, the LP (its share of the limit), the greedy plan completed
-    # with its supply use, then the full MIP; with sites, the merged LP, the shortlist's pattern master,
-    # the plain LP priced over the placements.
+    # with its supply use, then the full MIP; with sites, the merged LP, the greedy plan it guides
+    # completed with its supply use, the plain LP priced over the placements, then the pattern master
+    # around it and the search over sites.
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)
     if sites:
         monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 1)
         scenario, projects, _ = load_instance(tmp_path, *random_sites_instance(108))
-        expected = {"_shortlist_plan", "_master_plan", "priced_relaxation"}
+        expected = {"_shortlist_plan", "_completed_start", "priced_relaxation"}
     else:
         scenario, projects = hard_knapsack(tmp_path, n=20)
         expected = {"_start_plan", "_completed_start", "_solve_highs"}

@@ -1,5 +1,5 @@
-"""Huge models with sites: the LP with each zone's sites merged (a bound), the shortlist's plan and the
-plain LP priced over a growing set of placements (a bound each round)."""
+"""Huge models with sites: the LP with each zone's sites merged (a bound), the shortlist and the plan it
+guides, and the plain LP priced over a growing set of placements (a bound each round)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_the_shortlist_keeps_locks_and_a_few_sites_per_project(seed: int, tmp_pa
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_huge_model_with_sites_gets_a_valid_plan_and_bound(seed: int, tmp_path, monkeypatch) -> None:
-    # Every model is taken as huge: the plan comes from the shortlist model, the bound from the merged
+    # Every model is taken as huge: the plan comes from the huge-model route, the bound from the merged
     # or the plain LP; the plan never beats the optimum, the bound never falls below it.
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 0)
     found = []
@@ -107,7 +107,7 @@ def test_a_huge_model_with_sites_gets_a_valid_plan_and_bound(seed: int, tmp_path
         assert result.status in ("infeasible", "no_solution")
         return
     tol = 1e-6 * max(1.0, abs(best.objective))
-    assert found and found[0] is not None and found[0].plan is not None  # the shortlist's plan started it
+    assert found and found[0] is not None and found[0].plan is not None  # the route's plan is the answer
     assert result.status in ("optimal", "feasible")
     assert result.objective <= best.objective + tol
     assert result.best_bound >= best.objective - tol
@@ -140,14 +140,12 @@ def test_the_priced_lp_never_bounds_below_the_plain_lp(seed: int, tmp_path, monk
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_merged_lp_bound_is_kept_when_the_shortlist_master_and_the_plain_lp_fail(
+def test_the_merged_lp_bound_is_kept_when_the_plain_lp_is_not_priced_in_time(
     seed: int, tmp_path, monkeypatch
 ) -> None:
-    # The shortlist's pattern master finds no plan and the plain LP is not priced in time (as under a
-    # short limit): the greedy pass guided by the merged LP gives the plan, and the merged LP's bound is
-    # reported with it, not lost.
+    # The plain LP is not priced in time (as under a short limit): the greedy pass guided by the merged
+    # LP gives the plan, and the merged LP's bound is reported with it, not lost.
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 0)
-    monkeypatch.setattr(solve, "_shortlist_master_plan", lambda *args: None)
     monkeypatch.setattr(solve, "priced_relaxation", lambda *args: None)
     scenario, projects, model = _sites_model(seed, tmp_path / "in")
     best = brute_force(scenario, projects)
@@ -162,12 +160,12 @@ def test_the_merged_lp_bound_is_kept_when_the_shortlist_master_and_the_plain_lp_
     assert verify_outputs(scenario, projects, tmp_path / "out") == []
 
 
-def test_with_no_time_for_the_shortlist_master_the_merged_lp_guides_a_plan_in_time(
+def test_on_a_short_limit_the_merged_lp_guides_a_plan_in_time(
     tmp_path, monkeypatch
 ) -> None:
-    # A simulated clock (tests/test_deadline.py): the set-up and the merged LP take the time the
-    # shortlist's master had; the greedy pass guided by the merged LP gives the plan, completed with its
-    # supply use in a moment, and nothing else runs: feasible, with its gap to the merged LP's bound.
+    # A simulated clock (tests/test_deadline.py): the set-up and the merged LP take most of the limit;
+    # the greedy pass guided by the merged LP gives the plan, completed with its supply use in a moment,
+    # and nothing else runs: feasible, with its gap to the merged LP's bound.
     from tests.test_deadline import STEP, Clock
 
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 1)

@@ -80,9 +80,9 @@ def test_the_leading_projects_of_a_site_gain_most(tmp_path) -> None:
 
 @pytest.mark.parametrize("seed", PATTERN_SEEDS)
 def test_a_huge_model_plan_is_improved_around_the_plain_lp(seed: int, tmp_path, monkeypatch) -> None:
-    # Every model taken as huge, its shortlist one site per project: the shortlist's plan may miss the
-    # optimum, but on these small queues the model around the plain LP holds every project's leading
-    # placements, and its MIP reaches the optimum; the plan passes the validator.
+    # Every model taken as huge, its shortlist one site per project: the first plan may miss the
+    # optimum, but on these small queues the improvement (the pattern master around the plain LP, then
+    # the search over sites) reaches it; the plan passes the validator.
     monkeypatch.setattr(solve, "GREEDY_START_BINARIES", 0)
     monkeypatch.setattr(shortlist_module, "PER_PROJECT", 1)
     improved = []

@@ -1,0 +1,156 @@
+"""A large-neighbourhood search over the sites of a huge model: a few sites freed at a time and re-planned
+exactly.
+
+On a queue whose projects may use any site of their parks, the best plans differ from a good one site
+by site: which projects share a site, and which waiting project would fit where. Each step of the
+search frees a neighbourhood and solves the MIP of the model with every other placement held as the
+plan has it (HiGHS, from the plan, which stays feasible, so a step never makes it worse):
+
+- a few sites of one zone, drawn with a weight of how far the plan falls short of them at the plain
+  LP's duals: each site's knapsack at those duals (:meth:`quota_sim.site_hull.SiteHull.site_gains`,
+  the site's share of the site-knapsack bound) less the reduced costs of the projects the plan puts
+  there. A neighbourhood whose MIP is solved without a better plan weighs less until the plan changes
+  there;
+- the projects the plan puts on those sites, and, on each of them, the projects that gain most at the
+  duals: all their placements on the freed sites, and their own placement in the plan (so a project
+  may move in from another site, or leave).
+
+The supply, budget and every other row stay as the model has them, with what the held placements use
+taken off, so each plan the search accepts keeps every rule of the model. This is RINS / LNS for the
+generalized assignment problem; the draws are seeded (``SolverSettings.seed``), but a step cut by its
+time depends on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import highspy
+import numpy as np
+
+from quota_sim.interrupts import run_highs, set_deadline
+from quota_sim.model import QuotaModel
+from quota_sim.site_hull import SiteHull
+
+SITES_PER_STEP = 5  # sites freed at a time (all of one zone)
+LEADING_PER_SITE = 20  # projects that gain most on each freed site, free to move onto it
+STEP_SECONDS = 1.5  # most seconds of one step's MIP
+SOLVED_WEIGHT = 0.3  # a neighbourhood solved without a better plan weighs this much less afterwards
+SETTLED = 3  # the search ends once every site has been in this many such neighbourhoods
+_ON = 0.5  # a binary above this is taken as 1
+_SHORTFALL = 1e-3  # 万元: the least weight of a site (every site may be drawn)
+
+
+class SiteSearch:
+    """The search on ``model`` at the plain LP's row ``duals`` (see the module docstring); ``new_highs``
+    makes a silent HiGHS for each step's MIP (gap 0, one thread)."""
+
+    def __init__(
+        self, model: QuotaModel, hull: SiteHull, duals: np.ndarray, new_highs: Callable[[], highspy.Highs],
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self.new_highs = new_highs
+        self.rng = np.random.default_rng(seed)
+        self.sites, self.knapsack, self.leading = hull.site_gains(duals, LEADING_PER_SITE)
+        self.reduced = hull.site_reduced(duals)
+        self.zone = model.space.site_zone[self.sites]
+        self.weight = np.ones(len(self.sites))  # lowered where a step found nothing better
+        self._rows = np.repeat(np.arange(model.n_rows), np.diff(model.row_start))
+        self._position = np.full(len(model.sites.ids), -1)  # site -> its position in ``self.sites``
+        self._position[self.sites] = np.arange(len(self.sites))
+        self.steps = self.improved = 0
+        self.solved = False  # whether the last step's MIP was solved to optimality
+
+    def shortfall(self, values: np.ndarray) -> np.ndarray:
+        """Per site of the search, its knapsack less the reduced costs of the plan's placements there."""
+        table = self.model.placements
+        on = np.flatnonzero(values[: self.model.n_x] > _ON)
+        position = self._position[table.site[on]]
+        held = position >= 0
+        planned = np.bincount(position[held], weights=self.reduced[on[held]], minlength=len(self.sites))
+        return self.knapsack - planned
+
+    def neighbourhood(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sites drawn (positions in ``self.sites``) and the x columns freed for the plan ``values``."""
+        weight = (np.maximum(self.shortfall(values), 0.0) + _SHORTFALL) * self.weight
+        seed = self.rng.choice(len(weight), p=weight / weight.sum())
+        same = np.flatnonzero(self.zone == self.zone[seed])
+        others = same[same != seed]
+        count = min(SITES_PER_STEP - 1, len(others))
+        drawn = others[:0]
+        if count:
+            share = weight[others] / weight[others].sum()
+            drawn = self.rng.choice(others, size=count, replace=False, p=share)
+        chosen = np.r_[seed, drawn]
+        table = self.model.placements
+        on = values[: self.model.n_x] > _ON
+        on_chosen = np.isin(table.site, self.sites[chosen])
+        projects = np.zeros(len(self.model.projects.ids), dtype=bool)
+        projects[table.project[on & on_chosen]] = True
+        for i in chosen.tolist():
+            projects[self.leading[i]] = True
+        mine = projects[table.project]
+        return chosen, (on_chosen & mine) | (on & mine)
+
+    def step(self, values: np.ndarray, free: np.ndarray, deadline: float) -> np.ndarray | None:
+        """The MIP with the x columns ``free`` free and every other held as in the plan ``values`` (column
+        values of the model), solved from the plan until ``deadline``: its best plan, or None if none."""
+        model, n = self.model, self.model.n_x
+        held = np.zeros(model.n_variables)
+        held[:n] = np.where(free, 0.0, values[:n] > _ON)
+        columns = np.r_[np.flatnonzero(free), np.arange(n, model.n_variables)]
+        position = np.full(model.n_variables, -1)
+        position[columns] = np.arange(len(columns))
+        entries = model.row_value * held[model.row_index]
+        used = np.bincount(self._rows, weights=entries, minlength=model.n_rows)
+        kept = position[model.row_index] >= 0
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(columns), model.n_rows
+        lp.col_cost_ = model.cost[columns]
+        lp.col_lower_ = np.zeros(len(columns))
+        lp.col_upper_ = model.upper[columns]
+        lp.integrality_ = ([highspy.HighsVarType.kInteger] * int(free.sum())
+                           + [highspy.HighsVarType.kContinuous] * (model.n_variables - n))
+        lp.row_lower_, lp.row_upper_ = model.row_lower - used, model.row_upper - used
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.r_[0, np.cumsum(np.bincount(self._rows[kept], minlength=model.n_rows))]
+        lp.a_matrix_.index_ = position[model.row_index[kept]].astype(np.int32)
+        lp.a_matrix_.value_ = model.row_value[kept]
+        lp.sense_ = highspy.ObjSense.kMaximize
+        highs = self.new_highs()
+        highs.passModel(lp)
+        start = values[columns].copy()
+        start[: int(free.sum())] = np.round(start[: int(free.sum())])
+        highs.setSolution(len(columns), np.arange(len(columns), dtype=np.int32), start)
+        set_deadline(highs, deadline)
+        run_highs(highs)
+        self.solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if highs.getInfo().primal_solution_status != 2:
+            return None
+        found = held.copy()
+        found[columns] = np.asarray(highs.getSolution().col_value)
+        found[:n] = np.where(free, np.round(found[:n]), held[:n])
+        return found
+
+    def improve(
+        self, values: np.ndarray, deadline: float, bound: float = np.inf, gap: float = 0.0
+    ) -> np.ndarray:
+        """The plan ``values`` (column values of the model) improved step by step until ``deadline``, or
+        until it is within ``gap`` (relative) of ``bound``, or until every site has been in SETTLED
+        neighbourhoods solved without a better plan (the plan is then as good as these steps make it)."""
+        cost = self.model.cost
+        worth = float(cost @ values)
+        while (time.perf_counter() < deadline and bound - worth > gap * abs(worth)
+               and np.any(self.weight > SOLVED_WEIGHT ** SETTLED)):
+            chosen, free = self.neighbourhood(values)
+            found = self.step(values, free, min(deadline, time.perf_counter() + STEP_SECONDS))
+            self.steps += 1
+            if found is not None and float(cost @ found) > worth * (1 + 1e-9) + 1e-9:
+                values, worth = found, float(cost @ found)
+                self.weight[chosen] = 1.0
+                self.improved += 1
+            elif self.solved:
+                self.weight[chosen] *= SOLVED_WEIGHT
+        return values
