@@ -4,7 +4,8 @@ exactly.
 On a queue whose projects may use any site of their parks, the best plans differ from a good one site
 by site: which projects share a site, and which waiting project would fit where. Each step of the
 search frees a neighbourhood and solves the MIP of the model with every other placement held as the
-plan has it (HiGHS, from the plan, which stays feasible, so a step never makes it worse):
+plan has it (HiGHS, from the plan, which stays feasible, so a step never makes it worse; to within
+STEP_GAP of the step's own bound, which took more steps in the same time than a gap of 0):
 
 - a few sites of one zone, drawn with a weight of how far the plan falls short of them at the plain
   LP's duals: each site's knapsack at those duals (:meth:`quota_sim.site_hull.SiteHull.site_gains`,
@@ -36,6 +37,7 @@ from quota_sim.site_hull import SiteHull
 SITES_PER_STEP = 5  # sites freed at a time (all of one zone)
 LEADING_PER_SITE = 20  # projects that gain most on each freed site, free to move onto it
 STEP_SECONDS = 1.5  # most seconds of one step's MIP
+STEP_GAP = 0.003  # one step's MIP stops within this of its own bound (its freed part's worth)
 SOLVED_WEIGHT = 0.3  # a neighbourhood solved without a better plan weighs this much less afterwards
 SETTLED = 3  # the search ends once every site has been in this many such neighbourhoods
 _ON = 0.5  # a binary above this is taken as 1
@@ -44,7 +46,7 @@ _SHORTFALL = 1e-3  # 万元: the least weight of a site (every site may be drawn
 
 class SiteSearch:
     """The search on ``model`` at the plain LP's row ``duals`` (see the module docstring); ``new_highs``
-    makes a silent HiGHS for each step's MIP (gap 0, one thread)."""
+    makes a silent HiGHS for each step's MIP (one thread)."""
 
     def __init__(
         self, model: QuotaModel, hull: SiteHull, duals: np.ndarray, new_highs: Callable[[], highspy.Highs],
@@ -120,6 +122,7 @@ class SiteSearch:
         lp.a_matrix_.value_ = model.row_value[kept]
         lp.sense_ = highspy.ObjSense.kMaximize
         highs = self.new_highs()
+        highs.setOptionValue("mip_rel_gap", STEP_GAP)
         highs.passModel(lp)
         start = values[columns].copy()
         start[: int(free.sum())] = np.round(start[: int(free.sum())])

@@ -717,8 +717,7 @@ def _improved_plan(
             start = dived
     if start is None:
         return plan
-    search = SiteSearch(model, hull, priced.row_duals, lambda: _configured_highs(replace(settings, gap=0.0)),
-                        settings.seed)
+    search = SiteSearch(model, hull, priced.row_duals, lambda: _configured_highs(settings), settings.seed)
     return search.improve(_in_whole_model(model, reduced, keep, start), deadline, bound, settings.gap)
 
 
