@@ -25,6 +25,7 @@ projects that gain most on each site (:meth:`SiteHull.leading`) are where a plan
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,7 @@ class SiteHull:
             k = int(table.site[columns[0]])
             self.every_site.append(_Site(k, float(model.sites.area_mu[k]), held, columns, project, starts))
         self.sites = [site for site in self.every_site if site.capacity]  # those with a capacity row
+        self._memo_key, self._memo = b"", {}  # knapsack values at the duals last priced, by site
 
     def reduced(self, duals: np.ndarray) -> np.ndarray:
         """Per column of the model, its reduced cost at the model rows' ``duals``, the sites' capacity
@@ -98,10 +100,11 @@ class SiteHull:
         out (万元)."""
         return self.reduced(np.where(self._site_row, 0.0, duals[: self.model.n_rows]))[: self.model.n_x]
 
-    def bound(self, duals: np.ndarray) -> float | None:
+    def bound(self, duals: np.ndarray, deadline: float = np.inf) -> float | None:
         """``L(duals)`` (万元; ``duals`` per model row, d(objective) / d(right-hand side)); None when the
         duals give no bound (a row's bound they point to is infinite, or a column of infinite upper
-        bound gains)."""
+        bound gains), or when its knapsacks are not solved by ``deadline`` (a ``time.perf_counter()``
+        value)."""
         model = self.model
         duals = np.where(self._site_row, 0.0, duals[: model.n_rows])
         lower, upper = model.row_lower, model.row_upper
@@ -113,14 +116,25 @@ class SiteHull:
         if np.any(free & ~np.isfinite(model.upper)):
             return None
         total = float(np.sum(duals * side)) + float(np.sum(reduced[free] * model.upper[free]))
-        land = model.projects.land_mu
+        key = duals.tobytes()
         for site in self.sites:
-            _, best = self._best_per_project(site, reduced)
-            positive = np.flatnonzero(best > _GAIN)
-            if len(positive):
-                value, _ = best_fit(land[site.project[site.starts[positive]]], best[positive], site.area)
-                total += max(0.0, value)
+            if time.perf_counter() >= deadline:
+                return None
+            total += self._knapsack(site, self._best_per_project(site, reduced)[1], key)
         return total
+
+    def _knapsack(self, site: _Site, best: np.ndarray, key: bytes) -> float:
+        """The most the projects that fit ``site`` together gain, each by ``best`` (万元, 0 when none
+        gains); remembered for the duals ``key`` (:meth:`bound` and :meth:`site_gains` at the same duals
+        solve each knapsack once, about 1 s for 277 sites)."""
+        if key != self._memo_key:
+            self._memo_key, self._memo = key, {}
+        if site.index not in self._memo:
+            positive = np.flatnonzero(best > _GAIN)
+            land = self.model.projects.land_mu[site.project[site.starts[positive]]]
+            value = best_fit(land, best[positive], site.area)[0] if len(positive) else 0.0
+            self._memo[site.index] = max(0.0, value)
+        return self._memo[site.index]
 
     def leading(self, duals: np.ndarray, count: int) -> np.ndarray:
         """Per x column, whether it is the best placement of one of the ``count`` projects that gain most
@@ -132,21 +146,23 @@ class SiteHull:
             chosen[columns[np.argsort(-best, kind="stable")[:count]]] = True
         return chosen
 
-    def site_gains(self, duals: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def site_gains(
+        self, duals: np.ndarray, count: int, deadline: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
         """At ``duals`` (the sites' capacity rows left out), per site with placements: its index, the most
         the projects that fit it together gain (万元: its knapsack where it has a capacity row, else the
         sum of every gain; 0 when nothing gains) and the ``count`` projects that gain most on it, best
-        first."""
-        reduced = self.site_reduced(duals)
-        land = self.model.projects.land_mu
+        first. None when the knapsacks are not solved by ``deadline``."""
+        priced = np.where(self._site_row, 0.0, duals[: self.model.n_rows])
+        reduced = self.reduced(priced)[: self.model.n_x]
         values, leading = np.zeros(len(self.every_site)), []
         for i, site in enumerate(self.every_site):
             _, best = self._best_per_project(site, reduced)
-            positive = np.flatnonzero(best > _GAIN)
-            if site.capacity and len(positive):
-                chosen = land[site.project[site.starts[positive]]]
-                values[i] = max(0.0, best_fit(chosen, best[positive], site.area)[0])
-            elif len(positive):
-                values[i] = float(np.sum(best[positive]))
+            if site.capacity:
+                if time.perf_counter() >= deadline:
+                    return None
+                values[i] = self._knapsack(site, best, priced.tobytes())
+            else:
+                values[i] = float(np.sum(best[best > _GAIN]))
             leading.append(site.project[site.starts[np.argsort(-best, kind="stable")[:count]]])
         return np.array([site.index for site in self.every_site], dtype=np.int64), values, leading

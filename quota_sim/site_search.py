@@ -46,16 +46,18 @@ _SHORTFALL = 1e-3  # 万元: the least weight of a site (every site may be drawn
 
 class SiteSearch:
     """The search on ``model`` at the plain LP's row ``duals`` (see the module docstring); ``new_highs``
-    makes a silent HiGHS for each step's MIP (one thread)."""
+    makes a silent HiGHS for each step's MIP (one thread). When the sites' knapsacks are not solved by
+    ``deadline`` the search has no site and takes no step."""
 
     def __init__(
         self, model: QuotaModel, hull: SiteHull, duals: np.ndarray, new_highs: Callable[[], highspy.Highs],
-        seed: int = 0,
+        seed: int = 0, deadline: float = np.inf,
     ) -> None:
         self.model = model
         self.new_highs = new_highs
         self.rng = np.random.default_rng(seed)
-        self.sites, self.knapsack, self.leading = hull.site_gains(duals, LEADING_PER_SITE)
+        gains = hull.site_gains(duals, LEADING_PER_SITE, deadline)
+        self.sites, self.knapsack, self.leading = gains if gains is not None else (np.zeros(0, int), [], [])
         self.reduced = hull.site_reduced(duals)
         self.zone = model.space.site_zone[self.sites]
         self.weight = np.ones(len(self.sites))  # lowered where a step found nothing better

@@ -54,6 +54,7 @@ IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is i
 LEADING_PER_SITE = 40  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
 NEIGHBOURHOOD_MASTER_SHARE = 0.3  # of the time for that, by when the pattern master's LP on it is priced
 NEIGHBOURHOOD_DIVE_SHARE = 0.4  # of the time for that, by when the pattern master's dive on it ends
+NEIGHBOURHOOD_MIN_SECONDS = 10.0  # with less time for that, the pattern master is skipped (its set-up: 2-3 s)
 # Past the time limit, HiGHS is waited for this long before a complete plan is reported instead; and what
 # the LP completing a known plan with its supply use gets at least (so that the plan is never lost).
 RETURN_SECONDS = 0.1
@@ -656,7 +657,7 @@ def _shortlist_plan(
         lp.integrality_ = integrality
     if priced is not None:
         hull = SiteHull(model)
-        knapsacks = hull.bound(priced.row_duals)
+        knapsacks = hull.bound(priced.row_duals, deadline)
         for candidate in (priced.bound, knapsacks):
             if candidate is not None and candidate < bound:
                 bound, duals = candidate, priced.row_duals
@@ -691,11 +692,13 @@ def _improved_plan(
     LP's support (``priced``), the plan's placements and, on each site, the LEADING_PER_SITE projects
     that gain most at the plain LP's duals. There the pattern master, started from the plan's patterns,
     prices its site patterns in (until NEIGHBOURHOOD_MASTER_SHARE of the time left) and dives (until
-    NEIGHBOURHOOD_DIVE_SHARE). Then, over the whole model, the large-neighbourhood search of
-    :mod:`quota_sim.site_search` re-plans a few sites at a time from the better plan. The best plan
-    (None if none)."""
+    NEIGHBOURHOOD_DIVE_SHARE), unless there are less than NEIGHBOURHOOD_MIN_SECONDS for all this. Then,
+    over the whole model, the large-neighbourhood search of :mod:`quota_sim.site_search` re-plans a few
+    sites at a time from the better plan. The best plan (None if none)."""
     started = time.perf_counter()
     span = max(deadline - started, 0.0)
+    if plan is not None and span < NEIGHBOURHOOD_MIN_SECONDS:  # too short for the master: the search alone
+        return _searched(model, hull, priced, plan, settings, bound, deadline)
     locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)[model.placements.project]
     keep = (priced.values > _SUPPORT) | hull.leading(priced.row_duals, LEADING_PER_SITE)
     # A locked-in project keeps its place in the plan, or every placement without one.
@@ -717,8 +720,19 @@ def _improved_plan(
             start = dived
     if start is None:
         return plan
-    search = SiteSearch(model, hull, priced.row_duals, lambda: _configured_highs(settings), settings.seed)
-    return search.improve(_in_whole_model(model, reduced, keep, start), deadline, bound, settings.gap)
+    dived = _in_whole_model(model, reduced, keep, start)
+    return _searched(model, hull, priced, dived, settings, bound, deadline)
+
+
+def _searched(
+    model: QuotaModel, hull: SiteHull, priced: PricedRelaxation, plan: np.ndarray, settings: SolverSettings,
+    bound: float, deadline: float,
+) -> np.ndarray:
+    """``plan`` (column values of ``model``) improved by the search over sites (:mod:`quota_sim.site_search`)
+    at the plain LP's duals until ``deadline``, or until within the requested gap of ``bound``."""
+    search = SiteSearch(model, hull, priced.row_duals, lambda: _configured_highs(settings), settings.seed,
+                        deadline)
+    return search.improve(plan, deadline, bound, settings.gap)
 
 
 def _restricted_mip(

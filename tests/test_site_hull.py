@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,22 @@ def test_a_huge_model_plan_is_improved_around_the_plain_lp(seed: int, tmp_path, 
     assert result.best_bound >= best.objective - 1e-6 * max(1.0, abs(best.objective))
     write_outputs(result, tmp_path / "out")
     assert verify_outputs(scenario, projects, tmp_path / "out") == []
+
+
+def test_the_knapsacks_are_given_up_at_their_deadline_and_not_reused_at_other_duals(tmp_path) -> None:
+    scenario_raw, rows, sites = random_sites_instance(PATTERN_SEEDS[0])
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    assert model.site_rows
+    _, duals = _plain_lp(model, scenario.solver)
+    hull = SiteHull(model)
+    assert hull.bound(duals, time.perf_counter() - 1) is None
+    assert hull.site_gains(duals, 3, time.perf_counter() - 1) is None
+    at_lp = hull.bound(duals)
+    index, values, leading = hull.site_gains(duals, 3)
+    assert at_lp is not None and len(index) == len(values) == len(leading) >= len(model.site_rows)
+    assert np.all(values >= 0) and all(len(projects_of) <= 3 for projects_of in leading)
+    # The knapsacks remembered at the LP's duals are not those of other duals: a fresh hull agrees.
+    moved = np.where(model.row_upper >= solve.highspy.kHighsInf, np.minimum(duals * 1.7, 0.0), duals * 1.7)
+    assert hull.bound(moved) == pytest.approx(SiteHull(model).bound(moved), rel=1e-12)
+    assert hull.bound(duals) == pytest.approx(at_lp, rel=1e-12)
