@@ -5,7 +5,8 @@ by the clock is ``feasible`` with its gap, never ``optimal``.
 The solve's clock is simulated: it stands still but for each HiGHS run, which moves it on by ``STEP``
 seconds, and the site patterns' set-up (Python work before the first run, ``STEP`` unless told), so the
 time left shrinks by the same amount on every machine and load, and a route that counts from a stale
-start, from the whole limit or from nothing at all gives HiGHS more than is left."""
+start, from the whole limit or from nothing at all gives HiGHS more than is left. The analyses' Python
+set-up (no solver clock) is cut at their deadline on the real clock."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ import highspy
 import numpy as np
 import pytest
 
-from quota_sim import site_patterns, solve
+from quota_sim import pipeline, site_patterns, solve
+from quota_sim.analysis import baselines, marginal, neighbourhood
 from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import build_model
 from quota_sim.pattern_master import PatternMaster
+from quota_sim.results import approved_plan
 from tests.instances import hard_knapsack, load_instance, project_row, random_sites_instance, scenario_dict
 from tests.test_site_patterns import LAND
 
@@ -236,3 +239,49 @@ def test_past_its_deadline_the_greedy_pass_still_places_the_locked_in_projects(t
     scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
     model = build_model(scenario, projects)
     assert set(greedy_start(model, dict(model.value), time.perf_counter() - 1)) == {"locked"}
+
+
+@pytest.mark.parametrize("slow", ["neighbourhood", "model"])
+def test_the_analyses_python_set_up_ends_by_their_deadline(slow: str, tmp_path, monkeypatch) -> None:
+    # On a large queue, setting up the plan's neighbourhood (which projects could join it, its model) or
+    # building the model for the LP duals is seconds of Python that no solver clock bounds: here it
+    # would take 30 s, with 0.3 s left. It is cut at the deadline; the rows say no_time, none is
+    # claimed from the neighbourhood.
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+    solved = pipeline.solve(scenario, projects)
+    assert solved.result.status == "optimal"
+
+    def stuck(*_args, **_kwargs):
+        time.sleep(30)
+
+    if slow == "neighbourhood":
+        monkeypatch.setattr(neighbourhood, "addable", stuck)
+    else:
+        monkeypatch.setattr(marginal, "build_model", stuck)
+    known = {"model": solved.model, "relaxation": solved.solution.relaxation}
+    if slow == "model":
+        known = {}
+    started = time.perf_counter()
+    rows = marginal.marginal_values(
+        scenario, projects, solved.result.objective, start=approved_plan(solved.result),
+        deadline=started + 0.3, jobs=1, **known,
+    )
+    assert time.perf_counter() - started < 1.5
+    resolve_rows = [row for row in rows if row["method"] == "resolve"]
+    assert len(resolve_rows) == len(scenario.quotas)
+    assert {row["status"] for row in resolve_rows} == {"no_time"}
+    # The LP duals come with the solve's relaxation; without it, there was no time to get them.
+    assert any(row["method"] == "lp_dual" for row in rows) == (slow == "neighbourhood")
+
+
+def test_hand_rankings_past_their_deadline_set_nothing_up(tmp_path, monkeypatch) -> None:
+    # Finding a large queue's placements takes a tenth of a second or more per ranking: past the deadline
+    # neither ranking starts it, and both say no_time.
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the placements were set up past the deadline")
+
+    monkeypatch.setattr(baselines.PlacementSpace, "of", never)
+    late = baselines.baseline_summary(scenario, projects, 100.0, deadline=time.perf_counter() - 0.01)
+    assert late == {method: {"status": "no_time"} for method in baselines.METHODS}

@@ -93,7 +93,9 @@ def enrich(
     # The hand-ranking baselines are pure Python; the re-solves spend their time inside HiGHS, which
     # releases the GIL: the two run side by side.
     hand = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-sim-baselines") if baselines else None
-    by_hand = hand.submit(baseline_summary, scenario, projects, result.objective, deadline) if hand else None
+    space = model.space if model is not None else None  # the queue's placements, found by the build
+    by_hand = (hand.submit(baseline_summary, scenario, projects, result.objective, deadline, space)
+               if hand else None)
     if marginal:
         rows = marginal_values(
             scenario, projects, result.objective, model=model, relaxation=relaxation,

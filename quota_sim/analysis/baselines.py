@@ -93,13 +93,16 @@ class OutOfTime(Exception):
 
 
 def allocate_by_hand(
-    scenario: Scenario, projects: Projects, method: str, deadline: float | None = None
+    scenario: Scenario, projects: Projects, method: str, deadline: float | None = None,
+    space: PlacementSpace | None = None,
 ) -> BaselinePlan:
-    """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``).
+    """Allocate the queue greedily in the order of ``method`` (``fcfs`` or ``per_mu``); ``space``: the
+    queue's placements when known (e.g. the built model's).
 
     Raises :class:`OutOfTime` once ``deadline`` (``time.perf_counter()``) passes before the end.
     """
-    space = PlacementSpace.of(scenario, projects)
+    _check(deadline, method)
+    space = space or PlacementSpace.of(scenario, projects)
     base = base_values(scenario.objective, projects)
     ledger = SupplyLedger(scenario)
     area_left = space.sites.area_mu.copy() if space.sites is not None else None
@@ -110,8 +113,7 @@ def allocate_by_hand(
     for p in queue_order(scenario, projects, method):
         if projects.lock[p] == "out":
             continue
-        if deadline is not None and time.perf_counter() > deadline:
-            raise OutOfTime(method)
+        _check(deadline, method)
         land = float(projects.land_mu[p])
         spot = None
         # The earliest year first; within it the preferred zone (or site) first.
@@ -210,8 +212,15 @@ def uplift_percent(optimised: float, baseline: float) -> float | None:
     return round(100.0 * (optimised - baseline) / baseline, 4)
 
 
+def _check(deadline: float | None, method: str) -> None:
+    """Raise :class:`OutOfTime` if ``deadline`` (``time.perf_counter()``; None: none) has passed."""
+    if deadline is not None and time.perf_counter() > deadline:
+        raise OutOfTime(method)
+
+
 def baseline_summary(
-    scenario: Scenario, projects: Projects, optimised_objective: float, deadline: float | None = None
+    scenario: Scenario, projects: Projects, optimised_objective: float, deadline: float | None = None,
+    space: PlacementSpace | None = None,
 ) -> dict[str, dict]:
     """summary.json entry ``baselines``: per method its figures and the optimised plan's uplift.
 
@@ -222,11 +231,15 @@ def baseline_summary(
         ``land_used``, ``investment``, ``output``, ``tax``, ``purchase_cost`` (万元, mu) and
         ``uplift_pct``; an infeasible baseline also lists ``unmet_locks`` and has no uplift. A method
         not done by ``deadline`` (``time.perf_counter()``; None: none) is only ``{"status": "no_time"}``.
+        ``space``: the queue's placements when known (the built model's), else found once here.
     """
     summary: dict[str, dict] = {}
     for method in METHODS:
         try:
-            plan = allocate_by_hand(scenario, projects, method, deadline)
+            if space is None:
+                _check(deadline, method)
+                space = PlacementSpace.of(scenario, projects)
+            plan = allocate_by_hand(scenario, projects, method, deadline, space)
         except OutOfTime:
             summary[method] = {"status": "no_time"}
             continue

@@ -31,6 +31,7 @@ Units: objective and gains in 万元, ``delta`` in the quota's unit, value per u
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -41,6 +42,7 @@ import numpy as np
 
 from quota_sim.analysis.neighbourhood import Extra, Neighbourhood
 from quota_sim.analysis.resolve import MIN_SOLVE_SECONDS, Resolved, lanes, resolve_variants
+from quota_sim.interrupts import TimeUp, time_limit
 from quota_sim.model import QuotaModel, build_model
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario, SolverSettings, with_values
@@ -110,6 +112,15 @@ def _until(settings: SolverSettings, deadline: float | None) -> SolverSettings:
     if deadline is None:
         return settings
     return dataclasses.replace(settings, time_limit=max(0.0, deadline - time.perf_counter()))
+
+
+def _by(deadline: float | None) -> contextlib.AbstractContextManager[None]:
+    """A block that raises :class:`~quota_sim.interrupts.TimeUp` at ``deadline`` (``time.perf_counter()``;
+    None: never), for the Python steps of the analyses (building a model, setting up the neighbourhood)
+    that no solver clock bounds. In the main thread only (:func:`~quota_sim.interrupts.time_limit`)."""
+    if deadline is None:
+        return contextlib.nullcontext()
+    return time_limit(deadline - time.perf_counter())
 
 
 def lp_dual_values(model: QuotaModel, relaxation: Relaxation) -> dict[str, float]:
@@ -186,9 +197,10 @@ def marginal_values(
     deltas = {q.id: choose_delta(scenario, projects, q) for q in scenario.quotas}
     duals: dict[str, float] = {}
     if with_duals:
-        model = model or build_model(scenario, projects)
-        relaxation = relaxation or relaxation_of(model, _until(settings, deadline))
-        duals = lp_dual_values(model, relaxation) if relaxation is not None else {}
+        with contextlib.suppress(TimeUp), _by(deadline):
+            model = model or build_model(scenario, projects)
+            relaxation = relaxation or relaxation_of(model, _until(settings, deadline))
+        duals = lp_dual_values(model, relaxation) if model is not None and relaxation is not None else {}
     # The budget goes first to the quotas whose extra supply the LP says is worth most.
     order = sorted(scenario.quotas, key=lambda q: -duals.get(q.id, 0.0) * deltas[q.id])
     nearby: dict[str, tuple[float, bool]] = {}
@@ -263,7 +275,11 @@ def neighbourhood_gains(
     not proven is still a lower bound.
     """
     extended, extras = extended_scenario(scenario, deltas)
-    neighbourhood = Neighbourhood(scenario, projects, plan, extended, extras)
+    try:
+        with _by(deadline):  # the set-up is Python work on the whole queue: it ends by the deadline too
+            neighbourhood = Neighbourhood(scenario, projects, plan, extended, extras)
+    except TimeUp:
+        return {}
     found = neighbourhood.solve(
         [None, *[q.id for q in order]], settings, together=together, deadline=deadline, jobs=jobs,
         cancel=cancel,

@@ -124,13 +124,18 @@ def addable(
     placed = [(index[p], -1 if site is None else sites[site]) for p, (_, site, _) in plan.items()]
     charged = sum((charges_at(p, np.array([k]))[0] for p, k in placed), np.zeros(len(quotas)))
     waiting = [p for p in range(len(projects)) if projects.ids[p] not in plan and projects.lock[p] != "out"]
-    # Per waiting project, what each of its places charges each quota (places x quotas).
-    charges = {p: charges_at(p, space.place_arrays(p)[1]) for p in waiting}
+    # What every place of every waiting project charges each quota (places x quotas), and whose it is.
+    places = [space.place_arrays(p)[1] for p in waiting]
+    charges = np.concatenate([charges_at(p, k) for p, k in zip(waiting, places, strict=True)] or
+                             [np.zeros((0, len(quotas)))])
+    owner = np.repeat(np.array(waiting, dtype=np.int64), [len(k) for k in places])
     kept = []
     for extra in extras:
         left = supplied - charged + np.array([extra.get(q, 0.0) for q in quotas])
         room = left + _FIT_SLACK * np.maximum(1.0, np.abs(left))
-        kept.append([p for p in waiting if charges[p].size and np.any(np.all(charges[p] <= room, axis=1))])
+        fits = np.zeros(len(projects), dtype=bool)
+        fits[owner[np.all(charges <= room, axis=1)]] = True
+        kept.append(np.flatnonzero(fits).tolist())
     return kept
 
 
