@@ -478,14 +478,15 @@ def _start_plan(
     With ``priced`` (some site's patterns in ``lp`` hold only part of its candidates), the plan and
     the bound come from the pattern master (:func:`_master_plan`) when it solves in its time.
 
-    The relaxation is solved first. Below GREEDY_START_BINARIES placement variables, the MIP
-    restricted to the placements the relaxation uses (every other one fixed to 0, as in the RENS
-    heuristic) is solved to the requested gap, and stopped at its first plan within the requested
-    gap of the relaxation's bound (that plan is then the answer). Without such a plan, the plan is
-    filled in the supply it leaves (:func:`_filled`), which often proves the gap; failing that, the
-    placements with the best reduced costs are let in (as many as the relaxation uses, then twice
-    as many, ...) and the wider restricted MIP is solved from the plan so far, while that improves
-    the plan and half the time limit lasts; the best plan starts the full MIP. When the
+    The relaxation is solved first. A model where every project has one placement at most
+    (:func:`_one_place_each`) gets no plan: HiGHS runs as it is. Otherwise, below GREEDY_START_BINARIES
+    placement variables, the MIP restricted to the placements the relaxation uses (every other one
+    fixed to 0, as in the RENS heuristic) is solved to the requested gap, and stopped at its first plan
+    within the requested gap of the relaxation's bound (that plan is then the answer). Without such a
+    plan, the plan is filled in the supply it leaves (:func:`_filled`), which often proves the gap;
+    failing that, the placements with the best reduced costs are let in (as many as the relaxation
+    uses, then twice as many, ...) and the wider restricted MIP is solved from the plan so far, while
+    that improves the plan and half the time limit lasts; the best plan starts the full MIP. When the
     relaxation's support holds no plan, the relaxation guides the greedy pass below. On larger models
     the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
     and when it is not solved in that time the greedy pass goes by the placements' values.
@@ -529,6 +530,8 @@ def _start_plan(
     if not solved:
         return _StartPlan(_greedy_plan(model, model.values, deadline) if large else None, None)
     relaxation = _relaxation(model, lp_run)
+    if not large and _one_place_each(model):  # the relaxation only: its duals for the analyses
+        return _StartPlan(None, relaxation)
     weights = np.asarray(lp_run.getSolution().col_value)[:n]
     if large:
         return _StartPlan(_greedy_plan(model, weights, deadline), relaxation)
@@ -563,6 +566,16 @@ def _start_plan(
         return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
                           relaxation)
     return _StartPlan(_plan(model, best), relaxation, best if proven else None, best)
+
+
+def _one_place_each(model: QuotaModel) -> bool:
+    """Whether every project has at most one placement (one zone, one site at most, one start year): the
+    model is then a multidimensional knapsack. HiGHS's own root heuristics (RENS on its relaxation's
+    support, RINS, feasibility jump) do there what the start plan would, and its search is left as it
+    is: a start only changes its path (on OR-Library mknapcb1 it took from half to twice the nodes; see
+    docs/model.md)."""
+    project = model.placements.project
+    return len(project) == len(np.unique(project))
 
 
 def _plan(model: QuotaModel, values: np.ndarray) -> Start:

@@ -322,8 +322,12 @@ def knapsack_instance(problem: KnapsackProblem) -> tuple[dict[str, Any], list[di
     return scenario, rows
 
 
-def hard_knapsack(directory: Path, n: int = 120, m: int = 5, seed: int = 3) -> tuple[Scenario, Projects]:
-    """A correlated multidimensional knapsack: hard enough that 0.2 s cannot prove optimality."""
+def hard_knapsack(
+    directory: Path, n: int = 120, m: int = 5, seed: int = 3, zones: int = 1
+) -> tuple[Scenario, Projects]:
+    """A correlated multidimensional knapsack: hard enough that 0.2 s cannot prove optimality. With
+    ``zones`` > 1, every project may go to any of that many alike zones (the quotas are city-wide): the
+    same optimum, several placements per project (the start plan's route, not HiGHS alone)."""
     rng = np.random.default_rng(seed)
     weights = rng.integers(1, 1000, size=(m, n))
     profits = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
@@ -337,15 +341,24 @@ def hard_knapsack(directory: Path, n: int = 120, m: int = 5, seed: int = 3) -> t
     rows = [
         project_row(
             f"P{j:03d}",
+            zone="|".join(ZONE_IDS[:zones]),
             land_mu=1,
             output=float(profits[j]),
             **{f"c{i}": int(weights[i, j]) for i in range(m)},
         )
         for j in range(n)
     ]
-    scenario = scenario_dict(quotas=quotas)
+    scenario = scenario_dict(quotas=quotas, zones=alike_zones(zones))
     scenario, projects, _ = load_instance(directory, scenario, rows)
     return scenario, projects
+
+
+ZONE_IDS = "abcdefgh"
+
+
+def alike_zones(count: int) -> list[dict[str, Any]]:
+    """``count`` zones ``a``, ``b``, ... without screens (``count`` 1: the default zone ``a``)."""
+    return [{"id": z, "name": f"Zone {z.upper()}"} for z in ZONE_IDS[:count]]
 
 
 def random_sites_instance(

@@ -117,7 +117,9 @@ def _many_on_one_site(tmp_path):
     rows = [project_row(f"p{i}", land_mu=land, output=output, site="s1")
             for i, (land, output) in enumerate(zip(lands, outputs, strict=True), start=1)]
     sites = [{"id": "s1", "zone": "a", "area_mu": 100.0}]
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": LAND}), rows, sites)
+    # Two start years: several placements per project (a model of one placement each runs HiGHS alone).
+    scenario = scenario_dict(years=2, quotas={"land": LAND})
+    scenario, projects, _ = load_instance(tmp_path, scenario, rows, sites)
     return scenario, build_model(scenario, projects)
 
 
@@ -170,7 +172,7 @@ def test_a_solve_cut_by_the_clock_reports_its_plan_as_feasible_with_its_gap(tmp_
     # limit. No fill and
     # no full MIP is started after that: the restricted plan is the answer, feasible, with its gap to the
     # relaxation's bound.
-    scenario, projects = hard_knapsack(tmp_path, n=40)
+    scenario, projects = hard_knapsack(tmp_path, n=40, zones=2)
     model = build_model(scenario, projects)
     clock = Clock(monkeypatch)
     solution = clock.solve(model, replace(scenario.solver, time_limit=3 * STEP, gap=0.0))
@@ -185,7 +187,7 @@ def test_a_solve_cut_by_the_clock_reports_its_plan_as_feasible_with_its_gap(tmp_
 def test_a_relaxation_that_takes_the_whole_limit_still_guides_a_plan(tmp_path, monkeypatch) -> None:
     # The LP relaxation uses up the limit: no MIP is started after it; the greedy pass it guides gives
     # the plan, completed with its supply use in a moment, feasible with its gap to the relaxation.
-    scenario, projects = hard_knapsack(tmp_path, n=40)
+    scenario, projects = hard_knapsack(tmp_path, n=40, zones=2)
     model = build_model(scenario, projects)
     clock = Clock(monkeypatch)
     solution = clock.solve(model, replace(scenario.solver, time_limit=1.5 * STEP))

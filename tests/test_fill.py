@@ -13,7 +13,7 @@ from quota_sim.export import write_outputs
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
 from quota_sim.verify import verify_outputs
-from tests.instances import load_instance, project_row, scenario_dict
+from tests.instances import alike_zones, load_instance, project_row, scenario_dict
 from tests.test_bruteforce import assert_matches_exhaustive_search
 
 # 100 mu of land. The relaxation takes A and 4/5 of B (100 + 0.8 * 82 = 165.6): the MIP restricted to
@@ -45,8 +45,16 @@ def _instance(tmp_path):
     return load_instance(tmp_path, scenario_dict(), ROWS)
 
 
+def _two_zones(tmp_path, rows, **scenario):
+    """The instance with every project free to go to zone a or b (alike; the land is city-wide): the same
+    optimum, two placements per project, so the solve takes the start plan's route (with one placement
+    each, HiGHS runs alone)."""
+    rows = [{**row, "zone": "a|b"} for row in rows]
+    return load_instance(tmp_path, scenario_dict(zones=alike_zones(2), **scenario), rows)
+
+
 def test_a_plan_filled_in_the_land_left_proves_the_gap_without_the_full_mip(tmp_path, monkeypatch) -> None:
-    scenario, projects, _ = _instance(tmp_path)
+    scenario, projects, _ = _two_zones(tmp_path, ROWS)
     runs, fills = _recording(monkeypatch)
     result = solve_scenario(scenario, projects, gap=0.01)
     assert len(runs) == 3  # the relaxation, the MIP on its support, the fill: no full MIP
@@ -111,7 +119,7 @@ def test_a_plan_a_swap_short_of_the_gap_lets_its_doubtful_projects_move(tmp_path
         project_row("C", land_mu=40, output=64.8),
     ]
     land = {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city", "amounts": 200}]}
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas={"land": land}), rows)
+    scenario, projects, _ = _two_zones(tmp_path, rows, quotas={"land": land})
     runs, fills = _recording(monkeypatch)
     result = solve_scenario(scenario, projects, gap=0.01)
     assert [proven for _, proven in fills] == [False, True]  # the fill around F and B, then around F

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import highspy
 import pytest
 
+from quota_sim import solve
 from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
 from tests.instances import hard_knapsack, load_instance, project_row, scenario_dict
@@ -162,3 +164,30 @@ def test_large_model_skips_a_mip_search_it_has_no_time_for(tmp_path, monkeypatch
     assert solution.status == "feasible" and "without a MIP search" in solution.message
     assert not any(integer_runs)
     assert solution.chosen and solution.best_bound >= solution.objective > 0
+
+
+def test_a_model_of_one_placement_per_project_is_left_to_highs_alone(tmp_path, monkeypatch):
+    # One zone, one year: a multidimensional knapsack. HiGHS runs as it would on the model alone (no
+    # start, no restricted MIP: the same search, node for node); the relaxation is still kept for the
+    # LP duals. With two alike zones (two placements each) the start plan's route runs, to the same
+    # optimum.
+    runs, starts = [], []
+    real_run, real_start = solve.run_highs, highspy.Highs.setSolution
+    monkeypatch.setattr(solve, "run_highs", lambda highs: (real_run(highs), runs.append(highs)))
+    monkeypatch.setattr(highspy.Highs, "setSolution",
+                        lambda highs, *args: (starts.append(args), real_start(highs, *args)))
+    scenario, projects = hard_knapsack(tmp_path / "one", n=12)
+    model = build_model(scenario, projects)
+    alone = solve.solve_model(model, scenario.solver)
+    assert not starts and len(runs) == 2  # the relaxation, then the MIP
+    assert alone.status == "optimal" and alone.relaxation is not None
+    raw = solve._configured_highs(scenario.solver)
+    raw.passModel(model.highs_lp())
+    raw.run()
+    assert runs[-1].getInfo().mip_node_count == raw.getInfo().mip_node_count
+    assert alone.objective == pytest.approx(raw.getInfo().objective_function_value)
+    runs.clear()
+    scenario, projects = hard_knapsack(tmp_path / "two", n=12, zones=2)
+    assert build_model(scenario, projects).n_x == 2 * model.n_x
+    moved = solve_scenario(scenario, projects)
+    assert len(runs) > 2 and moved.status == "optimal" and moved.objective == pytest.approx(alone.objective)
