@@ -12,10 +12,13 @@ Every figure is a wall time in seconds of real processes (``python -m quota_sim 
 - the embedded baseline, ``run`` with the default analyses against ``run --no-analysis``, with what each
   full run's summary.json says of its analyses (seconds, budget, how exact the re-solves were) and the
   load average, which inflates every figure on a shared machine;
-- OR-Library mknapcb1 #1-5 (tests/data/mkp): ``quota-sim run`` (analyses on) against raw HiGHS on the
-  same model, exported with ``quota-sim export-model`` and solved by highspy with its defaults at the
-  scenario's gap (0: proven optimal), timed from ``readModel`` to the end of ``run`` in one process, with
-  the first full run's analyses;
+- OR-Library mknapcb1 #1-5 (tests/data/mkp; ``--knapsack-sets`` for others): ``quota-sim run`` (analyses
+  on, and ``--no-analysis``) against raw HiGHS on the same model, exported with ``quota-sim export-model``
+  and solved by highspy with the settings quota-sim gives HiGHS (one thread, the scenario's gap, 0:
+  proven optimal, and its seed), timed from ``readModel`` to the end of ``run`` in one process, with its
+  node count, and the first full run's analyses. A MIP search's length varies with the seed alone (on
+  mknapcb1 #4, 61k nodes with seed 0 and 123k with seed 1), so each ``--seeds`` value is run on both
+  sides and the ratio of an instance is the median over its seeds of full / raw;
 - ``--solvers``: objective and proven gap of each installed solver (solve only, gap 0) at 10 s and 60 s
   on the baseline, mknapcb1 #1 and mknapcb4 #1, and the time each takes to reach the scenario's own gap.
 """
@@ -38,16 +41,19 @@ sys.path.insert(0, str(REPO))
 from tests.instances import knapsack_instance, read_knapsack_file, write_instance  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "mkp"
+# HiGHS with the settings quota-sim gives its runs (quota_sim.solve._configured_highs): one thread, gap, seed.
 RAW_HIGHS = """
 import sys, time, highspy
 highs = highspy.Highs()
 highs.setOptionValue("output_flag", False)
+highs.setOptionValue("threads", 1)
 highs.setOptionValue("mip_rel_gap", float(sys.argv[2]))
+highs.setOptionValue("random_seed", int(sys.argv[3]))
 started = time.perf_counter()
 highs.readModel(sys.argv[1])
 highs.run()
-print(time.perf_counter() - started, highs.modelStatusToString(highs.getModelStatus()),
-      highs.getInfo().objective_function_value)
+print(time.perf_counter() - started, highs.getInfo().mip_node_count,
+      highs.modelStatusToString(highs.getModelStatus()), highs.getInfo().objective_function_value)
 """
 
 
@@ -113,30 +119,46 @@ def bench_app_analysis(repeat: int) -> None:
           f"re-solves {resolves}")
 
 
-def bench_knapsack(repeat: int, tmp: Path) -> None:
-    problems = read_knapsack_file(DATA / "mknapcb1_first5.txt", "mknapcb1")
-    print("instance\tCLI full s\tCLI --no-analysis s\traw HiGHS s\tfull / raw\tno-analysis / raw\tanalyses")
-    ratios = []
-    for problem in problems:
-        scenario = write_instance(tmp / problem.name / "input", *knapsack_instance(problem))
-        model = tmp / problem.name / "model.mps"
-        _wall(_quota_sim("export-model", str(scenario), str(model)))
-        full, solve_only, raw = [], [], []
-        for i in range(repeat):
-            full.append(_wall(_quota_sim("run", str(scenario), "--out", str(tmp / problem.name / f"f{i}"))))
-            out = str(tmp / problem.name / f"s{i}")
-            solve_only.append(_wall(_quota_sim("run", str(scenario), "--no-analysis", "--out", out)))
-            done = subprocess.run(
-                [sys.executable, "-c", RAW_HIGHS, str(model), "0"], capture_output=True, text=True, check=True
-            )
-            raw.append(float(done.stdout.strip().splitlines()[-1].split()[0]))  # after the banner
-        ratio = _median(full) / _median(raw)
-        ratios.append(ratio)
-        analyses = _analysis(tmp / problem.name / "f0")
-        print(f"{problem.name}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"
-              f"{ratio:.2f}\t{_median(solve_only) / _median(raw):.2f}\t{analyses}", flush=True)
-    print(f"# CLI full run / raw HiGHS: median {_median(ratios):.2f}x, max {max(ratios):.2f}x "
-          f"(median of {repeat} each; target <= 2x; load average {os.getloadavg()[0]:.1f} at the end)")
+def bench_knapsack(repeat: int, tmp: Path, seeds: list[int], sets: list[str]) -> None:
+    print("# raw HiGHS: one thread, the scenario's gap (0) and seed, as quota-sim runs it")
+    print("instance\tseed\tCLI full s\tCLI --no-analysis s\traw HiGHS s\traw nodes\tfull / raw\t"
+          "no-analysis / raw\tanalyses")
+    ratios, plain_ratios = [], []
+    for file in sets:
+        for problem in read_knapsack_file(DATA / f"{file}.txt", file.split("_")[0]):
+            per_seed, plain_per_seed = [], []
+            for seed in seeds:
+                scenario_dict, rows = knapsack_instance(problem)
+                scenario_dict["solver"]["seed"] = seed
+                folder = tmp / problem.name / f"seed{seed}"
+                scenario = write_instance(folder / "input", scenario_dict, rows)
+                model = folder / "model.mps"
+                _wall(_quota_sim("export-model", str(scenario), str(model)))
+                gap = str(scenario_dict["solver"]["gap"])
+                full, solve_only, raw, nodes = [], [], [], []
+                for i in range(repeat):  # interleaved, so all three see the same machine load
+                    full.append(_wall(_quota_sim("run", str(scenario), "--out", str(folder / f"f{i}"))))
+                    solve_only.append(_wall(_quota_sim("run", str(scenario), "--no-analysis", "--out",
+                                                       str(folder / f"s{i}"))))
+                    done = subprocess.run([sys.executable, "-c", RAW_HIGHS, str(model), gap, str(seed)],
+                                          capture_output=True, text=True, check=True)
+                    figures = done.stdout.strip().splitlines()[-1].split()  # after the banner
+                    raw.append(float(figures[0]))
+                    nodes.append(int(figures[1]))
+                per_seed.append(_median(full) / _median(raw))
+                plain_per_seed.append(_median(solve_only) / _median(raw))
+                print(f"{problem.name}\t{seed}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"
+                      f"{nodes[0]}\t{per_seed[-1]:.2f}\t{plain_per_seed[-1]:.2f}\t{_analysis(folder / 'f0')}"
+                      f"\t(load {os.getloadavg()[0]:.1f})", flush=True)
+            ratios.append(_median(per_seed))
+            plain_ratios.append(_median(plain_per_seed))
+            if len(seeds) > 1:
+                print(f"{problem.name}\tmedian over seeds: full / raw {ratios[-1]:.2f}, "
+                      f"no-analysis / raw {plain_ratios[-1]:.2f}", flush=True)
+    print(f"# CLI full run / raw HiGHS: median {_median(ratios):.2f}x, max {max(ratios):.2f}x; "
+          f"--no-analysis: median {_median(plain_ratios):.2f}x, max {max(plain_ratios):.2f}x (median of "
+          f"{repeat} each, seeds {' '.join(map(str, seeds))}; target <= 2x; load average "
+          f"{os.getloadavg()[0]:.1f} at the end)")
 
 
 def bench_solvers(tmp: Path) -> None:
@@ -183,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure, median printed (default 3)")
     parser.add_argument("--solvers", action="store_true", help="also HiGHS vs CBC vs SCIP at 10 s and 60 s")
     parser.add_argument("--suite", action="store_true", help="also the test suite's wall time")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="HiGHS seeds of the knapsack runs, each on both sides (default 0)")
+    parser.add_argument("--knapsack-sets", nargs="+", default=["mknapcb1_first5"],
+                        help="files in tests/data/mkp without .txt (default mknapcb1_first5)")
     parser.add_argument(
         "--only", choices=("help", "baseline", "app", "knapsack", "solvers", "suite"), help="one section only"
     )
@@ -196,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "app"):
             bench_app_analysis(args.repeat)
         if args.only in (None, "knapsack"):
-            bench_knapsack(args.repeat, tmp)
+            bench_knapsack(args.repeat, tmp, args.seeds, args.knapsack_sets)
         if args.solvers or args.only == "solvers":
             bench_solvers(tmp)
         if args.suite or args.only == "suite":
