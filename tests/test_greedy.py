@@ -16,6 +16,7 @@ from quota_sim.results import approved_plan
 from quota_sim.solve import _completed_start as completed_start
 from tests.bruteforce import _cheapest_supply, _share
 from tests.instances import (
+    alike_zones,
     hard_knapsack,
     load_instance,
     project_row,
@@ -110,8 +111,10 @@ def test_a_start_plan_the_mip_had_no_time_to_take_in_is_reported_as_feasible(tmp
 
 
 def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mip(tmp_path, monkeypatch):
-    rows = [project_row("locked", lock="in", land_mu=10), project_row("free", land_mu=10)]
-    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows)
+    # Two alike zones: two placements each (a model of one placement each gets no start plan).
+    rows = [project_row("locked", lock="in", land_mu=10, zone="a|b"),
+            project_row("free", land_mu=10, zone="a|b")]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(zones=alike_zones(2)), rows)
     calls = []
 
     def recording(model, weights, *deadline):
@@ -125,7 +128,7 @@ def test_when_the_relaxation_support_holds_no_plan_the_greedy_pass_starts_the_mi
 
 
 def test_a_narrow_support_is_widened_by_reduced_cost_until_the_plan_stops_improving(tmp_path, monkeypatch):
-    scenario, projects = hard_knapsack(tmp_path, n=30)
+    scenario, projects = hard_knapsack(tmp_path, n=30, zones=2)
     exact = solve_scenario(scenario, projects)
     calls = []
 
@@ -149,7 +152,7 @@ def test_a_narrow_support_is_widened_by_reduced_cost_until_the_plan_stops_improv
 def test_the_restricted_plan_is_kept_when_the_run_is_stopped_in_the_full_mip(tmp_path, monkeypatch):
     # The full MIP overruns the run's time (HiGHS does not always check its clock): the plan of the
     # restricted MIPs is reported as feasible with its gap to the relaxation, not lost.
-    scenario, projects = hard_knapsack(tmp_path, n=30)
+    scenario, projects = hard_knapsack(tmp_path, n=30, zones=2)
     planned = []
     real_plan, real_run = solve._start_plan, solve.run_highs
 

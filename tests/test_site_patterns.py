@@ -48,13 +48,13 @@ def test_a_site_with_too_many_patterns_gets_none() -> None:
     assert len(maximal_fits(np.full(6, 10.0), 30.0, limit=1_000)) == 20
 
 
-def _one_site(tmp_path, lands_and_outputs, area=100.0):
+def _one_site(tmp_path, lands_and_outputs, area=100.0, years=1):
     rows = [
         project_row(f"p{i}", land_mu=land, output=output, site="s1")
         for i, (land, output) in enumerate(lands_and_outputs, start=1)
     ]
     sites = [{"id": "s1", "zone": "a", "area_mu": area}]
-    return load_instance(tmp_path, scenario_dict(quotas={"land": LAND}), rows, sites)
+    return load_instance(tmp_path, scenario_dict(years=years, quotas={"land": LAND}), rows, sites)
 
 
 def test_the_relaxation_holds_a_site_to_the_sets_that_fit_it(tmp_path) -> None:
@@ -154,7 +154,8 @@ def test_a_site_with_many_candidates_gets_patterns_over_its_largest(monkeypatch)
 
 
 def test_a_traced_solve_ended_by_the_restricted_plan_records_it(tmp_path) -> None:
-    scenario, projects, _ = _one_site(tmp_path, [(60, 100), (40, 70), (50, 90), (30, 20)])
+    # Two start years: two placements each (a model of one placement each gets no restricted plan).
+    scenario, projects, _ = _one_site(tmp_path, [(60, 100), (40, 70), (50, 90), (30, 20)], years=2)
     solution = solve_model(build_model(scenario, projects), scenario.solver, trace=True)
     assert solution.status == "optimal"
     recorded = [(value, bound) for _, value, bound in solution.trace]

@@ -167,10 +167,10 @@ def test_large_model_skips_a_mip_search_it_has_no_time_for(tmp_path, monkeypatch
 
 
 def test_a_model_of_one_placement_per_project_is_left_to_highs_alone(tmp_path, monkeypatch):
-    # One zone, one year: a multidimensional knapsack. HiGHS runs as it would on the model alone (no
-    # start, no restricted MIP: the same search, node for node); the relaxation is still kept for the
-    # LP duals. With two alike zones (two placements each) the start plan's route runs, to the same
-    # optimum.
+    # One zone, one year: a multidimensional knapsack. HiGHS runs as it would on the model alone: no
+    # start, no restricted MIP, the model and settings of raw HiGHS (the same search); the relaxation is
+    # still kept for the LP duals. With two alike zones (two placements each) the start plan's route
+    # runs, to the same optimum.
     runs, starts = [], []
     real_run, real_start = solve.run_highs, highspy.Highs.setSolution
     monkeypatch.setattr(solve, "run_highs", lambda highs: (real_run(highs), runs.append(highs)))
@@ -181,10 +181,15 @@ def test_a_model_of_one_placement_per_project_is_left_to_highs_alone(tmp_path, m
     alone = solve.solve_model(model, scenario.solver)
     assert not starts and len(runs) == 2  # the relaxation, then the MIP
     assert alone.status == "optimal" and alone.relaxation is not None
+    mip = runs[-1]
+    assert mip.getLp().num_col_ == model.n_variables and mip.getLp().num_row_ == model.n_rows
+    default = highspy.Highs()
+    for option, value in (("threads", 1), ("random_seed", scenario.solver.seed), ("mip_rel_gap", 0.0),
+                          ("mip_heuristic_effort", default.getOptionValue("mip_heuristic_effort")[1])):
+        assert mip.getOptionValue(option)[1] == value
     raw = solve._configured_highs(scenario.solver)
     raw.passModel(model.highs_lp())
     raw.run()
-    assert runs[-1].getInfo().mip_node_count == raw.getInfo().mip_node_count
     assert alone.objective == pytest.approx(raw.getInfo().objective_function_value)
     runs.clear()
     scenario, projects = hard_knapsack(tmp_path / "two", n=12, zones=2)
