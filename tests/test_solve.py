@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import highspy
 import pytest
 
@@ -173,9 +175,20 @@ def test_a_model_of_one_placement_per_project_is_left_to_highs_alone(tmp_path, m
     # runs, to the same optimum.
     runs, starts = [], []
     real_run, real_start = solve.run_highs, highspy.Highs.setSolution
-    monkeypatch.setattr(solve, "run_highs", lambda highs: (real_run(highs), runs.append(highs)))
-    monkeypatch.setattr(highspy.Highs, "setSolution",
-                        lambda highs, *args: (starts.append(args), real_start(highs, *args)))
+    this = threading.get_ident()  # not another test's solve still running in this process
+
+    def run(highs):
+        real_run(highs)
+        if threading.get_ident() == this:
+            runs.append(highs)
+
+    def start(highs, *args):
+        if threading.get_ident() == this:
+            starts.append(args)
+        return real_start(highs, *args)
+
+    monkeypatch.setattr(solve, "run_highs", run)
+    monkeypatch.setattr(highspy.Highs, "setSolution", start)
     scenario, projects = hard_knapsack(tmp_path / "one", n=12)
     model = build_model(scenario, projects)
     alone = solve.solve_model(model, scenario.solver)
