@@ -7,6 +7,10 @@ tests/data/mkp/README.md); the figures are printed, not asserted.
     python bench/bench_mkp.py mknapcb1 mknapcb4 --count 5 --data DIR
     python bench/bench_mkp.py path/to/mknapcb2.txt --gap 2e-5 --time-limit 120
     python bench/bench_mkp.py mknapcb1_first5 --versus-raw --permutations 3
+    python bench/bench_mkp.py mknapcb1_first5 --start-nodes --seeds 0 1 2
+
+With ``--start-nodes``, HiGHS's node count on each problem and ``--seeds`` value with and without the
+start plan quota-sim makes for models of several placements per project (see :func:`start_plan_nodes`).
 
 With ``--versus-raw``, each problem is also solved by raw HiGHS on the model quota-sim builds, as
 ``quota-sim export-model`` writes it (one thread, the same seed and gap; reading the file is not
@@ -40,6 +44,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from quota_sim import solve  # noqa: E402
 from quota_sim.model import build_model  # noqa: E402
 from quota_sim.pipeline import solve_scenario  # noqa: E402
 from quota_sim.projects import projects_for  # noqa: E402
@@ -147,6 +152,45 @@ def versus_raw(problems: list, gap: float, time_limit: float, permutations: int)
           f"max {max(typical):.2f} (load average {os.getloadavg()[0]:.1f})")
 
 
+def start_plan_nodes(problems: list, seeds: list[int]) -> None:
+    """HiGHS's node count on each problem (one thread, gap 0, each seed) with the start plan quota-sim
+    would make for a model of several placements per project (``_start_plan`` with that rule switched
+    off: relaxation, restricted MIP, fills) and without it, and the plan's CPU seconds. Node counts do
+    not depend on the machine's load; they show what a start does to HiGHS's search on a knapsack."""
+    print("instance\tseed\tnodes with the start plan\tnodes without\tratio\tplan CPU s\tplan / optimum")
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for problem in problems:
+            scenario = load_scenario(write_instance(Path(tmp) / problem.name, *knapsack_instance(problem)))
+            model = build_model(scenario, projects_for(scenario))
+            cost = np.asarray(model.cost, dtype=float)
+            for seed in seeds:
+                settings = replace(scenario.solver, seed=seed, gap=0.0)
+                real, solve._one_place_each = solve._one_place_each, lambda _model: False
+                try:
+                    cpu = time.process_time()
+                    found = solve._start_plan(model, model.highs_lp(), settings, time.perf_counter() + 600)
+                    planning = time.process_time() - cpu
+                finally:
+                    solve._one_place_each = real
+                counts = []
+                for start in (found.values, None):
+                    highs = solve._configured_highs(settings)
+                    highs.passModel(model.highs_lp())
+                    if start is not None:
+                        highs.setSolution(model.n_x, np.arange(model.n_x, dtype=np.int32),
+                                          np.where(start[: model.n_x] > 0.5, 1.0, 0.0))
+                    highs.run()
+                    counts.append(highs.getInfo().mip_node_count)
+                    optimum = highs.getInfo().objective_function_value
+                ratios.append(counts[0] / counts[1])
+                plan = cost @ found.values if found.values is not None else float("nan")
+                print(f"{problem.name}\t{seed}\t{counts[0]}\t{counts[1]}\t{ratios[-1]:.2f}\t{planning:.2f}\t"
+                      f"{plan / optimum:.4f}", flush=True)
+    print(f"# nodes with / without the start plan: median {statistics.median(ratios):.2f}, "
+          f"{min(ratios):.2f} to {max(ratios):.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", nargs="*", default=["mknap1", "mknapcb1_first5"], help="set names or files")
@@ -156,9 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap (default 0: exact)")
     parser.add_argument("--versus-raw", action="store_true", help="also raw HiGHS on the exported model")
     parser.add_argument("--permutations", type=int, default=3, help="permuted copies for raw HiGHS")
+    parser.add_argument("--start-nodes", action="store_true",
+                        help="HiGHS's nodes with and without the start plan, per seed (one thread, gap 0)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds for --start-nodes")
     args = parser.parse_args(argv)
 
     files = problem_files(args.sets, args.data)
+    if args.start_nodes:
+        problems = [problem for path in files
+                    for problem in read_knapsack_file(path, path.stem.split("_")[0])[: args.count]]
+        start_plan_nodes(problems, args.seeds)
+        return 0
     if args.versus_raw:
         problems = [problem for path in files
                     for problem in read_knapsack_file(path, path.stem.split("_")[0])[: args.count]]

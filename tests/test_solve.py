@@ -200,10 +200,6 @@ def test_a_model_of_one_placement_per_project_is_left_to_highs_alone(tmp_path, m
     for option, value in (("threads", 1), ("random_seed", scenario.solver.seed), ("mip_rel_gap", 0.0),
                           ("mip_heuristic_effort", default.getOptionValue("mip_heuristic_effort")[1])):
         assert mip.getOptionValue(option)[1] == value
-    raw = solve._configured_highs(scenario.solver)
-    raw.passModel(model.highs_lp())
-    raw.run()
-    assert alone.objective == pytest.approx(raw.getInfo().objective_function_value)
     runs.clear()
     scenario, projects = hard_knapsack(tmp_path / "two", n=12, zones=2)
     assert build_model(scenario, projects).n_x == 2 * model.n_x
