@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 
 import pytest
 
@@ -16,6 +17,14 @@ def pytest_configure(config: pytest.Config) -> None:
     default at ``exec``, where an ignored signal stays ignored."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the folder Streamlit's AppTest keeps for its scripts: a TemporaryDirectory made when
+    ``streamlit.testing`` is imported and never cleaned up, which would warn (ResourceWarning) at exit."""
+    app_test = sys.modules.get("streamlit.testing.v1.app_test")
+    if app_test is not None:
+        app_test.TMP_DIR.cleanup()
 
 
 #: Markers of the modules that start servers, clusters or builds: few tests, each long.
