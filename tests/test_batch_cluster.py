@@ -18,7 +18,7 @@ import pytest
 from quota_sim.batch import run_batch
 from quota_sim.cli import main
 from tests.test_batch import PROJECTS_LOCKED, _strip_timing, read_comparison, write_scenario
-from tests.test_batch_faults import _batch, _busy_members, _comparison, _hard, _poll, _stat
+from tests.test_batch_faults import AT_WORK, _batch, _busy_members, _comparison, _hard, _poll, _stat
 
 pytestmark = [
     pytest.mark.cluster,
@@ -126,7 +126,7 @@ def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):
     easy = write_scenario(tmp_path / "in" / "easy", "easy")
     out = tmp_path / "out"
     arguments = [str(hard), str(easy), "--out", str(out), "--scheduler", dask_cluster]
-    arguments += ["--member-timeout", "8"]
+    arguments += ["--member-timeout", "4"]
     started = time.monotonic()
     batch = _batch(arguments)
     try:
@@ -138,7 +138,7 @@ def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):
     rows = _comparison(out)
     assert rows["easy"]["status"] == "optimal" and (out / "easy" / "allocation.csv").is_file()
     assert rows["hard"]["status"] == "error"
-    assert "stopped after the member time limit of 8 s" in rows["hard"]["error"]
+    assert "stopped after the member time limit of 4 s" in rows["hard"]["error"]
     assert batch.returncode == 3 and "Traceback" not in err
     assert time.monotonic() - started < 120  # the hard member alone would solve for many minutes
 
@@ -146,12 +146,12 @@ def test_a_hanging_member_on_a_dask_cluster_fails_alone(dask_cluster, tmp_path):
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_a_dask_batch_stops_its_members_on_the_workers(dask_cluster, tmp_path, stop):
     worker = CLUSTER_PROCESSES[dask_cluster][-1]
-    idle = _busy_members(worker)  # the worker processes themselves, busy starting up
+    idle = _busy_members(worker, AT_WORK)  # the worker processes themselves
     hard = _hard(tmp_path / "in", "hard")
     batch = _batch([str(hard), "--out", str(tmp_path / "out"), "--scheduler", dask_cluster])
     try:
-        _poll(lambda: _busy_members(worker) - idle)  # the member solves in a child of a worker process
-        members = _busy_members(worker) - idle
+        _poll(lambda: _busy_members(worker, AT_WORK) - idle)  # the member, a child of a worker process
+        members = _busy_members(worker, AT_WORK) - idle
         batch.send_signal(stop)
         _, err = batch.communicate(timeout=60)
     finally:
