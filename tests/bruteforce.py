@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
 
 from quota_sim.projects import Projects
 from quota_sim.scenario import Quota, Scenario
@@ -115,39 +115,59 @@ def placement_options(scenario: Scenario, projects: Projects, p: int) -> list[Pl
     return options
 
 
+class _SupplyLP:
+    """One quota's purchase LP: one variable per (source, supply zone key, served zone, year), city supply
+    serving any zone; the charges (zone-major, year-minor) are the right-hand side of its equality rows.
+    Built once in HiGHS, re-solved for each charge vector from the last basis."""
+
+    def __init__(self, scenario: Scenario, quota: Quota) -> None:
+        zones, years = scenario.zone_ids(), scenario.years
+        columns: list[tuple[int, str | None, str, int]] = []
+        for s, source in enumerate(quota.sources):
+            for z in zones:
+                for t in range(years):
+                    columns.append((s, None if source.scope == "city" else z, z, t))
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        n = len(columns)
+        cost = np.array([quota.sources[s].price for s, _, _, _ in columns], dtype=float)
+        self.highs.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        # the charges: what each (zone, year) uses is served
+        for cell in range(len(zones) * years):
+            used = [j for j, (_, _, z, t) in enumerate(columns) if zones.index(z) * years + t == cell]
+            self._add_row(0.0, 0.0, used)
+        # each source's supply up to year t (from year t alone without carry-over)
+        for s, source in enumerate(quota.sources):
+            for key in [None] if source.scope == "city" else zones:
+                for t in range(years):
+                    first = 0 if quota.carry_over else t
+                    used = [j for j, c in enumerate(columns) if c[:2] == (s, key) and first <= c[3] <= t]
+                    supply = sum(source.amount(key, k) for k in range(first, t + 1))
+                    self._add_row(-highspy.kHighsInf, supply, used)
+        self.cells = np.arange(len(zones) * years, dtype=np.int32)
+
+    def _add_row(self, lower: float, upper: float, columns: list[int]) -> None:
+        self.highs.addRows(
+            1, np.array([lower]), np.array([upper]), len(columns), np.array([0], dtype=np.int32),
+            np.array(columns, dtype=np.int32), np.ones(len(columns)),
+        )
+
+    def cheapest(self, charges: tuple[float, ...]) -> float | None:
+        """Minimal purchase cost of meeting ``charges``, None if impossible."""
+        if not any(charges):
+            return 0.0
+        values = np.array(charges, dtype=float)
+        self.highs.changeRowsBounds(len(values), self.cells, values, values)
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(self.highs.getInfo().objective_function_value)
+
+
 def _cheapest_supply(scenario: Scenario, quota: Quota, charges: tuple[float, ...]) -> float | None:
     """Minimal purchase cost of one quota meeting ``charges`` (zone-major, year-minor), None if impossible."""
-    zones, years = scenario.zone_ids(), scenario.years
-    if not any(charges):
-        return 0.0
-    # One variable per (source, supply zone key, served zone, year); city supply may serve any zone.
-    columns: list[tuple[int, str | None, str, int]] = []
-    for s, source in enumerate(quota.sources):
-        for z in zones:
-            for t in range(years):
-                columns.append((s, None if source.scope == "city" else z, z, t))
-    cost = np.array([quota.sources[s].price for s, _, _, _ in columns])
-    a_eq = np.zeros((len(zones) * years, len(columns)))
-    for j, (_, _, z, t) in enumerate(columns):
-        a_eq[zones.index(z) * years + t, j] = 1.0
-    a_ub_rows, b_ub = [], []
-    for s, source in enumerate(quota.sources):
-        for key in [None] if source.scope == "city" else zones:
-            for t in range(years):
-                first = 0 if quota.carry_over else t
-                row = [1.0 if (c[0], c[1]) == (s, key) and first <= c[3] <= t else 0.0 for c in columns]
-                a_ub_rows.append(row)
-                b_ub.append(sum(source.amount(key, k) for k in range(first, t + 1)))
-    result = linprog(
-        cost,
-        A_ub=np.array(a_ub_rows),
-        b_ub=np.array(b_ub),
-        A_eq=a_eq,
-        b_eq=np.array(charges),
-        bounds=(0, None),
-        method="highs",
-    )
-    return float(result.fun) if result.status == 0 else None
+    return _SupplyLP(scenario, quota).cheapest(charges)
 
 
 def brute_force(scenario: Scenario, projects: Projects) -> BruteForceOptimum | None:
@@ -170,14 +190,15 @@ def brute_force(scenario: Scenario, projects: Projects) -> BruteForceOptimum | N
     }
     budget = scenario.objective.purchase_budget
     supply_cache: dict[tuple[int, tuple[float, ...]], float | None] = {}
+    supply_lps = [_SupplyLP(scenario, quota) for quota in scenario.quotas]
 
     def cheapest(charges: list[list[float]]) -> float | None:
         """Total cheapest purchase cost of all quotas, None when some quota cannot be served."""
         total = 0.0
-        for q, quota in enumerate(scenario.quotas):
+        for q in range(len(scenario.quotas)):
             key = (q, tuple(round(c, 9) for c in charges[q]))
             if key not in supply_cache:
-                supply_cache[key] = _cheapest_supply(scenario, quota, key[1])
+                supply_cache[key] = supply_lps[q].cheapest(key[1])
             cost = supply_cache[key]
             if cost is None:
                 return None
