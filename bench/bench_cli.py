@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,12 +59,24 @@ print(time.perf_counter() - started, highs.getInfo().mip_node_count,
 
 
 def _wall(command: list[str]) -> float:
-    started = time.perf_counter()
+    return _timed(command)[0]
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of this process's ended children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _timed(command: list[str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds of ``command`` as a process (CPU: all its threads; a loaded shared machine
+    stretches wall seconds, hardly CPU seconds), and its output."""
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"bench_cli: {' '.join(command)} failed ({done.returncode}): {done.stderr[-500:]}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu, done.stdout
 
 
 def _quota_sim(*args: str) -> list[str]:
@@ -120,13 +133,14 @@ def bench_app_analysis(repeat: int) -> None:
 
 
 def bench_knapsack(repeat: int, tmp: Path, seeds: list[int], sets: list[str]) -> None:
-    print("# raw HiGHS: one thread, the scenario's gap (0) and seed, as quota-sim runs it")
-    print("instance\tseed\tCLI full s\tCLI --no-analysis s\traw HiGHS s\traw nodes\tfull / raw\t"
-          "no-analysis / raw\tanalyses")
-    ratios, plain_ratios = [], []
+    print("# raw HiGHS: one thread, the scenario's gap (0) and seed, as quota-sim runs it. Wall s: the "
+          "CLI's whole process, raw HiGHS's readModel and run; CPU s: each whole process (start-up included)")
+    print("instance\tseed\tCLI full wall / CPU s\t--no-analysis wall / CPU s\traw HiGHS wall / CPU s\t"
+          "raw nodes\tfull / raw wall\tfull / raw CPU\tno-analysis / raw CPU\tanalyses")
+    walls, cpus, plain_cpus = [], [], []
     for file in sets:
         for problem in read_knapsack_file(DATA / f"{file}.txt", file.split("_")[0]):
-            per_seed, plain_per_seed = [], []
+            per_seed: list[tuple[float, float, float]] = []
             for seed in seeds:
                 scenario_dict, rows = knapsack_instance(problem)
                 scenario_dict["solver"]["seed"] = seed
@@ -137,28 +151,32 @@ def bench_knapsack(repeat: int, tmp: Path, seeds: list[int], sets: list[str]) ->
                 gap = str(scenario_dict["solver"]["gap"])
                 full, solve_only, raw, nodes = [], [], [], []
                 for i in range(repeat):  # interleaved, so all three see the same machine load
-                    full.append(_wall(_quota_sim("run", str(scenario), "--out", str(folder / f"f{i}"))))
-                    solve_only.append(_wall(_quota_sim("run", str(scenario), "--no-analysis", "--out",
-                                                       str(folder / f"s{i}"))))
-                    done = subprocess.run([sys.executable, "-c", RAW_HIGHS, str(model), gap, str(seed)],
-                                          capture_output=True, text=True, check=True)
-                    figures = done.stdout.strip().splitlines()[-1].split()  # after the banner
-                    raw.append(float(figures[0]))
+                    full.append(_timed(_quota_sim("run", str(scenario), "--out", str(folder / f"f{i}")))[:2])
+                    solve_only.append(_timed(_quota_sim("run", str(scenario), "--no-analysis", "--out",
+                                                        str(folder / f"s{i}")))[:2])
+                    _, cpu, out = _timed([sys.executable, "-c", RAW_HIGHS, str(model), gap, str(seed)])
+                    figures = out.strip().splitlines()[-1].split()  # after the banner
+                    raw.append((float(figures[0]), cpu))
                     nodes.append(int(figures[1]))
-                per_seed.append(_median(full) / _median(raw))
-                plain_per_seed.append(_median(solve_only) / _median(raw))
-                print(f"{problem.name}\t{seed}\t{_median(full):.2f}\t{_median(solve_only):.2f}\t{_median(raw):.2f}\t"
-                      f"{nodes[0]}\t{per_seed[-1]:.2f}\t{plain_per_seed[-1]:.2f}\t{_analysis(folder / 'f0')}"
-                      f"\t(load {os.getloadavg()[0]:.1f})", flush=True)
-            ratios.append(_median(per_seed))
-            plain_ratios.append(_median(plain_per_seed))
+                (full_wall, full_cpu), (plain_wall, plain_cpu), (raw_wall, raw_cpu) = (
+                    (_median([w for w, _ in runs]), _median([c for _, c in runs]))
+                    for runs in (full, solve_only, raw)
+                )
+                per_seed.append((full_wall / raw_wall, full_cpu / raw_cpu, plain_cpu / raw_cpu))
+                ratios = "\t".join(f"{ratio:.2f}" for ratio in per_seed[-1])
+                print(f"{problem.name}\t{seed}\t{full_wall:.2f} / {full_cpu:.2f}\t{plain_wall:.2f} / "
+                      f"{plain_cpu:.2f}\t{raw_wall:.2f} / {raw_cpu:.2f}\t{nodes[0]}\t{ratios}\t"
+                      f"{_analysis(folder / 'f0')}\t(load {os.getloadavg()[0]:.1f})", flush=True)
+            walls.append(_median([ratio for ratio, _, _ in per_seed]))
+            cpus.append(_median([ratio for _, ratio, _ in per_seed]))
+            plain_cpus.append(_median([ratio for _, _, ratio in per_seed]))
             if len(seeds) > 1:
-                print(f"{problem.name}\tmedian over seeds: full / raw {ratios[-1]:.2f}, "
-                      f"no-analysis / raw {plain_ratios[-1]:.2f}", flush=True)
-    print(f"# CLI full run / raw HiGHS: median {_median(ratios):.2f}x, max {max(ratios):.2f}x; "
-          f"--no-analysis: median {_median(plain_ratios):.2f}x, max {max(plain_ratios):.2f}x (median of "
-          f"{repeat} each, seeds {' '.join(map(str, seeds))}; target <= 2x; load average "
-          f"{os.getloadavg()[0]:.1f} at the end)")
+                print(f"{problem.name}\tmedian over seeds: full / raw wall {walls[-1]:.2f}, CPU "
+                      f"{cpus[-1]:.2f}; no-analysis / raw CPU {plain_cpus[-1]:.2f}", flush=True)
+    print(f"# CLI full run / raw HiGHS: wall median {_median(walls):.2f}x, max {max(walls):.2f}x; CPU "
+          f"median {_median(cpus):.2f}x, max {max(cpus):.2f}x; --no-analysis CPU median "
+          f"{_median(plain_cpus):.2f}x, max {max(plain_cpus):.2f}x (median of {repeat} each, seeds "
+          f"{' '.join(map(str, seeds))}; target <= 2x; load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 def bench_solvers(tmp: Path) -> None:
