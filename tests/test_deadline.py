@@ -287,3 +287,15 @@ def test_hand_rankings_past_their_deadline_set_nothing_up(tmp_path, monkeypatch)
     monkeypatch.setattr(baselines.PlacementSpace, "of", never)
     late = baselines.baseline_summary(scenario, projects, 100.0, deadline=time.perf_counter() - 0.01)
     assert late == {method: {"status": "no_time"} for method in baselines.METHODS}
+
+
+def test_a_neighbourhood_lane_stops_its_highs_at_its_deadline_without_highs_own_limit(tmp_path) -> None:
+    # HiGHS checks its own time limit seldom (a lane's case given 0.84 s ran 1.2 s), and the lanes are
+    # threads the run's time limit cannot reach: their MIP callback stops it once the deadline passed.
+    scenario, projects = hard_knapsack(tmp_path, n=60)
+    highs = solve._configured_highs(scenario.solver)  # no time limit of its own
+    highs.passModel(build_model(scenario, projects).highs_lp())
+    neighbourhood._stop_at(highs, [time.perf_counter() - 1.0])
+    run_highs(highs)
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    assert highs.getInfo().mip_node_count <= 1
