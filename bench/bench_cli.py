@@ -5,7 +5,8 @@
     python bench/bench_cli.py --solvers         # and HiGHS vs CBC vs SCIP at 10 s and 60 s (several minutes)
     python bench/bench_cli.py --suite           # and the test suite's wall time
 
-Every figure is a wall time in seconds of real processes (``python -m quota_sim ...``), the median of
+Every figure is a wall time in seconds of real processes (``python -m quota_sim ...``; the knapsacks'
+also the CPU seconds of each whole process, which a loaded machine stretches far less), the median of
 ``--repeat`` runs taken in one session, so ratios compare like with like on a shared machine:
 
 - ``--help``: the parser only (no solver library is imported);
