@@ -178,7 +178,9 @@ def run_and_write(
     if analyses:
         analysing = time.perf_counter()
         wanted = analysis_seconds
-        if wanted is None:
+        if wanted is None and result.status == "infeasible":
+            wanted = solved.deadline - analysing  # the diagnosis: all the run's time left
+        elif wanted is None:
             wanted = analysis_budget(result, importance_top, jobs)
         budget = max(0.0, min(solved.deadline - analysing, wanted))
         with outputs:  # staged files are discarded if the analyses fail or are interrupted

@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 import pytest
 
-from quota_sim import pipeline, site_patterns, solve
+from quota_sim import analysis, pipeline, site_patterns, solve
 from quota_sim.analysis import baselines, marginal, neighbourhood
 from quota_sim.greedy import greedy_start
 from quota_sim.interrupts import run_highs, set_deadline
@@ -299,3 +299,24 @@ def test_a_neighbourhood_lane_stops_its_highs_at_its_deadline_without_highs_own_
     run_highs(highs)
     assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     assert highs.getInfo().mip_node_count <= 1
+
+
+def test_the_diagnosis_of_an_infeasible_run_gets_only_the_runs_time_left(tmp_path, monkeypatch) -> None:
+    # Two locked-in projects need 50 mu of 10: infeasible. The diagnosis's elastic solve is the run's one
+    # analysis: it gets the time left of the run's limit, not the scenario's 60 s again.
+    quotas = {"land": {"unit": "mu", "demand": "land_mu", "sources": [{"id": "plan", "scope": "city",
+                                                                      "amounts": 10}]}}
+    rows = [project_row("p1", land_mu=25, lock="in"), project_row("p2", land_mu=25, lock="in")]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(quotas=quotas), rows)
+    given = []
+    real = analysis.diagnose
+
+    def recording(scenario, projects, settings):
+        given.append(settings.time_limit)
+        return real(scenario, projects, settings)
+
+    monkeypatch.setattr(analysis, "diagnose", recording)
+    result = pipeline.run_and_write(scenario, tmp_path / "out", projects=projects, time_limit=2.0)
+    assert result.status == "infeasible" and result.extras["diagnosis"]["overruns"]
+    spent = result.seconds["load"] + result.seconds["build"] + result.seconds["solve"]
+    assert len(given) == 1 and 0 < given[0] <= 2.0 - spent  # not the limit again

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from quota_sim.analysis.baselines import baseline_summary
 from quota_sim.analysis.diagnosis import Finding, check_scenario, diagnose
@@ -57,7 +58,8 @@ def enrich(
     """Add the analyses to ``result.extras`` in place, within ``budget`` seconds of re-solves.
 
     Always: ``allocation_columns`` with the 亩均 ``per_mu_score`` and ``grade`` of every project.
-    When infeasible: ``diagnosis`` (the content of diagnosis.json). When solved:
+    When infeasible: ``diagnosis`` (the content of diagnosis.json), its elastic solve within ``budget``
+    when given (else the solver settings' time limit). When solved:
     ``marginal_values`` (if ``marginal``), ``baselines`` (if ``baselines``) and ``importance``
     with a ``replacement_cost`` allocation column for the ``importance_top`` approved projects
     of highest value (none if 0), and ``analysis``: the budget, the time taken and how many re-solves
@@ -75,7 +77,11 @@ def enrich(
     columns: dict[str, list] = grade_projects(projects)
     result.extras["allocation_columns"] = columns
     if result.status == "infeasible":
-        report = diagnose(scenario, projects, result.settings)
+        # Its elastic solve is the one analysis: it gets the budget (the run's time left), when given.
+        settings = result.settings
+        if budget is not None:
+            settings = replace(settings, time_limit=max(0.0, budget))
+        report = diagnose(scenario, projects, settings)
         report["message"] = report["message_en"] + "\n" + report["message_zh"]
         result.extras["diagnosis"] = report
         return
