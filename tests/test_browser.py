@@ -114,13 +114,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def chromium(server: Served) -> Iterator[Any]:
-    """Headless Chromium, launched once for the module; each test opens a page of its own in it."""
+    """Headless Chromium, launched once for the module, in one browser context (its HTTP cache shared, so
+    the page's scripts are fetched once); each test opens a page of its own in it, a session of its own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield browser
+            context = browser.new_context(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
+            yield context
         finally:
             browser.close()
 
@@ -138,7 +140,7 @@ def test_slider_language_round_trip_and_download_in_a_browser(
     assert app_state.lever_step(planned, 10) == 10
     shortfall = land_balance(base, projects).shortfall  # mu/yr on average
 
-    page = chromium.new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
+    page = chromium.new_page()
     try:
         page.goto(server.address)
         approved = (
@@ -242,7 +244,7 @@ def forked(server_pid: int) -> set[psutil.Process]:
 def test_the_analysis_shows_progress_and_cancel_stops_its_worker(server: Served, chromium: Any) -> None:
     from playwright.sync_api import expect
 
-    page = chromium.new_page(viewport={"width": 1500, "height": 1600})
+    page = chromium.new_page()
     try:
         page.goto(server.address)
         page.get_by_test_id("stMetric").first.wait_for(timeout=RESULT_TIMEOUT)
