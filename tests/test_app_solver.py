@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -231,8 +232,10 @@ def test_closing_fails_what_waits() -> None:
 
 
 def slow_or_bad(toml: str) -> str:
-    """A stand-in for a solve, run in a child: sleeps, fails on bad input or returns its pid."""
-    if toml == "sleep":
+    """A stand-in for a solve, run in a child: sleeps (``sleep:FILE`` first creates FILE), fails on bad
+    input or returns its pid."""
+    if toml.startswith("sleep:"):
+        Path(toml.removeprefix("sleep:")).touch()
         time.sleep(WAIT)
     if toml == "bad":
         raise InputError("'x' is not a number", file="q.csv", row=5, column="land_mu")
@@ -270,12 +273,13 @@ def test_bad_input_crosses_from_the_child_with_its_row_and_column() -> None:
         child.stop()
 
 
-def test_a_child_that_dies_mid_solve_fails_that_solve_only() -> None:
+def test_a_child_that_dies_mid_solve_fails_that_solve_only(tmp_path: Path) -> None:
     child = Child(slow_or_bad)
     first = child.pid
+    busy = tmp_path / "busy"
     try:
-        thread, out = in_thread(lambda: child.run("sleep"))
-        time.sleep(0.5)  # the child has the setting
+        thread, out = in_thread(lambda: child.run(f"sleep:{busy}"))
+        wait_until(busy.exists)  # the child has the setting
         os.kill(first, signal.SIGKILL)
         thread.join(WAIT)
         assert isinstance(out[0], SolveFailed) and "ended" in str(out[0])
