@@ -234,43 +234,64 @@ class _RemainingRoom:
 
     def __init__(self, model: QuotaModel, quota_use: list[QuotaUseRow], solution: Solution) -> None:
         self.model = model
-        self.area_left: dict[str, float] = {}
+        self.area_left_mu = np.zeros(0)  # per site index, the area the plan leaves free (mu)
         if model.sites is not None:
-            self.area_left = dict(zip(model.sites.ids, model.sites.area_mu.tolist(), strict=True))
+            self.area_left_mu = model.sites.area_mu.astype(float).copy()
             for p, (_zone, site, _t) in solution.chosen.items():
-                self.area_left[site] -= float(model.projects.land_mu[p])
+                self.area_left_mu[model.sites.index[site]] -= float(model.projects.land_mu[p])
         scenario = model.scenario
         left = SupplyLeft(scenario)
         for row in quota_use:
             key = row.zone or CITY
             left.take(row.quota, row.source, key, row.year - scenario.start_year, row.used)
         self.budget_left = max(0.0, left.budget_left)
-        self.free: dict[tuple[str, str], np.ndarray] = {}  # (quota, zone) -> room per year
-        self.priced: dict[tuple[str, str], list[tuple[float, np.ndarray]]] = {}  # cheapest first
-        for q in scenario.quotas:
-            for z in scenario.zone_ids():
-                self.free[q.id, z], self.priced[q.id, z] = left.zone_room(q, z)
+        # Per zone index: the free room (zone x quota x year, units) and the priced tiers, cheapest first
+        # per quota, padded with empty tiers to one count: room (zone x tier x quota x year, units) and
+        # price (zone x tier x quota, 万元/unit).
+        rooms = [[left.zone_room(q, z) for q in scenario.quotas] for z in scenario.zone_ids()]
+        shape = (len(rooms), len(scenario.quotas))
+        tiers = max((len(priced) for zone in rooms for _free, priced in zone), default=0)
+        self.free = np.zeros((*shape, scenario.years))
+        self.tier_room = np.zeros((shape[0], tiers, shape[1], scenario.years))
+        self.tier_price = np.zeros((shape[0], tiers, shape[1]))
+        space = model.space  # a project's charge per quota (units), and each site's share that counts
+        self.charge = np.column_stack([space.charges[q.id] for q in scenario.quotas]).reshape(-1, shape[1])
+        if model.sites is not None:
+            self.share = np.column_stack([space.shares[q.id] for q in scenario.quotas]).reshape(-1, shape[1])
+        for z, zone in enumerate(rooms):
+            for i, (free, priced) in enumerate(zone):
+                self.free[z, i] = free
+                for j, (price, room) in enumerate(priced):
+                    self.tier_room[z, j, i], self.tier_price[z, j, i] = room, price
 
-    def blockers(self, p: int, zone: str, site: str | None, t: int, charges: dict[str, float]) -> list[str]:
-        """Quotas without room for project ``p`` (charging ``charges`` per quota) on ``site`` in ``zone``
-        in year index ``t``; ``budget`` when the room is there but buying it would exceed the purchase
-        budget left; ``site`` when the area the plan leaves on the site is smaller than the project."""
-        blocked, cost = [], 0.0
-        for q in self.model.scenario.quotas:
-            short = charges[q.id] - self.free[q.id, zone][t]
-            for price, room in self.priced[q.id, zone]:
-                if short <= _TOL:
-                    break
-                take = min(short, room[t])
-                cost += take * price
-                short -= take
-            if short > _TOL:
-                blocked.append(q.id)
-        if not blocked and cost > self.budget_left + _TOL:
-            blocked.append("budget")
-        if site is not None and self.area_left[site] < float(self.model.projects.land_mu[p]) * (1 - _TOL):
-            blocked.append(_SITE_FULL)
-        return blocked
+    def blocked(self, p: int) -> tuple[np.ndarray, list[str]]:
+        """For every placement of project ``p`` (place by place, year by year), what lacks room for it:
+        a boolean per quota (no room left, free or priced), ``budget`` (the room is there but buying it
+        would exceed the purchase budget left) and ``site`` (the plan leaves the site less area than
+        the project's land); and those column names."""
+        model, space = self.model, self.model.space
+        quotas = model.scenario.quotas
+        zones, sites, firsts = space.place_arrays(p)
+        spans = np.maximum(int(space.last_year[p]) - firsts + 1, 0)
+        place = np.repeat(np.arange(len(zones)), spans)
+        year = firsts[place] + np.arange(len(place)) - np.repeat(np.cumsum(spans) - spans, spans)
+        charges = np.tile(self.charge[p], (len(zones), 1))
+        if model.sites is not None:
+            charges *= self.share[sites]
+        zone, site = zones[place], sites[place]
+        short = charges[place] - self.free[zone, :, year]
+        cost = np.zeros(len(place))
+        for j in range(self.tier_price.shape[1]):
+            take = np.where(short > _TOL, np.minimum(short, self.tier_room[zone, j, :, year]), 0.0)
+            cost += np.einsum("oq,oq->o", take, self.tier_price[zone, j])
+            short -= take
+        quota_short = short > _TOL
+        budget = ~quota_short.any(axis=1) & (cost > self.budget_left + _TOL)
+        site_full = np.zeros(len(place), dtype=bool)
+        if model.sites is not None:
+            site_full = self.area_left_mu[site] < float(model.projects.land_mu[p]) * (1 - _TOL)
+        table = np.column_stack([quota_short, budget, site_full])
+        return table, [q.id for q in quotas] + ["budget", _SITE_FULL]
 
     def _classes_held(self, p: int) -> set[str]:
         """The land classes some candidate site of project ``p`` holds (empty without sites)."""
@@ -288,16 +309,12 @@ class _RemainingRoom:
         problem = space.problem(p)
         if problem:
             return problem
-        last = int(space.last_year[p])
-        options = []
-        for z, k, first in space.places(p):
-            charges = {q.id: space.charge(q.id, p, k) for q in model.scenario.quotas}  # the same every year
-            site = None if k is None else model.sites.ids[k]
-            options += [self.blockers(p, z, site, t, charges) for t in range(first, last + 1)]
-        fewest = min(len(b) for b in options)
+        table, names = self.blocked(p)
+        counts = table.sum(axis=1)
+        fewest = int(counts.min())
         if fewest == 0:
             return "value"
-        blocking = {q for b in options if len(b) == fewest for q in b}
+        blocking = {names[i] for i in np.flatnonzero(table[counts == fewest].any(axis=0)).tolist()}
         words = []
         held = self._classes_held(p)
         for quota in model.scenario.quotas:
