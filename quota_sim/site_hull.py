@@ -153,15 +153,15 @@ class SiteHull:
         the projects that fit it together gain (万元: its knapsack where it has a capacity row, else the
         sum of every gain; 0 when nothing gains) and the ``count`` projects that gain most on it, best
         first. None when the knapsacks are not solved by ``deadline``."""
-        priced = np.where(self._site_row, 0.0, duals[: self.model.n_rows])
-        reduced = self.reduced(priced)[: self.model.n_x]
+        reduced = self.site_reduced(duals)
+        key = np.where(self._site_row, 0.0, duals[: self.model.n_rows]).tobytes()  # as in :meth:`bound`
         values, leading = np.zeros(len(self.every_site)), []
         for i, site in enumerate(self.every_site):
             _, best = self._best_per_project(site, reduced)
             if site.capacity:
                 if time.perf_counter() >= deadline:
                     return None
-                values[i] = self._knapsack(site, best, priced.tobytes())
+                values[i] = self._knapsack(site, best, key)
             else:
                 values[i] = float(np.sum(best[best > _GAIN]))
             leading.append(site.project[site.starts[np.argsort(-best, kind="stable")[:count]]])

@@ -563,8 +563,7 @@ def _start_plan(
             break  # no longer restricted: the full MIP's work
     if best is None:
         # The relaxation's support holds no plan (e.g. locks split over sites): the greedy pass still does.
-        return _StartPlan(_greedy_plan(model, dict(zip(model.x, weights.tolist(), strict=True)), deadline),
-                          relaxation)
+        return _StartPlan(_greedy_plan(model, weights, deadline), relaxation)
     return _StartPlan(_plan(model, best), relaxation, best if proven else None, best)
 
 
