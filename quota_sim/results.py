@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 _TOL = 1e-7
 _SITE_FULL = "site"  # a blocker: the plan leaves too little area on the site
+_EMPTY = np.zeros(0, dtype=np.int64)
+# Waiting projects whose reasons are worked out together: their placements' arrays stay small (500
+# projects on any of 75 sites over 5 years: about 190k placements).
+WAITING_CHUNK = 500
 
 
 @dataclass
@@ -204,6 +208,11 @@ def _allocation_rows(
     scenario, projects = model.scenario, model.projects
     solved = solution.status in ("optimal", "feasible")
     room = _RemainingRoom(model, quota_use, solution) if solved else None
+    waiting = [
+        p for p in range(len(projects))
+        if solution.chosen.get(p) is None and projects.lock[p] != "out" and model.eligible[p]
+    ] if solved else []
+    reasons = dict(zip(waiting, room.reasons(waiting), strict=True)) if room else {}
     rows = []
     for p in range(len(projects)):
         placed = solution.chosen.get(p) if solved else None
@@ -218,7 +227,7 @@ def _allocation_rows(
             status, reason = "ineligible", model.screen_failures[p]
         else:
             status = "not_selected"
-            reason = room.reason(p) if room else solution.status
+            reason = reasons[p] if room else solution.status
         charged = {q.id: model.charge(q.id, p, site) if placed else 0.0 for q in scenario.quotas}
         rows.append(AllocationRow(
             projects.ids[p], projects.names[p], status, zone, start, value, reason, charged, site=site or "",
@@ -264,21 +273,59 @@ class _RemainingRoom:
                 for j, (price, room) in enumerate(priced):
                     self.tier_room[z, j, i], self.tier_price[z, j, i] = room, price
 
-    def blocked(self, p: int) -> tuple[np.ndarray, list[str]]:
-        """For every placement of project ``p`` (place by place, year by year), what lacks room for it:
-        a boolean per quota (no room left, free or priced), ``budget`` (the room is there but buying it
-        would exceed the purchase budget left) and ``site`` (the plan leaves the site less area than
-        the project's land); and those column names."""
+    def reasons(self, waiting: list[int]) -> list[str]:
+        """The reason of each project in ``waiting`` (indices of eligible projects the plan leaves
+        out), in order: ``value`` if some placement fits in what is left, else what blocks it: quota ids
+        (those charged on site classes say so), ``budget``, or the site problem in a planner's words.
+        Worked out on arrays, WAITING_CHUNK projects at a time."""
+        found: list[str] = []
+        for start in range(0, len(waiting), WAITING_CHUNK):
+            found += self._reasons(waiting[start:start + WAITING_CHUNK])
+        return found
+
+    def _reasons(self, waiting: list[int]) -> list[str]:
+        space = self.model.space
+        places = [space.place_arrays(p) for p in waiting]
+        count = np.array([len(zones) for zones, _sites, _firsts in places], dtype=np.int64)
+        owner = np.repeat(np.arange(len(waiting)), count)  # per place, its project's position in waiting
+        zones, sites, firsts = (np.concatenate([place[i] for place in places] or [_EMPTY]) for i in range(3))
+        project = np.asarray(waiting, dtype=np.int64)[owner]
+        table, names = self._blocked(project, zones, sites, firsts)
+        # One row per placement (place by place, year by year): its project's position in waiting.
+        row_owner = np.repeat(owner, np.maximum(space.last_year[project] - firsts + 1, 0))
+        rows = np.bincount(row_owner, minlength=len(waiting))
+        blocked = table.sum(axis=1)
+        fewest = np.full(len(waiting), len(names) + 1, dtype=np.int64)
+        np.minimum.at(fewest, row_owner, blocked)
+        blocking = np.zeros((len(waiting), len(names)), dtype=bool)
+        np.logical_or.at(blocking, row_owner, table & (blocked == fewest[row_owner])[:, None])
+        held = self._classes_held(owner, sites, len(waiting))
+        found = []
+        for i, p in enumerate(waiting):
+            if not rows[i]:  # no placement at all: why, in a planner's words
+                found.append(space.problem(p))
+            elif fewest[i] == 0:
+                found.append("value")
+            else:
+                found.append(self._words({names[j] for j in np.flatnonzero(blocking[i])}, held[i]))
+        return found
+
+    def _blocked(
+        self, project: np.ndarray, zones: np.ndarray, sites: np.ndarray, firsts: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """For every placement of the places given (project index, zone index, site index or -1 and
+        first year index per place; each place year by year to its project's last year), what lacks
+        room for it: a boolean per quota (no room left, free or priced), ``budget`` (the room is there
+        but buying it would exceed the purchase budget left) and ``site`` (the plan leaves the site less
+        area than the project's land); and those column names."""
         model, space = self.model, self.model.space
-        quotas = model.scenario.quotas
-        zones, sites, firsts = space.place_arrays(p)
-        spans = np.maximum(int(space.last_year[p]) - firsts + 1, 0)
+        spans = np.maximum(space.last_year[project] - firsts + 1, 0)
         place = np.repeat(np.arange(len(zones)), spans)
         year = firsts[place] + np.arange(len(place)) - np.repeat(np.cumsum(spans) - spans, spans)
-        charges = np.tile(self.charge[p], (len(zones), 1))
+        charges = self.charge[project]
         if model.sites is not None:
-            charges *= self.share[sites]
-        zone, site = zones[place], sites[place]
+            charges = charges * self.share[sites]
+        zone, site, owner = zones[place], sites[place], project[place]
         short = charges[place] - self.free[zone, :, year]
         cost = np.zeros(len(place))
         for j in range(self.tier_price.shape[1]):
@@ -289,35 +336,28 @@ class _RemainingRoom:
         budget = ~quota_short.any(axis=1) & (cost > self.budget_left + _TOL)
         site_full = np.zeros(len(place), dtype=bool)
         if model.sites is not None:
-            site_full = self.area_left_mu[site] < float(model.projects.land_mu[p]) * (1 - _TOL)
+            site_full = self.area_left_mu[site] < model.projects.land_mu[owner].astype(float) * (1 - _TOL)
         table = np.column_stack([quota_short, budget, site_full])
-        return table, [q.id for q in quotas] + ["budget", _SITE_FULL]
+        return table, [q.id for q in model.scenario.quotas] + ["budget", _SITE_FULL]
 
-    def _classes_held(self, p: int) -> set[str]:
-        """The land classes some candidate site of project ``p`` holds (empty without sites)."""
-        sites = self.model.sites
-        if sites is None:
-            return set()
-        places = self.model.space.places(p)
-        return {c for c, areas in sites.classes.items() if any(areas[k] > 0 for _z, k, _f in places)}
+    def _classes_held(self, owner: np.ndarray, sites: np.ndarray, n: int) -> list[set[str]]:
+        """Per project (``owner`` per place, ``n`` projects), the land classes some of its candidate
+        sites (``sites`` per place) holds (empty without sites)."""
+        held: list[set[str]] = [set() for _ in range(n)]
+        if self.model.sites is None:
+            return held
+        for name, areas in self.model.sites.classes.items():
+            some = np.zeros(n, dtype=bool)
+            np.logical_or.at(some, owner, np.asarray(areas)[sites] > 0)
+            for i in np.flatnonzero(some).tolist():
+                held[i].add(name)
+        return held
 
-    def reason(self, p: int) -> str:
-        """``value`` if some placement fits in what is left, else what blocks it: quota ids (those charged
-        on site classes say so), ``budget``, or the site problem in a planner's words."""
-        model = self.model
-        space = model.space
-        problem = space.problem(p)
-        if problem:
-            return problem
-        table, names = self.blocked(p)
-        counts = table.sum(axis=1)
-        fewest = int(counts.min())
-        if fewest == 0:
-            return "value"
-        blocking = {names[i] for i in np.flatnonzero(table[counts == fewest].any(axis=0)).tolist()}
+    def _words(self, blocking: set[str], held: set[str]) -> str:
+        """What blocks a project (quota ids, ``budget``, ``site``) as its reason; ``held``: the land
+        classes its candidate sites hold, named after the quotas charged on them."""
         words = []
-        held = self._classes_held(p)
-        for quota in model.scenario.quotas:
+        for quota in self.model.scenario.quotas:
             if quota.id in blocking:
                 present = [c for c in quota.site_classes if c in held]
                 words.append(f"{quota.id} (its site is {'/'.join(present)} land)" if present else quota.id)

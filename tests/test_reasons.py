@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from quota_sim import results
+from quota_sim.model import build_model
 from quota_sim.pipeline import solve_scenario
+from quota_sim.projects import projects_for
+from quota_sim.scenario import baseline_path, load_scenario
+from quota_sim.solve import solve_model
 from tests.instances import load_instance, project_row, scenario_dict
 
 
@@ -63,3 +70,17 @@ def test_zone_stock_does_not_count_as_room_in_another_zone(tmp_path):
     rows = [project_row("in_a", zone="a", land_mu=20), project_row("in_b", zone="b", land_mu=20)]
     reasons = _reasons(tmp_path, scenario, rows)
     assert reasons == {"in_a": ("approved", ""), "in_b": ("not_selected", "land")}
+
+
+def test_reasons_worked_out_together_are_each_projects_own(monkeypatch):
+    # The reasons of the waiting projects are worked out on arrays, WAITING_CHUNK projects at a time: one
+    # at a time, every project of the baseline (quotas, budget, sites full or not ready) gets the same one.
+    scenario = load_scenario(baseline_path())
+    model = build_model(scenario, projects_for(scenario))
+    solution = solve_model(model, replace(scenario.solver, time_limit=30.0))
+    together = results.assign_results(model, solution, scenario.solver, {})
+    monkeypatch.setattr(results, "WAITING_CHUNK", 1)
+    alone = results.assign_results(model, solution, scenario.solver, {})
+    reasons = [row.reason for row in together.allocation if row.status == "not_selected"]
+    assert reasons == [row.reason for row in alone.allocation if row.status == "not_selected"]
+    assert len(set(reasons)) >= 4
