@@ -26,6 +26,7 @@ from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import build_model
 from quota_sim.pattern_master import PatternMaster
 from quota_sim.results import approved_plan
+from quota_sim.solve import relative_gap
 from tests.instances import hard_knapsack, load_instance, project_row, random_sites_instance, scenario_dict
 from tests.test_site_patterns import LAND
 
@@ -123,10 +124,8 @@ def _many_on_one_site(tmp_path):
     return scenario, build_model(scenario, projects)
 
 
-def test_every_route_of_a_small_model_gets_only_the_time_left(tmp_path, monkeypatch) -> None:
-    # The set-up takes 60 % of the limit. The pattern master runs and stops unpriced (as under a short
-    # limit); the LP relaxation, the MIP on its support, the fills and the full MIP follow (gap 0: the
-    # restricted plans prove nothing).
+def _unpriced_master(monkeypatch) -> None:
+    """The pattern master runs and stops unpriced (as under a short limit)."""
     monkeypatch.setattr(site_patterns, "MAX_CANDIDATES", 6)
     real = PatternMaster.solve
 
@@ -136,12 +135,35 @@ def test_every_route_of_a_small_model_gets_only_the_time_left(tmp_path, monkeypa
         return solved
 
     monkeypatch.setattr(PatternMaster, "solve", unpriced)
+
+
+def test_every_route_of_a_small_model_gets_only_the_time_left(tmp_path, monkeypatch) -> None:
+    # The set-up takes 20 % of the limit. The pattern master runs and stops unpriced (as under a short
+    # limit); the LP relaxation, the MIP on its support, the fills and the full MIP follow (gap 0: the
+    # restricted plans prove nothing).
+    _unpriced_master(monkeypatch)
+    scenario, model = _many_on_one_site(tmp_path)
+    clock = Clock(monkeypatch, setup=6.0)
+    solution = clock.solve(model, replace(scenario.solver, time_limit=30.0, gap=0.0))
+    assert {"_master_plan", "_start_plan", "_restricted_mip", "_filled_mip"} <= clock.routes
+    assert clock.runs[-1].route == ("_solve_highs",)  # the full MIP
+    clock.assert_within_the_time_left()
+    assert solution.status == "optimal" and solution.gap == 0.0
+
+
+def test_no_full_mip_with_less_time_left_than_the_start_plan_took(tmp_path, monkeypatch) -> None:
+    # The set-up takes 60 % of the limit: the start plan is found with less time left than it took. The
+    # full MIP would presolve and solve its root LP again before it could improve it (on a large queue
+    # HiGHS overran its limit by seconds there): the restricted plan is the answer, feasible, with its gap.
+    _unpriced_master(monkeypatch)
     scenario, model = _many_on_one_site(tmp_path)
     clock = Clock(monkeypatch, setup=18.0)
     solution = clock.solve(model, replace(scenario.solver, time_limit=30.0, gap=0.0))
-    assert {"_master_plan", "_start_plan", "_restricted_mip", "_filled_mip", "_solve_highs"} <= clock.routes
+    assert {"_restricted_mip", "_filled_mip"} <= clock.routes
+    assert all(run.route != ("_solve_highs",) for run in clock.runs)
     clock.assert_within_the_time_left()
-    assert solution.status == "optimal" and solution.gap == 0.0
+    assert solution.status == "feasible" and "less than finding the start plan took" in solution.message
+    assert solution.gap == pytest.approx(relative_gap(solution.objective, solution.relaxation.objective))
 
 
 @pytest.mark.parametrize("sites", [False, True])
@@ -320,3 +342,51 @@ def test_the_diagnosis_of_an_infeasible_run_gets_only_the_runs_time_left(tmp_pat
     assert result.status == "infeasible" and result.extras["diagnosis"]["overruns"]
     spent = result.seconds["load"] + result.seconds["build"] + result.seconds["solve"]
     assert len(given) == 1 and 0 < given[0] <= 2.0 - spent  # not the limit again
+
+
+def test_no_mip_is_started_in_less_time_than_a_mip_on_its_lp_took_to_set_up(tmp_path, monkeypatch) -> None:
+    # Before its first MIP callback HiGHS reads the model, presolves and completes the start without
+    # looking at the clock (0.2-0.8 s on a 5,000-project queue, even with no time left): here each run
+    # spends 0.4 s so (the clock stands still but for that). The first MIP on the LP records it; a MIP
+    # with 0.3 s left is then not started, one with 1 s left is.
+    scenario, projects = hard_knapsack(tmp_path, n=20, zones=2)
+    model = build_model(scenario, projects)
+    lp, n = model.highs_lp(), model.n_x
+    offset, runs, real_run = [0.0], [], highspy.Highs.run
+    started = time.perf_counter()
+
+    def run(highs: highspy.Highs):
+        offset[0] += 0.4
+        runs.append(highs)
+        return real_run(highs)
+
+    monkeypatch.setattr(time, "perf_counter", lambda: started + offset[0])
+    monkeypatch.setattr(highspy.Highs, "run", run)
+    setup = solve.MipSetup()
+    keep = np.ones(n, dtype=bool)
+
+    def restricted(seconds_left: float):
+        deadline = time.perf_counter() + seconds_left
+        return solve._restricted_mip(lp, n, keep, None, scenario.solver, np.inf, deadline, 0.0, setup)
+
+    found, _ = restricted(30.0)
+    assert found is not None and len(runs) == 1
+    assert setup.seconds == pytest.approx(0.4)
+    assert restricted(0.3) == (None, False) and len(runs) == 1  # not started
+    found, _ = restricted(1.0)
+    assert found is not None and len(runs) == 2
+
+
+def test_the_solves_mips_stop_at_their_first_callback_past_their_deadline(tmp_path) -> None:
+    # HiGHS looks at its own time limit seldom (a full MIP of the 5,000-project named-sites queue given
+    # 1 s ran 5.5 s): the solve's MIPs are stopped at their MIP callback once the deadline passed, which
+    # counts as reaching the time limit.
+    scenario, projects = hard_knapsack(tmp_path, n=60)
+    highs = solve._configured_highs(scenario.solver)  # no time limit of its own
+    highs.passModel(build_model(scenario, projects).highs_lp())
+    first = solve._stop_at(highs, time.perf_counter() - 1.0)
+    run_highs(highs)
+    status = highs.getModelStatus()
+    assert status == highspy.HighsModelStatus.kInterrupt and highs.getInfo().mip_node_count <= 1
+    assert len(first) == 1  # when HiGHS could first be stopped
+    assert solve._stopped_with(highs, status) == "Time limit reached"
