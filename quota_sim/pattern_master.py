@@ -293,7 +293,41 @@ def _initial_patterns(site: _Site, lock: list[str]) -> list[list[int]]:
 def best_fit(land: np.ndarray, value: np.ndarray, area: float) -> tuple[float, np.ndarray]:
     """The knapsack: the most ``value`` a set of items whose ``land`` (mu) fits ``area`` holds, and
     that set (indices). Exact over land steps of at least 0.1 mu (finer data is rounded: land down,
-    area up, so the value is never below the true one; the set may then not fit by that rounding)."""
+    area up, so the value is never below the true one; the set may then not fit by that rounding).
+    Items that no set better than a greedy one can hold (:func:`_needed`) are left out first."""
+    needed = _needed(land, value, area + FIT_TOL_MU)
+    found, chosen = _dynamic_programme(land[needed], value[needed], area)
+    return found, needed[chosen]
+
+
+def _needed(land: np.ndarray, value: np.ndarray, area: float) -> np.ndarray:
+    """The items (indices, ascending) that may belong to a set of ``land`` within ``area`` worth more than
+    the greedy set (items by value per mu, each taken when it still fits). Item ``i`` may not when even
+    the LP of the knapsack with ``i`` taken first, ``value[i]`` plus the best fractional fill of
+    ``area - land[i]`` by every item, is below the greedy set's value; items of no value never help."""
+    useful = np.flatnonzero((value > 0) & (land <= area))
+    if len(useful) < 2:
+        return useful
+    order = useful[np.argsort(-value[useful] / np.maximum(land[useful], 1e-12), kind="stable")]
+    weights, values = land[order], value[order]
+    room, greedy = area, 0.0
+    for weight, worth in zip(weights.tolist(), values.tolist(), strict=True):
+        if weight <= room:
+            room -= weight
+            greedy += worth
+    greedy = max(greedy, float(values.max()))
+    filled_land, filled_value = np.r_[0.0, np.cumsum(weights)], np.r_[0.0, np.cumsum(values)]
+    left = area - weights  # room left once item i is in
+    whole = np.searchsorted(filled_land, left, side="right") - 1  # items that fit whole in that room
+    cut = np.minimum(whole, len(order) - 1)  # the first item that does not (its share fills the rest)
+    share = (left - filled_land[whole]) * values[cut] / np.maximum(weights[cut], 1e-12)
+    partial = np.where(whole < len(order), share, 0.0)
+    most = values + filled_value[whole] + partial
+    return np.sort(order[most >= greedy * (1 - 1e-12) - 1e-9])
+
+
+def _dynamic_programme(land: np.ndarray, value: np.ndarray, area: float) -> tuple[float, np.ndarray]:
+    """:func:`best_fit` over every item given, by dynamic programming over land steps."""
     step = max(_STEP_MU, area / _MAX_STEPS)
     weight = np.floor(land / step + 1e-9).astype(np.int64)
     capacity = int(np.floor((area + FIT_TOL_MU) / step + 1e-9))

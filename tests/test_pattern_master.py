@@ -12,7 +12,7 @@ import pytest
 from quota_sim import site_patterns, solve
 from quota_sim.export import write_outputs
 from quota_sim.model import build_model
-from quota_sim.pattern_master import PatternMaster, best_fit
+from quota_sim.pattern_master import PatternMaster, _dynamic_programme, _needed, best_fit
 from quota_sim.pipeline import solve_scenario
 from quota_sim.solve import solve_model
 from quota_sim.verify import verify_outputs
@@ -41,6 +41,35 @@ def test_best_fit_is_the_best_set_that_fits(seed: int) -> None:
         assert found == pytest.approx(best)
         assert float(np.sum(land[chosen])) <= area + 1e-6
         assert float(np.sum(value[chosen])) == pytest.approx(found)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_best_fit_leaves_out_only_items_no_better_set_holds(seed: int) -> None:
+    # Many items on one site: the items left out before the dynamic programme change neither the value
+    # nor the worth of the set chosen (land in steps of 0.1 mu, where the programme is exact).
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    land = np.round(rng.uniform(0.0, 120.0, n), 1)
+    value = np.round(rng.uniform(-5.0, 100.0, n) * rng.uniform(0.2, 1.0, n), 3)
+    area = float(np.round(rng.uniform(5.0, 600.0), 1))
+    every, _ = _dynamic_programme(land, value, area)
+    found, chosen = best_fit(land, value, area)
+    assert found == pytest.approx(every, rel=1e-12, abs=1e-9)
+    assert float(np.sum(value[chosen])) == pytest.approx(found, rel=1e-12, abs=1e-9)
+    assert float(np.sum(land[chosen])) <= area + 1e-6
+    assert len(set(chosen.tolist())) == len(chosen)
+
+
+def test_best_fit_leaves_out_items_that_cannot_beat_the_greedy_set() -> None:
+    # One item fills the 10 mu and is worth 100; no set of the others is worth more than 4, nor is one
+    # of them with any fractional fill; the 20 mu item does not fit and the last is worth nothing.
+    land = np.array([10.0, 5.0, 5.0, 3.0, 20.0, 1.0])
+    value = np.array([100.0, 2.0, 2.0, 1.0, 500.0, 0.0])
+    assert _needed(land, value, 10.0).tolist() == [0]
+    # The greedy set is a 6 mu item and the 4 mu one (70). With the 3 mu item (10) in, at most
+    # 10 + 50 + 1 mu of the other 6 mu item (8.3) fit: 68.3, so it is left out; the others stay.
+    land, value = np.array([6.0, 6.0, 4.0, 3.0]), np.array([50.0, 50.0, 20.0, 10.0])
+    assert _needed(land, value, 10.0).tolist() == [0, 1, 2]
 
 
 def _many_on_one_site(tmp_path):
