@@ -317,7 +317,7 @@ def test_a_neighbourhood_lane_stops_its_highs_at_its_deadline_without_highs_own_
     scenario, projects = hard_knapsack(tmp_path, n=60)
     highs = solve._configured_highs(scenario.solver)  # no time limit of its own
     highs.passModel(build_model(scenario, projects).highs_lp())
-    neighbourhood._stop_at(highs, [time.perf_counter() - 1.0])
+    neighbourhood._stop_at(highs, [time.perf_counter() - 1.0, None])
     run_highs(highs)
     assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     assert highs.getInfo().mip_node_count <= 1
@@ -390,3 +390,49 @@ def test_the_solves_mips_stop_at_their_first_callback_past_their_deadline(tmp_pa
     assert status == highspy.HighsModelStatus.kInterrupt and highs.getInfo().mip_node_count <= 1
     assert len(first) == 1  # when HiGHS could first be stopped
     assert solve._stopped_with(highs, status) == "Time limit reached"
+
+
+def test_the_solve_leaves_the_plans_tables_as_long_as_the_build_took(tmp_path, monkeypatch) -> None:
+    # The plan's tables (and a waiting project's reasons) go over the placements the build found, after
+    # the solve: the solve ends as long before the limit as the build took (2 s on a stand-in clock that
+    # stands still but for the build), and the analyses' share comes out of the rest.
+    scenario, projects = hard_knapsack(tmp_path, n=20)
+    offset, limits = [0.0], []
+    started = time.perf_counter()
+    real_build, real_solve = pipeline.build_model, pipeline.solve_model
+
+    def build(*args, **kwargs):
+        offset[0] += 2.0
+        return real_build(*args, **kwargs)
+
+    def solve_model(model, settings, **kwargs):
+        limits.append(settings.time_limit)
+        return real_solve(model, settings, **kwargs)
+
+    monkeypatch.setattr(time, "perf_counter", lambda: started + offset[0])
+    monkeypatch.setattr(pipeline, "build_model", build)
+    monkeypatch.setattr(pipeline, "solve_model", solve_model)
+    solved = pipeline.solve(scenario, projects, time_limit=10.0, reserve=pipeline.ANALYSIS_RESERVE)
+    assert limits == [pytest.approx((10.0 - 2.0 - 2.0) * (1 - pipeline.ANALYSIS_RESERVE))]
+    assert solved.result.status == "optimal"
+
+
+def test_a_relaxation_not_solved_in_its_time_still_leaves_a_plan(tmp_path, monkeypatch) -> None:
+    # The LP relaxation is stopped by its time (HiGHS given no time at all): the greedy pass by the
+    # placements' values gives a plan, completed with its supply use at once (its LP has the supply
+    # columns alone), which the full MIP starts from; with no time left it would be the answer.
+    scenario, projects = hard_knapsack(tmp_path, n=40, zones=2)
+    model = build_model(scenario, projects)
+    real_run, runs = solve.run_highs, []
+
+    def run(highs):
+        if not runs:  # the relaxation
+            highs.setOptionValue("time_limit", 0.0)
+        runs.append(highs)
+        return real_run(highs)
+
+    monkeypatch.setattr(solve, "run_highs", run)
+    solution = solve.solve_model(model, replace(scenario.solver, time_limit=30.0))
+    assert runs[0].getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    assert [highs.getNumCol() for highs in runs[1:]] == [model.n_variables - model.n_x, model.n_variables]
+    assert solution.status == "optimal" and solution.chosen
