@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 
+import highspy
 import pytest
 
 from quota_sim.analysis.marginal import (
@@ -164,3 +165,29 @@ def test_a_plan_whose_approval_has_no_place_gives_no_gain(tmp_path) -> None:
     extended = extended_scenario(scenario, {"land": 40.0, "energy": 30.0})
     found = Neighbourhood(scenario, projects, plan, *extended).solve([None, "land"], scenario.solver, jobs=1)
     assert {f.status for f in found.values()} == {"infeasible"}
+
+
+def test_no_case_starts_in_less_time_than_a_case_took_to_reach_its_first_callback(tmp_path, monkeypatch):
+    # HiGHS cannot be stopped before its first MIP callback (0.4-0.8 s on a 5,000-project queue): a case
+    # started with less time left would end past the deadline. Here each HiGHS run spends 0.4 s before
+    # it (the clock stands still but for that): the reference is started with 0.5 s left, and after it
+    # no case is; before any case ran, the estimate is the neighbourhood's own set-up time.
+    scenario, projects, base = _solved(tmp_path, 3, sites=True)
+    _plan, _deltas, neighbourhood, cases = _every_quota_case(scenario, projects, base)
+    offset, runs, real_run = [0.0], [], highspy.Highs.run
+    started = time.perf_counter()
+
+    def run(highs):
+        offset[0] += 0.4
+        runs.append(highs)
+        return real_run(highs)
+
+    monkeypatch.setattr(time, "perf_counter", lambda: started + offset[0])
+    monkeypatch.setattr(highspy.Highs, "run", run)
+    neighbourhood.setup_seconds = 0.0
+    found = neighbourhood.solve(cases, scenario.solver, deadline=started + 0.5, jobs=1)
+    assert len(runs) == 1 and found[None].status != "no_time"
+    assert {found[case].status for case in cases[1:]} == {"no_time"}
+    neighbourhood.setup_seconds = 0.6  # longer than the time left: nothing starts
+    found = neighbourhood.solve(cases, scenario.solver, deadline=time.perf_counter() + 0.5, jobs=1)
+    assert len(runs) == 1 and {f.status for f in found.values()} == {"no_time"}
