@@ -499,8 +499,8 @@ def _start_plan(
     uses, then twice as many, ...) and the wider restricted MIP is solved from the plan so far, while
     that improves the plan and half the time limit lasts; the best plan starts the full MIP. When the
     relaxation's support holds no plan, the relaxation guides the greedy pass below. On larger models
-    the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead,
-    and when it is not solved in that time the greedy pass goes by the placements' values.
+    the relaxation (given half the time limit) guides a greedy pass (:mod:`quota_sim.greedy`) instead.
+    When the relaxation is not solved in its time, the greedy pass goes by the placements' values.
 
     Every route ends by ``deadline`` (a ``time.perf_counter()`` value, the solve's); the shares above
     are of ``settings.time_limit``, within it.
@@ -538,8 +538,16 @@ def _start_plan(
         solved = False
     finally:
         lp.integrality_ = integrality
-    if not solved:
-        return _StartPlan(_greedy_plan(model, model.values, deadline) if large else None, None)
+    if not solved:  # the greedy pass by value: a plan all the same (a knapsack is left to HiGHS alone)
+        if large:
+            return _StartPlan(_greedy_plan(model, model.values, deadline), None)
+        if _one_place_each(model):
+            return _StartPlan(None, None)
+        # Completed with its supply use here: with less time left than this took, it is the answer
+        # (see _solve_highs); the named-sites queue of 5,000 projects had no plan on a 5 s limit.
+        plan = _greedy_plan(model, model.values, deadline)
+        ready = _completed_start(model, lp, settings, plan, deadline)
+        return _StartPlan(plan, None, values=ready, ready=ready)
     relaxation = _relaxation(model, lp_run)
     if not large and _one_place_each(model):  # the relaxation only: its duals for the analyses
         return _StartPlan(None, relaxation)
