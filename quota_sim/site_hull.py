@@ -58,10 +58,11 @@ class SiteHull:
         self._rows = np.repeat(np.arange(model.n_rows), np.diff(model.row_start))
         site_row = np.zeros(model.n_rows, dtype=bool)
         site_row[list(model.site_rows.values())] = True
-        self._site_row = site_row
+        self.site_row = site_row  # per model row, whether it is a site's capacity row
         hull_sites = np.array(sorted(model.site_index[s] for s in model.site_rows), dtype=np.int64)
         on_hull = np.isin(table.site, hull_sites)
-        self._hull_column = np.concatenate([on_hull, np.zeros(model.n_variables - n, dtype=bool)])
+        # Per model column, whether it is a placement on a site with a capacity row.
+        self.on_sites = np.concatenate([on_hull, np.zeros(model.n_variables - n, dtype=bool)])
         # Every site's placements, by project then year (the model's order, kept by a stable sort).
         on_site = np.flatnonzero(table.site >= 0)
         order = on_site[np.argsort(table.site[on_site], kind="stable")]
@@ -82,7 +83,7 @@ class SiteHull:
         """Per column of the model, its reduced cost at the model rows' ``duals``, the sites' capacity
         rows left out (万元)."""
         model = self.model
-        entries = ~self._site_row[self._rows]
+        entries = ~self.site_row[self._rows]
         weights = model.row_value[entries] * duals[self._rows[entries]]
         priced = np.bincount(model.row_index[entries], weights=weights, minlength=model.n_variables)
         return model.cost - priced
@@ -98,42 +99,54 @@ class SiteHull:
     def site_reduced(self, duals: np.ndarray) -> np.ndarray:
         """Per x column, its reduced cost at the model rows' ``duals`` with the sites' capacity rows left
         out (万元)."""
-        return self.reduced(np.where(self._site_row, 0.0, duals[: self.model.n_rows]))[: self.model.n_x]
+        return self.reduced(np.where(self.site_row, 0.0, duals[: self.model.n_rows]))[: self.model.n_x]
 
     def bound(self, duals: np.ndarray, deadline: float = np.inf) -> float | None:
         """``L(duals)`` (万元; ``duals`` per model row, d(objective) / d(right-hand side)); None when the
         duals give no bound (a row's bound they point to is infinite, or a column of infinite upper
         bound gains), or when its knapsacks are not solved by ``deadline`` (a ``time.perf_counter()``
         value)."""
+        found = self.maximiser(duals, deadline)
+        return None if found is None else found[0]
+
+    def maximiser(self, duals: np.ndarray, deadline: float = np.inf) -> tuple[float, np.ndarray] | None:
+        """``L(duals)`` as :meth:`bound` gives it, and the column values that reach it: each site's
+        knapsack set at 1 (a project's best placement there), every other column that gains at its
+        upper bound, the rest at 0. None as for :meth:`bound`."""
         model = self.model
-        duals = np.where(self._site_row, 0.0, duals[: model.n_rows])
+        duals = np.where(self.site_row, 0.0, duals[: model.n_rows])
         lower, upper = model.row_lower, model.row_upper
         side = np.where(duals > _DUAL_TOL, upper, np.where(duals < -_DUAL_TOL, lower, 0.0))
         if not np.all(np.isfinite(side)):
             return None
         reduced = self.reduced(duals)
-        free = ~self._hull_column & (reduced > _GAIN)
+        free = ~self.on_sites & (reduced > _GAIN)
         if np.any(free & ~np.isfinite(model.upper)):
             return None
+        values = np.where(free, model.upper, 0.0)
         total = float(np.sum(duals * side)) + float(np.sum(reduced[free] * model.upper[free]))
         key = duals.tobytes()
         for site in self.sites:
             if time.perf_counter() >= deadline:
                 return None
-            total += self._knapsack(site, self._best_per_project(site, reduced)[1], key)
-        return total
+            value, chosen = self._knapsack(site, *self._best_per_project(site, reduced), key)
+            total += value
+            values[chosen] = 1.0
+        return total, values
 
-    def _knapsack(self, site: _Site, best: np.ndarray, key: bytes) -> float:
-        """The most the projects that fit ``site`` together gain, each by ``best`` (万元, 0 when none
-        gains); remembered for the duals ``key`` (:meth:`bound` and :meth:`site_gains` at the same duals
-        solve each knapsack once, about 1 s for 277 sites)."""
+    def _knapsack(
+        self, site: _Site, columns: np.ndarray, best: np.ndarray, key: bytes
+    ) -> tuple[float, np.ndarray]:
+        """The most the projects that fit ``site`` together gain, each by its placement ``columns`` at
+        reduced cost ``best`` (万元, 0 when none gains), and those placements; remembered for the duals
+        ``key`` (:meth:`bound` and :meth:`site_gains` at the same duals solve each knapsack once)."""
         if key != self._memo_key:
             self._memo_key, self._memo = key, {}
         if site.index not in self._memo:
             positive = np.flatnonzero(best > _GAIN)
             land = self.model.projects.land_mu[site.project[site.starts[positive]]]
-            value = best_fit(land, best[positive], site.area)[0] if len(positive) else 0.0
-            self._memo[site.index] = max(0.0, value)
+            value, chosen = best_fit(land, best[positive], site.area) if len(positive) else (0.0, positive)
+            self._memo[site.index] = (value, columns[positive[chosen]]) if value > 0 else (0.0, columns[:0])
         return self._memo[site.index]
 
     def leading(self, duals: np.ndarray, count: int) -> np.ndarray:
@@ -154,14 +167,14 @@ class SiteHull:
         sum of every gain; 0 when nothing gains) and the ``count`` projects that gain most on it, best
         first. None when the knapsacks are not solved by ``deadline``."""
         reduced = self.site_reduced(duals)
-        key = np.where(self._site_row, 0.0, duals[: self.model.n_rows]).tobytes()  # as in :meth:`bound`
+        key = np.where(self.site_row, 0.0, duals[: self.model.n_rows]).tobytes()  # as in :meth:`bound`
         values, leading = np.zeros(len(self.every_site)), []
         for i, site in enumerate(self.every_site):
-            _, best = self._best_per_project(site, reduced)
+            columns, best = self._best_per_project(site, reduced)
             if site.capacity:
                 if time.perf_counter() >= deadline:
                     return None
-                values[i] = self._knapsack(site, best, key)
+                values[i] = self._knapsack(site, columns, best, key)[0]
             else:
                 values[i] = float(np.sum(best[best > _GAIN]))
             leading.append(site.project[site.starts[np.argsort(-best, kind="stable")[:count]]])

@@ -32,6 +32,7 @@ from quota_sim.pattern_master import PatternMaster
 from quota_sim.placement_pricing import PricedRelaxation, priced_relaxation
 from quota_sim.scenario import SolverSettings
 from quota_sim.shortlist import shortlist
+from quota_sim.site_duals import tightest_bound
 from quota_sim.site_hull import SiteHull
 from quota_sim.site_patterns import site_pattern_rows
 from quota_sim.site_search import SiteSearch
@@ -50,6 +51,8 @@ MASTER_TIME_SHARE = 0.5  # of the time limit, for pricing site patterns into the
 DIVE_TIME_SHARE = 0.8  # of the time limit, by when the dive on the master has its plan (or is given up)
 MERGED_LP_TIME_SHARE = 0.5  # of the time limit, for the LP with each zone's sites merged (huge models)
 PLAIN_LP_TIME_SHARE = 0.6  # of the time limit, by when the plain LP may tighten a huge model's bound
+DUALS_TIME_SHARE = 0.15  # of the time left after the plain LP, for better duals of the site-knapsack bound
+DUALS_TOLERANCE = 1e-4  # relative: they are not sought once their bound is this close to the best there is
 IMPROVE_TIME_SHARE = 0.95  # of the time limit, by when a huge model's plan is improved around the plain LP
 LEADING_PER_SITE = 40  # projects that gain most on each site at the plain LP's duals, in that neighbourhood
 NEIGHBOURHOOD_MASTER_SHARE = 0.3  # of the time for that, by when the pattern master's LP on it is priced
@@ -657,8 +660,9 @@ def _shortlist_plan(
        per project (:mod:`quota_sim.shortlist`); the greedy pass guided by the merged LP, trying the
        shortlisted sites first, gives a first plan.
     2. The plain LP is priced over the placements from the shortlist on (:mod:`quota_sim.placement_pricing`,
-       until PLAIN_LP_TIME_SHARE): its bound, and at its duals the site-knapsack bound over every
-       placement (:mod:`quota_sim.site_hull`), which is tighter.
+       until PLAIN_LP_TIME_SHARE): its bound, and from its duals the site-knapsack bound over every
+       placement (:mod:`quota_sim.site_hull`), which is tighter, at the best duals found from there
+       in DUALS_TIME_SHARE of the time left (:mod:`quota_sim.site_duals`).
     3. The plan is improved (:func:`_improved_plan`) until IMPROVE_TIME_SHARE: by the pattern master
        in the model around the plain LP, then by a large-neighbourhood search over the sites.
 
@@ -689,10 +693,15 @@ def _shortlist_plan(
         lp.integrality_ = integrality
     if priced is not None:
         hull = SiteHull(model)
-        knapsacks = hull.bound(priced.row_duals, deadline)
-        for candidate in (priced.bound, knapsacks):
-            if candidate is not None and candidate < bound:
-                bound, duals = candidate, priced.row_duals
+        if priced.bound < bound:
+            bound, duals = priced.bound, priced.row_duals
+        worth = None if ready is None else float(model.cost @ ready)
+        now = time.perf_counter()
+        improve_by = now + DUALS_TIME_SHARE * max(deadline - now, 0.0)
+        tightest = tightest_bound(hull, priced.row_duals, [] if ready is None else [ready], worth,
+                                  lambda: _configured_highs(settings), improve_by, DUALS_TOLERANCE, deadline)
+        if tightest is not None and tightest[0] < bound:
+            bound, duals = tightest
         ready = _improved_plan(model, hull, priced, ready, settings, bound, clock + IMPROVE_TIME_SHARE * span)
     relaxation = Relaxation(bound, dict(zip(model.row_names, duals[: model.n_rows].tolist(), strict=True)))
     if ready is None:  # its bound holds below HiGHS's own
