@@ -50,3 +50,40 @@ def test_the_tightest_bound_is_the_pattern_masters_and_holds_every_plan(seed: in
     master = PatternMaster(model, solve._configured_highs(scenario.solver, time_limit=60))
     assert master.solve(time.perf_counter() + 60) and master.priced_out
     assert bound == pytest.approx(master.bound, abs=10 * tol)
+
+
+def _seed_model(tmp_path, seed: int = 0):
+    scenario_raw, rows, sites = random_sites_instance(seed)
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    return model, scenario.solver, _plain_lp(model, scenario.solver)[1]
+
+
+def test_the_bound_at_the_lp_duals_alone_when_there_is_no_time_to_improve_it(tmp_path) -> None:
+    model, settings, duals = _seed_model(tmp_path)
+    new_highs = lambda: solve._configured_highs(settings, time_limit=60)  # noqa: E731
+    now = time.perf_counter()
+    found = site_duals.tightest_bound(SiteHull(model), duals, [], 0.0, new_highs, now - 1, 0.0, now + 60)
+    assert found is not None and found[0] == pytest.approx(SiteHull(model).bound(duals))
+    late = site_duals.tightest_bound(SiteHull(model), duals, [], 0.0, new_highs, now + 60, 0.0, now - 1)
+    assert late is None
+
+
+def test_the_master_is_not_solved_again_once_the_bound_is_within_the_tolerance(tmp_path, monkeypatch) -> None:
+    model, settings, duals = _seed_model(tmp_path)
+    # Without a plan (no subgradient steps) the master does all the work: with any bound close enough
+    # it is solved once, and the bound stays the LP duals'; with none, it goes on to the better one.
+    solved = []
+    solve_master = site_duals._Master.solve
+
+    def counted(self, by):
+        solved.append(by)
+        return solve_master(self, by)
+
+    monkeypatch.setattr(site_duals._Master, "solve", counted)
+    at_lp = SiteHull(model).bound(duals)
+    loose, _ = _tightest(model, settings, duals, [], None, tolerance=1.0)
+    assert len(solved) == 1 and loose == pytest.approx(at_lp)
+    solved.clear()
+    tight, _ = _tightest(model, settings, duals, [], None, tolerance=0.0)
+    assert len(solved) > 1 and tight < at_lp - 1e-3 * abs(at_lp)
