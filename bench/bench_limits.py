@@ -10,7 +10,8 @@ prints per case and limit:
 
 - ``wall``: the process's wall time, start-up and writing the output files included;
 - ``run``: the run's own ``seconds.total`` (from reading the scenario to the end of the analyses, what
-  the limit bounds) and its parts (load, build, solve, analysis);
+  the limit bounds) and its parts (load, build, solve, analysis, and ``tables``: the rest, mostly the
+  plan's tables and a waiting project's reasons between the solve and the analyses);
 - ``over``: ``run`` less the limit (positive: the limit was overrun), and the exit code, status and gap
   (exit 3: no plan within the limit);
 - the load average when the run ended (every figure grows with it on a shared machine).
@@ -70,8 +71,10 @@ def line(case: str, limit: float, found: dict) -> str:
     summary = found["summary"]
     seconds = summary.get("seconds", {})
     total = seconds.get("total")
-    parts = " ".join(f"{key} {seconds[key]:5.2f}" for key in ("load", "build", "solve", "analysis")
-                     if key in seconds)
+    keys = [key for key in ("load", "build", "solve", "analysis") if key in seconds]
+    parts = " ".join(f"{key} {seconds[key]:5.2f}" for key in keys)
+    if total is not None:
+        parts += f" tables {total - sum(seconds[key] for key in keys):5.2f}"
     gap = summary.get("gap")
     result = f"{summary.get('status', '-'):<11} gap {'-' if gap is None else f'{100 * gap:.2f} %':>8}"
     if total is None:
