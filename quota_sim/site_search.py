@@ -61,7 +61,10 @@ class SiteSearch:
         self.reduced = hull.site_reduced(duals)
         self.zone = model.space.site_zone[self.sites]
         self.weight = np.ones(len(self.sites))  # lowered where a step found nothing better
-        self._rows = np.repeat(np.arange(model.n_rows), np.diff(model.row_start))
+        rows = np.repeat(np.arange(model.n_rows, dtype=np.int32), np.diff(model.row_start))
+        order = np.argsort(model.row_index, kind="stable")  # the matrix by columns
+        self._column_start = np.r_[0, np.cumsum(np.bincount(model.row_index, minlength=model.n_variables))]
+        self._column_row, self._column_value = rows[order], model.row_value[order]
         self._position = np.full(len(model.sites.ids), -1)  # site -> its position in ``self.sites``
         self._position[self.sites] = np.arange(len(self.sites))
         self.steps = self.improved = 0
@@ -98,45 +101,55 @@ class SiteSearch:
         mine = projects[table.project]
         return chosen, (on_chosen & mine) | (on & mine)
 
+    def _entries(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The matrix's entries in ``columns``: per column its count, and each entry's row and value."""
+        begin, end = self._column_start[columns], self._column_start[columns + 1]
+        count = end - begin
+        at = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
+        return count, self._column_row[at], self._column_value[at]
+
     def step(self, values: np.ndarray, free: np.ndarray, deadline: float) -> np.ndarray | None:
         """The MIP with the x columns ``free`` free and every other held as in the plan ``values`` (column
-        values of the model), solved from the plan until ``deadline``: its best plan, or None if none."""
+        values of the model), solved from the plan until ``deadline``: its best plan, or None if none.
+        It holds only the rows the free columns and the use columns touch (every other row's activity is
+        the plan's, which keeps it)."""
         model, n = self.model, self.model.n_x
-        held = np.zeros(model.n_variables)
-        held[:n] = np.where(free, 0.0, values[:n] > _ON)
-        columns = np.r_[np.flatnonzero(free), np.arange(n, model.n_variables)]
-        position = np.full(model.n_variables, -1)
-        position[columns] = np.arange(len(columns))
-        entries = model.row_value * held[model.row_index]
-        used = np.bincount(self._rows, weights=entries, minlength=model.n_rows)
-        kept = position[model.row_index] >= 0
+        held_on = np.flatnonzero((values[:n] > _ON) & ~free)
+        count, rows, entries = self._entries(held_on)
+        used = np.bincount(rows, weights=entries, minlength=model.n_rows)
+        free_columns = np.flatnonzero(free)
+        columns = np.r_[free_columns, np.arange(n, model.n_variables)]
+        count, rows, entries = self._entries(columns)
+        kept = np.unique(rows)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(columns), model.n_rows
+        lp.num_col_, lp.num_row_ = len(columns), len(kept)
         lp.col_cost_ = model.cost[columns]
         lp.col_lower_ = np.zeros(len(columns))
         lp.col_upper_ = model.upper[columns]
-        lp.integrality_ = ([highspy.HighsVarType.kInteger] * int(free.sum())
+        lp.integrality_ = ([highspy.HighsVarType.kInteger] * len(free_columns)
                            + [highspy.HighsVarType.kContinuous] * (model.n_variables - n))
-        lp.row_lower_, lp.row_upper_ = model.row_lower - used, model.row_upper - used
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.r_[0, np.cumsum(np.bincount(self._rows[kept], minlength=model.n_rows))]
-        lp.a_matrix_.index_ = position[model.row_index[kept]].astype(np.int32)
-        lp.a_matrix_.value_ = model.row_value[kept]
+        lp.row_lower_ = (model.row_lower - used)[kept]
+        lp.row_upper_ = (model.row_upper - used)[kept]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.r_[0, np.cumsum(count)].astype(np.int32)
+        lp.a_matrix_.index_ = np.searchsorted(kept, rows).astype(np.int32)
+        lp.a_matrix_.value_ = entries
         lp.sense_ = highspy.ObjSense.kMaximize
         highs = self.new_highs()
         highs.setOptionValue("mip_rel_gap", STEP_GAP)
         highs.passModel(lp)
         start = values[columns].copy()
-        start[: int(free.sum())] = np.round(start[: int(free.sum())])
+        start[: len(free_columns)] = np.round(start[: len(free_columns)])
         highs.setSolution(len(columns), np.arange(len(columns), dtype=np.int32), start)
         set_deadline(highs, deadline)
         run_highs(highs)
         self.solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         if highs.getInfo().primal_solution_status != 2:
             return None
-        found = held.copy()
+        found = np.zeros(model.n_variables)
+        found[held_on] = 1.0
         found[columns] = np.asarray(highs.getSolution().col_value)
-        found[:n] = np.where(free, np.round(found[:n]), held[:n])
+        found[free_columns] = np.round(found[free_columns])
         return found
 
     def improve(
