@@ -32,14 +32,17 @@ import numpy as np
 
 from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import QuotaModel
+from quota_sim.site_exchange import Exchanges
 from quota_sim.site_hull import SiteHull
 
-SITES_PER_STEP = 5  # sites freed at a time (all of one zone)
+SITES_PER_STEP = 5  # sites freed at a time (all of one zone, or of any zone in a share CROSS_ZONE of the steps)
+CROSS_ZONE = 0.1
 LEADING_PER_SITE = 20  # projects that gain most on each freed site, free to move onto it
 STEP_SECONDS = 1.5  # most seconds of one step's MIP
 STEP_GAP = 0.003  # one step's MIP stops within this of its own bound (its freed part's worth)
 SOLVED_WEIGHT = 0.3  # a neighbourhood solved without a better plan weighs this much less afterwards
 SETTLED = 3  # the search ends once every site has been in this many such neighbourhoods
+EXCHANGE_EVERY = 5  # exchange moves (:mod:`quota_sim.site_exchange`) after this many better steps
 _ON = 0.5  # a binary above this is taken as 1
 _SHORTFALL = 1e-3  # 万元: the least weight of a site (every site may be drawn)
 
@@ -61,10 +64,8 @@ class SiteSearch:
         self.reduced = hull.site_reduced(duals)
         self.zone = model.space.site_zone[self.sites]
         self.weight = np.ones(len(self.sites))  # lowered where a step found nothing better
-        rows = np.repeat(np.arange(model.n_rows, dtype=np.int32), np.diff(model.row_start))
-        order = np.argsort(model.row_index, kind="stable")  # the matrix by columns
-        self._column_start = np.r_[0, np.cumsum(np.bincount(model.row_index, minlength=model.n_variables))]
-        self._column_row, self._column_value = rows[order], model.row_value[order]
+        self.exchanges = Exchanges(model, new_highs)
+        self._entries = self.exchanges.matrix.entries
         self._position = np.full(len(model.sites.ids), -1)  # site -> its position in ``self.sites``
         self._position[self.sites] = np.arange(len(self.sites))
         self.steps = self.improved = 0
@@ -83,7 +84,8 @@ class SiteSearch:
         """The sites drawn (positions in ``self.sites``) and the x columns freed for the plan ``values``."""
         weight = (np.maximum(self.shortfall(values), 0.0) + _SHORTFALL) * self.weight
         seed = self.rng.choice(len(weight), p=weight / weight.sum())
-        same = np.flatnonzero(self.zone == self.zone[seed])
+        same = (np.arange(len(weight)) if self.rng.random() < CROSS_ZONE
+                else np.flatnonzero(self.zone == self.zone[seed]))
         others = same[same != seed]
         count = min(SITES_PER_STEP - 1, len(others))
         drawn = others[:0]
@@ -100,13 +102,6 @@ class SiteSearch:
             projects[self.leading[i]] = True
         mine = projects[table.project]
         return chosen, (on_chosen & mine) | (on & mine)
-
-    def _entries(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The matrix's entries in ``columns``: per column its count, and each entry's row and value."""
-        begin, end = self._column_start[columns], self._column_start[columns + 1]
-        count = end - begin
-        at = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
-        return count, self._column_row[at], self._column_value[at]
 
     def step(self, values: np.ndarray, free: np.ndarray, deadline: float) -> np.ndarray | None:
         """The MIP with the x columns ``free`` free and every other held as in the plan ``values`` (column
@@ -159,7 +154,10 @@ class SiteSearch:
         until it is within ``gap`` (relative) of ``bound``, or until every site has been in SETTLED
         neighbourhoods solved without a better plan (the plan is then as good as these steps make it)."""
         cost = self.model.cost
+        if time.perf_counter() < deadline:
+            values = self.exchanges.improve(values, deadline)
         worth = float(cost @ values)
+        better = 0  # better steps since the last exchange moves
         while (time.perf_counter() < deadline and bound - worth > gap * abs(worth)
                and np.any(self.weight > SOLVED_WEIGHT ** SETTLED)):
             chosen, free = self.neighbourhood(values)
@@ -169,6 +167,10 @@ class SiteSearch:
                 values, worth = found, float(cost @ found)
                 self.weight[chosen] = 1.0
                 self.improved += 1
+                better += 1
+                if better == EXCHANGE_EVERY:
+                    values, better = self.exchanges.improve(values, deadline), 0
+                    worth = float(cost @ values)
             elif self.solved:
                 self.weight[chosen] *= SOLVED_WEIGHT
         return values

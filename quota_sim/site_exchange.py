@@ -1,0 +1,290 @@
+"""Exchange moves on a plan of a model with sites: a waiting project takes the place of planned ones.
+
+On a queue whose projects may use any site of their parks, most sites hold one or two projects and
+are nearly full, so a better plan is often one exchange away: a planned project leaves a site and a
+waiting one worth more takes its room (with what room the site had left), or a planned project moves
+to another site's free room and a waiting one takes the room it leaves. These moves are listed on
+arrays and tried best first (the worth of the placements they change, 万元), thousands in a second,
+where one step of the search over sites (:mod:`quota_sim.site_search`) takes a MIP.
+
+A move is kept only when the plan it gives keeps every row of the model and is worth more:
+
+- rows without a supply-use column (each project at most once, each site's area) are checked on
+  their activity;
+- the rows with use columns (charges equal to the use drawn, supply, budget) are checked by the LP
+  over the use columns with every placement held (one HiGHS LP, its row bounds moved by the move's
+  charges and solved again from its last basis): the move is kept when that LP is feasible and the
+  plan's worth (placements plus the use's cost) rises. The use columns take that LP's solution.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import highspy
+import numpy as np
+
+from quota_sim.model import QuotaModel
+
+CANDIDATES_PER_ROOM = 3  # placements tried for each room a move opens (best worth first)
+PAIR_CANDIDATES = 12  # waiting projects paired up for one room (those worth most there)
+_ON = 0.5  # a binary above this is taken as 1
+_ROW_TOL = 1e-7  # a row's activity may pass its bound by this (relative to the bound, at least 1)
+_GAIN = 1e-6  # 万元: a move is kept when the plan gains more than this (relative to its worth)
+
+
+class ColumnMatrix:
+    """The matrix of ``model`` by columns, for the entries of a few columns at a time."""
+
+    def __init__(self, model: QuotaModel) -> None:
+        rows = np.repeat(np.arange(model.n_rows, dtype=np.int64), np.diff(model.row_start))
+        order = np.argsort(model.row_index, kind="stable")
+        self._start = np.r_[0, np.cumsum(np.bincount(model.row_index, minlength=model.n_variables))]
+        self._row, self._value = rows[order], model.row_value[order]
+
+    def entries(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries in ``columns``: per column its count, and each entry's row and value, column by
+        column."""
+        begin, end = self._start[columns], self._start[columns + 1]
+        count = end - begin
+        at = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
+        return count, self._row[at], self._value[at]
+
+
+class Exchanges:
+    """Exchange moves (see the module docstring) on ``model``; ``new_highs`` makes a silent HiGHS for
+    the LP over the use columns."""
+
+    def __init__(self, model: QuotaModel, new_highs: Callable[[], highspy.Highs]) -> None:
+        self.model = model
+        n = model.n_x
+        self.matrix = ColumnMatrix(model)
+        self._entries = self.matrix.entries
+        self._use_row = np.zeros(model.n_rows, dtype=bool)  # rows with a use column
+        self._use_row[self._entries(np.arange(n, model.n_variables))[1]] = True
+        self._priced_rows = np.flatnonzero(self._use_row)  # rows the LP over the use columns holds
+        self._position = np.full(model.n_rows, -1)
+        self._position[self._priced_rows] = np.arange(len(self._priced_rows))
+        self.new_highs = new_highs
+        table = model.placements
+        self.land = np.zeros(n)
+        self._site_row = np.full(len(model.sites.ids), -1)
+        for site, row in model.site_rows.items():
+            self._site_row[model.site_index[site]] = row
+        # Per site with a capacity row: its placements, best worth first.
+        on_site = np.flatnonzero(table.site >= 0)
+        by_site = on_site[np.lexsort((-model.cost[on_site], table.site[on_site]))]
+        bounds = np.r_[0, np.flatnonzero(np.diff(table.site[by_site])) + 1, len(by_site)]
+        self._site_columns: dict[int, np.ndarray] = {}
+        for begin, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            k = int(table.site[by_site[begin]])
+            if self._site_row[k] >= 0:
+                self._site_columns[k] = by_site[begin:end]
+        for k, columns in self._site_columns.items():
+            entries = self._entries(columns)
+            self.land[columns] = entries[2][entries[1] == self._site_row[k]]
+        locked = np.array([lock == "in" for lock in model.projects.lock], dtype=bool)
+        self._movable = ~locked[table.project]
+        self.moves = 0  # moves kept
+
+    def _use_lp(self, activity: np.ndarray) -> highspy.Highs:
+        """The LP over the use columns with every placement held as in ``activity`` (the rows' activity
+        of the placements alone), solved."""
+        model, n = self.model, self.model.n_x
+        columns = np.arange(n, model.n_variables)
+        count, rows, entries = self._entries(columns)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(columns), len(self._priced_rows)
+        lp.col_cost_ = model.cost[columns]
+        lp.col_lower_ = np.zeros(len(columns))
+        lp.col_upper_ = model.upper[columns]
+        lp.row_lower_ = (model.row_lower - activity)[self._priced_rows]
+        lp.row_upper_ = (model.row_upper - activity)[self._priced_rows]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.r_[0, np.cumsum(count)].astype(np.int32)
+        lp.a_matrix_.index_ = self._position[rows].astype(np.int32)
+        lp.a_matrix_.value_ = entries
+        lp.sense_ = highspy.ObjSense.kMaximize
+        highs = self.new_highs()
+        highs.passModel(lp)
+        highs.run()
+        return highs
+
+    def improve(self, values: np.ndarray, deadline: float) -> np.ndarray:
+        """The plan ``values`` (column values of the model) after the exchange moves that gain, tried
+        round by round until a round keeps none or until ``deadline`` (a ``time.perf_counter()``
+        value)."""
+        model, n = self.model, self.model.n_x
+        if not self._site_columns or model.elastic or time.perf_counter() >= deadline:
+            return values
+        x = values[:n] > _ON
+        _, rows, entries = self._entries(np.flatnonzero(x))
+        activity = np.bincount(rows, weights=entries, minlength=model.n_rows).astype(float)  # float if empty
+        highs = self._use_lp(activity)
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return values
+        placed = np.zeros(len(model.projects.ids), dtype=bool)
+        placed[model.placements.project[x]] = True
+        state = _Plan(x, placed, activity, float(model.cost[:n] @ x), highs)
+        while time.perf_counter() < deadline:
+            kept = 0
+            for removed, added in self._moves(state):
+                if time.perf_counter() >= deadline:
+                    break
+                kept += self._try(state, removed, added)
+            self.moves += kept
+            if not kept:
+                break
+        if state.stale:
+            state.highs.run()
+        found = np.zeros(model.n_variables)
+        found[:n] = state.x
+        found[n:] = np.asarray(state.highs.getSolution().col_value)
+        return found if float(model.cost @ found) > float(model.cost @ values) else values
+
+    def _moves(self, state: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The moves on ``state``'s plan, best change of worth first: per site, a waiting project into
+        its room, one of its planned projects for a waiting one, and one of them moved to another
+        site's room with a waiting one in its place."""
+        model, table = self.model, self.model.placements
+        worth = model.cost[: model.n_x]
+        placed = np.flatnonzero(state.x)
+        waiting = np.ones(len(model.projects.ids), dtype=bool)
+        waiting[table.project[placed]] = False
+        room = np.full(len(model.sites.ids), -np.inf)
+        has_row = self._site_row >= 0
+        rows = self._site_row[has_row]
+        room[has_row] = model.row_upper[rows] - state.activity[rows]
+        moves: list[tuple[float, np.ndarray, np.ndarray]] = []
+        for k, columns in self._site_columns.items():
+            open_ = waiting[table.project[columns]]
+            here = placed[table.site[placed] == k]
+            here = here[self._movable[here]].tolist()
+            outs = [[], *([j] for j in here), *([a, b] for i, a in enumerate(here) for b in here[i + 1:])]
+            for out in outs:
+                out = np.asarray(out, dtype=np.int64)
+                limit = room[k] + float(self.land[out].sum())
+                fits = columns[open_ & (self.land[columns] <= limit * (1 + _ROW_TOL) + _ROW_TOL)]
+                lost = float(worth[out].sum())
+                for j in fits[:CANDIDATES_PER_ROOM].tolist():
+                    if worth[j] > lost:
+                        moves.append((worth[j] - lost, out, np.array([j])))
+                moves.extend(self._pairs(fits, limit, lost, out))
+        # A planned project moved to another site's room, a waiting one in the room it leaves.
+        for j in placed[self._movable[placed]].tolist():
+            p, k = int(table.project[j]), int(table.site[j])
+            if k < 0 or self._site_row[k] < 0:
+                continue
+            others = self._alternatives(p, k, room)
+            if not len(others):
+                continue
+            to = int(others[np.argmax(worth[others])])
+            columns = self._site_columns[k]
+            limit = room[k] + self.land[j]
+            fits = columns[waiting[table.project[columns]] & (self.land[columns] <= limit * (1 + _ROW_TOL))]
+            for b in fits[:CANDIDATES_PER_ROOM].tolist():
+                change = worth[to] - worth[j] + worth[b]
+                if change > 0:
+                    moves.append((change, np.array([j]), np.array([to, b])))
+        moves.sort(key=lambda move: -move[0])
+        return [(out, into) for _, out, into in moves]
+
+    def _pairs(
+        self, fits: np.ndarray, limit: float, lost: float, out: np.ndarray
+    ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """Two waiting projects into one room: the best pairs among the PAIR_CANDIDATES projects worth
+        most in ``fits`` (placements that fit the room of ``limit`` mu alone, best worth first) whose land
+        fits together and that are worth more than ``lost``."""
+        project = self.model.placements.project[fits]
+        _, first = np.unique(project, return_index=True)
+        fits = fits[np.sort(first)][:PAIR_CANDIDATES]
+        if len(fits) < 2:
+            return []
+        worth, land = self.model.cost[fits], self.land[fits]
+        i, j = np.triu_indices(len(fits), 1)
+        gain = worth[i] + worth[j] - lost
+        good = np.flatnonzero((land[i] + land[j] <= limit * (1 + _ROW_TOL) + _ROW_TOL) & (gain > 0))
+        best = good[np.argsort(-gain[good], kind="stable")[:CANDIDATES_PER_ROOM]]
+        return [(float(gain[g]), out, fits[[i[g], j[g]]]) for g in best.tolist()]
+
+    def _alternatives(self, project: int, site: int, room: np.ndarray) -> np.ndarray:
+        """The placements of ``project`` on other sites whose room holds it."""
+        table = self.model.placements
+        lo, hi = np.searchsorted(table.project, [project, project + 1])
+        columns = np.arange(lo, hi)
+        k = table.site[columns]
+        on_other = (k >= 0) & (k != site)
+        columns, k = columns[on_other], k[on_other]
+        return columns[room[k] >= self.land[columns] * (1 + _ROW_TOL)]
+
+    def _try(self, state: _Plan, removed: np.ndarray, added: np.ndarray) -> bool:
+        """Make the move when it keeps every row and gains (see the module docstring)."""
+        model, table = self.model, self.model.placements
+        if not np.all(state.x[removed]) or np.any(state.x[added]):
+            return False
+        projects = table.project[added]
+        if np.any(state.placed[projects] & ~np.isin(projects, table.project[removed])):
+            return False
+        columns = np.r_[removed, added]
+        count, rows, entries = self._entries(columns)
+        sign = np.repeat(np.r_[-np.ones(len(removed)), np.ones(len(added))], count)
+        delta = np.bincount(rows, weights=sign * entries, minlength=model.n_rows)
+        touched = np.flatnonzero(delta)
+        activity = state.activity[touched] + delta[touched]
+        plain = ~self._use_row[touched]
+        lower, upper = model.row_lower[touched[plain]], model.row_upper[touched[plain]]
+        if np.any(activity[plain] > upper + _ROW_TOL * np.maximum(1.0, np.abs(upper))) or np.any(
+            activity[plain] < lower - _ROW_TOL * np.maximum(1.0, np.abs(lower))
+        ):
+            return False
+        priced = touched[~plain]
+        position = self._position[priced].astype(np.int32)
+        highs = state.highs
+        new_lower = model.row_lower[priced] - activity[~plain]
+        new_upper = model.row_upper[priced] - activity[~plain]
+        old_lower = model.row_lower[priced] - state.activity[priced]
+        old_upper = model.row_upper[priced] - state.activity[priced]
+        worth = state.worth + float(model.cost[added].sum() - model.cost[removed].sum())
+        before = state.total
+        if len(priced):
+            highs.changeRowsBounds(len(priced), position, new_lower, new_upper)
+            highs.run()
+            feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            total = worth + (highs.getInfo().objective_function_value if feasible else 0.0)
+        else:
+            feasible, total = True, worth + state.use_worth
+        if not feasible or total <= before + _GAIN * max(1.0, abs(before)):
+            if len(priced):
+                highs.changeRowsBounds(len(priced), position, old_lower, old_upper)
+                state.stale = True
+            return False
+        state.stale = False
+        state.x[removed] = False
+        state.x[added] = True
+        state.placed[table.project[removed]] = False
+        state.placed[projects] = True
+        state.activity[touched] = activity
+        state.worth = worth
+        state.use_worth = total - worth
+        return True
+
+
+class _Plan:
+    """A plan as the moves see it: its placements (and projects), the rows' activity of those, the
+    placements' worth (万元), the LP over the use columns and the use's worth."""
+
+    def __init__(
+        self, x: np.ndarray, placed: np.ndarray, activity: np.ndarray, worth: float, highs: highspy.Highs
+    ) -> None:
+        self.x = x
+        self.placed = placed  # per project, whether it is in the plan
+        self.stale = False  # whether the LP's row bounds moved back since it was last solved
+        self.activity = activity
+        self.worth = worth
+        self.highs = highs
+        self.use_worth = float(highs.getInfo().objective_function_value)
+
+    @property
+    def total(self) -> float:
+        return self.worth + self.use_worth
