@@ -7,18 +7,22 @@ search frees a neighbourhood and solves the MIP of the model with every other pl
 plan has it (HiGHS, from the plan, which stays feasible, so a step never makes it worse; to within
 STEP_GAP of the step's own bound, which took more steps in the same time than a gap of 0):
 
-- a few sites of one zone, drawn with a weight of how far the plan falls short of them at the plain
-  LP's duals: each site's knapsack at those duals (:meth:`quota_sim.site_hull.SiteHull.site_gains`,
-  the site's share of the site-knapsack bound) less the reduced costs of the projects the plan puts
-  there. A neighbourhood whose MIP is solved without a better plan weighs less until the plan changes
-  there;
+- a few sites of one zone (of any zone in a share CROSS_ZONE of the steps, so that a project of two
+  parks may change park while another takes its room), drawn with a weight of how far the plan falls
+  short of them at the plain LP's duals: each site's knapsack at those duals
+  (:meth:`quota_sim.site_hull.SiteHull.site_gains`, the site's share of the site-knapsack bound) less
+  the reduced costs of the projects the plan puts there. A neighbourhood whose MIP is solved without a
+  better plan weighs less until the plan changes there;
 - the projects the plan puts on those sites, and, on each of them, the projects that gain most at the
   duals: all their placements on the freed sites, and their own placement in the plan (so a project
   may move in from another site, or leave).
 
 The supply, budget and every other row stay as the model has them, with what the held placements use
-taken off, so each plan the search accepts keeps every rule of the model. This is RINS / LNS for the
-generalized assignment problem; the draws are seeded (``SolverSettings.seed``), but a step cut by its
+taken off (a row no free column touches is left out: the plan keeps it), so each plan the search
+accepts keeps every rule of the model. Before the first step and after every EXCHANGE_EVERY better
+steps, the exchange moves of :mod:`quota_sim.site_exchange` (waiting projects in place of planned
+ones on a site, thousands a second) take the plan to where none of them gains. This is RINS / LNS for
+the generalized assignment problem; the draws are seeded (``SolverSettings.seed``), but a step cut by its
 time depends on the machine's speed.
 """
 
@@ -35,8 +39,8 @@ from quota_sim.model import QuotaModel
 from quota_sim.site_exchange import Exchanges
 from quota_sim.site_hull import SiteHull
 
-SITES_PER_STEP = 5  # sites freed at a time (all of one zone, or of any zone in a share CROSS_ZONE of the steps)
-CROSS_ZONE = 0.1
+SITES_PER_STEP = 5  # sites freed at a time (all of one zone, but in a share CROSS_ZONE of the steps)
+CROSS_ZONE = 0.1  # share of the steps whose sites may be of any zone
 LEADING_PER_SITE = 20  # projects that gain most on each freed site, free to move onto it
 STEP_SECONDS = 1.5  # most seconds of one step's MIP
 STEP_GAP = 0.003  # one step's MIP stops within this of its own bound (its freed part's worth)
