@@ -25,6 +25,7 @@ from collections.abc import Callable
 import highspy
 import numpy as np
 
+from quota_sim.interrupts import run_highs, set_deadline
 from quota_sim.model import QuotaModel
 
 CANDIDATES_PER_ROOM = 3  # placements tried for each room a move opens (best worth first)
@@ -88,9 +89,9 @@ class Exchanges:
         self._movable = ~locked[table.project]
         self.moves = 0  # moves kept
 
-    def _use_lp(self, activity: np.ndarray) -> highspy.Highs:
+    def _use_lp(self, activity: np.ndarray, deadline: float) -> highspy.Highs:
         """The LP over the use columns with every placement held as in ``activity`` (the rows' activity
-        of the placements alone), solved."""
+        of the placements alone), solved (until ``deadline``)."""
         model, n = self.model, self.model.n_x
         columns = np.arange(n, model.n_variables)
         count, rows, entries = self._entries(columns)
@@ -108,7 +109,7 @@ class Exchanges:
         lp.sense_ = highspy.ObjSense.kMaximize
         highs = self.new_highs()
         highs.passModel(lp)
-        highs.run()
+        _run(highs, deadline)
         return highs
 
     def improve(self, values: np.ndarray, deadline: float) -> np.ndarray:
@@ -121,7 +122,7 @@ class Exchanges:
         x = values[:n] > _ON
         _, rows, entries = self._entries(np.flatnonzero(x))
         activity = np.bincount(rows, weights=entries, minlength=model.n_rows).astype(float)  # float if empty
-        highs = self._use_lp(activity)
+        highs = self._use_lp(activity, deadline)
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return values
         placed = np.zeros(len(model.projects.ids), dtype=bool)
@@ -132,15 +133,13 @@ class Exchanges:
             for removed, added in self._moves(state):
                 if time.perf_counter() >= deadline:
                     break
-                kept += self._try(state, removed, added)
+                kept += self._try(state, removed, added, deadline)
             self.moves += kept
             if not kept:
                 break
-        if state.stale:
-            state.highs.run()
         found = np.zeros(model.n_variables)
         found[:n] = state.x
-        found[n:] = np.asarray(state.highs.getSolution().col_value)
+        found[n:] = state.use
         return found if float(model.cost @ found) > float(model.cost @ values) else values
 
     def _moves(self, state: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -218,8 +217,9 @@ class Exchanges:
         columns, k = columns[on_other], k[on_other]
         return columns[room[k] >= self.land[columns] * (1 + _ROW_TOL)]
 
-    def _try(self, state: _Plan, removed: np.ndarray, added: np.ndarray) -> bool:
-        """Make the move when it keeps every row and gains (see the module docstring)."""
+    def _try(self, state: _Plan, removed: np.ndarray, added: np.ndarray, deadline: float) -> bool:
+        """Make the move when it keeps every row and gains (see the module docstring); its LP runs until
+        ``deadline``."""
         model, table = self.model, self.model.placements
         if not np.all(state.x[removed]) or np.any(state.x[added]):
             return False
@@ -249,7 +249,7 @@ class Exchanges:
         before = state.total
         if len(priced):
             highs.changeRowsBounds(len(priced), position, new_lower, new_upper)
-            highs.run()
+            _run(highs, deadline)
             feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
             total = worth + (highs.getInfo().objective_function_value if feasible else 0.0)
         else:
@@ -257,9 +257,9 @@ class Exchanges:
         if not feasible or total <= before + _GAIN * max(1.0, abs(before)):
             if len(priced):
                 highs.changeRowsBounds(len(priced), position, old_lower, old_upper)
-                state.stale = True
             return False
-        state.stale = False
+        if len(priced):
+            state.use = np.asarray(highs.getSolution().col_value)
         state.x[removed] = False
         state.x[added] = True
         state.placed[table.project[removed]] = False
@@ -270,20 +270,25 @@ class Exchanges:
         return True
 
 
+def _run(highs: highspy.Highs, deadline: float) -> None:
+    set_deadline(highs, deadline)
+    run_highs(highs)
+
+
 class _Plan:
     """A plan as the moves see it: its placements (and projects), the rows' activity of those, the
-    placements' worth (万元), the LP over the use columns and the use's worth."""
+    placements' worth (万元), the LP over the use columns, the use's worth and values."""
 
     def __init__(
         self, x: np.ndarray, placed: np.ndarray, activity: np.ndarray, worth: float, highs: highspy.Highs
     ) -> None:
         self.x = x
         self.placed = placed  # per project, whether it is in the plan
-        self.stale = False  # whether the LP's row bounds moved back since it was last solved
         self.activity = activity
         self.worth = worth
         self.highs = highs
         self.use_worth = float(highs.getInfo().objective_function_value)
+        self.use = np.asarray(highs.getSolution().col_value)  # the use columns' values
 
     @property
     def total(self) -> float:
