@@ -98,7 +98,7 @@ def test_a_step_keeps_every_rule_and_the_placements_it_does_not_free(seed: int, 
     values = _locked_in_only(model, scenario.solver)
     rows_of = np.repeat(np.arange(model.n_rows), np.diff(model.row_start))
     for _ in range(6):
-        chosen, free = search.neighbourhood(values)
+        _, free = search.neighbourhood(values)
         found = search.step(values, free, time.perf_counter() + 30)
         assert found is not None
         entries = model.row_value * found[model.row_index]
