@@ -1,9 +1,10 @@
 """Exchange moves on a plan of a model with sites: a waiting project takes the place of planned ones.
 
 On a queue whose projects may use any site of their parks, most sites hold one or two projects and
-are nearly full, so a better plan is often one exchange away: a planned project leaves a site and a
-waiting one worth more takes its room (with what room the site had left), or a planned project moves
-to another site's free room and a waiting one takes the room it leaves. These moves are listed on
+are nearly full, so a better plan is often one exchange away: a planned project (or two) leaves a
+site and a waiting one (or two) worth more takes its room, with what room the site had left; or a
+planned project moves to another year, to another site's free room or to the place of the one project
+there (which then waits), and a waiting one may take the room it leaves. These moves are listed on
 arrays and tried best first (the worth of the placements they change, 万元), thousands in a second,
 where one step of the search over sites (:mod:`quota_sim.site_search`) takes a MIP.
 
@@ -143,9 +144,10 @@ class Exchanges:
         return found if float(model.cost @ found) > float(model.cost @ values) else values
 
     def _moves(self, state: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The moves on ``state``'s plan, best change of worth first: per site, a waiting project into
-        its room, one of its planned projects for a waiting one, and one of them moved to another
-        site's room with a waiting one in its place."""
+        """The moves on ``state``'s plan, best change of worth first: per site, one or two waiting
+        projects into its room or in place of one or two of its planned projects; and a planned project
+        moved to its best other placement that fits (another year, another site's room, or the place of
+        another site's one movable project), with or without a waiting one in the room it leaves."""
         model, table = self.model, self.model.placements
         worth = model.cost[: model.n_x]
         placed = np.flatnonzero(state.x)
@@ -164,28 +166,41 @@ class Exchanges:
             for out in outs:
                 out = np.asarray(out, dtype=np.int64)
                 limit = room[k] + float(self.land[out].sum())
-                fits = columns[open_ & (self.land[columns] <= limit * (1 + _ROW_TOL) + _ROW_TOL)]
+                fits = columns[open_ & _fits(self.land[columns], limit)]
                 lost = float(worth[out].sum())
                 for j in fits[:CANDIDATES_PER_ROOM].tolist():
                     if worth[j] > lost:
                         moves.append((worth[j] - lost, out, np.array([j])))
                 moves.extend(self._pairs(fits, limit, lost, out))
-        # A planned project moved to another site's room, a waiting one in the room it leaves.
-        for j in placed[self._movable[placed]].tolist():
-            p, k = int(table.project[j]), int(table.site[j])
-            if k < 0 or self._site_row[k] < 0:
+        # A planned project moved to another placement: another year on its site, another site's room,
+        # or the place of the one movable project on another site (which then waits); a waiting
+        # project may take the room it leaves.
+        movable = placed[self._movable[placed]]
+        count = np.bincount(table.site[placed], minlength=len(room))
+        single = np.full(len(room), -1)
+        alone = movable[count[table.site[movable]] == 1]
+        single[table.site[alone]] = alone
+        for j in movable.tolist():
+            k = int(table.site[j])
+            if self._site_row[k] < 0:
                 continue
-            others = self._alternatives(p, k, room)
+            others, out = self._alternatives(j, room, single)
             if not len(others):
                 continue
-            to = int(others[np.argmax(worth[others])])
+            change = worth[others] - worth[j] - np.where(out >= 0, worth[np.maximum(out, 0)], 0.0)
+            best = int(np.argmax(change))
+            to, gone = int(others[best]), int(out[best])
+            removed = np.array([j] if gone < 0 else [j, gone])
+            if change[best] > 0:
+                moves.append((float(change[best]), removed, np.array([to])))
+            if table.site[to] == k:
+                continue
             columns = self._site_columns[k]
             limit = room[k] + self.land[j]
-            fits = columns[waiting[table.project[columns]] & (self.land[columns] <= limit * (1 + _ROW_TOL))]
+            fits = columns[waiting[table.project[columns]] & _fits(self.land[columns], limit)]
             for b in fits[:CANDIDATES_PER_ROOM].tolist():
-                change = worth[to] - worth[j] + worth[b]
-                if change > 0:
-                    moves.append((change, np.array([j]), np.array([to, b])))
+                if change[best] + worth[b] > 0:
+                    moves.append((float(change[best] + worth[b]), removed, np.array([to, b])))
         moves.sort(key=lambda move: -move[0])
         return [(out, into) for _, out, into in moves]
 
@@ -203,19 +218,29 @@ class Exchanges:
         worth, land = self.model.cost[fits], self.land[fits]
         i, j = np.triu_indices(len(fits), 1)
         gain = worth[i] + worth[j] - lost
-        good = np.flatnonzero((land[i] + land[j] <= limit * (1 + _ROW_TOL) + _ROW_TOL) & (gain > 0))
+        good = np.flatnonzero(_fits(land[i] + land[j], limit) & (gain > 0))
         best = good[np.argsort(-gain[good], kind="stable")[:CANDIDATES_PER_ROOM]]
         return [(float(gain[g]), out, fits[[i[g], j[g]]]) for g in best.tolist()]
 
-    def _alternatives(self, project: int, site: int, room: np.ndarray) -> np.ndarray:
-        """The placements of ``project`` on other sites whose room holds it."""
+    def _alternatives(
+        self, column: int, room: np.ndarray, single: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The other placements of the planned ``column``'s project that fit: on its own site, or on a
+        site whose room holds it, or whose one movable project (``single``, per site, -1 if none) leaves
+        room enough; with that project's column (-1 where none leaves)."""
         table = self.model.placements
+        project, site = int(table.project[column]), int(table.site[column])
         lo, hi = np.searchsorted(table.project, [project, project + 1])
         columns = np.arange(lo, hi)
+        columns = columns[(columns != column) & (table.site[columns] >= 0)]
         k = table.site[columns]
-        on_other = (k >= 0) & (k != site)
-        columns, k = columns[on_other], k[on_other]
-        return columns[room[k] >= self.land[columns] * (1 + _ROW_TOL)]
+        land = self.land[columns]
+        own = k == site
+        free = ~own & _fits(land, room[k])
+        out = np.where(~own & ~free & (single[k] >= 0), single[k], -1)
+        swap = (out >= 0) & _fits(land, room[k] + self.land[np.maximum(out, 0)])
+        keep = own | free | swap
+        return columns[keep], np.where(swap, out, -1)[keep]
 
     def _try(self, state: _Plan, removed: np.ndarray, added: np.ndarray, deadline: float) -> bool:
         """Make the move when it keeps every row and gains (see the module docstring); its LP runs until
@@ -268,6 +293,12 @@ class Exchanges:
         state.worth = worth
         state.use_worth = total - worth
         return True
+
+
+def _fits(land: np.ndarray | float, room: np.ndarray | float) -> np.ndarray:
+    """Whether ``land`` (mu) fits ``room`` (mu), within a row's tolerance (the move's rows are checked
+    exactly)."""
+    return np.asarray(land <= room * (1 + _ROW_TOL) + _ROW_TOL)
 
 
 def _run(highs: highspy.Highs, deadline: float) -> None:

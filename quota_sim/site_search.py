@@ -12,7 +12,7 @@ STEP_GAP of the step's own bound, which took more steps in the same time than a 
   short of them at the plain LP's duals: each site's knapsack at those duals
   (:meth:`quota_sim.site_hull.SiteHull.site_gains`, the site's share of the site-knapsack bound) less
   the reduced costs of the projects the plan puts there. A neighbourhood whose MIP is solved without a
-  better plan weighs less until the plan changes there;
+  better plan weighs less until the plan changes there (by any step or move);
 - the projects the plan puts on those sites, and, on each of them, the projects that gain most at the
   duals: all their placements on the freed sites, and their own placement in the plan (so a project
   may move in from another site, or leave).
@@ -79,6 +79,7 @@ class SiteSearch:
         """Per site of the search, its knapsack less the reduced costs of the plan's placements there."""
         table = self.model.placements
         on = np.flatnonzero(values[: self.model.n_x] > _ON)
+        on = on[table.site[on] >= 0]  # placements on a site
         position = self._position[table.site[on]]
         held = position >= 0
         planned = np.bincount(position[held], weights=self.reduced[on[held]], minlength=len(self.sites))
@@ -151,6 +152,15 @@ class SiteSearch:
         found[free_columns] = np.round(found[free_columns])
         return found
 
+    def _changed(self, values: np.ndarray, found: np.ndarray) -> np.ndarray:
+        """``found``, the plan after ``values``; the sites where their placements differ weigh as much as
+        before any step."""
+        n = self.model.n_x
+        site = self.model.placements.site[np.flatnonzero((values[:n] > _ON) != (found[:n] > _ON))]
+        position = self._position[site[site >= 0]]
+        self.weight[position[position >= 0]] = 1.0
+        return found
+
     def improve(
         self, values: np.ndarray, deadline: float, bound: float = np.inf, gap: float = 0.0
     ) -> np.ndarray:
@@ -168,12 +178,12 @@ class SiteSearch:
             found = self.step(values, free, min(deadline, time.perf_counter() + STEP_SECONDS))
             self.steps += 1
             if found is not None and float(cost @ found) > worth * (1 + 1e-9) + 1e-9:
-                values, worth = found, float(cost @ found)
                 self.weight[chosen] = 1.0
+                values, worth = self._changed(values, found), float(cost @ found)
                 self.improved += 1
                 better += 1
                 if better == EXCHANGE_EVERY:
-                    values, better = self.exchanges.improve(values, deadline), 0
+                    values, better = self._changed(values, self.exchanges.improve(values, deadline)), 0
                     worth = float(cost @ values)
             elif self.solved:
                 self.weight[chosen] *= SOLVED_WEIGHT

@@ -80,3 +80,25 @@ def test_no_move_past_the_deadline(tmp_path) -> None:
     start = _locked_in_only(model, scenario.solver)
     exchanges = _exchanges(model, scenario.solver)
     assert exchanges.improve(start, time.perf_counter() - 1) is start and exchanges.moves == 0
+
+
+def test_a_planned_project_takes_the_place_of_another_to_make_room(tmp_path) -> None:
+    # s1 (20 mu) holds a (10 mu, 70), s2 (10 mu) holds c (10 mu, 5); waiting b (20 mu, 60) fits only s1.
+    # No exchange on one site gains (b for a loses 10); a in c's place on s2, with b on s1, gains 55.
+    rows = [project_row("a", output=70), project_row("b", land_mu=20, output=60), project_row("c", output=5)]
+    sites = [
+        {"id": "s1", "zone": "a", "area_mu": 20, "construction_mu": 20},
+        {"id": "s2", "zone": "a", "area_mu": 10, "construction_mu": 10},
+    ]
+    scenario, projects, _ = load_instance(tmp_path, scenario_dict(), rows, sites)
+    model = build_model(scenario, projects)
+    plan = {"a": ("a", "s1", START_YEAR), "c": ("a", "s2", START_YEAR)}
+    start = solve._completed_start(model, model.highs_lp(), scenario.solver, plan, time.perf_counter() + 30)
+    assert start is not None
+    exchanges = _exchanges(model, scenario.solver)
+    found = exchanges.improve(start, time.perf_counter() + 30)
+    table, on = model.placements, np.flatnonzero(found[: model.n_x] > 0.5)
+    placed = {(projects.ids[table.project[j]], table.site[j]) for j in on}
+    assert placed == {("a", model.site_index["s2"]), ("b", model.site_index["s1"])}
+    assert _keeps_every_row(model, found)
+    assert model.cost @ found == pytest.approx(brute_force(scenario, projects).objective, rel=1e-9)

@@ -118,3 +118,18 @@ def test_the_search_runs_no_step_past_its_deadline(tmp_path) -> None:
     search = _search(model, scenario.solver)
     plan = np.zeros(model.n_variables)
     assert search.improve(plan, time.perf_counter() - 1) is plan and search.steps == 0
+
+
+def test_a_site_weighs_as_before_any_step_once_the_plan_changes_there(tmp_path) -> None:
+    scenario_raw, rows, sites = random_sites_instance(SEARCHED[0])
+    scenario, projects, _ = load_instance(tmp_path, scenario_raw, rows, sites)
+    model = build_model(scenario, projects)
+    search = _search(model, scenario.solver)
+    values = _locked_in_only(model, scenario.solver)
+    search.weight[:] = 0.1
+    found = values.copy()
+    j = int(np.flatnonzero((values[: model.n_x] < 0.5) & (model.placements.site >= 0))[0])
+    found[j] = 1.0
+    assert search._changed(values, found) is found
+    changed = search.sites == model.placements.site[j]
+    assert np.all(search.weight[changed] == 1.0) and np.all(search.weight[~changed] == 0.1)
