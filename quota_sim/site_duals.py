@@ -7,9 +7,9 @@ it together), which the plain LP's duals rarely reach. :func:`tightest_bound` co
 
 1. Subgradient steps from the plain LP's duals. Each step solves every site's knapsack at ``y``
    (:meth:`SiteHull.maximiser`), whose placements ``x`` give the subgradient ``b - A x`` of ``L`` on the
-   rows, and moves ``y`` against it by a Polyak step towards the best plan's worth (halved share when
-   ``L`` does not fall). Only the rows that no column off the sites touches move, so no supply use
-   column can gain without limit.
+   rows, and moves ``y`` against it by a Polyak step towards the best plan's worth (its share shrunk
+   by STEP_SHRINK when ``L`` does not fall). Only the rows that no column off the sites touches move,
+   so no supply use column can gain without limit.
 2. Column generation. The master LP has the model's rows but the sites' capacity rows, one row per site
    (at most one pattern), the model's columns that are not on such a site, and every pattern met so
    far: the knapsack sets of the steps and the sites' sets in the plans given. The next knapsacks are
@@ -90,8 +90,8 @@ class _Duals:
         touched[self.rows[~hull.on_sites[model.row_index]]] = True
         self.moving = ~hull.site_row & ~touched
         self.duals = np.where(hull.site_row, 0.0, duals[: model.n_rows])
-        self.bound, self.values = found
-        self.at, self.at_values, self.at_bound = self.duals, self.values, self.bound  # the steps' point
+        self.bound = found[0]
+        self.at, self.at_bound, self.at_values = self.duals, found[0], found[1]  # the steps' point
         self.worth = worth
         self.share = 1.0
 
@@ -101,7 +101,7 @@ class _Duals:
         if found is None:
             return False
         if found[0] < self.bound:
-            self.bound, self.duals, self.values = found[0], duals, found[1]
+            self.bound, self.duals = found[0], duals
         return master.add(_sets_of(self.hull, found[1]))
 
     def step(self, deadline: float, master: _Master) -> bool:
@@ -126,7 +126,7 @@ class _Duals:
         if found[0] >= self.bound:
             self.share *= STEP_SHRINK
         else:
-            self.bound, self.duals, self.values = found[0], moved, found[1]
+            self.bound, self.duals = found[0], moved
         self.at, self.at_bound, self.at_values = moved, found[0], found[1]
         master.add(_sets_of(self.hull, found[1]))
         return True
