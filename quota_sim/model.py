@@ -505,3 +505,21 @@ def _quota_scale(quota: Quota) -> float:
     """The largest yearly amount of a quota (at least 1): makes extra supply comparable across units."""
     amounts = [a for s in quota.sources for values in s.amounts.values() for a in values]
     return max([1.0, *amounts])
+
+
+class ColumnMatrix:
+    """The matrix of ``model`` by columns, for the entries of a few columns at a time."""
+
+    def __init__(self, model: QuotaModel) -> None:
+        rows = np.repeat(np.arange(model.n_rows, dtype=np.int64), np.diff(model.row_start))
+        order = np.argsort(model.row_index, kind="stable")
+        self._start = np.r_[0, np.cumsum(np.bincount(model.row_index, minlength=model.n_variables))]
+        self._row, self._value = rows[order], model.row_value[order]
+
+    def entries(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries in ``columns``: per column its count, and each entry's row and value, column by
+        column."""
+        begin, end = self._start[columns], self._start[columns + 1]
+        count = end - begin
+        at = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
+        return count, self._row[at], self._value[at]

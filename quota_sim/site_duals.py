@@ -30,6 +30,7 @@ import highspy
 import numpy as np
 
 from quota_sim.interrupts import run_highs, set_deadline
+from quota_sim.model import ColumnMatrix
 from quota_sim.site_hull import SiteHull
 
 SUBGRADIENT_STEPS = 10  # steps before the master (their knapsack sets make its first patterns)
@@ -139,15 +140,9 @@ class _Master:
         model = hull.model
         self.hull, self.highs = hull, highs
         self.kept = np.flatnonzero(~hull.site_row)  # the model's rows in the master, in order
-        position = np.full(model.n_rows, -1)
-        position[self.kept] = np.arange(len(self.kept))
-        rows = np.repeat(np.arange(model.n_rows), np.diff(model.row_start))
-        entry_row = position[rows]
-        # The model's entries by column (x columns first), for the patterns' sums.
-        order = np.argsort(model.row_index, kind="stable")
-        order = order[entry_row[order] >= 0]
-        self.entry_row, self.entry_value = entry_row[order], model.row_value[order]
-        self.column_start = np.searchsorted(model.row_index[order], np.arange(model.n_variables + 1))
+        self.position = np.full(model.n_rows, -1)  # each model row's row in the master (-1: none)
+        self.position[self.kept] = np.arange(len(self.kept))
+        self.matrix = ColumnMatrix(model)
         off = np.flatnonzero(~hull.on_sites)  # the model's columns that are not on a capacity site
         n_sites = len(hull.sites)
         lp = highspy.HighsLp()
@@ -168,17 +163,15 @@ class _Master:
     def _sums(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per group of the model's columns, the sum of their columns on the master's rows, compressed
         by column (starts, row indices, values)."""
-        starts, index, value = [0], [], []
-        for columns in groups:
-            spans = [np.arange(self.column_start[j], self.column_start[j + 1]) for j in columns.tolist()]
-            entries = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
-            rows, where = np.unique(self.entry_row[entries], return_inverse=True)
-            sums = np.bincount(where, weights=self.entry_value[entries], minlength=len(rows))
-            index.append(rows)
-            value.append(sums)
-            starts.append(starts[-1] + len(rows))
-        return (np.array(starts, dtype=np.int32), np.concatenate(index or [np.zeros(0)]).astype(np.int32),
-                np.concatenate(value or [np.zeros(0)]))
+        columns = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+        group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        count, rows, values = self.matrix.entries(columns)
+        rows, group = self.position[rows], np.repeat(group, count)
+        held = rows >= 0
+        keys, where = np.unique(group[held] * len(self.kept) + rows[held], return_inverse=True)
+        sums = np.bincount(where, weights=values[held], minlength=len(keys))
+        starts = np.searchsorted(keys // len(self.kept), np.arange(len(groups) + 1))
+        return starts.astype(np.int32), (keys % len(self.kept)).astype(np.int32), sums
 
     def add(self, sets: list[tuple[int, np.ndarray]]) -> bool:
         """Add each (site position, placements) not met before and not empty as a pattern; whether one

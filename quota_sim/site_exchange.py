@@ -27,31 +27,13 @@ import highspy
 import numpy as np
 
 from quota_sim.interrupts import run_highs, set_deadline
-from quota_sim.model import QuotaModel
+from quota_sim.model import ColumnMatrix, QuotaModel
 
 CANDIDATES_PER_ROOM = 3  # placements tried for each room a move opens (best worth first)
 PAIR_CANDIDATES = 12  # waiting projects paired up for one room (those worth most there)
 _ON = 0.5  # a binary above this is taken as 1
 _ROW_TOL = 1e-7  # a row's activity may pass its bound by this (relative to the bound, at least 1)
 _GAIN = 1e-6  # 万元: a move is kept when the plan gains more than this (relative to its worth)
-
-
-class ColumnMatrix:
-    """The matrix of ``model`` by columns, for the entries of a few columns at a time."""
-
-    def __init__(self, model: QuotaModel) -> None:
-        rows = np.repeat(np.arange(model.n_rows, dtype=np.int64), np.diff(model.row_start))
-        order = np.argsort(model.row_index, kind="stable")
-        self._start = np.r_[0, np.cumsum(np.bincount(model.row_index, minlength=model.n_variables))]
-        self._row, self._value = rows[order], model.row_value[order]
-
-    def entries(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The entries in ``columns``: per column its count, and each entry's row and value, column by
-        column."""
-        begin, end = self._start[columns], self._start[columns + 1]
-        count = end - begin
-        at = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
-        return count, self._row[at], self._value[at]
 
 
 class Exchanges:
