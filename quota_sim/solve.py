@@ -346,7 +346,7 @@ def _solve_highs(
         # reported instead (HiGHS is asked to stop; its presolve does not always check the clock).
         overrun = _left(settings, clock) + RETURN_SECONDS
         with time_limit(overrun) if kept is not None else contextlib.nullcontext():
-            _stop_at(highs, deadline)
+            MipStop(highs, deadline)
             set_deadline(highs, deadline)
             run_highs(highs)
     except TimeUp:
@@ -406,7 +406,7 @@ def _solve_highs(
 
 
 def _stopped_with(highs: highspy.Highs, status: highspy.HighsModelStatus) -> str:
-    """HiGHS's words for how a run ended; a run stopped at its deadline (:func:`_stop_at`) reached its
+    """HiGHS's words for how a run ended; a run stopped at its deadline (:class:`MipStop`) reached its
     time limit."""
     if status == highspy.HighsModelStatus.kInterrupt:
         status = highspy.HighsModelStatus.kTimeLimit
@@ -902,13 +902,13 @@ def _bounded_mip(
         if start is not None:
             highs.setSolution(n, np.arange(n, dtype=np.int32), np.where(start[:n] > _ON, 1.0, 0.0))
         proven = _stop_when_proven(highs, bound, proof_gap)
-        stoppable = _stop_at(highs, deadline)
+        stop = MipStop(highs, deadline)
         set_deadline(highs, deadline)
         run_highs(highs)
     finally:
         lp.col_lower_, lp.col_upper_ = lowest, highest
     if setup is not None:
-        setup.seconds = max(setup.seconds, (stoppable[0] if stoppable else time.perf_counter()) - began)
+        setup.seconds = max(setup.seconds, (stop.first or time.perf_counter()) - began)
     if highs.getInfo().primal_solution_status != 2:
         return None, False
     return np.asarray(highs.getSolution().col_value), proven.is_set()
@@ -942,22 +942,25 @@ class MipSetup:
     seconds: float = 0.0
 
 
-def _stop_at(highs: highspy.Highs, deadline: float) -> list[float]:
-    """Stop ``highs``'s MIP at its first callback past ``deadline`` (a ``time.perf_counter()`` value):
-    HiGHS's own time limit is looked at less often (a full MIP of the named-sites queue given 1 s ran
-    5.5 s; with this stop, 1.4 s). The list returned receives the time of the run's first MIP
-    callback."""
-    first: list[float] = []
+class MipStop:
+    """Stops a HiGHS MIP at its first MIP callback past :attr:`deadline` (a ``time.perf_counter()``
+    value; it may be moved between runs of the same HiGHS) and notes in :attr:`first` when the run's
+    first MIP callback came (None until then; set it back to None before another run). HiGHS looks at
+    its own time limit less often: a full MIP of the named-sites queue given 1 s ran 5.5 s (1.4 s with
+    this stop), and a neighbourhood lane's case given 0.84 s ran 1.2 s (the lanes are threads, which
+    the run's time limit cannot reach). A run so stopped ends as interrupted, with its plan."""
 
-    def stop(event: highspy.HighsCallbackEvent) -> None:
+    def __init__(self, highs: highspy.Highs, deadline: float = np.inf) -> None:
+        self.deadline = deadline
+        self.first: float | None = None
+        highs.cbMipInterrupt.subscribe(self._check)
+
+    def _check(self, event: highspy.HighsCallbackEvent) -> None:
         now = time.perf_counter()
-        if not first:
-            first.append(now)
-        if now >= deadline:
+        if self.first is None:
+            self.first = now
+        if now >= self.deadline:
             event.interrupt()
-
-    highs.cbMipInterrupt.subscribe(stop)
-    return first
 
 
 def _first_callback(highs: highspy.Highs) -> list[float]:

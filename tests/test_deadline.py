@@ -317,7 +317,7 @@ def test_a_neighbourhood_lane_stops_its_highs_at_its_deadline_without_highs_own_
     scenario, projects = hard_knapsack(tmp_path, n=60)
     highs = solve._configured_highs(scenario.solver)  # no time limit of its own
     highs.passModel(build_model(scenario, projects).highs_lp())
-    neighbourhood._stop_at(highs, [time.perf_counter() - 1.0, None])
+    solve.MipStop(highs, time.perf_counter() - 1.0)  # as a lane's, its deadline passed
     run_highs(highs)
     assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     assert highs.getInfo().mip_node_count <= 1
@@ -384,11 +384,11 @@ def test_the_solves_mips_stop_at_their_first_callback_past_their_deadline(tmp_pa
     scenario, projects = hard_knapsack(tmp_path, n=60)
     highs = solve._configured_highs(scenario.solver)  # no time limit of its own
     highs.passModel(build_model(scenario, projects).highs_lp())
-    first = solve._stop_at(highs, time.perf_counter() - 1.0)
+    stop = solve.MipStop(highs, time.perf_counter() - 1.0)
     run_highs(highs)
     status = highs.getModelStatus()
     assert status == highspy.HighsModelStatus.kInterrupt and highs.getInfo().mip_node_count <= 1
-    assert len(first) == 1  # when HiGHS could first be stopped
+    assert stop.first is not None  # when HiGHS could first be stopped
     assert solve._stopped_with(highs, status) == "Time limit reached"
 
 

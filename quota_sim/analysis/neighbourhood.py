@@ -35,7 +35,7 @@ from quota_sim.model import build_model
 from quota_sim.placements import PlacementSpace
 from quota_sim.projects import Projects
 from quota_sim.scenario import Scenario, SolverSettings
-from quota_sim.solve import MipSetup, Start, _configured_highs, _start_vector
+from quota_sim.solve import MipSetup, MipStop, Start, _configured_highs, _start_vector
 from quota_sim.supply import CITY, source_total, supply_limits
 
 #: Relative slack on "a project's charge fits what the plan leaves" (float noise, never a real unit).
@@ -246,8 +246,7 @@ class Neighbourhood:
 
         def lane() -> None:
             highs: highspy.Highs | None = None
-            # The deadline of the case this lane's HiGHS is solving, and when it reached its first callback.
-            ends = [float("inf"), None]
+            stop: MipStop | None = None  # the deadline of the case this lane's HiGHS is solving
             while True:
                 with ready:
                     while not queue and running:  # a group still solving may hand its quotas back
@@ -258,13 +257,13 @@ class Neighbourhood:
                         return
                     task, start = queue.pop(0), best[-1]
                     running.append(task)
-                began, ends[1] = time.perf_counter(), None
+                began = time.perf_counter()
                 if highs is None:
                     highs = _configured_highs(settings, time_limit=settings.time_limit)
                     for option, value in HIGHS_OPTIONS.items():
                         highs.setOptionValue(option, value)
                     highs.passModel(model.highs_lp())
-                    _stop_at(highs, ends)
+                    stop = MipStop(highs)
                 highs.changeRowsBounds(len(rows), rows, model.row_lower, self.row_upper(task))
                 highs.changeColsBounds(len(columns), columns, np.zeros(len(columns)), self.col_upper(task))
                 if len(start) == model.n_x:
@@ -273,8 +272,8 @@ class Neighbourhood:
                     whole = highspy.HighsSolution()
                     whole.col_value, whole.value_valid = start, True
                     highs.setSolution(whole)
-                ends[0] = time.perf_counter() + max(left(), MIN_SOLVE_SECONDS)
-                set_deadline(highs, ends[0])
+                stop.first, stop.deadline = None, time.perf_counter() + max(left(), MIN_SOLVE_SECONDS)
+                set_deadline(highs, stop.deadline)
                 try:
                     run_highs(highs)
                     outcome = _outcome(highs)
@@ -284,7 +283,7 @@ class Neighbourhood:
                         ready.notify_all()
                     raise
                 with ready:
-                    setup.seconds = max(setup.seconds, (ends[1] or time.perf_counter()) - began)
+                    setup.seconds = max(setup.seconds, (stop.first or time.perf_counter()) - began)
                     found[task] = outcome
                     if task == () and outcome.solved:
                         values = np.asarray(highs.getSolution().col_value)
@@ -303,22 +302,6 @@ class Neighbourhood:
                 for future in [pool.submit(lane) for _ in range(width)]:
                     future.result()
         return {case: found.get(() if case is None else (case,), Found("no_time")) for case in cases}
-
-
-def _stop_at(highs: highspy.Highs, ends: list) -> None:
-    """Stop ``highs``'s MIP at its next callback once ``ends[0]`` (``time.perf_counter()``) has passed,
-    and note in ``ends[1]`` (when None) the time of the run's first callback. HiGHS's own time limit is
-    checked less often: in a lane beside the hand rankings a case given 0.84 s ran 1.2 s; the stop ends
-    it as time-limited, with its plan (the lanes are threads, which the run's time limit cannot reach)."""
-
-    def stop(event: highspy.HighsCallbackEvent) -> None:
-        now = time.perf_counter()
-        if ends[1] is None:
-            ends[1] = now
-        if now > ends[0]:
-            event.interrupt()
-
-    highs.cbMipInterrupt.subscribe(stop)
 
 
 def _noise(found: Found) -> float:
