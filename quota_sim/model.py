@@ -97,6 +97,11 @@ class QuotaModel:
         return len(self.row_names)
 
     @cached_property
+    def by_column(self) -> ColumnMatrix:
+        """The matrix by columns, built once on first use."""
+        return ColumnMatrix(self)
+
+    @cached_property
     def x(self) -> dict[Placement, int]:
         """Placement -> its column."""
         zone_ids = self.scenario.zone_ids()

@@ -30,7 +30,6 @@ import highspy
 import numpy as np
 
 from quota_sim.interrupts import run_highs, set_deadline
-from quota_sim.model import ColumnMatrix
 from quota_sim.site_hull import SiteHull
 
 SUBGRADIENT_STEPS = 10  # steps before the master (their knapsack sets make its first patterns)
@@ -142,7 +141,6 @@ class _Master:
         self.kept = np.flatnonzero(~hull.site_row)  # the model's rows in the master, in order
         self.position = np.full(model.n_rows, -1)  # each model row's row in the master (-1: none)
         self.position[self.kept] = np.arange(len(self.kept))
-        self.matrix = ColumnMatrix(model)
         off = np.flatnonzero(~hull.on_sites)  # the model's columns that are not on a capacity site
         n_sites = len(hull.sites)
         lp = highspy.HighsLp()
@@ -165,7 +163,7 @@ class _Master:
         by column (starts, row indices, values)."""
         columns = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
         group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-        count, rows, values = self.matrix.entries(columns)
+        count, rows, values = self.hull.model.by_column.entries(columns)
         rows, group = self.position[rows], np.repeat(group, count)
         held = rows >= 0
         keys, where = np.unique(group[held] * len(self.kept) + rows[held], return_inverse=True)

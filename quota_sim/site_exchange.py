@@ -27,7 +27,7 @@ import highspy
 import numpy as np
 
 from quota_sim.interrupts import run_highs, set_deadline
-from quota_sim.model import ColumnMatrix, QuotaModel
+from quota_sim.model import QuotaModel
 
 CANDIDATES_PER_ROOM = 3  # placements tried for each room a move opens (best worth first)
 PAIR_CANDIDATES = 12  # waiting projects paired up for one room (those worth most there)
@@ -43,8 +43,7 @@ class Exchanges:
     def __init__(self, model: QuotaModel, new_highs: Callable[[], highspy.Highs]) -> None:
         self.model = model
         n = model.n_x
-        self.matrix = ColumnMatrix(model)
-        self._entries = self.matrix.entries
+        self._entries = model.by_column.entries
         self._use_row = np.zeros(model.n_rows, dtype=bool)  # rows with a use column
         self._use_row[self._entries(np.arange(n, model.n_variables))[1]] = True
         self._priced_rows = np.flatnonzero(self._use_row)  # rows the LP over the use columns holds

@@ -69,7 +69,7 @@ class SiteSearch:
         self.zone = model.space.site_zone[self.sites]
         self.weight = np.ones(len(self.sites))  # lowered where a step found nothing better
         self.exchanges = Exchanges(model, new_highs)
-        self._entries = self.exchanges.matrix.entries
+        self._entries = model.by_column.entries
         self._position = np.full(len(model.sites.ids), -1)  # site -> its position in ``self.sites``
         self._position[self.sites] = np.arange(len(self.sites))
         self.steps = self.improved = 0
